@@ -1,0 +1,59 @@
+// Capture: packets from a pcap/pcapng file, standard input or a live interface, via libpcap.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace zkdump::capture {
+
+struct RawPacket {
+  std::int64_t ts_us = 0;
+  std::span<const std::uint8_t> bytes;  // what was captured
+  std::uint32_t wire_length = 0;        // how long the packet was on the wire
+};
+
+enum class NextStatus { kPacket, kTimeout, kEnd, kError };
+
+struct LiveOptions {
+  std::string interface;  // empty: libpcap's default device
+  int snaplen = 262144;
+  int buffer_bytes = 32 << 20;
+};
+
+struct CaptureStats {
+  std::uint64_t received = 0;
+  std::uint64_t dropped_by_kernel = 0;
+  std::uint64_t dropped_by_interface = 0;
+  bool available = false;
+};
+
+class PcapSource {
+ public:
+  // Both throw std::runtime_error with a message naming the file or interface.
+  static std::unique_ptr<PcapSource> open_file(const std::string& path);
+  static std::unique_ptr<PcapSource> open_live(const LiveOptions& options);
+  ~PcapSource();
+  PcapSource(const PcapSource&) = delete;
+  PcapSource& operator=(const PcapSource&) = delete;
+
+  void set_filter(const std::string& expression);  // throws on a bad expression
+  // Copies every packet read from now on into a pcap file (-w).
+  void write_to(const std::string& path);
+  NextStatus next(RawPacket& packet);
+  void interrupt();  // safe from a signal handler
+  int linktype() const;
+  std::string last_error() const;
+  std::string name() const { return name_; }
+  CaptureStats stats() const;
+
+ private:
+  PcapSource(void* handle, std::string name, bool live);
+  void* handle_;            // pcap_t
+  void* dumper_ = nullptr;  // pcap_dumper_t
+  std::string name_;
+  bool live_;
+};
+
+}  // namespace zkdump::capture

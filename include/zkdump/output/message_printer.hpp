@@ -1,0 +1,88 @@
+// Formats every kind of line zkdump prints, in text (zktraffic's layout) or JSON. Record fields
+// come from the protocol module's decoders; this stage adds names, endpoints and timing.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "zkdump/net/packet.hpp"
+#include "zkdump/output/timestamp.hpp"
+#include "zkdump/zk/framer.hpp"
+#include "zkdump/zk/protocol.hpp"
+
+namespace zkdump::output {
+
+struct PrintOptions {
+  bool json = false;
+  bool verbose = false;
+  bool show_credentials = false;
+  TimestampStyle timestamps = TimestampStyle::kTime;
+};
+
+// One connection's identity, formatted once when the connection opens.
+struct Peer {
+  std::string client;  // IP:PORT, [IPv6]:PORT
+  std::string server;
+  std::int64_t session_id = 0;
+  bool session_known = false;
+};
+
+std::string format_endpoint(const net::Endpoint& endpoint);
+
+struct ReplyHeader {
+  std::int32_t xid = 0;
+  std::int64_t zxid = 0;
+  std::int32_t err = 0;
+};
+
+// Each call builds one line, newline included, valid until the next call. `decoded` tells whether
+// the record decoded completely; when not, the line says so instead.
+class MessagePrinter {
+ public:
+  explicit MessagePrinter(const PrintOptions& options)
+      : options_(options), timestamps_(options.timestamps) {}
+
+  std::string_view connect_request(const Peer& peer, const zk::Frame& frame,
+                                   zk::ConnectFacts& facts, bool& decoded);
+  std::string_view connect_response(const Peer& peer, const zk::Frame& frame,
+                                    std::int64_t latency_us, zk::ConnectFacts& facts,
+                                    bool& decoded);
+  std::string_view request(const Peer& peer, const zk::OpInfo& op, std::int32_t xid,
+                           const zk::Frame& frame, zk::RequestFacts& facts, bool& decoded);
+  // `op` is the request's opcode row, or null when no request is known for the xid.
+  std::string_view reply(const Peer& peer, const zk::OpInfo* op, const ReplyHeader& header,
+                         const zk::Frame& frame, std::int64_t latency_us, bool& decoded);
+  std::string_view event(const Peer& peer, const ReplyHeader& header, const zk::Frame& frame,
+                         bool& decoded);
+  std::string_view unknown_request(const Peer& peer, std::int32_t xid, std::int32_t opcode,
+                                   const zk::Frame& frame);
+  std::string_view stream_event(const Peer& peer, zk::Direction direction, zk::StreamEvent event,
+                                std::uint64_t offset, std::int64_t count, std::int64_t ts_us);
+  std::string_view four_letter_word(const Peer& peer, std::string_view word, std::int64_t ts_us);
+  std::string_view four_letter_reply(const Peer& peer, std::string_view word, std::uint64_t bytes,
+                                     std::int64_t ts_us);
+  std::string_view unanswered(const Peer& peer, const zk::OpInfo* op, std::int32_t xid,
+                              std::string_view path, std::int64_t request_ts_us,
+                              std::string_view reason, std::int64_t ts_us);
+
+ private:
+  void begin(std::int64_t ts_us, bool reply_arrow, std::string_view kind, std::string_view op);
+  void text_name(std::string_view prefix, std::string_view name);
+  void end(const Peer& peer, bool with_client, bool with_server);
+  void verbose_reply_fields(const Peer& peer, const ReplyHeader& header, std::int64_t latency_us);
+  std::string_view undecodable(const Peer& peer, const zk::Frame& frame, std::string_view what,
+                               std::int32_t xid, std::string_view op, long failure_offset);
+  zk::FieldWriter writer();
+  std::string_view finish_line();
+
+  PrintOptions options_;
+  TimestampFormatter timestamps_;
+  fmt::memory_buffer line_;
+  fmt::memory_buffer fields_;
+  fmt::memory_buffer extras_;
+};
+
+}  // namespace zkdump::output

@@ -1,0 +1,33 @@
+// A large output buffer written to a file descriptor with write(2): no iostream, no stdio locks.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace zkdump::output {
+
+class OutputBuffer {
+ public:
+  explicit OutputBuffer(int fd, bool line_buffered, std::size_t capacity = 1u << 20);
+  ~OutputBuffer();
+  OutputBuffer(const OutputBuffer&) = delete;
+  OutputBuffer& operator=(const OutputBuffer&) = delete;
+
+  // Appends one complete line (the caller includes the newline).
+  void write_line(std::string_view line);
+  void flush();
+  // The reader went away (EPIPE): callers stop producing output.
+  bool closed() const { return closed_; }
+
+ private:
+  void write_all(const char* data, std::size_t size);
+
+  int fd_;
+  bool line_buffered_;
+  bool closed_ = false;
+  std::vector<char> buffer_;
+  std::size_t used_ = 0;
+};
+
+}  // namespace zkdump::output

@@ -1,0 +1,61 @@
+// The one bounded big-endian reader every ZooKeeper record parser uses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace zkdump::zk {
+
+using ByteSpan = std::span<const std::uint8_t>;
+
+// A jute ustring or buffer: length -1 on the wire means null.
+struct WireBytes {
+  const std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  bool is_null = false;
+
+  std::string_view view() const { return {reinterpret_cast<const char*>(data), size}; }
+};
+
+// Every read is checked. A failed read latches the reader into a failed state that reports
+// the offset of the first read that did not fit, so callers check once at the end.
+class Reader {
+ public:
+  explicit Reader(ByteSpan bytes)
+      : begin_(bytes.data()), cursor_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+
+  std::int32_t int32();
+  std::int64_t int64();
+  bool boolean();
+  WireBytes bytes();  // ustring and buffer share one encoding
+  // A vector's element count; -1 (null) reads as 0. A count that cannot fit in what is left,
+  // given each element takes at least min_element_size bytes, fails the reader.
+  std::int32_t vector_count(std::size_t min_element_size);
+  void skip(std::size_t count);
+
+  bool ok() const { return failure_offset_ < 0; }
+  bool at_end() const { return cursor_ == end_; }
+  // True when the record consumed exactly the bytes it was given.
+  bool complete() const { return ok() && at_end(); }
+  std::size_t offset() const { return static_cast<std::size_t>(cursor_ - begin_); }
+  std::size_t remaining() const { return static_cast<std::size_t>(end_ - cursor_); }
+  long failure_offset() const { return failure_offset_; }
+  void fail() {
+    if (ok()) failure_offset_ = static_cast<long>(offset());
+  }
+
+ private:
+  bool take(std::size_t count, const std::uint8_t*& out);
+
+  const std::uint8_t* begin_;
+  const std::uint8_t* cursor_;
+  const std::uint8_t* end_;
+  long failure_offset_ = -1;
+};
+
+std::int32_t load_be32(const std::uint8_t* p);
+std::int64_t load_be64(const std::uint8_t* p);
+
+}  // namespace zkdump::zk

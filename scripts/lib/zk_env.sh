@@ -1,0 +1,74 @@
+# Helpers for scripts and tests that need a real ZooKeeper server and a capture of its traffic.
+# Everything runs on 127.0.0.1; every process started here is remembered by PID and stopped by it.
+
+ZK_JAR=${ZK_JAR:-/usr/share/java/zookeeper.jar}
+ZK_PYTHON=${ZK_PYTHON:-/usr/bin/python3}  # Debian's python3, where python3-kazoo lives
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  "$ZK_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_zk DIR PORT: a standalone server with its own config and data dir under DIR.
+start_zk() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/data"
+  cat > "$dir/zoo.cfg" <<CFG
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$dir/data
+clientPort=$port
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=*
+extendedTypesEnabled=true
+maxClientCnxns=0
+CFG
+  java -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=WARN,CONSOLE \
+    -cp "$ZK_JAR" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
+  echo $! > "$dir/server.pid"
+  wait_for_zk "$port"
+}
+
+wait_for_zk() {
+  local port=$1
+  for _ in $(seq 1 150); do
+    if [ "$("$ZK_PYTHON" - "$port" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+s.sendall(b"ruok"); print(s.recv(4).decode())
+PY
+)" = imok ]; then return 0; fi
+    sleep 0.2
+  done
+  echo "ZooKeeper did not start on port $port" >&2
+  return 1
+}
+
+stop_zk() {
+  local dir=$1
+  if [ -f "$dir/server.pid" ]; then
+    kill "$(cat "$dir/server.pid")" 2>/dev/null
+    wait "$(cat "$dir/server.pid")" 2>/dev/null
+    rm -f "$dir/server.pid"
+  fi
+}
+
+# start_capture FILE PORT: tcpdump on loopback, full packets, only the ZooKeeper port.
+start_capture() {
+  local file=$1 port=$2
+  tcpdump -i lo -s 0 -U -w "$file" "tcp port $port" 2> "$file.tcpdump.log" &
+  CAPTURE_PID=$!
+  for _ in $(seq 1 50); do
+    grep -q "listening on" "$file.tcpdump.log" 2>/dev/null && break
+    sleep 0.1
+  done
+}
+
+stop_capture() {
+  sleep 0.5  # let the last packets reach the capture
+  kill -INT "$CAPTURE_PID" 2>/dev/null
+  wait "$CAPTURE_PID" 2>/dev/null
+  rm -f "$1.tcpdump.log"
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Regenerates every capture in pcaps/ from a real ZooKeeper server (Debian's zookeeper package)
+# on 127.0.0.1 and real clients (kazoo, zkCli.sh, cli_mt, a raw socket for four-letter words),
+# then their golden outputs. Needs root (tcpdump on lo). Usage: scripts/make_captures.sh [BUILD_DIR]
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$repo/build}
+source "$repo/scripts/lib/zk_env.sh"
+port=${ZK_CAPTURE_PORT:-2181}  # the default port, so the captures decode with zkdump's defaults
+work=$(mktemp -d)
+trap 'stop_zk "$work/zk"; rm -rf "$work"' EXIT
+pcaps=$repo/pcaps
+host=127.0.0.1:$port
+
+capture() {  # capture NAME COMMAND...: runs COMMAND against a fresh server, captured to pcaps/NAME.pcap
+  local name=$1; shift
+  rm -rf "$work/zk"
+  start_zk "$work/zk" "$port"
+  start_capture "$work/$name.pcap" "$port"
+  "$@"
+  stop_capture "$work/$name.pcap"
+  stop_zk "$work/zk"
+  mv "$work/$name.pcap" "$pcaps/$name.pcap"
+  echo "captured $name: $(stat -c %s "$pcaps/$name.pcap") bytes"
+}
+
+kazoo_all_ops() { "$ZK_PYTHON" "$repo/scripts/traffic/kazoo_all_ops.py" "$host" > "$pcaps/kazoo_all_ops.sent.json" 2> "$work/kazoo.log"; }
+pipelined_load() { "$ZK_PYTHON" "$repo/scripts/traffic/pipelined_load.py" "$host" 4 2500 > "$pcaps/pipelined_load.sent.json" 2> "$work/load.log"; }
+four_letter_words() { "$ZK_PYTHON" "$repo/scripts/traffic/four_letter_words.py" "$host"; }
+
+c_and_java_clients() {
+  # cli_mt (the C client) sends each frame's length in a separate write.
+  printf 'create /cmt hello\nget /cmt\nls /\nset /cmt world\nexists /cmt\ndelete /cmt\nget /nothere\nquit\n' |
+    while read -r line; do echo "$line"; sleep 0.3; done |
+    timeout 30 /usr/lib/zookeeper/bin/cli_mt -h "$host" > "$work/cli_mt.log" 2>&1 || true
+  printf '%s\n' 'create /cli data' 'create -e /cli/eph x' 'create -t 5000 /ttlcli t' 'create -c /cont c' \
+    'get -s /cli' 'ls -R /' 'getEphemerals /' 'getAllChildrenNumber /' 'addWatch -m PERSISTENT_RECURSIVE /cli' \
+    'whoami' 'addauth digest bob:hunter2' 'setAcl /cli auth:bob:cdrwa' 'getAcl /cli' 'removewatches /cli' \
+    'sync /cli' 'deleteall /cli' 'quit' |
+    timeout 90 /usr/share/zookeeper/bin/zkCli.sh -server "$host" > "$work/zkcli.log" 2>&1
+}
+
+reconnect_after_restart() {
+  "$ZK_PYTHON" "$repo/scripts/traffic/reconnect.py" "$host" > "$work/reconnect.out" 2> "$work/reconnect.log" &
+  local client=$!
+  for _ in $(seq 1 100); do grep -q restart-now "$work/reconnect.out" && break; sleep 0.1; done
+  stop_zk "$work/zk"
+  start_zk "$work/zk" "$port"
+  wait "$client"
+  grep -q '^reconnected' "$work/reconnect.out"
+}
+
+capture kazoo_all_ops kazoo_all_ops
+capture clients_c_and_java c_and_java_clients
+capture four_letter_words four_letter_words
+capture reconnect reconnect_after_restart
+capture pipelined_load pipelined_load
+"$repo/scripts/update_goldens.sh" "$build"

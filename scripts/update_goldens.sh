@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Writes the expected output next to every capture. Review the diff before committing it.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+zkdump=${1:-$repo/build}/zkdump
+export TZ=UTC
+for pcap in "$repo"/pcaps/*.pcap; do
+  base=${pcap%.pcap}
+  "$zkdump" -q -r "$pcap" > "$base.expected"
+  "$zkdump" -q --json -r "$pcap" > "$base.json.expected"
+done
+"$zkdump" -q -v -p -r "$repo/pcaps/kazoo_all_ops.pcap" > "$repo/pcaps/kazoo_all_ops.verbose.expected"

@@ -1,0 +1,28 @@
+#include <csignal>
+
+#include "options.hpp"
+#include "pipeline.hpp"
+
+namespace {
+
+void on_stop_signal(int) {
+  zkdump::app::request_stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  zkdump::app::Options options;
+  bool should_exit = false;
+  const int parse_status = zkdump::app::parse_options(argc, argv, options, should_exit);
+  if (should_exit) return parse_status;
+
+  // A closed pipe (zkdump ... | head) shows up as a failed write, and zkdump ends quietly.
+  std::signal(SIGPIPE, SIG_IGN);
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  return zkdump::app::run(options);
+}

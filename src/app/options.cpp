@@ -1,0 +1,92 @@
+#include "options.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace zkdump::app {
+
+output::TimestampStyle Options::timestamp_style() const {
+  switch (timestamp_flags) {
+    case 0:
+      return output::TimestampStyle::kTime;
+    case 1:
+      return output::TimestampStyle::kNone;
+    case 2:
+      return output::TimestampStyle::kEpoch;
+    case 3:
+      return output::TimestampStyle::kDeltaPrevious;
+    case 4:
+      return output::TimestampStyle::kDate;
+    default:
+      return output::TimestampStyle::kDeltaFirst;
+  }
+}
+
+int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
+  CLI::App app{
+      "zkdump: a passive ZooKeeper wire-protocol sniffer and decoder.\n"
+      "Reads packets from a capture file or a live interface, reassembles each TCP\n"
+      "connection and prints every ZooKeeper message, replies paired with requests.",
+      "zkdump"};
+  app.set_version_flag("--version", "zkdump 0.1.0");
+  app.get_formatter()->column_width(34);
+
+  app.add_option("-r", options.read_file,
+                 "Read packets from a pcap or pcapng file ('-' for standard input)");
+  app.add_option("-i", options.interface,
+                 "Capture live on this interface ('any' for all); needs root or CAP_NET_RAW");
+  app.add_option("-w", options.write_file, "Also write the raw packets read to this pcap file");
+  app.add_option("--port", options.ports,
+                 "ZooKeeper client port; repeat for several (default 2181)")
+      ->check(CLI::Range(1, 65535))
+      ->take_all()
+      ->expected(1, -1);
+  app.add_option("-c", options.count, "Exit after printing this many lines");
+  app.add_flag("-l", options.line_buffered, "Line-buffer standard output");
+  app.add_flag("-p,--include-pings", options.include_pings, "Show PingRequest/PingReply");
+  app.add_flag("-v", options.verbose,
+               "Append error names, latency, session, Stat and data previews");
+  app.add_flag("--json", options.json, "Print one JSON object per message");
+  app.add_flag("--unpaired", options.unpaired,
+               "Print messages in capture order instead of pairing each reply with its request");
+  app.add_flag("--show-credentials", options.show_credentials,
+               "Show auth credentials and SASL tokens (redacted by default)");
+  app.add_flag(
+      "-t", options.timestamp_flags,
+      "Timestamps: -t none, -tt epoch seconds, -ttt delta to previous line, -tttt date and time, "
+      "-ttttt delta to first line (default HH:MM:SS:micros, local time)");
+  app.add_flag("-q", options.quiet, "Do not print the summary on standard error");
+  app.add_option("-s", options.snaplen, "Live capture snapshot length in bytes")
+      ->check(CLI::Range(64, 262144));
+  app.add_option("-B", options.buffer_kib, "Live capture kernel buffer size in KiB")
+      ->check(CLI::Range(64, 4 << 20));
+  app.add_option("--max-frame", options.max_frame,
+                 "Largest frame accepted, in bytes (the server's jute.maxbuffer)")
+      ->check(CLI::Range(1024, 0x7fffffff));
+  app.add_option("--max-connections", options.max_connections,
+                 "Connections tracked at once; the oldest are evicted")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--idle-timeout", options.idle_timeout_s,
+                 "Forget a connection idle this many seconds")
+      ->check(CLI::Range(1, 86400 * 365));
+  app.add_option("--max-buffer", options.max_buffer_mib, "MiB held in all for partial frames")
+      ->check(CLI::Range(1, 65536));
+  // CLI11 takes the expression as one string per word; tcpdump joins them with spaces.
+  std::vector<std::string> words;
+  app.add_option("expression", words, "BPF filter expression, as in tcpdump (e.g. host 10.0.0.5)");
+  app.positionals_at_end();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    should_exit = true;
+    return app.exit(error);
+  }
+  for (const std::string& word : words) {
+    if (!options.filter.empty()) options.filter += ' ';
+    options.filter += word;
+  }
+  should_exit = false;
+  return 0;
+}
+
+}  // namespace zkdump::app

@@ -1,0 +1,40 @@
+// Command-line options: tcpdump's conventions, zktraffic's flag names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "zkdump/output/timestamp.hpp"
+
+namespace zkdump::app {
+
+struct Options {
+  std::string read_file;   // -r
+  std::string interface;   // -i
+  std::string write_file;  // -w
+  std::vector<int> ports{2181};
+  std::string filter;       // the trailing BPF expression
+  std::uint64_t count = 0;  // -c
+  bool line_buffered = false;
+  bool include_pings = false;
+  bool verbose = false;
+  bool json = false;
+  bool unpaired = false;
+  bool show_credentials = false;
+  bool quiet = false;
+  int timestamp_flags = 0;  // how many -t
+  int snaplen = 262144;
+  int buffer_kib = 32768;
+  std::int32_t max_frame = 0xfffff;
+  std::size_t max_connections = 65536;
+  std::int64_t idle_timeout_s = 300;
+  std::size_t max_buffer_mib = 256;
+
+  output::TimestampStyle timestamp_style() const;
+};
+
+// Parses argv; on --help, --version or an error prints what CLI11 says and returns the exit code.
+int parse_options(int argc, char** argv, Options& options, bool& should_exit);
+
+}  // namespace zkdump::app

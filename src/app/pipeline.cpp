@@ -1,0 +1,204 @@
+#include "pipeline.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <bitset>
+#include <cstdio>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "zkdump/capture/pcap_source.hpp"
+#include "zkdump/net/packet.hpp"
+#include "zkdump/output/message_printer.hpp"
+#include "zkdump/output/output_buffer.hpp"
+#include "zkdump/session/tracker.hpp"
+#include "zkdump/tcp/reassembly.hpp"
+
+namespace zkdump::app {
+namespace {
+
+std::atomic<capture::PcapSource*> active_source{nullptr};
+std::atomic<bool> stop_requested{false};
+
+constexpr std::int64_t kExpiryCheckInterval_us = 1'000'000;
+
+struct PacketCounters {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t outcomes[7] = {};  // by net::ParseOutcome
+  std::uint64_t other_tcp = 0;     // TCP not to or from a ZooKeeper port
+};
+
+std::string live_filter(const Options& options) {
+  std::string ports;
+  for (int port : options.ports) {
+    if (!ports.empty()) ports += " or ";
+    ports += fmt::format("port {}", port);
+  }
+  // VLAN-tagged traffic needs its own clause: BPF offsets shift after `vlan`.
+  std::string filter = fmt::format("(tcp and ({0})) or (vlan and tcp and ({0}))", ports);
+  if (!options.filter.empty()) filter = fmt::format("({}) and ({})", filter, options.filter);
+  return filter;
+}
+
+void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters& tcp,
+                   const session::TrackerCounters& session, const capture::CaptureStats& stats) {
+  using Outcome = net::ParseOutcome;
+  auto outcome = [&packets](Outcome which) { return packets.outcomes[static_cast<int>(which)]; };
+  std::fprintf(stderr,
+               "zkdump: %llu packets (%llu bytes): %llu ZooKeeper TCP segments, %llu other TCP, "
+               "%llu non-TCP, "
+               "%llu non-IP, %llu IP fragments, %llu truncated, %llu malformed\n",
+               static_cast<unsigned long long>(packets.packets),
+               static_cast<unsigned long long>(packets.bytes),
+               static_cast<unsigned long long>(tcp.segments),
+               static_cast<unsigned long long>(packets.other_tcp),
+               static_cast<unsigned long long>(outcome(Outcome::kNotTcp)),
+               static_cast<unsigned long long>(outcome(Outcome::kNotIp)),
+               static_cast<unsigned long long>(outcome(Outcome::kFragment)),
+               static_cast<unsigned long long>(outcome(Outcome::kTruncated)),
+               static_cast<unsigned long long>(outcome(Outcome::kMalformed) +
+                                               outcome(Outcome::kUnsupportedLink)));
+  std::fprintf(stderr,
+               "zkdump: %llu requests, %llu replies, %llu events, %llu unanswered, %llu "
+               "unknown-xid replies, "
+               "%llu undecodable frames\n",
+               static_cast<unsigned long long>(session.requests),
+               static_cast<unsigned long long>(session.replies),
+               static_cast<unsigned long long>(session.events),
+               static_cast<unsigned long long>(session.unanswered),
+               static_cast<unsigned long long>(session.unknown_replies),
+               static_cast<unsigned long long>(session.undecodable_frames));
+  const auto event = [&session](zk::StreamEvent which) {
+    return static_cast<unsigned long long>(session.stream_events[static_cast<int>(which)]);
+  };
+  std::fprintf(
+      stderr,
+      "zkdump: %llu connections (%llu expired, %llu evicted); %llu gaps (%llu bytes), %llu "
+      "snaplen-cut "
+      "segments, %llu oversized frames, %llu undecodable stretches, %llu buffer-cap drops\n",
+      static_cast<unsigned long long>(tcp.connections_opened),
+      static_cast<unsigned long long>(tcp.connections_expired),
+      static_cast<unsigned long long>(tcp.connections_evicted),
+      static_cast<unsigned long long>(tcp.gaps), static_cast<unsigned long long>(tcp.gap_bytes),
+      static_cast<unsigned long long>(tcp.truncated_segments),
+      event(zk::StreamEvent::kOversizedFrame), event(zk::StreamEvent::kUndecodable),
+      event(zk::StreamEvent::kBufferLimit) +
+          static_cast<unsigned long long>(tcp.out_of_order_dropped));
+  if (stats.available) {
+    std::fprintf(stderr,
+                 "zkdump: %llu packets received by filter, %llu dropped by kernel, %llu dropped by "
+                 "interface\n",
+                 static_cast<unsigned long long>(stats.received),
+                 static_cast<unsigned long long>(stats.dropped_by_kernel),
+                 static_cast<unsigned long long>(stats.dropped_by_interface));
+  }
+}
+
+}  // namespace
+
+void request_stop() {
+  stop_requested.store(true);
+  if (capture::PcapSource* source = active_source.load()) source->interrupt();
+}
+
+int run(const Options& options) {
+  std::unique_ptr<capture::PcapSource> source;
+  try {
+    const bool live = options.read_file.empty();
+    if (live) {
+      capture::LiveOptions live_options;
+      live_options.interface = options.interface;
+      live_options.snaplen = options.snaplen;
+      live_options.buffer_bytes = options.buffer_kib * 1024;
+      source = capture::PcapSource::open_live(live_options);
+      source->set_filter(live_filter(options));
+    } else {
+      source = capture::PcapSource::open_file(options.read_file);
+      // Offline, only the user's expression filters: fragments and other traffic are still counted.
+      if (!options.filter.empty()) source->set_filter(options.filter);
+    }
+    if (!net::is_supported_linktype(source->linktype())) {
+      throw std::runtime_error(
+          fmt::format("{}: unsupported link type {}", source->name(), source->linktype()));
+    }
+    if (!options.write_file.empty()) source->write_to(options.write_file);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "zkdump: %s\n", error.what());
+    return kExitUsage;
+  }
+
+  const bool line_buffered = options.line_buffered || isatty(STDOUT_FILENO) == 1;
+  output::OutputBuffer out(STDOUT_FILENO, line_buffered);
+  output::PrintOptions print_options;
+  print_options.json = options.json;
+  print_options.verbose = options.verbose;
+  print_options.show_credentials = options.show_credentials;
+  print_options.timestamps = options.timestamp_style();
+  output::MessagePrinter printer(print_options);
+
+  session::TrackerOptions tracker_options;
+  tracker_options.paired = !options.unpaired && !options.json;
+  tracker_options.include_pings = options.include_pings;
+  tracker_options.max_lines = options.count;
+  tracker_options.framer.max_frame = options.max_frame;
+  session::Tracker tracker(tracker_options, printer, out);
+
+  tcp::ReassemblyLimits limits;
+  limits.max_connections = options.max_connections;
+  limits.idle_timeout_us = options.idle_timeout_s * 1'000'000;
+  limits.max_out_of_order_total = options.max_buffer_mib << 20;
+  tcp::ConnectionTable connections(tracker, limits);
+
+  std::bitset<65536> server_ports;
+  for (int port : options.ports) server_ports.set(static_cast<std::size_t>(port));
+
+  active_source.store(source.get());
+  if (stop_requested.load()) source->interrupt();
+  PacketCounters packets;
+  capture::RawPacket raw;
+  net::TcpSegment segment;
+  std::int64_t last_ts_us = 0;
+  std::int64_t next_expiry_check_us = INT64_MIN;
+  int exit_code = kExitOk;
+  const int linktype = source->linktype();
+  while (!tracker.finished() && !stop_requested.load()) {
+    const capture::NextStatus status = source->next(raw);
+    if (status == capture::NextStatus::kTimeout) continue;
+    if (status == capture::NextStatus::kEnd) break;
+    if (status == capture::NextStatus::kError) {
+      std::fprintf(stderr, "zkdump: %s: %s (after packet %llu)\n", source->name().c_str(),
+                   source->last_error().c_str(), static_cast<unsigned long long>(packets.packets));
+      exit_code = kExitReadError;
+      break;
+    }
+    ++packets.packets;
+    packets.bytes += raw.wire_length;
+    last_ts_us = raw.ts_us;
+    const net::ParseOutcome outcome = net::parse_packet(linktype, raw.bytes, raw.ts_us, segment);
+    ++packets.outcomes[static_cast<int>(outcome)];
+    if (outcome == net::ParseOutcome::kTcp) {
+      if (server_ports.test(segment.destination.port)) {
+        connections.segment(segment, true);
+      } else if (server_ports.test(segment.source.port)) {
+        connections.segment(segment, false);
+      } else {
+        ++packets.other_tcp;
+      }
+    }
+    if (raw.ts_us >= next_expiry_check_us) {
+      connections.expire_idle(raw.ts_us);
+      next_expiry_check_us = raw.ts_us + kExpiryCheckInterval_us;
+    }
+  }
+  active_source.store(nullptr);
+  connections.close_all(last_ts_us);
+  out.flush();
+  if (!options.quiet)
+    print_summary(packets, connections.counters(), tracker.counters(), source->stats());
+  return exit_code;
+}
+
+}  // namespace zkdump::app

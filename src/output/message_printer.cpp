@@ -1,0 +1,318 @@
+#include "zkdump/output/message_printer.hpp"
+
+#include <arpa/inet.h>
+
+namespace zkdump::output {
+namespace {
+
+constexpr std::string_view kReplyArrow = "————►";
+
+std::string_view direction_name(zk::Direction direction) {
+  return direction == zk::Direction::kToServer ? "to_server" : "to_client";
+}
+
+// Which count a stream event carries: a byte count, or a frame length from the wire.
+std::string_view count_key(zk::StreamEvent event) {
+  switch (event) {
+    case zk::StreamEvent::kFrameLostInGap:
+    case zk::StreamEvent::kOversizedFrame:
+    case zk::StreamEvent::kBadLength:
+      return "length";
+    case zk::StreamEvent::kUnexpectedHandshake:
+      return "first_word";
+    case zk::StreamEvent::kTls:
+      return "";
+    default:
+      return "bytes";
+  }
+}
+
+zk::WireBytes as_wire(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size(), false};
+}
+
+}  // namespace
+
+std::string format_endpoint(const net::Endpoint& endpoint) {
+  char address[INET6_ADDRSTRLEN] = {};
+  if (endpoint.address.family == 4) {
+    inet_ntop(AF_INET, endpoint.address.bytes, address, sizeof address);
+    return fmt::format("{}:{}", address, endpoint.port);
+  }
+  inet_ntop(AF_INET6, endpoint.address.bytes, address, sizeof address);
+  return fmt::format("[{}]:{}", address, endpoint.port);
+}
+
+zk::FieldWriter MessagePrinter::writer() {
+  if (options_.json) return zk::FieldWriter(zk::FieldStyle::kJson, &fields_, &fields_);
+  return zk::FieldWriter(zk::FieldStyle::kText, &fields_, options_.verbose ? &extras_ : nullptr);
+}
+
+void MessagePrinter::begin(std::int64_t ts_us, bool reply_arrow, std::string_view kind,
+                           std::string_view op) {
+  line_.clear();
+  fields_.clear();
+  extras_.clear();
+  if (options_.json) {
+    line_.append(std::string_view("{\"ts\":"));
+    TimestampFormatter::append_epoch(line_, ts_us);
+    fmt::format_to(std::back_inserter(line_), ",\"kind\":\"{}\",\"op\":\"{}\"", kind, op);
+    return;
+  }
+  if (reply_arrow) line_.append(kReplyArrow);
+  timestamps_.append(line_, ts_us);
+}
+
+void MessagePrinter::text_name(std::string_view prefix, std::string_view name) {
+  if (options_.json) return;
+  line_.append(prefix);
+  line_.append(name);
+  line_.push_back('(');
+}
+
+void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
+  if (options_.json) {
+    if (fields_.size() > 0) {
+      line_.push_back(',');
+      line_.append(fields_);
+    }
+    line_.append(std::string_view(",\"client\":\""));
+    line_.append(peer.client);
+    line_.append(std::string_view("\",\"server\":\""));
+    line_.append(peer.server);
+    line_.push_back('"');
+    if (peer.session_known)
+      fmt::format_to(std::back_inserter(line_), ",\"session\":\"0x{:x}\"", peer.session_id);
+    line_.append(std::string_view("}\n"));
+    return;
+  }
+  line_.append(fields_);
+  std::string_view separator = fields_.size() > 0 ? ", " : "";
+  if (with_client) {
+    line_.append(separator);
+    line_.append(std::string_view("client="));
+    line_.append(peer.client);
+    separator = ", ";
+  }
+  if (with_server) {
+    line_.append(separator);
+    line_.append(std::string_view("server="));
+    line_.append(peer.server);
+  }
+  line_.append(extras_);
+  if (options_.verbose && peer.session_known) {
+    fmt::format_to(std::back_inserter(line_), ", session=0x{:x}", peer.session_id);
+  }
+  line_.append(std::string_view(")\n"));
+}
+
+std::string_view MessagePrinter::finish_line() {
+  return {line_.data(), line_.size()};
+}
+
+std::string_view MessagePrinter::undecodable(const Peer& peer, const zk::Frame& frame,
+                                             std::string_view what, std::int32_t xid,
+                                             std::string_view op, long failure_offset) {
+  const bool reply = frame.direction == zk::Direction::kToClient;
+  begin(frame.ts_us, reply, "error", op);
+  text_name("Undecodable", what);
+  zk::FieldWriter w = writer();
+  if (options_.json) w.name("error", fmt::format("Undecodable{}", what));
+  w.number("xid", xid);
+  w.number("size", frame.length);
+  w.number("offset", static_cast<std::int64_t>(frame.stream_offset));
+  // Where in the frame the record stopped making sense: 4 bytes of length prefix, then the body.
+  w.number("bad_byte", 4 + failure_offset);
+  end(peer, !reply, reply);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::connect_request(const Peer& peer, const zk::Frame& frame,
+                                                 zk::ConnectFacts& facts, bool& decoded) {
+  begin(frame.ts_us, false, "request", "connect");
+  zk::Reader reader(frame.body);
+  zk::FieldWriter w = writer();
+  facts = zk::decode_connect_request(reader, w);
+  decoded = reader.complete();
+  if (!decoded)
+    return undecodable(peer, frame, "ConnectRequest", 0, "connect", reader.failure_offset());
+  text_name(facts.session_id != 0 ? "Re" : "", "ConnectRequest");
+  if (options_.json) w.boolean("reconnect", facts.session_id != 0);
+  end(peer, true, false);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::connect_response(const Peer& peer, const zk::Frame& frame,
+                                                  std::int64_t latency_us, zk::ConnectFacts& facts,
+                                                  bool& decoded) {
+  begin(frame.ts_us, true, "reply", "connect");
+  zk::Reader reader(frame.body);
+  zk::FieldWriter w = writer();
+  facts = zk::decode_connect_response(reader, w);
+  decoded = reader.complete();
+  if (!decoded)
+    return undecodable(peer, frame, "ConnectReply", 0, "connect", reader.failure_offset());
+  const bool expired = facts.timeout <= 0;
+  text_name("", expired ? "SessionExpiration" : "ConnectReply");
+  w.begin_extras();
+  w.boolean("expired", expired);
+  if (latency_us >= 0) w.number("latency_us", latency_us);
+  w.end_extras();
+  end(peer, false, true);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::request(const Peer& peer, const zk::OpInfo& op, std::int32_t xid,
+                                         const zk::Frame& frame, zk::RequestFacts& facts,
+                                         bool& decoded) {
+  begin(frame.ts_us, false, "request", op.json_name);
+  zk::Reader reader(frame.body.subspan(zk::kRequestHeaderSize));
+  zk::FieldWriter w = writer();
+  const zk::RequestContext context{xid, frame.length, false, options_.show_credentials};
+  op.decode_request(reader, context, w, facts);
+  decoded = reader.complete();
+  if (!decoded) {
+    return undecodable(peer, frame, "Request", xid, op.json_name,
+                       static_cast<long>(zk::kRequestHeaderSize) + reader.failure_offset());
+  }
+  text_name("", facts.name_override.empty() ? op.request_name : facts.name_override);
+  end(peer, true, op.code == zk::kOpCloseSession);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::reply(const Peer& peer, const zk::OpInfo* op,
+                                       const ReplyHeader& header, const zk::Frame& frame,
+                                       std::int64_t latency_us, bool& decoded) {
+  begin(frame.ts_us, true, op != nullptr ? "reply" : "unknown_reply",
+        op != nullptr ? op->json_name : "unknown");
+  zk::FieldWriter w = writer();
+  w.number("xid", header.xid);
+  w.number("zxid", header.zxid);
+  w.number(options_.json ? "err" : "error", header.err);
+  w.begin_extras();
+  const std::string_view err_name = zk::error_name(header.err);
+  w.name("err_name", err_name.empty() ? "Unknown" : err_name);
+  if (latency_us >= 0) w.number("latency_us", latency_us);
+  w.end_extras();
+
+  const zk::ByteSpan body = frame.body.subspan(zk::kReplyHeaderSize);
+  decoded = true;
+  if (op == nullptr) {
+    w.number("size", frame.length);
+  } else if (header.err == 0 && !body.empty()) {
+    zk::Reader reader(body);
+    op->decode_reply(reader, w);
+    decoded = reader.complete();
+    if (!decoded) {
+      return undecodable(peer, frame, "Reply", header.xid, op->json_name,
+                         static_cast<long>(zk::kReplyHeaderSize) + reader.failure_offset());
+    }
+  } else if (!body.empty()) {
+    // Failures usually carry no body; SASL ones do. Its size is shown, its bytes are not.
+    w.begin_extras();
+    w.number("body_size", static_cast<std::int64_t>(body.size()));
+    w.end_extras();
+  }
+  if (op == nullptr) {
+    text_name("", "UnknownReply");
+  } else {
+    text_name(header.err != 0 ? "Failed" : "", op->reply_name);
+  }
+  end(peer, false, true);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::event(const Peer& peer, const ReplyHeader& header,
+                                       const zk::Frame& frame, bool& decoded) {
+  begin(frame.ts_us, false, "event", "notification");
+  zk::Reader reader(frame.body.subspan(zk::kReplyHeaderSize));
+  const zk::WatcherEvent event = zk::decode_watcher_event(reader);
+  decoded = reader.complete();
+  if (!decoded) {
+    return undecodable(peer, frame, "Event", header.xid, "notification",
+                       static_cast<long>(zk::kReplyHeaderSize) + reader.failure_offset());
+  }
+  const std::string_view type_name = zk::event_type_name(event.type);
+  zk::FieldWriter w = writer();
+  if (options_.json) w.name("event", type_name.empty() ? "Unknown" : type_name);
+  if (type_name.empty() || options_.json) w.number("type", event.type);
+  w.number("state", event.state);
+  w.bytes("path", event.path);
+  w.begin_extras();
+  const std::string_view state_name = zk::keeper_state_name(event.state);
+  w.name("state_name", state_name.empty() ? "Unknown" : state_name);
+  w.number("zxid", header.zxid);
+  w.end_extras();
+  text_name("Event", type_name.empty() ? "Unknown" : type_name);
+  end(peer, true, true);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::unknown_request(const Peer& peer, std::int32_t xid,
+                                                 std::int32_t opcode, const zk::Frame& frame) {
+  begin(frame.ts_us, false, "request", "unknown");
+  text_name("", "UnknownRequest");
+  zk::FieldWriter w = writer();
+  w.number("xid", xid);
+  w.number("opcode", opcode);
+  w.number("size", frame.length);
+  w.number("offset", static_cast<std::int64_t>(frame.stream_offset));
+  end(peer, true, false);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::stream_event(const Peer& peer, zk::Direction direction,
+                                              zk::StreamEvent event, std::uint64_t offset,
+                                              std::int64_t count, std::int64_t ts_us) {
+  const std::string_view name = zk::stream_event_name(event);
+  begin(ts_us, false, "error", "stream");
+  text_name("", name);
+  zk::FieldWriter w = writer();
+  if (options_.json) w.name("error", name);
+  w.name("direction", direction_name(direction));
+  w.number("offset", static_cast<std::int64_t>(offset));
+  const std::string_view key = count_key(event);
+  if (!key.empty()) w.number(key, count);
+  end(peer, true, true);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::four_letter_word(const Peer& peer, std::string_view word,
+                                                  std::int64_t ts_us) {
+  begin(ts_us, false, "request", "fourLetterWord");
+  text_name("", "FourLetterWord");
+  zk::FieldWriter w = writer();
+  w.name("cmd", word);
+  end(peer, true, true);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::four_letter_reply(const Peer& peer, std::string_view word,
+                                                   std::uint64_t bytes, std::int64_t ts_us) {
+  begin(ts_us, true, "reply", "fourLetterWord");
+  text_name("", "FourLetterReply");
+  zk::FieldWriter w = writer();
+  w.name("cmd", word);
+  w.number("size", static_cast<std::int64_t>(bytes));
+  end(peer, false, true);
+  return finish_line();
+}
+
+std::string_view MessagePrinter::unanswered(const Peer& peer, const zk::OpInfo* op,
+                                            std::int32_t xid, std::string_view path,
+                                            std::int64_t request_ts_us, std::string_view reason,
+                                            std::int64_t ts_us) {
+  const std::string_view op_name = op != nullptr ? op->json_name : "connect";
+  begin(options_.json ? request_ts_us : ts_us, true, "unanswered", op_name);
+  text_name("", "Unanswered");
+  zk::FieldWriter w = writer();
+  w.number("xid", xid);
+  if (!options_.json) w.name("op", op_name);
+  if (!path.empty()) w.bytes("path", as_wire(path));
+  w.number("waited_us", ts_us - request_ts_us);
+  w.name("reason", reason);
+  end(peer, true, true);
+  return finish_line();
+}
+
+}  // namespace zkdump::output

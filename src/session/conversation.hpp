@@ -1,0 +1,62 @@
+// One connection's pairing state and output order.
+#pragma once
+
+#include <deque>
+#include <string>
+
+#include "zkdump/session/tracker.hpp"
+
+namespace zkdump::session {
+
+class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
+ public:
+  Conversation(Tracker& tracker, const net::Endpoint& client, const net::Endpoint& server,
+               bool from_start);
+
+  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override;
+  void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override;
+  void on_close(tcp::CloseReason reason, std::int64_t ts_us) override;
+
+  void on_frame(const zk::Frame& frame) override;
+  void on_stream_event(zk::Direction direction, zk::StreamEvent event, std::uint64_t stream_offset,
+                       std::int64_t count, std::int64_t ts_us) override;
+  void on_four_letter_word(std::string_view word, std::int64_t ts_us) override;
+  void on_four_letter_reply(std::uint64_t bytes, std::int64_t ts_us) override;
+
+ private:
+  struct Pending {
+    std::int32_t xid = 0;
+    const zk::OpInfo* op = nullptr;  // null for the ConnectRequest
+    std::int64_t ts_us = 0;
+    std::string path;           // capped copy, for the unanswered report
+    std::uint64_t line_id = 0;  // its held line, when printing paired
+    bool holds_line = false;
+  };
+  struct HeldLine {
+    std::string text;
+    bool awaiting_reply = false;
+  };
+
+  void on_request(const zk::Frame& frame);
+  void on_reply(const zk::Frame& frame);
+  void remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
+                const zk::WireBytes& path, std::string_view line, bool visible);
+  bool take_pending(std::int32_t xid, Pending& found);
+  // Prints `line`, or holds it behind earlier lines still waiting for their replies.
+  void emit(std::string_view line);
+  void complete(const Pending& request, std::string_view reply_line, bool visible);
+  void flush_ready();
+  void report_unanswered(const Pending& request, std::string_view reason, std::int64_t ts_us);
+  void recycle(std::string&& text);
+
+  Tracker& tracker_;
+  output::Peer peer_;
+  zk::ConnectionFramer framer_;
+  std::deque<Pending> pending_;
+  std::deque<HeldLine> held_;
+  std::uint64_t first_held_id_ = 0;
+  std::deque<std::string> spare_strings_;  // reused so that holding lines allocates nothing
+  std::string four_letter_word_;
+};
+
+}  // namespace zkdump::session

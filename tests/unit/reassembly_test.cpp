@@ -1,0 +1,154 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "zkdump/tcp/reassembly.hpp"
+
+using namespace zkdump;
+
+namespace {
+
+// What one connection's handler saw; kept by the test, since the table destroys handlers at close.
+struct Log {
+  std::string stream[2];
+  std::uint64_t gaps[2] = {};
+  int closes = 0;
+};
+
+struct Recorder : tcp::StreamHandler {
+  explicit Recorder(Log& log) : log_(log) {}
+  Log& log_;
+  std::string (&stream)[2] = log_.stream;
+  std::uint64_t (&gaps)[2] = log_.gaps;
+  int& closes = log_.closes;
+  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t) override {
+    stream[static_cast<int>(side)].append(reinterpret_cast<const char*>(bytes.data()),
+                                          bytes.size());
+  }
+  void on_gap(tcp::Side side, std::uint64_t missing, std::int64_t) override {
+    gaps[static_cast<int>(side)] += missing;
+    stream[static_cast<int>(side)] += '#';
+  }
+  void on_close(tcp::CloseReason, std::int64_t) override { ++closes; }
+};
+
+struct Factory : tcp::StreamHandlerFactory {
+  std::vector<std::unique_ptr<Log>> logs;
+  Log* last = nullptr;
+  int opened = 0;
+  std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint&, const net::Endpoint&, bool,
+                                           std::int64_t) override {
+    logs.push_back(std::make_unique<Log>());
+    last = logs.back().get();
+    ++opened;
+    return std::make_unique<Recorder>(*last);
+  }
+};
+
+struct Harness {
+  Factory factory;
+  tcp::ReassemblyLimits limits;
+  std::unique_ptr<tcp::ConnectionTable> table;
+  std::string payloads;  // keeps segment bytes alive
+
+  Harness() { table = std::make_unique<tcp::ConnectionTable>(factory, limits); }
+
+  void send(bool to_server, std::uint32_t seq, std::string data, std::uint8_t flags = net::kTcpAck,
+            std::uint32_t ack = 0) {
+    net::TcpSegment segment;
+    segment.source.port = to_server ? 40000 : 2181;
+    segment.destination.port = to_server ? 2181 : 40000;
+    segment.seq = seq;
+    segment.ack = ack;
+    segment.flags = flags;
+    auto* stored = new std::string(std::move(data));  // freed below, after the table is done
+    owned.emplace_back(stored);
+    segment.payload = {reinterpret_cast<const std::uint8_t*>(stored->data()), stored->size()};
+    table->segment(segment, to_server);
+  }
+  std::vector<std::unique_ptr<std::string>> owned;
+};
+
+}  // namespace
+
+TEST_CASE("in-order, out-of-order, duplicate and overlapping segments give one clean stream") {
+  Harness h;
+  h.send(true, 100, "", net::kTcpSyn);
+  h.send(true, 101, "abc");
+  h.send(true, 107, "ghi");     // ahead: held
+  h.send(true, 104, "def");     // fills the hole
+  h.send(true, 101, "abc");     // retransmission
+  h.send(true, 105, "efghij");  // overlaps what was seen, adds "j"
+  REQUIRE(h.factory.last != nullptr);
+  CHECK(h.factory.last->stream[0] == "abcdefghij");
+  CHECK(h.factory.last->gaps[0] == 0);
+  CHECK(h.table->counters().duplicate_bytes == 3 + 5);
+}
+
+TEST_CASE("sequence numbers wrap around 2^32") {
+  Harness h;
+  h.send(true, 0xfffffffd, "", net::kTcpSyn);
+  h.send(true, 0xfffffffe, "ab");
+  h.send(true, 0x00000002, "ef");  // past the wrap, ahead of "cd"
+  h.send(true, 0x00000000, "cd");
+  CHECK(h.factory.last->stream[0] == "abcdef");
+}
+
+TEST_CASE("the peer acknowledging bytes never captured is a gap, reported at once") {
+  Harness h;
+  h.send(true, 100, "", net::kTcpSyn);
+  h.send(false, 500, "", net::kTcpSyn | net::kTcpAck, 101);
+  h.send(true, 101, "abc");
+  h.send(false, 501, "xyz", net::kTcpAck, 110);  // server saw 9 bytes; the capture saw 3
+  CHECK(h.factory.last->stream[0] == "abc#");
+  CHECK(h.factory.last->gaps[0] == 6);
+  h.send(true, 110, "jkl");
+  CHECK(h.factory.last->stream[0] == "abc#jkl");
+}
+
+TEST_CASE("a connection picked up mid-stream starts at its first segment; FINs close it") {
+  Harness h;
+  h.send(true, 5000, "mid", net::kTcpAck | net::kTcpFin);
+  h.send(false, 9000, "reply", net::kTcpAck | net::kTcpFin, 5004);
+  CHECK(h.factory.last->stream[0] == "mid");
+  CHECK(h.factory.last->stream[1] == "reply");
+  CHECK(h.factory.last->closes == 1);
+  CHECK(h.table->size() == 0);
+}
+
+TEST_CASE("a new SYN on a reused 4-tuple starts a new connection; a retransmitted SYN does not") {
+  Harness h;
+  h.send(true, 100, "", net::kTcpSyn);
+  h.send(true, 100, "", net::kTcpSyn);
+  CHECK(h.factory.opened == 1);
+  h.send(true, 101, "one");
+  h.send(true, 7000, "", net::kTcpSyn);
+  CHECK(h.factory.opened == 2);
+  h.send(true, 7001, "two");
+  CHECK(h.factory.last->stream[0] == "two");
+}
+
+TEST_CASE("caps: out-of-order bytes, connections, idle time") {
+  Harness h;
+  h.limits.max_out_of_order_per_direction = 4;
+  h.limits.max_connections = 2;
+  h.limits.idle_timeout_us = 1000;
+  h.table = std::make_unique<tcp::ConnectionTable>(h.factory, h.limits);
+  h.send(true, 100, "", net::kTcpSyn);
+  h.send(true, 110, "abc");
+  h.send(true, 113, "def");  // over the cap: the hole before 110 is given up
+  CHECK(h.factory.last->stream[0] == "#abcdef");
+  CHECK(h.factory.last->gaps[0] == 9);
+  tcp::ConnectionTable& table = *h.table;
+  net::TcpSegment other;
+  for (int port : {1, 2, 3}) {
+    other.source.port = static_cast<std::uint16_t>(port);
+    other.destination.port = 2181;
+    other.flags = net::kTcpSyn;
+    table.segment(other, true);
+  }
+  CHECK(table.size() == 2);
+  CHECK(table.counters().connections_evicted == 2);
+  table.expire_idle(5000);
+  CHECK(table.size() == 0);
+}
