@@ -49,8 +49,8 @@ PY
 stop_zk() {
   local dir=$1
   if [ -f "$dir/server.pid" ]; then
-    kill "$(cat "$dir/server.pid")" 2>/dev/null
-    wait "$(cat "$dir/server.pid")" 2>/dev/null
+    kill "$(cat "$dir/server.pid")" 2>/dev/null || true
+    wait "$(cat "$dir/server.pid")" 2>/dev/null || true
     rm -f "$dir/server.pid"
   fi
 }
@@ -58,17 +58,24 @@ stop_zk() {
 # start_capture FILE PORT: tcpdump on loopback, full packets, only the ZooKeeper port.
 start_capture() {
   local file=$1 port=$2
-  tcpdump -i lo -s 0 -U -w "$file" "tcp port $port" 2> "$file.tcpdump.log" &
+  tcpdump -i lo -s 0 -B 131072 -U --immediate-mode -w "$file" "tcp port $port" 2> "$file.tcpdump.log" &
   CAPTURE_PID=$!
   for _ in $(seq 1 50); do
     grep -q "listening on" "$file.tcpdump.log" 2>/dev/null && break
     sleep 0.1
   done
+  sleep 1  # tcpdump says "listening" a moment before the first packets reach it
 }
 
 stop_capture() {
-  sleep 0.5  # let the last packets reach the capture
-  kill -INT "$CAPTURE_PID" 2>/dev/null
-  wait "$CAPTURE_PID" 2>/dev/null
+  sleep 1  # let the last packets reach the capture
+  kill -INT "$CAPTURE_PID" 2>/dev/null || true
+  wait "$CAPTURE_PID" 2>/dev/null || true
+  # A capture that lost packets is no reference: refuse it.
+  if ! grep -q "^0 packets dropped by kernel" "$1.tcpdump.log"; then
+    echo "tcpdump dropped packets:" >&2
+    cat "$1.tcpdump.log" >&2
+    return 1
+  fi
   rm -f "$1.tcpdump.log"
 }

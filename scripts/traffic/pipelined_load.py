@@ -16,8 +16,8 @@ def run(index):
     client = KazooClient(hosts=host, timeout=15)
     client.start()
     base = "/load/c%d" % index
-    client.ensure_path(base)  # exists + create
-    local = {"connect": 1}
+    client.create(base)
+    local = {"connect": 1, "create": 1}
     in_flight = []
     for i in range(per_client):
         kind = i % 5
@@ -40,10 +40,10 @@ def run(index):
         local[op] = local.get(op, 0) + 1
         if len(in_flight) >= WINDOW:
             for result in in_flight:
-                result.exception()  # wait; failures are expected and counted as replies too
+                result.wait(30)  # failures are expected: they are replies too
             in_flight = []
     for result in in_flight:
-        result.exception()
+        result.wait(30)
     client.stop()
     local["closeSession"] = 1
     with lock:
@@ -53,8 +53,9 @@ def run(index):
 
 setup = KazooClient(hosts=host, timeout=15)
 setup.start()
-setup.ensure_path("/load")
+setup.create("/load")
 setup.stop()
+sent.update({"connect": 1, "create": 1, "closeSession": 1})
 threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
 for thread in threads:
     thread.start()

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Rewrites a capture of real traffic so that TCP cuts, orders or frames its bytes differently,
+for reassembly tests: zkdump must decode every variant to what it decodes the original to.
+
+usage: recut.py VARIANT IN.pcap OUT.pcap [SEED]
+
+Variants: bytes1 (one payload byte per segment), random (cut at random points), merged
+(consecutive segments of a direction merged), reordered (runs of segments reversed),
+duplicated (every segment sent twice, plus overlapping retransmissions), vlan (802.1Q + QinQ),
+sll (Linux cooked), sll2, ipv6, loopback (BSD NULL), raw (raw IP), midstream (the first 40% of
+packets dropped), lose-one (one client data segment per connection dropped), snaplen (every
+packet cut to 96 bytes). Input: an Ethernet, IPv4 capture in classic pcap format."""
+import random
+import struct
+import sys
+
+ETHERNET, NULL, RAW, SLL, SLL2 = 1, 0, 101, 113, 276
+
+
+def read_pcap(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    assert linktype == ETHERNET, "input must be Ethernet"
+    packets, offset = [], 24
+    while offset + 16 <= len(data):
+        sec, usec, caplen, wirelen = struct.unpack(endian + "IIII", data[offset:offset + 16])
+        packets.append(parse((sec, usec), data[offset + 16:offset + 16 + caplen]))
+        offset += 16 + caplen
+    return packets
+
+
+def parse(ts, frame):
+    ip = frame[14:]
+    ihl = (ip[0] & 0xf) * 4
+    total = struct.unpack("!H", ip[2:4])[0]
+    tcp = ip[ihl:total]
+    doff = (tcp[12] >> 4) * 4
+    return {
+        "ts": ts, "src": ip[12:16], "dst": ip[16:20], "ipid": struct.unpack("!H", ip[4:6])[0],
+        "sport": struct.unpack("!H", tcp[0:2])[0], "dport": struct.unpack("!H", tcp[2:4])[0],
+        "seq": struct.unpack("!I", tcp[4:8])[0], "ack": struct.unpack("!I", tcp[8:12])[0],
+        "flags": tcp[13], "window": struct.unpack("!H", tcp[14:16])[0], "options": tcp[20:doff],
+        "payload": tcp[doff:],
+    }
+
+
+def tcp_bytes(p):
+    doff = (20 + len(p["options"])) // 4
+    return struct.pack("!HHIIBBHHH", p["sport"], p["dport"], p["seq"] & 0xffffffff, p["ack"], doff << 4,
+                       p["flags"], p["window"], 0, 0) + p["options"] + p["payload"]
+
+
+def ipv4_bytes(p):
+    tcp = tcp_bytes(p)
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), p["ipid"], 0x4000, 64, 6, 0,
+                       p["src"], p["dst"]) + tcp
+
+
+def ipv6_bytes(p):
+    tcp = tcp_bytes(p)
+    mapped = lambda a: b"\0" * 10 + b"\xff\xff" + a  # ::ffff:a.b.c.d keeps endpoints distinct
+    hop_by_hop = bytes([6, 0, 1, 4, 0, 0, 0, 0])     # one extension header, to be skipped
+    return struct.pack("!IHBB16s16s", 6 << 28, len(hop_by_hop) + len(tcp), 0, 64,
+                       mapped(p["src"]), mapped(p["dst"])) + hop_by_hop + tcp
+
+
+def encode(p, link):
+    if link == "ethernet":
+        return b"\0" * 12 + b"\x08\x00" + ipv4_bytes(p)
+    if link == "vlan":
+        return b"\0" * 12 + b"\x88\xa8\x00\x05\x81\x00\x00\x07\x08\x00" + ipv4_bytes(p)
+    if link == "sll":
+        return struct.pack("!HHH8sH", 0, 772, 6, b"\0" * 8, 0x0800) + ipv4_bytes(p)
+    if link == "sll2":
+        return struct.pack("!HHIHBB8s", 0x0800, 0, 1, 772, 0, 6, b"\0" * 8) + ipv4_bytes(p)
+    if link == "ipv6":
+        return b"\0" * 12 + b"\x86\xdd" + ipv6_bytes(p)
+    if link == "loopback":
+        return struct.pack("<I", 2) + ipv4_bytes(p)
+    return ipv4_bytes(p)
+
+
+LINKTYPES = {"ethernet": ETHERNET, "vlan": ETHERNET, "ipv6": ETHERNET, "sll": SLL, "sll2": SLL2,
+             "loopback": NULL, "raw": RAW}
+
+
+def write_pcap(path, packets, link="ethernet", snaplen=262144):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, snaplen, LINKTYPES[link]))
+        for p in packets:
+            frame = encode(p, link)
+            captured = frame[:snaplen]
+            f.write(struct.pack("<IIII", p["ts"][0], p["ts"][1], len(captured), len(frame)) + captured)
+
+
+def flow(p):
+    return (p["src"], p["sport"], p["dst"], p["dport"])
+
+
+def with_payload(p, seq_offset, payload, **changes):
+    q = dict(p, seq=p["seq"] + seq_offset, payload=payload)
+    q.update(changes)
+    return q
+
+
+def split(p, cuts):
+    """Cuts p's payload at the given offsets; only the last piece keeps FIN/PSH."""
+    pieces, start = [], 0
+    for end in list(cuts) + [len(p["payload"])]:
+        if end > start:
+            last = end == len(p["payload"])
+            pieces.append(with_payload(p, start, p["payload"][start:end],
+                                       flags=p["flags"] if last else p["flags"] & ~0x09))
+        start = end
+    return pieces
+
+
+def runs(packets):
+    """Groups consecutive data packets of one flow; anything else is a run of its own."""
+    group = []
+    for p in packets:
+        if p["payload"] and not p["flags"] & 0x07 and group and flow(group[-1]) == flow(p):
+            group.append(p)
+            continue
+        if group:
+            yield group
+        group = [p] if p["payload"] and not p["flags"] & 0x07 else []
+        if not group:
+            yield [p]
+    if group:
+        yield group
+
+
+def variant(name, packets, rng):
+    out = []
+    if name == "bytes1":
+        for p in packets:
+            out += split(p, range(1, len(p["payload"]))) if p["payload"] else [p]
+    elif name == "random":
+        for p in packets:
+            n = len(p["payload"])
+            cuts = sorted(rng.sample(range(1, n), min(n - 1, rng.randint(0, 4)))) if n > 1 else []
+            out += split(p, cuts) if p["payload"] else [p]
+    elif name == "merged":
+        for group in runs(packets):
+            while group:  # an IPv4 packet holds at most 64 KiB
+                batch = [group.pop(0)]
+                while group and sum(len(p["payload"]) for p in batch) + len(group[0]["payload"]) < 60000:
+                    batch.append(group.pop(0))
+                last = batch[-1]
+                out.append(with_payload(batch[0], 0, b"".join(p["payload"] for p in batch), ack=last["ack"],
+                                        flags=last["flags"], ts=last["ts"]))
+    elif name == "reordered":
+        for group in runs(packets):
+            out += list(reversed(group))
+    elif name == "duplicated":
+        for group in runs(packets):
+            for i, p in enumerate(group):
+                out += [p, p] if p["payload"] else [p]
+                if i > 0 and p["payload"]:
+                    prev = group[i - 1]
+                    half = len(prev["payload"]) // 2
+                    joined = prev["payload"][half:] + p["payload"][:len(p["payload"]) // 2 + 1]
+                    out.append(with_payload(prev, half, joined, ts=p["ts"]))
+    elif name == "midstream":
+        out = packets[int(len(packets) * 0.4):]
+    elif name == "lose-one":
+        seen, dropped = {}, set()
+        for p in packets:
+            seen.setdefault(flow(p), []).append(p)
+        for key, flow_packets in seen.items():
+            data = [p for p in flow_packets if p["payload"] and key[3] == 2181]
+            if len(data) >= 3:
+                dropped.add(id(data[len(data) // 2]))
+        out = [p for p in packets if id(p) not in dropped]
+    else:
+        out = packets
+    return out
+
+
+def main():
+    name, source, target = sys.argv[1:4]
+    rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 1)
+    packets = read_pcap(source)
+    link = name if name in LINKTYPES else "ethernet"
+    write_pcap(target, variant(name, packets, rng), link, 96 if name == "snaplen" else 262144)
+
+
+if __name__ == "__main__":
+    main()
