@@ -41,12 +41,21 @@ c_and_java_clients() {
 }
 
 reconnect_after_restart() {
+  # kazoo reconnects with its session id; two zkCli.sh sessions also re-register their watches
+  # on the new connection, one with SetWatches (a data watch), one with SetWatches2 (persistent).
   "$ZK_PYTHON" "$repo/scripts/traffic/reconnect.py" "$host" > "$work/reconnect.out" 2> "$work/reconnect.log" &
   local client=$!
+  { printf 'create /w x\nget -w /w\n'; sleep 12; printf 'get /w\nquit\n'; } |
+    timeout 60 /usr/share/zookeeper/bin/zkCli.sh -server "$host" > "$work/zkcli-watch.log" 2>&1 &
+  local data_watch=$!
+  { sleep 1; printf 'addWatch /w\n'; sleep 11; printf 'get /w\nquit\n'; } |
+    timeout 60 /usr/share/zookeeper/bin/zkCli.sh -server "$host" > "$work/zkcli-persistent.log" 2>&1 &
+  local persistent_watch=$!
   for _ in $(seq 1 100); do grep -q restart-now "$work/reconnect.out" && break; sleep 0.1; done
+  sleep 5  # the zkCli sessions are up and watching
   stop_zk "$work/zk"
   start_zk "$work/zk" "$port"
-  wait "$client"
+  wait "$client" "$data_watch" "$persistent_watch"
   grep -q '^reconnected' "$work/reconnect.out"
 }
 

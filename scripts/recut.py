@@ -7,8 +7,8 @@ usage: recut.py VARIANT IN.pcap OUT.pcap [SEED]
 Variants: bytes1 (one payload byte per segment), random (cut at random points), merged
 (consecutive segments of a direction merged), reordered (runs of segments reversed),
 duplicated (every segment sent twice, plus overlapping retransmissions), vlan (802.1Q + QinQ),
-sll (Linux cooked), sll2, ipv6, loopback (BSD NULL), raw (raw IP), midstream (the first 40% of
-packets dropped), lose-one (one client data segment per connection dropped), snaplen (every
+sll (Linux cooked), sll2, ipv6, loopback (BSD NULL), raw (raw IP), midstream (each connection's
+first 40% of its time dropped), lose-one (one client data segment per connection dropped), snaplen (every
 packet cut to 96 bytes). Input: an Ethernet, IPv4 capture in classic pcap format."""
 import random
 import struct
@@ -119,10 +119,13 @@ def split(p, cuts):
 
 
 def runs(packets):
-    """Groups consecutive data packets of one flow; anything else is a run of its own."""
+    """Groups consecutive, contiguous data packets of one flow; anything else is a run of its own."""
     group = []
     for p in packets:
-        if p["payload"] and not p["flags"] & 0x07 and group and flow(group[-1]) == flow(p):
+        # Only a contiguous stretch forms a run: a retransmission starts a run of its own.
+        follows = group and flow(group[-1]) == flow(p) and \
+            p["seq"] == (group[-1]["seq"] + len(group[-1]["payload"])) & 0xffffffff
+        if p["payload"] and not p["flags"] & 0x07 and follows:
             group.append(p)
             continue
         if group:
@@ -163,10 +166,19 @@ def variant(name, packets, rng):
                 if i > 0 and p["payload"]:
                     prev = group[i - 1]
                     half = len(prev["payload"]) // 2
-                    joined = prev["payload"][half:] + p["payload"][:len(p["payload"]) // 2 + 1]
+                    joined = (prev["payload"][half:] + p["payload"][:len(p["payload"]) // 2 + 1])[:30000]
                     out.append(with_payload(prev, half, joined, ts=p["ts"]))
-    elif name == "midstream":
-        out = packets[int(len(packets) * 0.4):]
+    elif name == "midstream":  # each connection joined 40% of the way through its lifetime
+        by_connection = {}
+        for p in packets:
+            by_connection.setdefault(frozenset([(p["src"], p["sport"]), (p["dst"], p["dport"])]), []).append(p)
+        dropped = set()
+        for group in by_connection.values():
+            start, end = group[0]["ts"], group[-1]["ts"]
+            seconds = lambda ts: ts[0] + ts[1] / 1e6
+            cut = seconds(start) + 0.4 * (seconds(end) - seconds(start))
+            dropped.update(id(p) for p in group if seconds(p["ts"]) < cut)
+        out = [p for p in packets if id(p) not in dropped]
     elif name == "lose-one":
         seen, dropped = {}, set()
         for p in packets:

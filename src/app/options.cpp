@@ -68,7 +68,8 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   app.add_option("--idle-timeout", options.idle_timeout_s,
                  "Forget a connection idle this many seconds")
       ->check(CLI::Range(1, 86400 * 365));
-  app.add_option("--max-buffer", options.max_buffer_mib, "MiB held in all for partial frames")
+  app.add_option("--max-buffer", options.max_buffer_mib,
+                 "MiB held in all for out-of-order TCP segments")
       ->check(CLI::Range(1, 65536));
   // CLI11 takes the expression as one string per word; tcpdump joins them with spaces.
   std::vector<std::string> words;

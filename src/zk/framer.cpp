@@ -122,8 +122,7 @@ ConnectionFramer::Verdict ConnectionFramer::judge_candidate(const Stream& stream
     const std::int32_t type = load_be32(body + 4);
     const OpInfo* op = find_op(type);
     if (op == nullptr) return Verdict::kReject;
-    const std::int32_t reserved = reserved_xid_for(type);
-    if (reserved != 0 ? xid != reserved : xid <= 0) return Verdict::kReject;
+    if (!plausible_request_xid(type, xid)) return Verdict::kReject;
     if (!whole) return Verdict::kNeedMore;
     Reader reader(
         ByteSpan(body + kRequestHeaderSize, static_cast<std::size_t>(length) - kRequestHeaderSize));

@@ -152,17 +152,18 @@ const OpInfo* find_op(std::int32_t code) {
   return row < 0 ? nullptr : &kOps[static_cast<std::size_t>(row)];
 }
 
-std::int32_t reserved_xid_for(std::int32_t opcode) {
+bool plausible_request_xid(std::int32_t opcode, std::int32_t xid) {
   switch (opcode) {
     case kOpPing:
-      return kPingXid;
+      return xid == kPingXid;
     case kOpAuth:
-      return kAuthXid;
+      return xid == kAuthXid;
+    // Clients may send setWatches with xid -8; the 3.8 Java client numbers them like any request.
     case kOpSetWatches:
     case kOpSetWatches2:
-      return kSetWatchesXid;
+      return xid == kSetWatchesXid || xid > 0;
     default:
-      return 0;
+      return xid > 0;
   }
 }
 

@@ -57,8 +57,8 @@ struct OpInfo {
 
 const OpInfo* find_op(std::int32_t code);
 
-// The xid a request with this opcode must carry, or 0 when any positive xid goes.
-std::int32_t reserved_xid_for(std::int32_t opcode);
+// Whether a client would send a request of this opcode with this xid (ping -2, auth -4, ...).
+bool plausible_request_xid(std::int32_t opcode, std::int32_t xid);
 
 std::string_view error_name(std::int32_t err);  // empty when unknown
 bool is_known_error(std::int32_t err);
