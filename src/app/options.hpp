@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "zkdump/output/timestamp.hpp"
+#include "zkdump/zk/protocol.hpp"
 
 namespace zkdump::app {
 
@@ -26,7 +27,7 @@ struct Options {
   int timestamp_flags = 0;  // how many -t
   int snaplen = 262144;
   int buffer_kib = 32768;
-  std::int32_t max_frame = 0xfffff;
+  std::int32_t max_frame = zk::kDefaultMaxFrame;
   std::size_t max_connections = 65536;
   std::int64_t idle_timeout_s = 300;
   std::size_t max_buffer_mib = 256;

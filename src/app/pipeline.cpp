@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <bitset>
-#include <cstdio>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -46,54 +45,38 @@ std::string live_filter(const Options& options) {
 void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters& tcp,
                    const session::TrackerCounters& session, const capture::CaptureStats& stats) {
   using Outcome = net::ParseOutcome;
-  auto outcome = [&packets](Outcome which) { return packets.outcomes[static_cast<int>(which)]; };
-  std::fprintf(stderr,
-               "zkdump: %llu packets (%llu bytes): %llu ZooKeeper TCP segments, %llu other TCP, "
-               "%llu non-TCP, "
-               "%llu non-IP, %llu IP fragments, %llu truncated, %llu malformed\n",
-               static_cast<unsigned long long>(packets.packets),
-               static_cast<unsigned long long>(packets.bytes),
-               static_cast<unsigned long long>(tcp.segments),
-               static_cast<unsigned long long>(packets.other_tcp),
-               static_cast<unsigned long long>(outcome(Outcome::kNotTcp)),
-               static_cast<unsigned long long>(outcome(Outcome::kNotIp)),
-               static_cast<unsigned long long>(outcome(Outcome::kFragment)),
-               static_cast<unsigned long long>(outcome(Outcome::kTruncated)),
-               static_cast<unsigned long long>(outcome(Outcome::kMalformed) +
-                                               outcome(Outcome::kUnsupportedLink)));
-  std::fprintf(stderr,
-               "zkdump: %llu requests, %llu replies, %llu events, %llu unanswered, %llu "
-               "unknown-xid replies, "
-               "%llu undecodable frames\n",
-               static_cast<unsigned long long>(session.requests),
-               static_cast<unsigned long long>(session.replies),
-               static_cast<unsigned long long>(session.events),
-               static_cast<unsigned long long>(session.unanswered),
-               static_cast<unsigned long long>(session.unknown_replies),
-               static_cast<unsigned long long>(session.undecodable_frames));
-  const auto event = [&session](zk::StreamEvent which) {
-    return static_cast<unsigned long long>(session.stream_events[static_cast<int>(which)]);
+  const auto outcome = [&packets](Outcome which) {
+    return packets.outcomes[static_cast<int>(which)];
   };
-  std::fprintf(
-      stderr,
-      "zkdump: %llu connections (%llu expired, %llu evicted); %llu gaps (%llu bytes), %llu "
-      "snaplen-cut "
-      "segments, %llu oversized frames, %llu undecodable stretches, %llu buffer-cap drops\n",
-      static_cast<unsigned long long>(tcp.connections_opened),
-      static_cast<unsigned long long>(tcp.connections_expired),
-      static_cast<unsigned long long>(tcp.connections_evicted),
-      static_cast<unsigned long long>(tcp.gaps), static_cast<unsigned long long>(tcp.gap_bytes),
-      static_cast<unsigned long long>(tcp.truncated_segments),
-      event(zk::StreamEvent::kOversizedFrame), event(zk::StreamEvent::kUndecodable),
-      event(zk::StreamEvent::kBufferLimit) +
-          static_cast<unsigned long long>(tcp.out_of_order_dropped));
+  const auto event = [&session](zk::StreamEvent which) {
+    return session.stream_events[static_cast<int>(which)];
+  };
+  fmt::print(stderr,
+             "zkdump: {} packets ({} bytes): {} ZooKeeper TCP segments, {} other TCP, {} non-TCP, "
+             "{} non-IP, "
+             "{} IP fragments, {} truncated, {} malformed\n",
+             packets.packets, packets.bytes, tcp.segments, packets.other_tcp,
+             outcome(Outcome::kNotTcp), outcome(Outcome::kNotIp), outcome(Outcome::kFragment),
+             outcome(Outcome::kTruncated),
+             outcome(Outcome::kMalformed) + outcome(Outcome::kUnsupportedLink));
+  fmt::print(stderr,
+             "zkdump: {} requests, {} replies, {} events, {} unanswered, {} unknown-xid replies, "
+             "{} undecodable frames\n",
+             session.requests, session.replies, session.events, session.unanswered,
+             session.unknown_replies, session.undecodable_frames);
+  fmt::print(stderr,
+             "zkdump: {} connections ({} expired, {} evicted); {} gaps ({} bytes), {} snaplen-cut "
+             "segments, "
+             "{} oversized frames, {} undecodable stretches, {} buffer-cap drops\n",
+             tcp.connections_opened, tcp.connections_expired, tcp.connections_evicted, tcp.gaps,
+             tcp.gap_bytes, tcp.truncated_segments, event(zk::StreamEvent::kOversizedFrame),
+             event(zk::StreamEvent::kUndecodable),
+             event(zk::StreamEvent::kBufferLimit) + tcp.out_of_order_dropped);
   if (stats.available) {
-    std::fprintf(stderr,
-                 "zkdump: %llu packets received by filter, %llu dropped by kernel, %llu dropped by "
-                 "interface\n",
-                 static_cast<unsigned long long>(stats.received),
-                 static_cast<unsigned long long>(stats.dropped_by_kernel),
-                 static_cast<unsigned long long>(stats.dropped_by_interface));
+    fmt::print(
+        stderr,
+        "zkdump: {} packets received by filter, {} dropped by kernel, {} dropped by interface\n",
+        stats.received, stats.dropped_by_kernel, stats.dropped_by_interface);
   }
 }
 
@@ -126,7 +109,7 @@ int run(const Options& options) {
     }
     if (!options.write_file.empty()) source->write_to(options.write_file);
   } catch (const std::exception& error) {
-    std::fprintf(stderr, "zkdump: %s\n", error.what());
+    fmt::print(stderr, "zkdump: {}\n", error.what());
     return kExitUsage;
   }
 
@@ -169,8 +152,8 @@ int run(const Options& options) {
     if (status == capture::NextStatus::kTimeout) continue;
     if (status == capture::NextStatus::kEnd) break;
     if (status == capture::NextStatus::kError) {
-      std::fprintf(stderr, "zkdump: %s: %s (after packet %llu)\n", source->name().c_str(),
-                   source->last_error().c_str(), static_cast<unsigned long long>(packets.packets));
+      fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source->name(), source->last_error(),
+                 packets.packets);
       exit_code = kExitReadError;
       break;
     }

@@ -43,9 +43,9 @@ void Conversation::on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int6
 void Conversation::on_close(tcp::CloseReason reason, std::int64_t ts_us) {
   framer_.finish(ts_us, *this);
   while (!pending_.empty()) {
-    const Pending request = std::move(pending_.front());
+    Pending request = std::move(pending_.front());
     pending_.pop_front();
-    report_unanswered(request, tcp::close_reason_name(reason), ts_us);
+    report_unanswered(std::move(request), tcp::close_reason_name(reason), ts_us);
   }
   flush_ready();
 }
@@ -55,18 +55,27 @@ void Conversation::recycle(std::string&& text) {
   spare_strings_.push_back(std::move(text));
 }
 
+std::string Conversation::spare_string() {
+  if (spare_strings_.empty()) return {};
+  std::string text = std::move(spare_strings_.back());
+  spare_strings_.pop_back();
+  return text;
+}
+
+void Conversation::hold(std::string_view line, bool awaiting_reply) {
+  HeldLine held;
+  held.text = spare_string();
+  held.text.assign(line);
+  held.awaiting_reply = awaiting_reply;
+  held_.push_back(std::move(held));
+}
+
 void Conversation::emit(std::string_view line) {
   if (held_.empty()) {
     tracker_.print(line);
-    return;
+  } else {
+    hold(line, false);
   }
-  HeldLine held;
-  if (!spare_strings_.empty()) {
-    held.text = std::move(spare_strings_.back());
-    spare_strings_.pop_back();
-  }
-  held.text.assign(line);
-  held_.push_back(std::move(held));
 }
 
 void Conversation::flush_ready() {
@@ -81,27 +90,21 @@ void Conversation::flush_ready() {
 void Conversation::remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
                             const zk::WireBytes& path, std::string_view line, bool visible) {
   if (pending_.size() >= tracker_.options_.max_pending_per_connection) {
-    const Pending oldest = std::move(pending_.front());
+    Pending oldest = std::move(pending_.front());
     pending_.pop_front();
-    report_unanswered(oldest, "pending-limit", ts_us);
+    report_unanswered(std::move(oldest), "pending-limit", ts_us);
   }
   Pending request;
   request.xid = xid;
   request.op = op;
   request.ts_us = ts_us;
+  request.path = spare_string();
   request.path.assign(path.view().substr(0, kMaxRememberedPath));
   if (visible) {
     if (tracker_.options_.paired) {
       request.holds_line = true;
       request.line_id = first_held_id_ + held_.size();
-      HeldLine held;
-      if (!spare_strings_.empty()) {
-        held.text = std::move(spare_strings_.back());
-        spare_strings_.pop_back();
-      }
-      held.text.assign(line);
-      held.awaiting_reply = true;
-      held_.push_back(std::move(held));
+      hold(line, true);
     } else {
       tracker_.print(line);
     }
@@ -121,7 +124,8 @@ bool Conversation::take_pending(std::int32_t xid, Pending& found) {
   return false;
 }
 
-void Conversation::complete(const Pending& request, std::string_view reply_line, bool visible) {
+void Conversation::complete(Pending&& request, std::string_view reply_line, bool visible) {
+  recycle(std::move(request.path));
   if (!request.holds_line) {
     if (visible) emit(reply_line);
     return;
@@ -132,16 +136,16 @@ void Conversation::complete(const Pending& request, std::string_view reply_line,
   flush_ready();
 }
 
-void Conversation::report_unanswered(const Pending& request, std::string_view reason,
+void Conversation::report_unanswered(Pending&& request, std::string_view reason,
                                      std::int64_t ts_us) {
   const bool is_ping = request.op != nullptr && request.op->code == zk::kOpPing;
   if (!is_ping || tracker_.options_.include_pings) {
     ++tracker_.counters_.unanswered;
     const std::string_view line = tracker_.printer_.unanswered(
         peer_, request.op, request.xid, request.path, request.ts_us, reason, ts_us);
-    complete(request, line, true);
+    complete(std::move(request), line, true);
   } else {
-    complete(request, {}, false);
+    complete(std::move(request), {}, false);
   }
 }
 
@@ -181,7 +185,7 @@ void Conversation::on_frame(const zk::Frame& frame) {
         ++tracker_.counters_.undecodable_frames;
       }
       if (paired) {
-        complete(request, line, true);
+        complete(std::move(request), line, true);
       } else {
         emit(line);
       }
@@ -239,7 +243,7 @@ void Conversation::on_reply(const zk::Frame& frame) {
   if (!decoded) ++tracker_.counters_.undecodable_frames;
   const bool visible = header.xid != zk::kPingXid || tracker_.options_.include_pings;
   if (paired) {
-    complete(request, line, visible);
+    complete(std::move(request), line, visible);
   } else if (visible) {
     emit(line);
   }

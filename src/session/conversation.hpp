@@ -44,9 +44,11 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
   bool take_pending(std::int32_t xid, Pending& found);
   // Prints `line`, or holds it behind earlier lines still waiting for their replies.
   void emit(std::string_view line);
-  void complete(const Pending& request, std::string_view reply_line, bool visible);
+  void hold(std::string_view line, bool awaiting_reply);
+  std::string spare_string();
+  void complete(Pending&& request, std::string_view reply_line, bool visible);
   void flush_ready();
-  void report_unanswered(const Pending& request, std::string_view reason, std::int64_t ts_us);
+  void report_unanswered(Pending&& request, std::string_view reason, std::int64_t ts_us);
   void recycle(std::string&& text);
 
   Tracker& tracker_;

@@ -149,22 +149,27 @@ void FieldWriter::boolean(std::string_view key, bool value) {
   }
 }
 
+void FieldWriter::string_value(const WireBytes& value, char text_quote) {
+  if (value.is_null) {
+    target_->append(style_ == FieldStyle::kText ? std::string_view("None")
+                                                : std::string_view("null"));
+    return;
+  }
+  if (style_ == FieldStyle::kText) {
+    if (text_quote != 0) target_->push_back(text_quote);
+    append_escaped_text(*target_, value.view(), text_quote);
+    if (text_quote != 0) target_->push_back(text_quote);
+    return;
+  }
+  target_->push_back('"');
+  append_escaped_json(*target_, value.view());
+  target_->push_back('"');
+}
+
 void FieldWriter::bytes(std::string_view key, const WireBytes& value) {
   if (discarding()) return;
   key_prefix(key);
-  if (style_ == FieldStyle::kText) {
-    if (value.is_null) {
-      target_->append(std::string_view("None"));
-    } else {
-      append_escaped_text(*target_, value.view());
-    }
-  } else if (value.is_null) {
-    target_->append(std::string_view("null"));
-  } else {
-    target_->push_back('"');
-    append_escaped_json(*target_, value.view());
-    target_->push_back('"');
-  }
+  string_value(value, 0);
 }
 
 void FieldWriter::name(std::string_view key, std::string_view value) {
@@ -212,21 +217,7 @@ void FieldWriter::begin_list(std::string_view key) {
 void FieldWriter::list_string(const WireBytes& value) {
   if (discarding()) return;
   separator();
-  if (style_ == FieldStyle::kText) {
-    if (value.is_null) {
-      target_->append(std::string_view("None"));
-      return;
-    }
-    target_->push_back('\'');
-    append_escaped_text(*target_, value.view(), '\'');
-    target_->push_back('\'');
-  } else if (value.is_null) {
-    target_->append(std::string_view("null"));
-  } else {
-    target_->push_back('"');
-    append_escaped_json(*target_, value.view());
-    target_->push_back('"');
-  }
+  string_value(value, '\'');
 }
 
 void FieldWriter::end_list() {

@@ -8,15 +8,14 @@ namespace {
 constexpr std::size_t kMinStringSize = 4;  // an empty ustring is its length alone
 constexpr std::size_t kMinAclSize = 4 + 4 + 4;
 constexpr std::size_t kMinClientInfoSize = 4 + 4;
-constexpr std::size_t kMultiHeaderSize = 4 + 1 + 4;
 constexpr std::int32_t kMaxListedChildren = 64;  // -v lists this many names, then counts the rest
 
 // Fields zktraffic never printed for ops it did print: text shows them with -v (after
 // client=), JSON always. Inside a multi they stay inline, since a record cannot have a trailer.
 class Details {
  public:
-  Details(const RequestContext& context, FieldWriter& writer)
-      : inline_(context.in_multi), writer_(writer) {
+  explicit Details(FieldWriter& writer, bool inline_fields = false)
+      : inline_(inline_fields), writer_(writer) {
     if (!inline_) writer_.begin_extras();
   }
   ~Details() {
@@ -27,17 +26,6 @@ class Details {
 
  private:
   bool inline_;
-  FieldWriter& writer_;
-};
-
-class ReplyDetails {
- public:
-  explicit ReplyDetails(FieldWriter& writer) : writer_(writer) { writer_.begin_extras(); }
-  ~ReplyDetails() { writer_.end_extras(); }
-  ReplyDetails(const ReplyDetails&) = delete;
-  ReplyDetails& operator=(const ReplyDetails&) = delete;
-
- private:
   FieldWriter& writer_;
 };
 
@@ -94,6 +82,24 @@ void acl_list(Reader& reader, FieldWriter& writer) {
     writer.end_record();
   }
   writer.end_list();
+}
+
+// Passes over a vector<ACL> and returns a reader positioned at it, for printing it later.
+Reader skip_acl_list(Reader& reader) {
+  const Reader start = reader;
+  const std::int32_t count = reader.vector_count(kMinAclSize);
+  for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
+    reader.int32();
+    reader.bytes();
+    reader.bytes();
+  }
+  return start;
+}
+
+// A multi's sub-operation prints as its request name without "Request": Create(...).
+std::string_view sub_operation_name(const OpInfo& op) {
+  constexpr std::string_view kSuffix = "Request";
+  return op.request_name.substr(0, op.request_name.size() - kSuffix.size());
 }
 
 void string_list(Reader& reader, FieldWriter& writer, std::string_view key,
@@ -169,13 +175,7 @@ void create_common(Reader& reader, const RequestContext& context, FieldWriter& w
   const WireBytes path = read_path(reader, facts);
   const WireBytes data = reader.bytes();
   // The ACL list precedes the flags on the wire but prints after them; remember where it is.
-  Reader acl_reader = reader;
-  const std::int32_t acl_count = reader.vector_count(kMinAclSize);
-  for (std::int32_t i = 0; i < acl_count && reader.ok(); ++i) {
-    reader.int32();
-    reader.bytes();
-    reader.bytes();
-  }
+  Reader acl_reader = skip_acl_list(reader);
   const std::int32_t flags = reader.int32();
   const std::int64_t ttl = with_ttl ? reader.int64() : 0;
   if (!reader.ok()) return;
@@ -189,7 +189,7 @@ void create_common(Reader& reader, const RequestContext& context, FieldWriter& w
   writer.boolean("ephemeral", is_ephemeral(flags));
   writer.boolean("sequence", is_sequential(flags));
   if (with_ttl) writer.number("ttl", ttl);
-  Details details(context, writer);
+  Details details(writer, context.in_multi);
   const std::string_view mode = create_mode_name(flags);
   if (mode.empty()) {
     writer.number("flags", flags);
@@ -238,7 +238,7 @@ void set_watches_common(Reader& reader, const RequestContext& context, FieldWrit
     string_list(reader, writer, "persistent");
     string_list(reader, writer, "persistent_recursive");
   }
-  Details details(context, writer);
+  Details details(writer, context.in_multi);
   writer.number("xid", context.xid);
   writer.number("size", context.frame_size);
 }
@@ -276,7 +276,7 @@ void delete_node(Reader& reader, const RequestContext& context, FieldWriter& wri
   const std::int32_t version = reader.int32();
   if (!reader.ok()) return;
   common_request_fields(context, writer, path, false);
-  Details details(context, writer);
+  Details details(writer, context.in_multi);
   writer.number("version", version);
 }
 
@@ -287,7 +287,7 @@ void set_data(Reader& reader, const RequestContext& context, FieldWriter& writer
   const std::int32_t version = reader.int32();
   if (!reader.ok()) return;
   common_request_fields(context, writer, path, false);
-  Details details(context, writer);
+  Details details(writer, context.in_multi);
   writer.number("version", version);
   writer.number("data_size", static_cast<std::int64_t>(data.size));
   if (!context.in_multi) writer.preview("data", data);
@@ -297,13 +297,7 @@ void set_data(Reader& reader, const RequestContext& context, FieldWriter& writer
 void set_acl(Reader& reader, const RequestContext& context, FieldWriter& writer,
              RequestFacts& facts) {
   const WireBytes path = read_path(reader, facts);
-  Reader acl_reader = reader;
-  const std::int32_t count = reader.vector_count(kMinAclSize);
-  for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
-    reader.int32();
-    reader.bytes();
-    reader.bytes();
-  }
+  Reader acl_reader = skip_acl_list(reader);
   const std::int32_t version = reader.int32();
   if (!reader.ok()) return;
   common_request_fields(context, writer, path, false);
@@ -339,7 +333,7 @@ void multi(Reader& reader, const RequestContext& context, FieldWriter& writer,
       reader.fail();
       break;
     }
-    writer.begin_record(op->request_name.substr(0, op->request_name.size() - 7), op->json_name);
+    writer.begin_record(sub_operation_name(*op), op->json_name);
     op->decode_request(reader, sub_context, writer, facts);
     writer.end_record();
   }
@@ -423,7 +417,7 @@ void header_only(Reader&, const RequestContext& context, FieldWriter& writer, Re
 
 // Ping and closeSession: zktraffic prints no fields of their own.
 void no_fields(Reader&, const RequestContext& context, FieldWriter& writer, RequestFacts&) {
-  Details details(context, writer);
+  Details details(writer, context.in_multi);
   writer.number("xid", context.xid);
 }
 
@@ -436,23 +430,23 @@ void path_reply(Reader& reader, FieldWriter& writer) {
 
 void path_stat_reply(Reader& reader, FieldWriter& writer) {
   path_reply(reader, writer);
-  ReplyDetails details(writer);
+  Details details(writer);
   stat(reader, writer);
 }
 
 void path_detail_reply(Reader& reader, FieldWriter& writer) {
-  ReplyDetails details(writer);
+  Details details(writer);
   path_reply(reader, writer);
 }
 
 void stat_reply(Reader& reader, FieldWriter& writer) {
-  ReplyDetails details(writer);
+  Details details(writer);
   stat(reader, writer);
 }
 
 void data_stat_reply(Reader& reader, FieldWriter& writer) {
   const WireBytes data = reader.bytes();
-  ReplyDetails details(writer);
+  Details details(writer);
   if (!reader.ok()) return;
   writer.number("data_size", data.is_null ? -1 : static_cast<std::int64_t>(data.size));
   writer.preview("data", data);
@@ -461,7 +455,7 @@ void data_stat_reply(Reader& reader, FieldWriter& writer) {
 
 void acl_stat_reply(Reader& reader, FieldWriter& writer) {
   acl_list(reader, writer);
-  ReplyDetails details(writer);
+  Details details(writer);
   stat(reader, writer);
 }
 
@@ -474,7 +468,7 @@ void children_common(Reader& reader, FieldWriter& writer, bool with_stat) {
     return;
   }
   writer.number("count", count);
-  ReplyDetails details(writer);
+  Details details(writer);
   string_list(reader, writer, "children", kMaxListedChildren);
   if (with_stat) stat(reader, writer);
 }
@@ -508,7 +502,7 @@ void multi_reply(Reader& reader, FieldWriter& writer) {
       reader.fail();
       break;
     }
-    writer.begin_record(op->request_name.substr(0, op->request_name.size() - 7), op->json_name);
+    writer.begin_record(sub_operation_name(*op), op->json_name);
     if (err != 0) writer.number("err", err);
     switch (type) {
       case 1:

@@ -55,6 +55,8 @@ class FieldWriter {
  private:
   void key_prefix(std::string_view key);
   void separator();
+  // An escaped string; in text, wrapped in `text_quote` unless it is 0.
+  void string_value(const WireBytes& value, char text_quote);
 
   static constexpr int kMaxDepth = 8;  // records nest at most multi > op > acl list
   FieldStyle style_;

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zkdump/zk/protocol.hpp"
 #include "zkdump/zk/reader.hpp"
 
 namespace zkdump::zk {
@@ -51,7 +52,7 @@ class FrameSink {
 };
 
 struct FramerLimits {
-  std::int32_t max_frame = 0xfffff;
+  std::int32_t max_frame = kDefaultMaxFrame;
 };
 
 // Bytes held for partial frames, shared by every connection so the total stays capped.

@@ -16,10 +16,7 @@ inline constexpr std::int32_t kAuthXid = -4;
 inline constexpr std::int32_t kSetWatchesXid = -8;
 inline constexpr std::int32_t kDefaultMaxFrame = 0xfffff;  // jute.maxbuffer
 
-inline constexpr std::int32_t kOpCreate = 1;
 inline constexpr std::int32_t kOpPing = 11;
-inline constexpr std::int32_t kOpMulti = 14;
-inline constexpr std::int32_t kOpMultiRead = 22;
 inline constexpr std::int32_t kOpAuth = 100;
 inline constexpr std::int32_t kOpSetWatches = 101;
 inline constexpr std::int32_t kOpSetWatches2 = 105;
