@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates every capture in pcaps/ from a real ZooKeeper server (Debian's zookeeper package)
 # on 127.0.0.1 and real clients (kazoo, zkCli.sh, cli_mt, a raw socket for four-letter words),
-# then their golden outputs. Needs root (tcpdump on lo). Usage: scripts/make_captures.sh [BUILD_DIR]
+# then their golden outputs. Needs root (tcpdump on lo).
+# Usage: scripts/make_captures.sh [BUILD_DIR [NAME...]]: all captures, or only the named ones.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
+[ $# -gt 0 ] && shift
+wanted=("$@")
 source "$repo/scripts/lib/zk_env.sh"
 port=${ZK_CAPTURE_PORT:-2181}  # the default port, so the captures decode with zkdump's defaults
 work=$(mktemp -d)
@@ -14,8 +17,9 @@ host=127.0.0.1:$port
 
 capture() {  # capture NAME COMMAND...: runs COMMAND against a fresh server, captured to pcaps/NAME.pcap
   local name=$1; shift
+  if [ ${#wanted[@]} -gt 0 ] && [[ " ${wanted[*]} " != *" $name "* ]]; then return 0; fi
   rm -rf "$work/zk"
-  start_zk "$work/zk" "$port"
+  start_zk "$work/zk" "$port" ${ZK_CAPTURE_CONFIG:-}
   start_capture "$work/$name.pcap" "$port"
   "$@"
   stop_capture "$work/$name.pcap"
@@ -59,9 +63,33 @@ reconnect_after_restart() {
   grep -q '^reconnected' "$work/reconnect.out"
 }
 
+sasl_clients() {
+  # Two zkCli.sh sessions authenticate with SASL DIGEST-MD5: the first with the right password,
+  # the second with a wrong one (AuthFailed, -115). The first idles long enough to ping.
+  local jaas=$work/jaas
+  mkdir -p "$jaas"
+  printf 'Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  username="bob"\n  password="%s";\n};\n' \
+    bobsecret > "$jaas/good.conf"
+  printf 'Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  username="bob"\n  password="%s";\n};\n' \
+    wrong > "$jaas/bad.conf"
+  { printf 'create /sasl x\ngetAcl /sasl\nwhoami\n'; sleep 4; printf 'quit\n'; } |
+    CLIENT_JVMFLAGS="-Djava.security.auth.login.config=$jaas/good.conf" \
+    timeout 60 /usr/share/zookeeper/bin/zkCli.sh -timeout 4000 -server "$host" > "$work/sasl-good.log" 2>&1
+  printf 'ls /\nquit\n' |
+    CLIENT_JVMFLAGS="-Djava.security.auth.login.config=$jaas/bad.conf" \
+    timeout 60 /usr/share/zookeeper/bin/zkCli.sh -server "$host" > "$work/sasl-bad.log" 2>&1 || true
+}
+
 capture kazoo_all_ops kazoo_all_ops
 capture clients_c_and_java c_and_java_clients
 capture four_letter_words four_letter_words
 capture reconnect reconnect_after_restart
 capture pipelined_load pipelined_load
+# A server that accepts SASL DIGEST-MD5 for user bob.
+mkdir -p "$work/jaas"
+printf 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_bob="bobsecret";\n};\n' \
+  > "$work/jaas/server.conf"
+ZK_SERVER_JVMFLAGS="-Djava.security.auth.login.config=$work/jaas/server.conf" \
+  ZK_CAPTURE_CONFIG=authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider \
+  capture sasl sasl_clients
 "$repo/scripts/update_goldens.sh" "$build"

@@ -9,9 +9,11 @@ free_port() {
   "$ZK_PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_zk DIR PORT: a standalone server with its own config and data dir under DIR.
+# start_zk DIR PORT [CONFIG_LINE...]: a standalone server with its own config and data dir
+# under DIR; extra zoo.cfg lines may follow, and ZK_SERVER_JVMFLAGS adds JVM options.
 start_zk() {
   local dir=$1 port=$2
+  shift 2
   mkdir -p "$dir/data"
   cat > "$dir/zoo.cfg" <<CFG
 tickTime=2000
@@ -25,7 +27,9 @@ admin.enableServer=false
 extendedTypesEnabled=true
 maxClientCnxns=0
 CFG
-  java -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=WARN,CONSOLE \
+  [ $# -eq 0 ] || printf '%s\n' "$@" >> "$dir/zoo.cfg"
+  # shellcheck disable=SC2086 # the flags are a list
+  java ${ZK_SERVER_JVMFLAGS:-} -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=WARN,CONSOLE \
     -cp "$ZK_JAR" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
   echo $! > "$dir/server.pid"
   wait_for_zk "$port"
