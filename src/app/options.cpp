@@ -35,6 +35,8 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   app.add_option("-i", options.interface,
                  "Capture live on this interface ('any' for all); needs root or CAP_NET_RAW");
   app.add_option("-w", options.write_file, "Also write the raw packets read to this pcap file");
+  app.add_option("-Z", options.drop_user,
+                 "Once the capture is open, drop root privileges and run as this user");
   app.add_option("--port", options.ports,
                  "ZooKeeper client port; repeat for several (default 2181)")
       ->check(CLI::Range(1, 65535))

@@ -14,6 +14,7 @@ struct Options {
   std::string read_file;   // -r
   std::string interface;   // -i
   std::string write_file;  // -w
+  std::string drop_user;   // -Z
   std::vector<int> ports{2181};
   std::string filter;       // the trailing BPF expression
   std::uint64_t count = 0;  // -c

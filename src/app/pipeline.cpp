@@ -1,9 +1,14 @@
 #include "pipeline.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <bitset>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -22,6 +27,23 @@ std::atomic<capture::PcapSource*> active_source{nullptr};
 std::atomic<bool> stop_requested{false};
 
 constexpr std::int64_t kExpiryCheckInterval_us = 1'000'000;
+constexpr auto kDropCheckInterval = std::chrono::seconds(1);
+
+// -Z: once the capture is open, run as USER, as tcpdump does.
+void drop_privileges(const std::string& user) {
+  const passwd* account = getpwnam(user.c_str());
+  if (account == nullptr) throw std::runtime_error("-Z: no such user: " + user);
+  if (initgroups(account->pw_name, account->pw_gid) != 0 || setgid(account->pw_gid) != 0 ||
+      setuid(account->pw_uid) != 0) {
+    throw std::runtime_error("-Z: cannot switch to user " + user + ": " + std::strerror(errno));
+  }
+}
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 struct PacketCounters {
   std::uint64_t packets = 0;
@@ -108,6 +130,7 @@ int run(const Options& options) {
           fmt::format("{}: unsupported link type {}", source->name(), source->linktype()));
     }
     if (!options.write_file.empty()) source->write_to(options.write_file);
+    if (!options.drop_user.empty()) drop_privileges(options.drop_user);
   } catch (const std::exception& error) {
     fmt::print(stderr, "zkdump: {}\n", error.what());
     return kExitUsage;
@@ -147,8 +170,25 @@ int run(const Options& options) {
   std::int64_t next_expiry_check_us = INT64_MIN;
   int exit_code = kExitOk;
   const int linktype = source->linktype();
+  const bool live = options.read_file.empty();
+  auto next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
+  std::uint64_t drops_reported = 0;
+  // Kernel drops are reported as they happen, in the output itself: nobody should believe they
+  // saw everything when they did not.
+  const auto report_new_drops = [&] {
+    const capture::CaptureStats stats = source->stats();
+    const std::uint64_t dropped = stats.dropped_by_kernel + stats.dropped_by_interface;
+    if (dropped <= drops_reported) return;
+    out.write_line(
+        printer.capture_drops(source->name(), dropped - drops_reported, dropped, now_us()));
+    drops_reported = dropped;
+  };
   while (!tracker.finished() && !stop_requested.load()) {
     const capture::NextStatus status = source->next(raw);
+    if (live && std::chrono::steady_clock::now() >= next_drop_check) {
+      report_new_drops();
+      next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
+    }
     if (status == capture::NextStatus::kTimeout) continue;
     if (status == capture::NextStatus::kEnd) break;
     if (status == capture::NextStatus::kError) {
@@ -177,9 +217,11 @@ int run(const Options& options) {
     }
   }
   active_source.store(nullptr);
+  if (live) report_new_drops();
   connections.close_all(last_ts_us);
   out.flush();
-  if (!options.quiet)
+  // A reader that went away (zkdump ... | head) ends the run quietly.
+  if (!options.quiet && !out.closed())
     print_summary(packets, connections.counters(), tracker.counters(), source->stats());
   return exit_code;
 }

@@ -298,6 +298,26 @@ std::string_view MessagePrinter::four_letter_reply(const Peer& peer, std::string
   return finish_line();
 }
 
+std::string_view MessagePrinter::capture_drops(std::string_view interface, std::uint64_t new_drops,
+                                               std::uint64_t total, std::int64_t ts_us) {
+  begin(ts_us, false, "error", "capture");
+  text_name("", "KernelDrops");
+  zk::FieldWriter w = writer();
+  if (options_.json) w.name("error", "KernelDrops");
+  w.number("dropped", static_cast<std::int64_t>(new_drops));
+  w.number("total", static_cast<std::int64_t>(total));
+  w.bytes("interface", as_wire(interface));
+  if (options_.json) {
+    line_.push_back(',');
+    line_.append(fields_);
+    line_.append(std::string_view("}\n"));
+  } else {
+    line_.append(fields_);
+    line_.append(std::string_view(")\n"));
+  }
+  return finish_line();
+}
+
 std::string_view MessagePrinter::unanswered(const Peer& peer, const zk::OpInfo* op,
                                             std::int32_t xid, std::string_view path,
                                             std::int64_t request_ts_us, std::string_view reason,

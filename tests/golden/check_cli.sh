@@ -43,6 +43,11 @@ head -c "$(( $(stat -c %s "$pcap") - 7 ))" "$pcap" > "$work/truncated.pcap"
 grep -q "truncated" "$work/err" || fail "no warning names the truncation"
 [ "$(wc -l < "$work/out")" -gt 0 ] || fail "nothing decoded before the cut"
 
+# Output larger than a pipe holds, so the writes meet the closed pipe.
+"$zkdump" -r "$(dirname "$pcap")/pipelined_load.pcap" 2> "$work/err" | head -n 1 > /dev/null
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "a closed pipe should end zkdump with status 0"
+[ ! -s "$work/err" ] || fail "a closed pipe should end zkdump quietly: $(cat "$work/err")"
+
 "$zkdump" --bogus-option > /dev/null 2>&1
 [ $? -ne 0 ] || fail "an unknown option should fail"
 "$zkdump" --help | grep -q -- "--include-pings" || fail "--help"

@@ -64,6 +64,9 @@ class MessagePrinter {
   std::string_view four_letter_word(const Peer& peer, std::string_view word, std::int64_t ts_us);
   std::string_view four_letter_reply(const Peer& peer, std::string_view word, std::uint64_t bytes,
                                      std::int64_t ts_us);
+  // Packets the kernel or the interface dropped since the last report: they were never seen.
+  std::string_view capture_drops(std::string_view interface, std::uint64_t new_drops,
+                                 std::uint64_t total, std::int64_t ts_us);
   std::string_view unanswered(const Peer& peer, const zk::OpInfo* op, std::int32_t xid,
                               std::string_view path, std::int64_t request_ts_us,
                               std::string_view reason, std::int64_t ts_us);
