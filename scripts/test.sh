@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds zkdump twice, normally and with ASan+UBSan, and runs every test with each build.
+# Builds zkdump three times and tests each: normal, ASan+UBSan (the same ctest suite), and the
+# libFuzzer targets (clang, ASan+UBSan), each fuzzed for FUZZ_SECONDS (default 60).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -10,3 +11,7 @@ cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Debug -DZKDUMP_SANITIZE
 cmake --build build-sanitize -j "$jobs"
 (cd build-sanitize && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$jobs")
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DZKDUMP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DFUZZ_SECONDS="${FUZZ_SECONDS:-60}" > /dev/null
+cmake --build build-fuzz -j "$jobs"
+(cd build-fuzz && ctest --output-on-failure -j "$jobs")

@@ -136,8 +136,12 @@ int run(const Options& options) {
     return kExitUsage;
   }
 
-  const bool line_buffered = options.line_buffered || isatty(STDOUT_FILENO) == 1;
-  output::OutputBuffer out(STDOUT_FILENO, line_buffered);
+  return decode(*source, options, STDOUT_FILENO);
+}
+
+int decode(capture::PcapSource& source, const Options& options, int output_fd) {
+  const bool line_buffered = options.line_buffered || isatty(output_fd) == 1;
+  output::OutputBuffer out(output_fd, line_buffered);
   output::PrintOptions print_options;
   print_options.json = options.json;
   print_options.verbose = options.verbose;
@@ -161,30 +165,30 @@ int run(const Options& options) {
   std::bitset<65536> server_ports;
   for (int port : options.ports) server_ports.set(static_cast<std::size_t>(port));
 
-  active_source.store(source.get());
-  if (stop_requested.load()) source->interrupt();
+  active_source.store(&source);
+  if (stop_requested.load()) source.interrupt();
   PacketCounters packets;
   capture::RawPacket raw;
   net::TcpSegment segment;
   std::int64_t last_ts_us = 0;
   std::int64_t next_expiry_check_us = INT64_MIN;
   int exit_code = kExitOk;
-  const int linktype = source->linktype();
-  const bool live = options.read_file.empty();
+  const int linktype = source.linktype();
+  const bool live = source.live();
   auto next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
   std::uint64_t drops_reported = 0;
   // Kernel drops are reported as they happen, in the output itself: nobody should believe they
   // saw everything when they did not.
   const auto report_new_drops = [&] {
-    const capture::CaptureStats stats = source->stats();
+    const capture::CaptureStats stats = source.stats();
     const std::uint64_t dropped = stats.dropped_by_kernel + stats.dropped_by_interface;
     if (dropped <= drops_reported) return;
     out.write_line(
-        printer.capture_drops(source->name(), dropped - drops_reported, dropped, now_us()));
+        printer.capture_drops(source.name(), dropped - drops_reported, dropped, now_us()));
     drops_reported = dropped;
   };
   while (!tracker.finished() && !stop_requested.load()) {
-    const capture::NextStatus status = source->next(raw);
+    const capture::NextStatus status = source.next(raw);
     if (live && std::chrono::steady_clock::now() >= next_drop_check) {
       report_new_drops();
       next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
@@ -192,7 +196,7 @@ int run(const Options& options) {
     if (status == capture::NextStatus::kTimeout) continue;
     if (status == capture::NextStatus::kEnd) break;
     if (status == capture::NextStatus::kError) {
-      fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source->name(), source->last_error(),
+      fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source.name(), source.last_error(),
                  packets.packets);
       exit_code = kExitReadError;
       break;
@@ -222,7 +226,7 @@ int run(const Options& options) {
   out.flush();
   // A reader that went away (zkdump ... | head) ends the run quietly.
   if (!options.quiet && !out.closed())
-    print_summary(packets, connections.counters(), tracker.counters(), source->stats());
+    print_summary(packets, connections.counters(), tracker.counters(), source.stats());
   return exit_code;
 }
 

@@ -30,6 +30,17 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
       new PcapSource(handle, path == "-" ? "standard input" : path, false));
 }
 
+std::unique_ptr<PcapSource> PcapSource::open_stream(std::FILE* stream, const std::string& name) {
+  char error[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* handle =
+      pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_MICRO, error);
+  if (handle == nullptr) {
+    std::fclose(stream);
+    throw std::runtime_error(name + ": " + error);
+  }
+  return std::unique_ptr<PcapSource>(new PcapSource(handle, name, false));
+}
+
 std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& options) {
   char error[PCAP_ERRBUF_SIZE] = {};
   std::string interface = options.interface;

@@ -8,7 +8,7 @@
 namespace zkdump::output {
 
 OutputBuffer::OutputBuffer(int fd, bool line_buffered, std::size_t capacity)
-    : fd_(fd), line_buffered_(line_buffered), buffer_(capacity) {}
+    : fd_(fd), line_buffered_(line_buffered), buffer_(new char[capacity]), capacity_(capacity) {}
 
 OutputBuffer::~OutputBuffer() {
   flush();
@@ -29,21 +29,21 @@ void OutputBuffer::write_all(const char* data, std::size_t size) {
 
 void OutputBuffer::write_line(std::string_view line) {
   if (closed_) return;
-  if (line.size() > buffer_.size() - used_) {
+  if (line.size() > capacity_ - used_) {
     flush();
-    if (line.size() > buffer_.size()) {
+    if (line.size() > capacity_) {
       write_all(line.data(), line.size());
       return;
     }
   }
-  std::memcpy(buffer_.data() + used_, line.data(), line.size());
+  std::memcpy(buffer_.get() + used_, line.data(), line.size());
   used_ += line.size();
   if (line_buffered_) flush();
 }
 
 void OutputBuffer::flush() {
   if (used_ == 0) return;
-  write_all(buffer_.data(), used_);
+  write_all(buffer_.get(), used_);
   used_ = 0;
 }
 

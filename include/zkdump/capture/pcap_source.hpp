@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <span>
 #include <string>
@@ -33,6 +34,8 @@ class PcapSource {
  public:
   // Both throw std::runtime_error with a message naming the file or interface.
   static std::unique_ptr<PcapSource> open_file(const std::string& path);
+  // Reads a capture from an open stream, which the source then owns and closes.
+  static std::unique_ptr<PcapSource> open_stream(std::FILE* stream, const std::string& name);
   static std::unique_ptr<PcapSource> open_live(const LiveOptions& options);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;
@@ -46,6 +49,7 @@ class PcapSource {
   int linktype() const;
   std::string last_error() const;
   std::string name() const { return name_; }
+  bool live() const { return live_; }
   CaptureStats stats() const;
 
  private:

@@ -2,8 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
-#include <vector>
 
 namespace zkdump::output {
 
@@ -26,7 +26,8 @@ class OutputBuffer {
   int fd_;
   bool line_buffered_;
   bool closed_ = false;
-  std::vector<char> buffer_;
+  std::unique_ptr<char[]> buffer_;  // not zeroed: only what was written is ever read
+  std::size_t capacity_;
   std::size_t used_ = 0;
 };
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Seed corpora for the fuzz targets, cut from the real captures in pcaps/.
+usage: fuzz_seeds.py PCAP_DIR OUT_DIR"""
+import glob
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import recut  # noqa: E402
+
+MAX_SEED = 64 * 1024
+pcap_dir, out = sys.argv[1:3]
+targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap")
+for target in targets:
+    os.makedirs(os.path.join(out, target), exist_ok=True)
+
+
+def write(target, name, data):
+    with open(os.path.join(out, target, name), "wb") as f:
+        f.write(data[:MAX_SEED])
+
+
+for path in sorted(glob.glob(os.path.join(pcap_dir, "*.pcap"))):
+    base = os.path.splitext(os.path.basename(path))[0]
+    with open(path, "rb") as f:
+        write("pcap", base, f.read())
+    packets = recut.read_pcap(path)
+    streams = {}
+    records = bytearray()
+    first_seq = {}
+    for p in packets:
+        to_server = p["dport"] == 2181
+        client_port = p["sport"] if to_server else p["dport"]
+        key = (client_port, to_server)
+        streams.setdefault(key, bytearray()).extend(p["payload"])
+        start = first_seq.setdefault(key, p["seq"])
+        offset = (p["seq"] - start) & 0xffff
+        payload = p["payload"][:255]
+        records += bytes([p["flags"], (1 if to_server else 0) | ((client_port % 8) << 1),
+                          offset >> 8, offset & 0xff, len(payload), 1]) + payload
+    write("reassembler", base, bytes(records))
+    for (client_port, to_server), data in streams.items():
+        target = "stream_to_server" if to_server else "stream_to_client"
+        # Control byte: text output, connection start seen, 1500-byte pieces.
+        write(target, "%s-%d" % (base, client_port), bytes([0x32]) + bytes(data))
