@@ -206,7 +206,10 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
     last_ts_us = raw.ts_us;
     const net::ParseOutcome outcome = net::parse_packet(linktype, raw.bytes, raw.ts_us, segment);
     ++packets.outcomes[static_cast<int>(outcome)];
-    if (outcome == net::ParseOutcome::kTcp) {
+    if (outcome == net::ParseOutcome::kTruncated) {
+      out.write_line(printer.truncated_packet(static_cast<std::uint32_t>(raw.bytes.size()),
+                                              raw.wire_length, raw.ts_us));
+    } else if (outcome == net::ParseOutcome::kTcp) {
       if (server_ports.test(segment.destination.port)) {
         connections.segment(segment, true);
       } else if (server_ports.test(segment.source.port)) {

@@ -307,6 +307,34 @@ std::string_view MessagePrinter::capture_drops(std::string_view interface, std::
   w.number("dropped", static_cast<std::int64_t>(new_drops));
   w.number("total", static_cast<std::int64_t>(total));
   w.bytes("interface", as_wire(interface));
+  end_without_peer();
+  return finish_line();
+}
+
+std::string_view MessagePrinter::truncated_packet(std::uint32_t captured, std::uint32_t wire_length,
+                                                  std::int64_t ts_us) {
+  begin(ts_us, false, "error", "capture");
+  text_name("", "TruncatedPacket");
+  zk::FieldWriter w = writer();
+  if (options_.json) w.name("error", "TruncatedPacket");
+  w.number("captured", captured);
+  w.number("wire", wire_length);
+  end_without_peer();
+  return finish_line();
+}
+
+std::string_view MessagePrinter::connection_evicted(const Peer& peer, std::string_view reason,
+                                                    std::int64_t ts_us) {
+  begin(ts_us, false, "error", "connection");
+  text_name("", "ConnectionEvicted");
+  zk::FieldWriter w = writer();
+  if (options_.json) w.name("error", "ConnectionEvicted");
+  w.name("reason", reason);
+  end(peer, true, true);
+  return finish_line();
+}
+
+void MessagePrinter::end_without_peer() {
   if (options_.json) {
     line_.push_back(',');
     line_.append(fields_);
@@ -315,7 +343,6 @@ std::string_view MessagePrinter::capture_drops(std::string_view interface, std::
     line_.append(fields_);
     line_.append(std::string_view(")\n"));
   }
-  return finish_line();
 }
 
 std::string_view MessagePrinter::unanswered(const Peer& peer, const zk::OpInfo* op,

@@ -42,6 +42,10 @@ void Conversation::on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int6
 
 void Conversation::on_close(tcp::CloseReason reason, std::int64_t ts_us) {
   framer_.finish(ts_us, *this);
+  if (reason == tcp::CloseReason::kEvicted || reason == tcp::CloseReason::kIdle) {
+    emit(tracker_.printer_.connection_evicted(
+        peer_, reason == tcp::CloseReason::kEvicted ? "capacity" : "idle", ts_us));
+  }
   while (!pending_.empty()) {
     Pending request = std::move(pending_.front());
     pending_.pop_front();
@@ -110,6 +114,13 @@ void Conversation::remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t
     }
   }
   pending_.push_back(std::move(request));
+}
+
+const zk::OpInfo* Conversation::awaited_op(std::int32_t xid) const {
+  for (const Pending& request : pending_) {
+    if (request.xid == xid && request.op != nullptr) return request.op;
+  }
+  return nullptr;
 }
 
 bool Conversation::take_pending(std::int32_t xid, Pending& found) {

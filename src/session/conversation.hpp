@@ -1,8 +1,10 @@
 // One connection's pairing state and output order.
 #pragma once
 
-#include <deque>
 #include <string>
+#include <vector>
+
+#include "fifo.hpp"
 
 #include "zkdump/session/tracker.hpp"
 
@@ -22,6 +24,7 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
                        std::int64_t count, std::int64_t ts_us) override;
   void on_four_letter_word(std::string_view word, std::int64_t ts_us) override;
   void on_four_letter_reply(std::uint64_t bytes, std::int64_t ts_us) override;
+  const zk::OpInfo* awaited_op(std::int32_t xid) const override;
 
  private:
   struct Pending {
@@ -54,10 +57,10 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
   Tracker& tracker_;
   output::Peer peer_;
   zk::ConnectionFramer framer_;
-  std::deque<Pending> pending_;
-  std::deque<HeldLine> held_;
+  Fifo<Pending> pending_;
+  Fifo<HeldLine> held_;
   std::uint64_t first_held_id_ = 0;
-  std::deque<std::string> spare_strings_;  // reused so that holding lines allocates nothing
+  std::vector<std::string> spare_strings_;  // reused so that holding lines allocates nothing
   std::string four_letter_word_;
 };
 

@@ -96,8 +96,48 @@ void ConnectionFramer::emit(Stream& stream, ByteSpan frame_bytes, std::int64_t t
   sink.on_frame(frame);
 }
 
+bool ConnectionFramer::header_plausible(Direction direction, std::int32_t length,
+                                        const std::uint8_t* body) {
+  const std::int32_t xid = load_be32(body);
+  if (direction == Direction::kToServer) {
+    const std::int32_t type = load_be32(body + 4);
+    return find_op(type) != nullptr && plausible_request_xid(type, xid);
+  }
+  const std::int64_t zxid = load_be64(body + 4);
+  const std::int32_t err = load_be32(body + 12);
+  const bool special_xid =
+      xid == kNotificationXid || xid == kPingXid || xid == kAuthXid || xid == kSetWatchesXid;
+  if (!(xid > 0 || special_xid) || zxid < -1 || zxid >= kMaxPlausibleZxid || !is_known_error(err)) {
+    return false;
+  }
+  return xid != kPingXid || (length == static_cast<std::int32_t>(kReplyHeaderSize) && err == 0);
+}
+
+bool ConnectionFramer::record_ends_early(Direction direction, ByteSpan partial_frame,
+                                         const FrameSink& sink) {
+  const std::size_t header = header_size(direction);
+  const std::uint8_t* body = partial_frame.data() + kLengthSize;
+  const auto record_length = static_cast<std::size_t>(load_be32(partial_frame.data())) - header;
+  Reader reader(partial_frame.subspan(kLengthSize + header));
+  FieldWriter discard(FieldStyle::kDiscard, nullptr, nullptr);
+  if (direction == Direction::kToServer) {
+    const std::int32_t xid = load_be32(body);
+    RequestContext context{xid, 0, false, false};
+    RequestFacts facts;
+    find_op(load_be32(body + 4))->decode_request(reader, context, discard, facts);
+  } else {
+    const OpInfo* op = sink.awaited_op(load_be32(body));
+    // A failed reply usually has no body, but may (SASL): its end cannot be told.
+    if (op == nullptr || load_be32(body + 12) != 0) return false;
+    op->decode_reply(reader, discard);
+  }
+  // The reader failing means it ran out of bytes (or met garbage): nothing can be said yet.
+  return reader.ok() && reader.offset() < record_length;
+}
+
 ConnectionFramer::Verdict ConnectionFramer::judge_candidate(const Stream& stream, ByteSpan data,
-                                                            std::size_t& frame_bytes) const {
+                                                            std::size_t& frame_bytes,
+                                                            const FrameSink& sink) const {
   frame_bytes = kLengthSize;
   if (data.size() < kLengthSize) return Verdict::kNeedMore;
   const std::int32_t length = load_be32(data.data());
@@ -117,13 +157,13 @@ ConnectionFramer::Verdict ConnectionFramer::judge_candidate(const Stream& stream
     frame_bytes = header_end;
     return Verdict::kNeedMore;
   }
+  if (!header_plausible(stream.direction, length, body)) return Verdict::kReject;
   const std::int32_t xid = load_be32(body);
   if (to_server) {
-    const std::int32_t type = load_be32(body + 4);
-    const OpInfo* op = find_op(type);
-    if (op == nullptr) return Verdict::kReject;
-    if (!plausible_request_xid(type, xid)) return Verdict::kReject;
-    if (!whole) return Verdict::kNeedMore;
+    const OpInfo* op = find_op(load_be32(body + 4));
+    if (!whole)
+      return record_ends_early(stream.direction, data, sink) ? Verdict::kReject
+                                                             : Verdict::kNeedMore;
     Reader reader(
         ByteSpan(body + kRequestHeaderSize, static_cast<std::size_t>(length) - kRequestHeaderSize));
     FieldWriter discard(FieldStyle::kDiscard, nullptr, nullptr);
@@ -132,15 +172,6 @@ ConnectionFramer::Verdict ConnectionFramer::judge_candidate(const Stream& stream
     op->decode_request(reader, context, discard, facts);
     return reader.complete() ? Verdict::kFrame : Verdict::kReject;
   }
-  const std::int64_t zxid = load_be64(body + 4);
-  const std::int32_t err = load_be32(body + 12);
-  const bool special_xid =
-      xid == kNotificationXid || xid == kPingXid || xid == kAuthXid || xid == kSetWatchesXid;
-  if (!(xid > 0 || special_xid) || zxid < -1 || zxid >= kMaxPlausibleZxid || !is_known_error(err)) {
-    return Verdict::kReject;
-  }
-  if (xid == kPingXid && (length != static_cast<std::int32_t>(kReplyHeaderSize) || err != 0))
-    return Verdict::kReject;
   if (xid == kNotificationXid) {
     if (!whole) return Verdict::kNeedMore;
     Reader reader(
@@ -150,7 +181,11 @@ ConnectionFramer::Verdict ConnectionFramer::judge_candidate(const Stream& stream
         keeper_state_name(event.state).empty()) {
       return Verdict::kReject;
     }
+    return Verdict::kFrame;
   }
+  // Pings stand out by their xid and size; any other reply must answer a request we saw.
+  if (xid != kPingXid && sink.awaited_op(xid) == nullptr) return Verdict::kReject;
+  if (!whole && record_ends_early(stream.direction, data, sink)) return Verdict::kReject;
   return Verdict::kFrame;
 }
 
@@ -249,15 +284,28 @@ std::size_t ConnectionFramer::parse(Stream& stream, ByteSpan data, std::int64_t 
           enter_resync(stream);
           break;
         }
+        // A header no client or server would send means the stream lost its frame boundaries
+        // (a corrupted length, say): look for the next plausible frame rather than read on.
+        if (rest.size() < kLengthSize + header_size(stream.direction)) return used;
+        if (!header_plausible(stream.direction, length, rest.data() + kLengthSize)) {
+          enter_resync(stream);
+          break;
+        }
         const std::size_t frame_bytes = kLengthSize + static_cast<std::size_t>(length);
-        if (rest.size() < frame_bytes) return used;
+        if (rest.size() < frame_bytes) {
+          if (!record_ends_early(stream.direction, rest, sink)) return used;
+          sink.on_stream_event(stream.direction, StreamEvent::kBadLength, stream.consumed, length,
+                               ts_us);
+          enter_resync(stream);
+          break;
+        }
         emit(stream, rest.first(frame_bytes), ts_us, sink);
         used += frame_bytes;
         break;
       }
       case Mode::kResync: {
         std::size_t frame_bytes = 0;
-        const Verdict verdict = judge_candidate(stream, rest, frame_bytes);
+        const Verdict verdict = judge_candidate(stream, rest, frame_bytes, sink);
         if (verdict == Verdict::kNeedMore) return used;
         if (verdict == Verdict::kFrame) {
           flush_undecodable(stream, ts_us, sink);
@@ -281,15 +329,14 @@ std::size_t ConnectionFramer::parse(Stream& stream, ByteSpan data, std::int64_t 
 }
 
 // How many bytes the stream should hold in one piece before parse() is worth calling again.
-static std::size_t bytes_wanted(ByteSpan held, Direction direction, bool resync,
-                                std::int32_t max_frame) {
+static std::size_t bytes_wanted(ByteSpan held, Direction direction, std::int32_t max_frame) {
   if (held.size() < 4) return 4;
   const std::int32_t length = load_be32(held.data());
   if (length < 0 || length > max_frame) return held.size();  // parse decides at once
   const std::size_t whole = 4 + static_cast<std::size_t>(length);
-  // A resync candidate is judged by its header before its whole body is awaited.
+  // A frame is judged by its header before its whole body is awaited.
   const std::size_t header_end = 4 + header_size(direction);
-  if (resync && held.size() < header_end && whole > header_end) return header_end;
+  if (held.size() < header_end && whole > header_end) return header_end;
   return whole;
 }
 
@@ -320,20 +367,29 @@ void ConnectionFramer::consume(Direction direction, ByteSpan data, std::int64_t 
       return;
     }
     // Top the held bytes up to what the next decision needs, then parse them in one piece.
-    std::size_t wanted =
-        bytes_wanted(stream.pending, direction, stream.mode == Mode::kResync, limits_.max_frame);
-    if (wanted <= stream.pending.size()) wanted = stream.pending.size() + (stalled ? 1 : 0);
-    const std::size_t take = std::min(wanted - stream.pending.size(), data.size());
+    const std::size_t held = stream.pending.size();
+    std::size_t wanted = bytes_wanted(stream.pending, direction, limits_.max_frame);
+    if (wanted <= held) wanted = held + (stalled ? 1 : 0);
+    const std::size_t take = std::min(wanted - held, data.size());
     hold(stream, data.first(take), ts_us, sink);
-    data = data.subspan(take);
-    if (stream.pending.empty()) continue;  // dropped at the buffer cap
+    if (stream.pending.empty()) {  // dropped at the buffer cap
+      data = data.subspan(take);
+      continue;
+    }
     if (stream.pending.size() < wanted) return;
     const std::size_t used = parse(stream, stream.pending, ts_us, sink);
     stalled = used == 0;
+    if (used >= held) {
+      // Every held byte is settled: go back to reading the new bytes in place, where the
+      // parser stopped, rather than copying them through the held buffer one by one.
+      release_pending(stream);
+      data = data.subspan(used - held);
+      continue;
+    }
+    data = data.subspan(take);
     budget_.used -= std::min(budget_.used, used);
     stream.pending.erase(stream.pending.begin(),
                          stream.pending.begin() + static_cast<std::ptrdiff_t>(used));
-    if (stream.pending.empty()) release_pending(stream);
   }
 }
 

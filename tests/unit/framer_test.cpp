@@ -28,6 +28,9 @@ struct Frames : zk::FrameSink {
   }
   void on_four_letter_word(std::string_view word, std::int64_t) override { words += word; }
   void on_four_letter_reply(std::uint64_t bytes, std::int64_t) override { reply_bytes = bytes; }
+  const zk::OpInfo* awaited_op(std::int32_t xid) const override {
+    return xid == 42 ? zk::find_op(4) : nullptr;
+  }
 };
 
 Bytes connect_request() {

@@ -67,6 +67,12 @@ class MessagePrinter {
   // Packets the kernel or the interface dropped since the last report: they were never seen.
   std::string_view capture_drops(std::string_view interface, std::uint64_t new_drops,
                                  std::uint64_t total, std::int64_t ts_us);
+  // A packet the capture cut inside its headers: which connection it belonged to is unknown.
+  std::string_view truncated_packet(std::uint32_t captured, std::uint32_t wire_length,
+                                    std::int64_t ts_us);
+  // A connection forgotten before it closed: to make room (capacity) or after silence (idle).
+  std::string_view connection_evicted(const Peer& peer, std::string_view reason,
+                                      std::int64_t ts_us);
   std::string_view unanswered(const Peer& peer, const zk::OpInfo* op, std::int32_t xid,
                               std::string_view path, std::int64_t request_ts_us,
                               std::string_view reason, std::int64_t ts_us);
@@ -75,6 +81,7 @@ class MessagePrinter {
   void begin(std::int64_t ts_us, bool reply_arrow, std::string_view kind, std::string_view op);
   void text_name(std::string_view prefix, std::string_view name);
   void end(const Peer& peer, bool with_client, bool with_server);
+  void end_without_peer();
   void verbose_reply_fields(const Peer& peer, const ReplyHeader& header, std::int64_t latency_us);
   std::string_view undecodable(const Peer& peer, const zk::Frame& frame, std::string_view what,
                                std::int32_t xid, std::string_view op, long failure_offset);

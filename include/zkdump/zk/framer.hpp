@@ -49,6 +49,10 @@ class FrameSink {
   virtual void on_four_letter_word(std::string_view word, std::int64_t ts_us) = 0;
   // The raw text a server sent back to a four-letter word, reported when the connection ends.
   virtual void on_four_letter_reply(std::uint64_t bytes, std::int64_t ts_us) = 0;
+  // The opcode of the request with this xid that awaits its reply, or null. While looking for
+  // the next frame a reply candidate must answer one, since misaligned zero-heavy bytes often
+  // pass the header checks; and its body tells where the reply should end.
+  virtual const OpInfo* awaited_op(std::int32_t xid) const = 0;
 };
 
 struct FramerLimits {
@@ -92,7 +96,13 @@ class ConnectionFramer {
   std::size_t parse(Stream& stream, ByteSpan data, std::int64_t ts_us, FrameSink& sink);
   // How many bytes the frame starting at `data` needs in all, or 0 when data is too short to say.
   enum class Verdict : std::uint8_t { kFrame, kNeedMore, kReject };
-  Verdict judge_candidate(const Stream& stream, ByteSpan data, std::size_t& frame_bytes) const;
+  Verdict judge_candidate(const Stream& stream, ByteSpan data, std::size_t& frame_bytes,
+                          const FrameSink& sink) const;
+  // The header checks alone: opcode and xid of a request; xid, zxid and error of a reply.
+  static bool header_plausible(Direction direction, std::int32_t length, const std::uint8_t* body);
+  // True when the record in a frame still arriving already ended, short of its length prefix:
+  // the length is corrupt. Records are self-delimiting, so this needs no more bytes.
+  static bool record_ends_early(Direction direction, ByteSpan partial_frame, const FrameSink& sink);
   std::size_t handle_opening(Stream& stream, ByteSpan data, std::int64_t ts_us, FrameSink& sink);
   void emit(Stream& stream, ByteSpan frame_bytes, std::int64_t ts_us, FrameSink& sink);
   void flush_undecodable(Stream& stream, std::int64_t ts_us, FrameSink& sink);

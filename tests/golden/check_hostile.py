@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Hostile input: bytes anyone on the network could send never crash, hang or bloat zkdump,
+and what cannot be decoded is reported. Each case runs zkdump under a time bound and checks
+its exit (no signal death), its peak RSS (under 256 MB) and the lines it must print.
+usage: check_hostile.py ZKDUMP RECUT_DIR PCAP_DIR [CASE...]"""
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+zkdump, recut_dir, pcap_dir = sys.argv[1:4]
+only = set(sys.argv[4:])
+sys.path.insert(0, recut_dir)
+import recut  # noqa: E402
+
+RSS_LIMIT_KB = 256 * 1024
+TIME_LIMIT_S = 240
+CLIENT, SERVER = bytes([127, 0, 0, 1]), bytes([127, 0, 0, 2])
+rng = random.Random(20261122)
+
+
+def packet(ts, sport, dport, seq, payload=b"", flags=0x18, ack=0, src=CLIENT, dst=SERVER):
+    return {"ts": (1795300000 + ts // 1000000, ts % 1000000), "src": src, "dst": dst, "ipid": 0,
+            "sport": sport, "dport": dport, "seq": seq & 0xffffffff, "ack": ack & 0xffffffff, "flags": flags,
+            "window": 512, "options": b"", "payload": payload}
+
+
+def connection(sport, client_chunks, server_chunks, ts=0, close=True):
+    """A connection with its handshake; chunks alternate client, server."""
+    out = [packet(ts, sport, 2181, 1000, flags=0x02),
+           packet(ts + 1, 2181, sport, 5000, flags=0x12, ack=1001, src=SERVER, dst=CLIENT)]
+    cseq, sseq, t = 1001, 5001, ts + 2
+    for i in range(max(len(client_chunks), len(server_chunks))):
+        if i < len(client_chunks):
+            out.append(packet(t, sport, 2181, cseq, client_chunks[i], ack=sseq))
+            cseq += len(client_chunks[i])
+        if i < len(server_chunks):
+            out.append(packet(t + 1, 2181, sport, sseq, server_chunks[i], ack=cseq, src=SERVER, dst=CLIENT))
+            sseq += len(server_chunks[i])
+        t += 2
+    if close:
+        out.append(packet(t, sport, 2181, cseq, flags=0x11, ack=sseq))
+        out.append(packet(t + 1, 2181, sport, sseq, flags=0x11, ack=cseq + 1, src=SERVER, dst=CLIENT))
+    return out
+
+
+def frame(body):
+    return struct.pack("!i", len(body)) + body
+
+
+CONNECT = frame(struct.pack("!iqiqi", 0, 0, 30000, 0, 16) + b"\0" * 16)
+
+
+def get_data(xid, path):
+    return frame(struct.pack("!ii", xid, 4) + struct.pack("!i", len(path)) + path + b"\0")
+
+
+def run(name, pcap, *options):
+    # GNU time measures zkdump alone: this script's own children would count the memory of the
+    # Python process they were forked from.
+    rss_file = pcap + ".rss"
+    start = time.monotonic()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file, zkdump, "-r", pcap, *options],
+                            capture_output=True, timeout=TIME_LIMIT_S)
+    elapsed = time.monotonic() - start
+    with open(rss_file) as f:
+        peak = int(f.read().split()[-1])
+    # GNU time reports a signal death of its child as "Command terminated by signal N".
+    if result.returncode < 0 or b"terminated by signal" in result.stderr:
+        sys.exit("FAIL %s: killed by a signal\n%s" % (name, result.stderr.decode()[-2000:]))
+    if result.returncode != 0:
+        sys.exit("FAIL %s: exit %d\n%s" % (name, result.returncode, result.stderr.decode()[-2000:]))
+    if peak > RSS_LIMIT_KB:
+        sys.exit("FAIL %s: peak RSS %d KB" % (name, peak))
+    print("%s: %.1f s, peak RSS %d MB" % (name, elapsed, peak // 1024))
+    return result.stdout.decode("utf-8", "replace"), result.stderr.decode()
+
+
+def expect(name, text, needle):
+    if needle not in text:
+        sys.exit("FAIL %s: no %r in the output" % (name, needle))
+
+
+def case_random_bytes(work):
+    chunks = lambda: [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 1400))) for _ in range(200)]
+    packets = []
+    for i in range(20):
+        packets += connection(41000 + i, chunks(), chunks(), ts=i * 100000)
+    path = os.path.join(work, "random.pcap")
+    recut.write_pcap(path, packets)
+    out, _ = run("random bytes both ways", path)
+    expect("random bytes", out, "UndecodableBytes(")
+
+
+def case_flipped(work):
+    packets = recut.read_pcap(os.path.join(pcap_dir, "pipelined_load.pcap"))
+    flipped = 0
+    for p in packets:
+        if p["payload"] and rng.random() < 0.05:  # one bit in one of every 20 data segments
+            payload = bytearray(p["payload"])
+            payload[rng.randrange(len(payload))] ^= 1 << rng.randrange(8)
+            p["payload"] = bytes(payload)
+            flipped += 1
+    path = os.path.join(work, "flipped.pcap")
+    recut.write_pcap(path, packets)
+    count = lambda out: sum(out.count(kind) for kind in ('"kind":"request"', '"kind":"reply"', '"kind":"event"'))
+    clean = count(subprocess.run([zkdump, "-q", "--json", "-r", os.path.join(pcap_dir, "pipelined_load.pcap")],
+                                 capture_output=True, check=True).stdout.decode())
+    out, _ = run("flipped payload bits", path, "--json")
+    decoded = count(out)
+    # Recovery: a flipped bit costs its frame, and at worst the frames its length swallows.
+    if decoded * 100 < clean * 90:
+        sys.exit("FAIL flipped: %d of %d messages decoded" % (decoded, clean))
+    print("  %d bits flipped; %d of %d messages still decoded" % (flipped, decoded, clean))
+
+
+def case_huge_frame(work):
+    filler = bytes(rng.getrandbits(8) for _ in range(60000))
+    client = [CONNECT, struct.pack("!i", 0x7fffffff) + b"\x01" * 60000] + [filler] * 1119  # 64 MiB
+    client.append(get_data(7, b"/after-the-flood"))
+    path = os.path.join(work, "huge.pcap")
+    recut.write_pcap(path, connection(42000, client, []))
+    out, _ = run("2 GB frame claimed, then 64 MB of filler", path)
+    expect("huge frame", out, "OversizedFrame(")
+    expect("huge frame", out, "GetDataRequest(xid=7, path=/after-the-flood")
+
+
+def case_many_connections(work):
+    packets = []
+    for i in range(200000):
+        sport = 1024 + i % 60000
+        src = bytes([127, 1 + i // 60000, 0, 1])
+        packets.append(packet(i, sport, 2181, 1000, flags=0x02, src=src))
+        packets.append(packet(i, sport, 2181, 1001, CONNECT, src=src))
+    path = os.path.join(work, "connections.pcap")
+    recut.write_pcap(path, packets)
+    out, err = run("200,000 connections never closed", path, "-q")
+    evicted = out.count("ConnectionEvicted(reason=capacity")
+    if evicted != 200000 - 65536:
+        sys.exit("FAIL connections: %d evictions reported, expected %d" % (evicted, 200000 - 65536))
+    print("  %d evictions reported" % evicted)
+
+
+def case_escapes(work):
+    hostile = b"/\x1b[2J\x1b]0;owned\x07\nFAKE 00:00:00:000000 CloseRequest(client=1.2.3.4:5)\r\xc2\x9b31m"
+    path = os.path.join(work, "escapes.pcap")
+    recut.write_pcap(path, connection(43000, [CONNECT, get_data(1, hostile)], []))
+    for options in ((), ("--json",), ("-v",)):
+        out, _ = run("control bytes in a path %s" % " ".join(options), path, *options)
+        if any(c in out for c in "\x1b\x07\r\x9b") or "\nFAKE" in out:
+            sys.exit("FAIL escapes: raw control bytes or a fake line in the output:\n%r" % out)
+        expect("escapes", out, "\\u001b[2J" if "--json" in options else "\\x1b[2J")
+
+
+CASES = {"random": case_random_bytes, "flipped": case_flipped, "huge": case_huge_frame,
+         "connections": case_many_connections, "escapes": case_escapes}
+with tempfile.TemporaryDirectory() as work:
+    for name, case in CASES.items():
+        if not only or name in only:
+            case(work)
+print("hostile input: no crash, no hang, RSS under 256 MB, every problem reported")
