@@ -91,13 +91,15 @@ void Conversation::flush_ready() {
   }
 }
 
+void Conversation::make_room_for_request(std::int64_t ts_us) {
+  if (pending_.size() < tracker_.options_.max_pending_per_connection) return;
+  Pending oldest = std::move(pending_.front());
+  pending_.pop_front();
+  report_unanswered(std::move(oldest), "pending-limit", ts_us);
+}
+
 void Conversation::remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
                             const zk::WireBytes& path, std::string_view line, bool visible) {
-  if (pending_.size() >= tracker_.options_.max_pending_per_connection) {
-    Pending oldest = std::move(pending_.front());
-    pending_.pop_front();
-    report_unanswered(std::move(oldest), "pending-limit", ts_us);
-  }
   Pending request;
   request.xid = xid;
   request.op = op;
@@ -164,6 +166,7 @@ void Conversation::on_frame(const zk::Frame& frame) {
   switch (frame.kind) {
     case zk::FrameKind::kConnectRequest: {
       ++tracker_.counters_.connects;
+      make_room_for_request(frame.ts_us);
       zk::ConnectFacts facts;
       bool decoded = false;
       const std::string_view line = tracker_.printer_.connect_request(peer_, frame, facts, decoded);
@@ -222,6 +225,7 @@ void Conversation::on_request(const zk::Frame& frame) {
     return;
   }
   ++tracker_.counters_.requests;
+  make_room_for_request(frame.ts_us);  // before formatting: reporting reuses the printer's line
   zk::RequestFacts facts;
   bool decoded = false;
   const std::string_view line = tracker_.printer_.request(peer_, *op, xid, frame, facts, decoded);

@@ -42,6 +42,9 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
 
   void on_request(const zk::Frame& frame);
   void on_reply(const zk::Frame& frame);
+  // Keeps the pending requests under their cap, reporting the oldest as unanswered.
+  void make_room_for_request(std::int64_t ts_us);
+  // `line` is the printer's: nothing may print between formatting it and this call.
   void remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
                 const zk::WireBytes& path, std::string_view line, bool visible);
   bool take_pending(std::int32_t xid, Pending& found);

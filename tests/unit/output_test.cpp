@@ -144,8 +144,10 @@ namespace {
 // Runs bytes through a Tracker the way the reassembler would and returns what it printed.
 class TrackerRun {
  public:
-  explicit TrackerRun(bool paired) : file_(std::tmpfile()), out_(fileno(file_), false) {
+  explicit TrackerRun(bool paired, std::size_t max_pending = 16384)
+      : file_(std::tmpfile()), out_(fileno(file_), false) {
     options_.paired = paired;
+    options_.max_pending_per_connection = max_pending;
     output::PrintOptions print;
     print.timestamps = output::TimestampStyle::kNone;
     printer_ = std::make_unique<output::MessagePrinter>(print);
@@ -238,4 +240,21 @@ TEST_CASE("pairing: repeated special xids pair first in, first out; pings stay h
   CHECK(text.find("————►FailedAuthReply(xid=-4, zxid=0, error=-115, server=0.0.0.0:2181)\n") !=
         std::string::npos);
   CHECK(run.counters().unanswered == 0);
+}
+
+TEST_CASE(
+    "pairing: past the pending cap the oldest request is reported, and the new one is intact") {
+  // Regression (found by fuzz_stream_to_server): reporting the evicted request reused the
+  // printer's line while the new request's line was still to be copied.
+  TrackerRun run(true, 1);
+  run.client(connect_pair_request());
+  run.server(connect_pair_response());
+  const std::string long_path = "/" + std::string(3000, 'p');
+  run.client(Bytes().i32(1).i32(4).str("/first").boolean(false).framed());
+  run.client(Bytes().i32(2).i32(4).str(long_path).boolean(false).framed());
+  const std::string text = run.close();
+  CHECK(text.find("Unanswered(xid=1, op=getData, path=/first, waited_us=0, reason=pending-limit") !=
+        std::string::npos);
+  CHECK(text.find("GetDataRequest(xid=2, path=" + long_path + ", watch=False") !=
+        std::string::npos);
 }
