@@ -127,6 +127,14 @@ constexpr CodeName kKeeperStates[] = {
     {6, "SaslAuthenticated"}, {-112, "Expired"},   {7, "Closed"},
 };
 
+// Error codes run from 0 down to -127: a dense table, since every reply header is checked.
+constexpr std::int32_t kErrorIndexSize = 128;
+constexpr auto kErrorNames = [] {
+  std::array<std::string_view, kErrorIndexSize> names{};
+  for (const CodeName& entry : kErrors) names[static_cast<std::size_t>(-entry.code)] = entry.name;
+  return names;
+}();
+
 template <std::size_t N>
 std::string_view lookup(const CodeName (&table)[N], std::int32_t code) {
   for (const CodeName& entry : table) {
@@ -168,10 +176,11 @@ bool plausible_request_xid(std::int32_t opcode, std::int32_t xid) {
 }
 
 std::string_view error_name(std::int32_t err) {
-  return lookup(kErrors, err);
+  return err <= 0 && err > -kErrorIndexSize ? kErrorNames[static_cast<std::size_t>(-err)]
+                                            : std::string_view();
 }
 bool is_known_error(std::int32_t err) {
-  return !lookup(kErrors, err).empty();
+  return !error_name(err).empty();
 }
 std::string_view event_type_name(std::int32_t type) {
   return lookup(kEventTypes, type);
