@@ -10,3 +10,4 @@ for pcap in "$repo"/pcaps/*.pcap; do
   "$zkdump" -q --json -r "$pcap" > "$base.json.expected"
 done
 "$zkdump" -q -v -p -r "$repo/pcaps/kazoo_all_ops.pcap" > "$repo/pcaps/kazoo_all_ops.verbose.expected"
+TZ=UTC "$zkdump" -q --stats -r "$repo/pcaps/kazoo_all_ops.pcap" > "$repo/pcaps/kazoo_all_ops.stats.expected"

@@ -57,6 +57,33 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
       "Timestamps: -t none, -tt epoch seconds, -ttt delta to previous line, -tttt date and time, "
       "-ttttt delta to first line (default HH:MM:SS:micros, local time)");
   app.add_flag("-q", options.quiet, "Do not print the summary on standard error");
+  auto* count_requests =
+      app.add_option("--count-requests", options.count_requests,
+                     "zktraffic's mode: count the first N requests and events by --group-by, "
+                     "print the counts and exit")
+          ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  auto* measure_latency =
+      app.add_option("--measure-latency", options.measure_latency,
+                     "zktraffic's mode: time the first N replies by --group-by, print avg, p95 "
+                     "and p99 in seconds, sorted by --sort-by, and exit")
+          ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{10'000'000}));
+  count_requests->excludes(measure_latency);
+  app.add_option("--group-by", options.group_by,
+                 "Group --count-requests and --measure-latency by path, type or client")
+      ->check(CLI::IsMember({"path", "type", "client"}));
+  app.add_option("--sort-by", options.sort_by, "Sort --measure-latency by avg, p95 or p99")
+      ->check(CLI::IsMember({"avg", "p95", "p99"}));
+  auto* stats = app.add_flag(
+      "--stats", options.stats,
+      "Decode and pair every message but print none: print statistics at the end (with "
+      "--json, as one "
+      "JSON document)");
+  stats->excludes(count_requests)->excludes(measure_latency);
+  app.add_option("--stats-limit", options.stats_limit, "Rows in each top-N table of --stats")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--aggregation-depth", options.aggregation_depth,
+                 "Fold paths to their first N components in statistics (0: whole paths)")
+      ->check(CLI::Range(0, 1000));
   app.add_option("-s", options.snaplen, "Live capture snapshot length in bytes")
       ->check(CLI::Range(64, 262144));
   app.add_option("-B", options.buffer_kib, "Live capture kernel buffer size in KiB")

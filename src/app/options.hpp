@@ -25,6 +25,13 @@ struct Options {
   bool unpaired = false;
   bool show_credentials = false;
   bool quiet = false;
+  bool stats = false;  // --stats: a summary of the traffic instead of message lines
+  std::size_t stats_limit = 10;
+  int aggregation_depth = 0;
+  std::uint64_t count_requests = 0;  // zktraffic's summary modes
+  std::uint64_t measure_latency = 0;
+  std::string group_by = "path";
+  std::string sort_by = "avg";
   int timestamp_flags = 0;  // how many -t
   int snaplen = 262144;
   int buffer_kib = 32768;

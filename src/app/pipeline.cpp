@@ -18,6 +18,8 @@
 #include "zkdump/output/message_printer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/tracker.hpp"
+#include "zkdump/stats/collector.hpp"
+#include "zkdump/stats/grouped.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 
 namespace zkdump::app {
@@ -147,6 +149,8 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   print_options.verbose = options.verbose;
   print_options.show_credentials = options.show_credentials;
   print_options.timestamps = options.timestamp_style();
+  const bool grouped_mode = options.count_requests > 0 || options.measure_latency > 0;
+  print_options.discard = options.stats || grouped_mode;
   output::MessagePrinter printer(print_options);
 
   session::TrackerOptions tracker_options;
@@ -155,6 +159,24 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   tracker_options.max_lines = options.count;
   tracker_options.framer.max_frame = options.max_frame;
   session::Tracker tracker(tracker_options, printer, out);
+  stats::StatsOptions stats_options;
+  stats_options.aggregation_depth = options.aggregation_depth;
+  stats_options.limit = options.stats_limit;
+  stats::Collector collector(stats_options);
+  if (options.stats) tracker.set_observer(&collector);
+  stats::GroupedOptions grouped_options;
+  grouped_options.measure_latency = options.measure_latency > 0;
+  grouped_options.limit =
+      grouped_options.measure_latency ? options.measure_latency : options.count_requests;
+  grouped_options.group_by = options.group_by == "type"     ? stats::GroupBy::kType
+                             : options.group_by == "client" ? stats::GroupBy::kClient
+                                                            : stats::GroupBy::kPath;
+  grouped_options.sort_by = options.sort_by == "p95"   ? stats::SortBy::kP95
+                            : options.sort_by == "p99" ? stats::SortBy::kP99
+                                                       : stats::SortBy::kAvg;
+  grouped_options.aggregation_depth = options.aggregation_depth;
+  stats::GroupedReport grouped(grouped_options);
+  if (grouped_mode) tracker.set_observer(&grouped);
 
   tcp::ReassemblyLimits limits;
   limits.max_connections = options.max_connections;
@@ -187,7 +209,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
         printer.capture_drops(source.name(), dropped - drops_reported, dropped, now_us()));
     drops_reported = dropped;
   };
-  while (!tracker.finished() && !stop_requested.load()) {
+  while (!tracker.finished() && !stop_requested.load() && !(grouped_mode && grouped.done())) {
     const capture::NextStatus status = source.next(raw);
     if (live && std::chrono::steady_clock::now() >= next_drop_check) {
       report_new_drops();
@@ -226,6 +248,29 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   active_source.store(nullptr);
   if (live) report_new_drops();
   connections.close_all(last_ts_us);
+  if (options.stats) {
+    stats::CaptureTotals totals;
+    totals.packets = packets.packets;
+    totals.bytes_to_server = connections.counters().payload_bytes[0];
+    totals.bytes_to_client = connections.counters().payload_bytes[1];
+    totals.gaps = connections.counters().gaps;
+    totals.gap_bytes = connections.counters().gap_bytes;
+    totals.kernel_drops = drops_reported;
+    totals.undecodable_frames = tracker.counters().undecodable_frames;
+    totals.unknown_replies = tracker.counters().unknown_replies;
+    fmt::memory_buffer report;
+    if (options.json) {
+      collector.write_json(report, totals);
+    } else {
+      collector.write_text(report, totals);
+    }
+    out.write_line({report.data(), report.size()});
+  }
+  if (grouped_mode) {
+    fmt::memory_buffer report;
+    grouped.write(report);
+    out.write_line({report.data(), report.size()});
+  }
   out.flush();
   // A reader that went away (zkdump ... | head) ends the run quietly.
   if (!options.quiet && !out.closed())

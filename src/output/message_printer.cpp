@@ -44,6 +44,7 @@ std::string format_endpoint(const net::Endpoint& endpoint) {
 }
 
 zk::FieldWriter MessagePrinter::writer() {
+  if (options_.discard) return zk::FieldWriter(zk::FieldStyle::kDiscard, nullptr, nullptr);
   if (options_.json) return zk::FieldWriter(zk::FieldStyle::kJson, &fields_, &fields_);
   return zk::FieldWriter(zk::FieldStyle::kText, &fields_, options_.verbose ? &extras_ : nullptr);
 }
@@ -53,6 +54,7 @@ void MessagePrinter::begin(std::int64_t ts_us, bool reply_arrow, std::string_vie
   line_.clear();
   fields_.clear();
   extras_.clear();
+  if (options_.discard) return;
   if (options_.json) {
     line_.append(std::string_view("{\"ts\":"));
     TimestampFormatter::append_epoch(line_, ts_us);
@@ -64,13 +66,14 @@ void MessagePrinter::begin(std::int64_t ts_us, bool reply_arrow, std::string_vie
 }
 
 void MessagePrinter::text_name(std::string_view prefix, std::string_view name) {
-  if (options_.json) return;
+  if (options_.json || options_.discard) return;
   line_.append(prefix);
   line_.append(name);
   line_.push_back('(');
 }
 
 void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
+  if (options_.discard) return;
   if (options_.json) {
     if (fields_.size() > 0) {
       line_.push_back(',');
@@ -335,6 +338,7 @@ std::string_view MessagePrinter::connection_evicted(const Peer& peer, std::strin
 }
 
 void MessagePrinter::end_without_peer() {
+  if (options_.discard) return;
   if (options_.json) {
     line_.push_back(',');
     line_.append(fields_);

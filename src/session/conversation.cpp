@@ -118,6 +118,11 @@ void Conversation::remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t
   pending_.push_back(std::move(request));
 }
 
+MessageFacts Conversation::facts_of(const zk::Frame& frame, std::string_view type_name,
+                                    std::string_view path) const {
+  return {peer_.client, type_name, path, frame.ts_us, static_cast<std::int64_t>(frame.length) + 4};
+}
+
 const zk::OpInfo* Conversation::awaited_op(std::int32_t xid) const {
   for (const Pending& request : pending_) {
     if (request.xid == xid && request.op != nullptr) return request.op;
@@ -151,6 +156,9 @@ void Conversation::complete(Pending&& request, std::string_view reply_line, bool
 
 void Conversation::report_unanswered(Pending&& request, std::string_view reason,
                                      std::int64_t ts_us) {
+  if (tracker_.observer_ != nullptr) {
+    tracker_.observer_->on_unanswered(request.op != nullptr ? request.op->json_name : "connect");
+  }
   const bool is_ping = request.op != nullptr && request.op->code == zk::kOpPing;
   if (!is_ping || tracker_.options_.include_pings) {
     ++tracker_.counters_.unanswered;
@@ -179,6 +187,10 @@ void Conversation::on_frame(const zk::Frame& frame) {
         peer_.session_id = facts.session_id;
         peer_.session_known = true;
       }
+      reconnecting_ = facts.session_id != 0;
+      if (MessageObserver* observer = tracker_.observer_)
+        observer->on_request(
+            "connect", facts_of(frame, reconnecting_ ? "ReConnectRequest" : "ConnectRequest", {}));
       remember(0, nullptr, frame.ts_us, {}, line, true);
       return;
     }
@@ -195,6 +207,14 @@ void Conversation::on_frame(const zk::Frame& frame) {
         ++tracker_.counters_.replies;
         peer_.session_id = facts.session_id;
         peer_.session_known = facts.session_id != 0;
+        if (MessageObserver* observer = tracker_.observer_) {
+          observer->on_reply(
+              "connect", 0, latency,
+              facts_of(frame, reconnecting_ ? "ReConnectRequest" : "ConnectRequest", {}));
+          observer->on_session(facts.timeout <= 0 ? SessionChange::kExpired
+                               : reconnecting_    ? SessionChange::kReconnected
+                                                  : SessionChange::kEstablished);
+        }
       } else {
         ++tracker_.counters_.undecodable_frames;
       }
@@ -231,6 +251,13 @@ void Conversation::on_request(const zk::Frame& frame) {
   const std::string_view line = tracker_.printer_.request(peer_, *op, xid, frame, facts, decoded);
   if (!decoded) ++tracker_.counters_.undecodable_frames;
   const bool visible = op->code != zk::kOpPing || tracker_.options_.include_pings;
+  if (MessageObserver* observer = tracker_.observer_) {
+    const std::string_view type_name =
+        facts.name_override.empty() ? op->request_name : facts.name_override;
+    observer->on_request(op->json_name, facts_of(frame, type_name, facts.path.view()));
+    if (op->code == zk::kOpAuth) observer->on_auth(facts.auth_scheme.view());
+    if (op->code == zk::kOpSasl) observer->on_auth("sasl");
+  }
   remember(xid, op, frame.ts_us, facts.path, line, visible);
 }
 
@@ -243,6 +270,15 @@ void Conversation::on_reply(const zk::Frame& frame) {
   bool decoded = false;
   if (header.xid == zk::kNotificationXid) {
     ++tracker_.counters_.events;
+    if (MessageObserver* observer = tracker_.observer_) {
+      zk::Reader reader(frame.body.subspan(zk::kReplyHeaderSize));
+      const zk::WatcherEvent event = zk::decode_watcher_event(reader);
+      if (reader.complete()) {
+        const std::string_view name = zk::event_type_name(event.type);
+        observer->on_event(event.type,
+                           facts_of(frame, name.empty() ? "Unknown" : name, event.path.view()));
+      }
+    }
     const std::string_view line = tracker_.printer_.event(peer_, header, frame, decoded);
     if (!decoded) ++tracker_.counters_.undecodable_frames;
     emit(line);
@@ -254,6 +290,14 @@ void Conversation::on_reply(const zk::Frame& frame) {
   const std::int64_t latency = paired ? frame.ts_us - request.ts_us : -1;
   if (op == nullptr) ++tracker_.counters_.unknown_replies;
   ++tracker_.counters_.replies;
+  if (MessageObserver* observer = tracker_.observer_) {
+    observer->on_reply(
+        op != nullptr ? op->json_name : std::string_view(), header.err, latency,
+        facts_of(frame, op != nullptr ? op->request_name : std::string_view("UnknownReply"),
+                 paired ? std::string_view(request.path) : std::string_view()));
+    if (paired && op != nullptr && op->code == zk::kOpCloseSession)
+      observer->on_session(SessionChange::kClosed);
+  }
   const std::string_view line = tracker_.printer_.reply(peer_, op, header, frame, latency, decoded);
   if (!decoded) ++tracker_.counters_.undecodable_frames;
   const bool visible = header.xid != zk::kPingXid || tracker_.options_.include_pings;

@@ -56,6 +56,8 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
   void flush_ready();
   void report_unanswered(Pending&& request, std::string_view reason, std::int64_t ts_us);
   void recycle(std::string&& text);
+  MessageFacts facts_of(const zk::Frame& frame, std::string_view type_name,
+                        std::string_view path) const;
 
   Tracker& tracker_;
   output::Peer peer_;
@@ -65,6 +67,7 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
   std::uint64_t first_held_id_ = 0;
   std::vector<std::string> spare_strings_;  // reused so that holding lines allocates nothing
   std::string four_letter_word_;
+  bool reconnecting_ = false;  // the ConnectRequest carried a session id
 };
 
 }  // namespace zkdump::session

@@ -363,11 +363,12 @@ void watches_by_type(Reader& reader, const RequestContext& context, FieldWriter&
   named_or_number(writer, "watcher_type", watcher_type_name(type), type);
 }
 
-void auth(Reader& reader, const RequestContext& context, FieldWriter& writer, RequestFacts&) {
+void auth(Reader& reader, const RequestContext& context, FieldWriter& writer, RequestFacts& facts) {
   const std::int32_t type = reader.int32();
   const WireBytes scheme = reader.bytes();
   const WireBytes credential = reader.bytes();
   if (!reader.ok()) return;
+  facts.auth_scheme = scheme;
   writer.number("type", type);
   writer.bytes("scheme", scheme);
   if (context.show_credentials) {

@@ -19,6 +19,7 @@ struct PrintOptions {
   bool json = false;
   bool verbose = false;
   bool show_credentials = false;
+  bool discard = false;  // decode and validate every record, but format nothing (--stats)
   TimestampStyle timestamps = TimestampStyle::kTime;
 };
 

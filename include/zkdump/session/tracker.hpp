@@ -7,6 +7,7 @@
 
 #include "zkdump/output/message_printer.hpp"
 #include "zkdump/output/output_buffer.hpp"
+#include "zkdump/session/observer.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 #include "zkdump/zk/framer.hpp"
 
@@ -39,6 +40,8 @@ class Tracker : public tcp::StreamHandlerFactory {
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
   const TrackerCounters& counters() const { return counters_; }
+  // Also tells `observer` (statistics) about every message; null for none.
+  void set_observer(MessageObserver* observer) { observer_ = observer; }
   // True once -c lines were printed or the reader of our output went away.
   bool finished() const { return limit_reached_ || out_.closed(); }
 
@@ -51,6 +54,7 @@ class Tracker : public tcp::StreamHandlerFactory {
   output::OutputBuffer& out_;
   zk::BufferBudget budget_;
   TrackerCounters counters_;
+  MessageObserver* observer_ = nullptr;
   bool limit_reached_ = false;
 };
 

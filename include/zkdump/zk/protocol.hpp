@@ -18,6 +18,7 @@ inline constexpr std::int32_t kDefaultMaxFrame = 0xfffff;  // jute.maxbuffer
 
 inline constexpr std::int32_t kOpPing = 11;
 inline constexpr std::int32_t kOpAuth = 100;
+inline constexpr std::int32_t kOpSasl = 102;
 inline constexpr std::int32_t kOpSetWatches = 101;
 inline constexpr std::int32_t kOpSetWatches2 = 105;
 inline constexpr std::int32_t kOpCloseSession = -11;
@@ -36,6 +37,7 @@ struct RequestContext {
 struct RequestFacts {
   WireBytes path;                  // the request's first path, for pairing and statistics
   std::string_view name_override;  // e.g. CreateEphemeral
+  WireBytes auth_scheme;           // of an auth packet
 };
 
 using RequestDecoder = void (*)(Reader&, const RequestContext&, FieldWriter&, RequestFacts&);

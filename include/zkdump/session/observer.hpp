@@ -1,0 +1,35 @@
+// What the pairing stage tells the statistics stage about each message, with the facts a
+// table needs and nothing that has to be formatted.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace zkdump::session {
+
+enum class SessionChange : std::uint8_t { kEstablished, kReconnected, kExpired, kClosed };
+
+struct MessageFacts {
+  std::string_view client;  // IP:PORT
+  std::string_view
+      type_name;          // as lines name it: GetDataRequest, CreateEphemeralRequest, NodeCreated
+  std::string_view path;  // empty when the op has none
+  std::int64_t ts_us = 0;
+  std::int64_t frame_bytes = 0;  // length prefix included
+};
+
+class MessageObserver {
+ public:
+  virtual ~MessageObserver() = default;
+  // `op` is the name in the protocol's opcode table (getData), or "connect".
+  virtual void on_request(std::string_view op, const MessageFacts& facts) = 0;
+  // `op` is empty for a reply to an xid no request was seen for; latency_us is -1 then.
+  virtual void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
+                        const MessageFacts& facts) = 0;
+  virtual void on_event(std::int32_t type, const MessageFacts& facts) = 0;
+  virtual void on_session(SessionChange change) = 0;
+  virtual void on_auth(std::string_view scheme) = 0;
+  virtual void on_unanswered(std::string_view op) = 0;
+};
+
+}  // namespace zkdump::session

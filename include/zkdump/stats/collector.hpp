@@ -1,0 +1,99 @@
+// Statistics over the decoded traffic: per-op counts, errors and latency percentiles, the
+// hottest paths and clients, sessions, watch events and auth schemes, in bounded memory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "zkdump/session/observer.hpp"
+#include "zkdump/stats/histogram.hpp"
+
+namespace zkdump::stats {
+
+struct StatsOptions {
+  int aggregation_depth = 0;      // fold paths to their first N components (0: whole paths)
+  std::size_t limit = 10;         // rows in each "top" table
+  std::size_t max_keys = 100000;  // distinct paths or clients tracked; the rest count as (other)
+};
+
+// What the stages before pairing counted, for the totals.
+struct CaptureTotals {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes_to_server = 0;
+  std::uint64_t bytes_to_client = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t gap_bytes = 0;
+  std::uint64_t kernel_drops = 0;
+  std::uint64_t undecodable_frames = 0;
+  std::uint64_t unknown_replies = 0;
+};
+
+class Collector : public session::MessageObserver {
+ public:
+  explicit Collector(const StatsOptions& options) : options_(options) {}
+
+  void on_request(std::string_view op, const session::MessageFacts& facts) override;
+  void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
+                const session::MessageFacts& facts) override;
+  void on_event(std::int32_t type, const session::MessageFacts& facts) override;
+  void on_session(session::SessionChange change) override;
+  void on_auth(std::string_view scheme) override;
+  void on_unanswered(std::string_view op) override;
+
+  void write_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
+  void write_json(fmt::memory_buffer& out, const CaptureTotals& totals) const;
+
+  struct OpStats {
+    std::uint64_t requests = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t unanswered = 0;
+    std::map<std::int32_t, std::uint64_t> errors;  // by error code, replies with err != 0
+    LatencyHistogram latency;
+  };
+  struct KeyStats {
+    std::uint64_t requests = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t replies = 0;
+    std::int64_t latency_sum_us = 0;
+    double average_latency() const {
+      return replies == 0 ? 0.0
+                          : static_cast<double>(latency_sum_us) / static_cast<double>(replies);
+    }
+  };
+  const std::map<std::string_view, OpStats>& ops() const { return ops_; }
+
+  // Tables keyed by text, looked up by view: a lookup copies nothing, only a new key does.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  using KeyTable = std::unordered_map<std::string, KeyStats, TextHash, std::equal_to<>>;
+
+ private:
+  KeyStats& key_in(KeyTable& table, std::string_view key);
+  std::string_view folded_path(std::string_view path);
+  void note_time(std::int64_t ts_us);
+
+  StatsOptions options_;
+  std::map<std::string_view, OpStats> ops_;  // keyed by op name; the names are static text
+  KeyTable paths_;
+  KeyTable clients_;
+  KeyTable event_paths_;
+  std::map<std::string_view, std::uint64_t> events_;  // by event type name
+  std::map<std::string, std::uint64_t> auth_schemes_;
+  std::uint64_t sessions_[4] = {};
+  std::uint64_t requests_ = 0;
+  std::uint64_t replies_ = 0;
+  std::uint64_t events_total_ = 0;
+  std::uint64_t unanswered_ = 0;
+  std::int64_t first_ts_us_ = -1;
+  std::int64_t last_ts_us_ = -1;
+};
+
+}  // namespace zkdump::stats

@@ -1,0 +1,64 @@
+// zktraffic's two summary modes, by its flag names: --count-requests N counts the first N
+// requests and events by group; --measure-latency N times the first N replies by group.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "zkdump/session/observer.hpp"
+
+namespace zkdump::stats {
+
+enum class GroupBy : std::uint8_t { kPath, kType, kClient };
+enum class SortBy : std::uint8_t { kAvg, kP95, kP99 };
+
+struct GroupedOptions {
+  bool measure_latency = false;  // false: count requests
+  std::uint64_t limit = 0;       // N
+  GroupBy group_by = GroupBy::kPath;
+  SortBy sort_by = SortBy::kAvg;
+  int aggregation_depth = 0;
+  std::size_t max_groups = 100000;  // beyond it, new groups count as (other)
+};
+
+class GroupedReport : public session::MessageObserver {
+ public:
+  explicit GroupedReport(const GroupedOptions& options) : options_(options) {}
+
+  void on_request(std::string_view op, const session::MessageFacts& facts) override;
+  void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
+                const session::MessageFacts& facts) override;
+  void on_event(std::int32_t type, const session::MessageFacts& facts) override;
+  void on_session(session::SessionChange) override {}
+  void on_auth(std::string_view) override {}
+  void on_unanswered(std::string_view) override {}
+
+  bool done() const { return seen_ >= options_.limit; }
+  void write(fmt::memory_buffer& out) const;
+
+ private:
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>{}(text);
+    }
+  };
+  struct Group {
+    std::uint64_t count = 0;
+    std::vector<std::int64_t> latencies_us;  // at most N in all: exact percentiles, as zktraffic
+  };
+  Group& group_of(const session::MessageFacts& facts);
+
+  GroupedOptions options_;
+  std::unordered_map<std::string, Group, TextHash, std::equal_to<>> groups_;
+  std::uint64_t seen_ = 0;
+};
+
+// "/a/b/c" folded to depth 2 is "/a/b"; depth 0 keeps the path.
+std::string_view fold_path(std::string_view path, int depth);
+
+}  // namespace zkdump::stats

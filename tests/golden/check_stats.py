@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""--stats on real captures: per-op counts equal what the generating script sent, latency
+percentiles are within 1% of the exact ones computed here from the message lines, paths fold
+to --aggregation-depth, and nothing is left unanswered.
+usage: check_stats.py ZKDUMP PCAP_DIR"""
+import collections
+import json
+import math
+import subprocess
+import sys
+
+zkdump, pcaps = sys.argv[1:3]
+
+
+def zkdump_json(*options):
+    return subprocess.run([zkdump, "-q", "--json", *options], check=True, capture_output=True, text=True).stdout
+
+
+failures = []
+load = pcaps + "/pipelined_load.pcap"
+stats = json.loads(zkdump_json("--stats", "-r", load))
+sent = json.load(open(pcaps + "/pipelined_load.sent.json"))["sent"]
+counted = {op: entry["count"] for op, entry in stats["ops"].items() if op != "ping"}
+if counted != sent:
+    failures.append("per-op counts %s != sent %s" % (counted, sent))
+if stats["totals"]["unanswered"] != 0:
+    failures.append("%d unanswered" % stats["totals"]["unanswered"])
+
+# Exact percentiles (nearest rank) from the paired replies' latencies.
+latencies = collections.defaultdict(list)
+for line in zkdump_json("-p", "-r", load).splitlines():
+    message = json.loads(line)
+    if message["kind"] == "reply" and "latency_us" in message:
+        latencies[message["op"]].append(message["latency_us"])
+checked = 0
+for op, values in latencies.items():
+    values.sort()
+    reported = stats["ops"][op]["latency_us"]
+    for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)):
+        exact = values[max(1, math.ceil(q * len(values))) - 1]
+        if abs(reported[name] - exact) > exact * 0.01 + 0.05:
+            failures.append("%s %s: %.1f, exact %d" % (op, name, reported[name], exact))
+        checked += 1
+    if reported["max"] != values[-1] or reported["min"] != values[0] or reported["count"] != len(values):
+        failures.append("%s min/max/count %s, exact %d/%d/%d" % (op, reported, values[0], values[-1], len(values)))
+
+folded = json.loads(zkdump_json("--stats", "--aggregation-depth", "1", "-r", pcaps + "/kazoo_all_ops.pcap"))
+for row in folded["paths"]["by_requests"]:
+    if row["path"].count("/") > 1:
+        failures.append("path %s deeper than --aggregation-depth 1" % row["path"])
+for key in ("ops", "paths", "clients", "sessions", "events", "totals"):
+    if key not in folded:
+        failures.append("no %s in --stats --json" % key)
+if folded["sessions"]["established"] < 3 or folded["events"]["total"] == 0 or "digest" not in folded["auth"]:
+    failures.append("sessions/events/auth: %s %s %s" % (folded["sessions"], folded["events"], folded["auth"]))
+
+# zktraffic's modes: --count-requests N by type, --measure-latency N sorted by --sort-by.
+TYPE_NAMES = {"connect": "ConnectRequest", "closeSession": "CloseRequest", "create": "CreateRequest",
+              "exists": "ExistsRequest", "getChildren": "GetChildrenRequest", "getData": "GetDataRequest",
+              "setData": "SetDataRequest"}
+count_lines = subprocess.run([zkdump, "-q", "--count-requests", "1000000", "--group-by", "type", "-r", load],
+                             check=True, capture_output=True, text=True).stdout.split("\n")
+by_type = dict((name, int(count)) for name, count in (line.rsplit(" ", 1) for line in count_lines if line))
+by_type.pop("PingRequest", None)
+if by_type != {TYPE_NAMES[op]: count for op, count in sent.items()}:
+    failures.append("--count-requests by type %s, sent %s" % (by_type, sent))
+first_ten = subprocess.run([zkdump, "-q", "--count-requests", "10", "--group-by", "client", "-r", load],
+                           check=True, capture_output=True, text=True).stdout.split()
+if sum(int(count) for count in first_ten[1::2]) != 10:
+    failures.append("--count-requests 10 counted %s" % first_ten)
+latency_lines = subprocess.run([zkdump, "-q", "--measure-latency", "3000", "--group-by", "type", "--sort-by", "p99",
+                                "-r", load], check=True, capture_output=True, text=True).stdout.splitlines()
+if latency_lines[0].split() != ["type", "avg", "p95", "p99"]:
+    failures.append("--measure-latency header %r" % latency_lines[0])
+p99s = [float(line.split()[3]) for line in latency_lines[2:]]
+if not p99s or p99s != sorted(p99s, reverse=True):
+    failures.append("--measure-latency not sorted by p99: %s" % latency_lines)
+
+if failures:
+    sys.exit("FAIL: " + "\n".join(failures))
+print("%d ops counted as sent; %d percentiles within 1%% of exact" % (len(counted), checked))
