@@ -79,6 +79,11 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
       "--json, as one "
       "JSON document)");
   stats->excludes(count_requests)->excludes(measure_latency);
+  app.add_option("--stats-interval", options.stats_interval_s,
+                 "With --stats, also print the statistics of every S seconds (of capture time when "
+                 "reading a "
+                 "file), one report or JSON document each")
+      ->check(CLI::Range(1, 86400));
   app.add_option("--stats-limit", options.stats_limit, "Rows in each top-N table of --stats")
       ->check(CLI::Range(1, 100000));
   app.add_option("--aggregation-depth", options.aggregation_depth,

@@ -27,6 +27,7 @@ struct Options {
   bool quiet = false;
   bool stats = false;  // --stats: a summary of the traffic instead of message lines
   std::size_t stats_limit = 10;
+  std::int64_t stats_interval_s = 0;
   int aggregation_depth = 0;
   std::uint64_t count_requests = 0;  // zktraffic's summary modes
   std::uint64_t measure_latency = 0;

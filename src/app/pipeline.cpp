@@ -209,12 +209,53 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
         printer.capture_drops(source.name(), dropped - drops_reported, dropped, now_us()));
     drops_reported = dropped;
   };
+  const auto write_stats_report = [&] {
+    stats::CaptureTotals totals;
+    totals.packets = packets.packets;
+    totals.bytes_to_server = connections.counters().payload_bytes[0];
+    totals.bytes_to_client = connections.counters().payload_bytes[1];
+    totals.gaps = connections.counters().gaps;
+    totals.gap_bytes = connections.counters().gap_bytes;
+    totals.kernel_drops = drops_reported;
+    totals.undecodable_frames = tracker.counters().undecodable_frames;
+    totals.unknown_replies = tracker.counters().unknown_replies;
+    fmt::memory_buffer report;
+    if (options.json) {
+      collector.write_json(report, totals);
+    } else {
+      collector.write_text(report, totals);
+    }
+    out.write_line({report.data(), report.size()});
+    out.flush();
+  };
+  // --stats-interval: a report per interval of capture time (of wall-clock time when live), each
+  // covering only its interval; the totals count from the start.
+  const std::int64_t interval_us = options.stats_interval_s * 1'000'000;
+  std::int64_t next_report_us = INT64_MIN;
+  auto next_report_wall =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options.stats_interval_s);
+  const auto report_interval_if_due = [&](bool have_packet) {
+    if (!options.stats || interval_us <= 0) return;
+    bool due = false;
+    if (live) {
+      due = std::chrono::steady_clock::now() >= next_report_wall;
+      if (due) next_report_wall += std::chrono::seconds(options.stats_interval_s);
+    } else if (have_packet) {
+      if (next_report_us == INT64_MIN) next_report_us = raw.ts_us + interval_us;
+      due = raw.ts_us >= next_report_us;
+      while (raw.ts_us >= next_report_us) next_report_us += interval_us;
+    }
+    if (!due) return;
+    write_stats_report();
+    collector = stats::Collector(stats_options);
+  };
   while (!tracker.finished() && !stop_requested.load() && !(grouped_mode && grouped.done())) {
     const capture::NextStatus status = source.next(raw);
     if (live && std::chrono::steady_clock::now() >= next_drop_check) {
       report_new_drops();
       next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
     }
+    report_interval_if_due(status == capture::NextStatus::kPacket);
     if (status == capture::NextStatus::kTimeout) continue;
     if (status == capture::NextStatus::kEnd) break;
     if (status == capture::NextStatus::kError) {
@@ -248,24 +289,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   active_source.store(nullptr);
   if (live) report_new_drops();
   connections.close_all(last_ts_us);
-  if (options.stats) {
-    stats::CaptureTotals totals;
-    totals.packets = packets.packets;
-    totals.bytes_to_server = connections.counters().payload_bytes[0];
-    totals.bytes_to_client = connections.counters().payload_bytes[1];
-    totals.gaps = connections.counters().gaps;
-    totals.gap_bytes = connections.counters().gap_bytes;
-    totals.kernel_drops = drops_reported;
-    totals.undecodable_frames = tracker.counters().undecodable_frames;
-    totals.unknown_replies = tracker.counters().unknown_replies;
-    fmt::memory_buffer report;
-    if (options.json) {
-      collector.write_json(report, totals);
-    } else {
-      collector.write_text(report, totals);
-    }
-    out.write_line({report.data(), report.size()});
-  }
+  if (options.stats) write_stats_report();
   if (grouped_mode) {
     fmt::memory_buffer report;
     grouped.write(report);

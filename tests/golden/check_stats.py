@@ -54,6 +54,14 @@ for key in ("ops", "paths", "clients", "sessions", "events", "totals"):
 if folded["sessions"]["established"] < 3 or folded["events"]["total"] == 0 or "digest" not in folded["auth"]:
     failures.append("sessions/events/auth: %s %s %s" % (folded["sessions"], folded["events"], folded["auth"]))
 
+# --stats-interval: one document per interval, which together count everything once.
+docs = [json.loads(line) for line in zkdump_json("--stats", "--stats-interval", "1", "-r", load).splitlines()]
+summed = collections.Counter()
+for doc in docs:
+    summed.update({op: entry["count"] for op, entry in doc["ops"].items()})
+if len(docs) < 2 or dict(summed) != {op: entry["count"] for op, entry in stats["ops"].items()}:
+    failures.append("--stats-interval: %d documents counting %s" % (len(docs), dict(summed)))
+
 # zktraffic's modes: --count-requests N by type, --measure-latency N sorted by --sort-by.
 TYPE_NAMES = {"connect": "ConnectRequest", "closeSession": "CloseRequest", "create": "CreateRequest",
               "exists": "ExistsRequest", "getChildren": "GetChildrenRequest", "getData": "GetDataRequest",
