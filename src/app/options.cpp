@@ -79,6 +79,12 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
       "--json, as one "
       "JSON document)");
   stats->excludes(count_requests)->excludes(measure_latency);
+  app.add_flag("--top", options.top,
+               "A live full-screen view, like top: ops/s, latency per op, the hottest paths and "
+               "clients, redrawn every "
+               "second; keys r, l, e sort by requests, p99 latency, errors; q quits")
+      ->excludes(count_requests)
+      ->excludes(measure_latency);
   app.add_option("--stats-interval", options.stats_interval_s,
                  "With --stats, also print the statistics of every S seconds (of capture time when "
                  "reading a "

@@ -25,7 +25,9 @@ struct Options {
   bool unpaired = false;
   bool show_credentials = false;
   bool quiet = false;
-  bool stats = false;  // --stats: a summary of the traffic instead of message lines
+  bool stats = false;
+  bool top = false;  // --top: a live full-screen view  // --stats: a summary of the traffic instead
+                     // of message lines
   std::size_t stats_limit = 10;
   std::int64_t stats_interval_s = 0;
   int aggregation_depth = 0;

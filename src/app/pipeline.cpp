@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -17,6 +18,7 @@
 #include "zkdump/net/packet.hpp"
 #include "zkdump/output/message_printer.hpp"
 #include "zkdump/output/output_buffer.hpp"
+#include "zkdump/output/top_view.hpp"
 #include "zkdump/session/tracker.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/grouped.hpp"
@@ -114,6 +116,10 @@ void request_stop() {
 int run(const Options& options) {
   std::unique_ptr<capture::PcapSource> source;
   try {
+    if (options.top && options.read_file == "-") {
+      throw std::runtime_error(
+          "--top reads its keys from the terminal: it cannot read the capture from -r -");
+    }
     const bool live = options.read_file.empty();
     if (live) {
       capture::LiveOptions live_options;
@@ -150,7 +156,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   print_options.show_credentials = options.show_credentials;
   print_options.timestamps = options.timestamp_style();
   const bool grouped_mode = options.count_requests > 0 || options.measure_latency > 0;
-  print_options.discard = options.stats || grouped_mode;
+  print_options.discard = options.stats || grouped_mode || options.top;
   output::MessagePrinter printer(print_options);
 
   session::TrackerOptions tracker_options;
@@ -163,7 +169,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   stats_options.aggregation_depth = options.aggregation_depth;
   stats_options.limit = options.stats_limit;
   stats::Collector collector(stats_options);
-  if (options.stats) tracker.set_observer(&collector);
+  if (options.stats || options.top) tracker.set_observer(&collector);
   stats::GroupedOptions grouped_options;
   grouped_options.measure_latency = options.measure_latency > 0;
   grouped_options.limit =
@@ -249,7 +255,24 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
     write_stats_report();
     collector = stats::Collector(stats_options);
   };
-  while (!tracker.finished() && !stop_requested.load() && !(grouped_mode && grouped.done())) {
+  // --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
+  std::unique_ptr<output::TopView> top;
+  if (options.top) top = std::make_unique<output::TopView>();
+  auto next_top_check = std::chrono::steady_clock::now();
+  bool quit = false;
+  const auto service_top = [&](bool capturing) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_top_check) return;
+    next_top_check = now + std::chrono::milliseconds(100);
+    if (!top->handle_keys()) {
+      quit = true;
+      return;
+    }
+    top->refresh(collector, source.name(), capturing);
+  };
+  while (!tracker.finished() && !stop_requested.load() && !(grouped_mode && grouped.done()) &&
+         !quit) {
+    if (top) service_top(true);
     const capture::NextStatus status = source.next(raw);
     if (live && std::chrono::steady_clock::now() >= next_drop_check) {
       report_new_drops();
@@ -285,6 +308,15 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
       connections.expire_idle(raw.ts_us);
       next_expiry_check_us = raw.ts_us + kExpiryCheckInterval_us;
     }
+  }
+  // A finished file stays on screen until q.
+  if (top) {
+    top->refresh(collector, source.name(), false, true);
+    while (!quit && !stop_requested.load()) {
+      service_top(false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    top.reset();
   }
   active_source.store(nullptr);
   if (live) report_new_drops();

@@ -21,7 +21,7 @@ std::string_view host_of(std::string_view endpoint) {
   return colon == std::string_view::npos ? endpoint : endpoint.substr(0, colon);
 }
 
-using Row = std::pair<std::string_view, const Collector::KeyStats*>;
+using Row = Collector::Row;
 
 // The `limit` largest rows by `measure`, ties broken by key so the output is stable.
 template <typename Measure>
@@ -55,7 +55,7 @@ void text_key(fmt::memory_buffer& out, std::string_view text) {
   zk::append_escaped_text(out, text);
 }
 
-double duration_s(std::int64_t first_us, std::int64_t last_us) {
+double span_seconds(std::int64_t first_us, std::int64_t last_us) {
   return first_us < 0 || last_us <= first_us ? 0.0 : static_cast<double>(last_us - first_us) / 1e6;
 }
 
@@ -136,8 +136,20 @@ void Collector::on_unanswered(std::string_view op) {
   ++ops_[op].unanswered;
 }
 
+double Collector::duration_s() const {
+  return span_seconds(first_ts_us_, last_ts_us_);
+}
+
+std::vector<Collector::Row> Collector::top_paths_by_requests(std::size_t limit) const {
+  return top(paths_, limit, [](const KeyStats& s) { return s.requests; });
+}
+
+std::vector<Collector::Row> Collector::top_clients_by_requests(std::size_t limit) const {
+  return top(clients_, limit, [](const KeyStats& s) { return s.requests; });
+}
+
 void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals) const {
-  const double seconds = duration_s(first_ts_us_, last_ts_us_);
+  const double seconds = duration_s();
   put(out, "zkdump statistics: {:.3f} s of traffic, {} requests, {} replies, {} events\n\n",
       seconds, requests_, replies_, events_total_);
   put(out, "{:<22} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "op", "requests",
@@ -212,7 +224,7 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
 }
 
 void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals) const {
-  const double seconds = duration_s(first_ts_us_, last_ts_us_);
+  const double seconds = duration_s();
   put(out, "{{\"duration_s\":{:.6f},\"ops\":{{", seconds);
   bool first = true;
   for (const auto& [name, stats] : ops_) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -65,6 +66,12 @@ class Collector : public session::MessageObserver {
     }
   };
   const std::map<std::string_view, OpStats>& ops() const { return ops_; }
+  using Row = std::pair<std::string_view, const KeyStats*>;
+  std::vector<Row> top_paths_by_requests(std::size_t limit) const;
+  std::vector<Row> top_clients_by_requests(std::size_t limit) const;
+  std::uint64_t messages() const { return requests_ + replies_ + events_total_; }
+  // Seconds between the first and the last message seen.
+  double duration_s() const;
 
   // Tables keyed by text, looked up by view: a lookup copies nothing, only a new key does.
   struct TextHash {

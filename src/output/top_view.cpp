@@ -1,0 +1,159 @@
+#include "zkdump/output/top_view.hpp"
+
+#include <ncurses.h>
+
+#include <algorithm>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "zkdump/zk/field_writer.hpp"
+
+namespace zkdump::output {
+namespace {
+
+constexpr auto kRedrawInterval = std::chrono::seconds(1);
+
+std::uint64_t error_count(const stats::Collector::OpStats& stats) {
+  std::uint64_t errors = 0;
+  for (const auto& [code, count] : stats.errors) errors += count;
+  return errors;
+}
+
+void put_line(int row, std::string_view text) {
+  if (row >= LINES) return;
+  move(row, 0);
+  clrtoeol();
+  addnstr(text.data(),
+          static_cast<int>(std::min<std::size_t>(text.size(), static_cast<std::size_t>(COLS))));
+}
+
+template <typename... Args>
+void draw_line(int& row, fmt::memory_buffer& text, fmt::format_string<Args...> format,
+               Args&&... args) {
+  text.clear();
+  fmt::format_to(std::back_inserter(text), format, std::forward<Args>(args)...);
+  put_line(row++, {text.data(), text.size()});
+}
+
+}  // namespace
+
+TopView::TopView() {
+  initscr();
+  cbreak();
+  noecho();
+  nodelay(stdscr, TRUE);
+  keypad(stdscr, TRUE);
+  curs_set(0);
+}
+
+TopView::~TopView() {
+  endwin();
+}
+
+bool TopView::handle_keys() {
+  for (int key = getch(); key != ERR; key = getch()) {
+    switch (key) {
+      case 'q':
+      case 'Q':
+        return false;
+      case 'r':
+        order_ = Order::kRequests;
+        dirty_ = true;
+        break;
+      case 'l':
+        order_ = Order::kLatency;
+        dirty_ = true;
+        break;
+      case 'e':
+        order_ = Order::kErrors;
+        dirty_ = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return true;
+}
+
+void TopView::refresh(const stats::Collector& collector, std::string_view source, bool capturing,
+                      bool force) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && !dirty_ && now - last_draw_ < kRedrawInterval) return;
+  draw(collector, source, capturing);
+  last_draw_ = now;
+  dirty_ = false;
+}
+
+void TopView::draw(const stats::Collector& collector, std::string_view source, bool capturing) {
+  const double elapsed =
+      last_draw_.time_since_epoch().count() == 0
+          ? 1.0
+          : std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
+  const char* order_name = order_ == Order::kRequests  ? "requests"
+                           : order_ == Order::kLatency ? "p99 latency"
+                                                       : "errors";
+  fmt::memory_buffer text;
+  int row = 0;
+  text.clear();
+  fmt::format_to(std::back_inserter(text), "zkdump --top  {}  ",
+                 capturing ? "capturing" : "finished");
+  zk::append_escaped_text(text, source);
+  fmt::format_to(std::back_inserter(text), "  {} messages", collector.messages());
+  put_line(row++, {text.data(), text.size()});
+  draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
+            order_name);
+  row++;
+  draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10}", "op", "requests", "req/s",
+            "errors", "p50_us", "p99_us", "max_us");
+  std::vector<std::pair<std::string_view, const stats::Collector::OpStats*>> ops;
+  for (const auto& [name, stats] : collector.ops()) ops.emplace_back(name, &stats);
+  const auto measure = [this](const stats::Collector::OpStats& stats) -> double {
+    switch (order_) {
+      case Order::kLatency:
+        return stats.latency.percentile(0.99);
+      case Order::kErrors:
+        return static_cast<double>(error_count(stats));
+      case Order::kRequests:
+        break;
+    }
+    return static_cast<double>(stats.requests);
+  };
+  std::sort(ops.begin(), ops.end(), [&measure](const auto& a, const auto& b) {
+    return measure(*a.second) != measure(*b.second) ? measure(*a.second) > measure(*b.second)
+                                                    : a.first < b.first;
+  });
+  for (const auto& [name, stats] : ops) {
+    // Live, the rate over the last second; for a finished file, over the whole capture.
+    const std::uint64_t before = previous_requests_[name];
+    const double seconds = collector.duration_s();
+    const double rate =
+        capturing
+            ? static_cast<double>(stats->requests - std::min(before, stats->requests)) / elapsed
+        : seconds > 0 ? static_cast<double>(stats->requests) / seconds
+                      : 0.0;
+    previous_requests_[name] = stats->requests;
+    draw_line(row, text, "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}", name,
+              stats->requests, rate, error_count(*stats), stats->latency.percentile(0.5),
+              stats->latency.percentile(0.99), stats->latency.max());
+  }
+  row++;
+  draw_line(row, text,
+            "hottest paths                                           requests        bytes");
+  for (const auto& [path, stats] : collector.top_paths_by_requests(8)) {
+    text.clear();
+    zk::append_escaped_text(text, path);
+    const std::string shown(text.data(), std::min<std::size_t>(text.size(), 50));
+    draw_line(row, text, "  {:<50} {:>10} {:>12}", shown, stats->requests, stats->bytes);
+  }
+  row++;
+  draw_line(row, text,
+            "hottest clients                                         requests        bytes");
+  for (const auto& [client, stats] : collector.top_clients_by_requests(8)) {
+    draw_line(row, text, "  {:<50} {:>10} {:>12}", client, stats->requests, stats->bytes);
+  }
+  clrtobot();
+  ::refresh();
+}
+
+}  // namespace zkdump::output

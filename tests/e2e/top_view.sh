@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# --top under tmux: the screen shows the ops table and the hottest paths and clients, a key
+# changes the order, and q quits. The tmux server is this test's own, removed on exit.
+# usage: top_view.sh ZKDUMP PCAP
+set -euo pipefail
+zkdump=$1 pcap=$2
+work=$(mktemp -d)
+socket="$work/tmux.sock"
+cleanup() {
+  tmux -S "$socket" kill-server 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; tmux -S "$socket" capture-pane -p -t top >&2 || true; exit 1; }
+screen() { tmux -S "$socket" capture-pane -p -t top; }
+wait_for() {  # wait_for PATTERN: up to 10 s for the screen to show it
+  for _ in $(seq 1 100); do screen | grep -q -E "$1" && return 0; sleep 0.1; done
+  fail "the screen never showed /$1/"
+}
+
+tmux -S "$socket" new-session -d -s top -x 120 -y 45 \
+  "TZ=UTC $zkdump --top -r $pcap 2> $work/stderr; echo \$? > $work/status; sleep 60"
+wait_for '^zkdump --top  finished'
+screen | grep -q -E '^getData +2000 ' || fail "no getData row with 2000 requests"
+screen | grep -q -E '^  /load/c0 +1501 ' || fail "no hottest path /load/c0"
+screen | grep -q -E '^  127\.0\.0\.1 +10015 ' || fail "no hottest client"
+screen | grep -q 'sorted by requests' || fail "not sorted by requests at first"
+
+tmux -S "$socket" send-keys -t top l
+wait_for 'sorted by p99 latency'
+first_op=$(screen | awk '/^op /{getline; print $1; exit}')
+[ "$first_op" = getData ] || fail "p99 order starts with $first_op"
+tmux -S "$socket" send-keys -t top e
+wait_for 'sorted by errors'
+first_op=$(screen | awk '/^op /{getline; print $1; exit}')
+[ "$first_op" = exists ] || fail "error order starts with $first_op, not exists (its 2000 NoNode)"
+
+tmux -S "$socket" send-keys -t top q
+for _ in $(seq 1 50); do [ -f "$work/status" ] && break; sleep 0.1; done
+[ "$(cat "$work/status" 2>/dev/null)" = 0 ] || fail "q did not end zkdump with status 0"
+echo "--top: table, hottest paths and clients, r/l/e ordering and q all work under tmux"
