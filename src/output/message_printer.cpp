@@ -58,7 +58,7 @@ void MessagePrinter::begin(std::int64_t ts_us, bool reply_arrow, std::string_vie
   if (options_.json) {
     line_.append(std::string_view("{\"ts\":"));
     TimestampFormatter::append_epoch(line_, ts_us);
-    fmt::format_to(std::back_inserter(line_), ",\"kind\":\"{}\",\"op\":\"{}\"", kind, op);
+    fmt::format_to(fmt::appender(line_), ",\"kind\":\"{}\",\"op\":\"{}\"", kind, op);
     return;
   }
   if (reply_arrow) line_.append(kReplyArrow);
@@ -85,7 +85,7 @@ void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
     line_.append(peer.server);
     line_.push_back('"');
     if (peer.session_known)
-      fmt::format_to(std::back_inserter(line_), ",\"session\":\"0x{:x}\"", peer.session_id);
+      fmt::format_to(fmt::appender(line_), ",\"session\":\"0x{:x}\"", peer.session_id);
     line_.append(std::string_view("}\n"));
     return;
   }
@@ -104,7 +104,7 @@ void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
   }
   line_.append(extras_);
   if (options_.verbose && peer.session_known) {
-    fmt::format_to(std::back_inserter(line_), ", session=0x{:x}", peer.session_id);
+    fmt::format_to(fmt::appender(line_), ", session=0x{:x}", peer.session_id);
   }
   line_.append(std::string_view(")\n"));
 }

@@ -9,7 +9,7 @@ void append_delta(fmt::memory_buffer& out, std::int64_t delta_us) {
   const char* sign = delta_us < 0 ? "-" : "";
   const std::int64_t magnitude = delta_us < 0 ? -delta_us : delta_us;
   const std::int64_t seconds = magnitude / 1'000'000;
-  fmt::format_to(std::back_inserter(out), "{}{:02}:{:02}:{:02}.{:06} ", sign, seconds / 3600,
+  fmt::format_to(fmt::appender(out), "{}{:02}:{:02}:{:02}.{:06} ", sign, seconds / 3600,
                  seconds / 60 % 60, seconds % 60, magnitude % 1'000'000);
 }
 
@@ -22,7 +22,7 @@ std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
 
 void TimestampFormatter::append_epoch(fmt::memory_buffer& out, std::int64_t ts_us) {
   const std::int64_t seconds = floor_div(ts_us, 1'000'000);
-  fmt::format_to(std::back_inserter(out), "{}.{:06}", seconds, ts_us - seconds * 1'000'000);
+  fmt::format_to(fmt::appender(out), "{}.{:06}", seconds, ts_us - seconds * 1'000'000);
 }
 
 void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
@@ -56,7 +56,7 @@ void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
     cached_size_ = std::strftime(cached_text_, sizeof cached_text_, pattern, &local);
   }
   out.append(cached_text_, cached_text_ + cached_size_);
-  fmt::format_to(std::back_inserter(out), "{:06} ", ts_us - second * 1'000'000);
+  fmt::format_to(fmt::appender(out), "{:06} ", ts_us - second * 1'000'000);
 }
 
 }  // namespace zkdump::output

@@ -32,7 +32,7 @@ template <typename... Args>
 void draw_line(int& row, fmt::memory_buffer& text, fmt::format_string<Args...> format,
                Args&&... args) {
   text.clear();
-  fmt::format_to(std::back_inserter(text), format, std::forward<Args>(args)...);
+  fmt::format_to(fmt::appender(text), format, std::forward<Args>(args)...);
   put_line(row++, {text.data(), text.size()});
 }
 
@@ -96,10 +96,10 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
   fmt::memory_buffer text;
   int row = 0;
   text.clear();
-  fmt::format_to(std::back_inserter(text), "zkdump --top  {}  ",
+  fmt::format_to(fmt::appender(text), "zkdump --top  {}  ",
                  capturing ? "capturing" : "finished");
   zk::append_escaped_text(text, source);
-  fmt::format_to(std::back_inserter(text), "  {} messages", collector.messages());
+  fmt::format_to(fmt::appender(text), "  {} messages", collector.messages());
   put_line(row++, {text.data(), text.size()});
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
             order_name);

@@ -16,6 +16,10 @@ std::unique_ptr<tcp::StreamHandler> Tracker::open(const net::Endpoint& client,
 
 void Tracker::print(std::string_view text) {
   if (limit_reached_ || text.empty()) return;
+  if (options_.max_lines == 0) {
+    out_.write_line(text);
+    return;
+  }
   // A held request and its reply print as one piece but are two lines for -c.
   std::size_t start = 0;
   while (start < text.size()) {

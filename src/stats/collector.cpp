@@ -42,7 +42,7 @@ std::vector<Row> top(const Collector::KeyTable& table, std::size_t limit, Measur
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
-  fmt::format_to(std::back_inserter(out), format, std::forward<Args>(args)...);
+  fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
 }
 
 void json_string(fmt::memory_buffer& out, std::string_view text) {

@@ -80,7 +80,7 @@ void GroupedReport::write(fmt::memory_buffer& out) const {
     });
     for (const auto& [key, count] : rows) {
       key_text(key);
-      fmt::format_to(std::back_inserter(out), " {}\n", count);
+      fmt::format_to(fmt::appender(out), " {}\n", count);
     }
     return;
   }
@@ -108,15 +108,15 @@ void GroupedReport::write(fmt::memory_buffer& out) const {
   });
   std::size_t width = std::string_view(kGroupNames[static_cast<int>(options_.group_by)]).size();
   for (const Row& row : rows) width = std::max(width, row.key.size());
-  fmt::format_to(std::back_inserter(out), "{:<{}}  {:>10}  {:>10}  {:>10}\n",
+  fmt::format_to(fmt::appender(out), "{:<{}}  {:>10}  {:>10}  {:>10}\n",
                  kGroupNames[static_cast<int>(options_.group_by)], width, "avg", "p95", "p99");
-  fmt::format_to(std::back_inserter(out), "{:-<{}}  {:->10}  {:->10}  {:->10}\n", "", width, "", "",
+  fmt::format_to(fmt::appender(out), "{:-<{}}  {:->10}  {:->10}  {:->10}\n", "", width, "", "",
                  "");
   for (const Row& row : rows) {
     const std::size_t before = out.size();
     key_text(row.key);
     const std::size_t written = out.size() - before;
-    fmt::format_to(std::back_inserter(out), "{:<{}}  {:>10.6f}  {:>10.6f}  {:>10.6f}\n", "",
+    fmt::format_to(fmt::appender(out), "{:<{}}  {:>10.6f}  {:>10.6f}  {:>10.6f}\n", "",
                    width > written ? width - written : 0, row.avg, row.p95, row.p99);
   }
 }

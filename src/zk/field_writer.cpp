@@ -126,16 +126,16 @@ void FieldWriter::key_prefix(std::string_view key) {
 void FieldWriter::number(std::string_view key, std::int64_t value) {
   if (discarding()) return;
   key_prefix(key);
-  fmt::format_to(std::back_inserter(*target_), "{}", value);
+  fmt::format_to(fmt::appender(*target_), "{}", value);
 }
 
 void FieldWriter::hex(std::string_view key, std::uint64_t value) {
   if (discarding()) return;
   key_prefix(key);
   if (style_ == FieldStyle::kText) {
-    fmt::format_to(std::back_inserter(*target_), "0x{:x}", value);
+    fmt::format_to(fmt::appender(*target_), "0x{:x}", value);
   } else {
-    fmt::format_to(std::back_inserter(*target_), "\"0x{:x}\"", value);
+    fmt::format_to(fmt::appender(*target_), "\"0x{:x}\"", value);
   }
 }
 
