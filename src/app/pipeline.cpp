@@ -160,7 +160,8 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   output::MessagePrinter printer(print_options);
 
   session::TrackerOptions tracker_options;
-  tracker_options.paired = !options.unpaired && !options.json;
+  // Without message lines (--stats, --top, zktraffic's modes) there is no order to keep.
+  tracker_options.paired = !options.unpaired && !options.json && !print_options.discard;
   tracker_options.include_pings = options.include_pings;
   tracker_options.max_lines = options.count;
   tracker_options.framer.max_frame = options.max_frame;
@@ -253,7 +254,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
     }
     if (!due) return;
     write_stats_report();
-    collector = stats::Collector(stats_options);
+    collector.start_interval();
   };
   // --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
   std::unique_ptr<output::TopView> top;

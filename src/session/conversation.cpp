@@ -99,8 +99,10 @@ void Conversation::make_room_for_request(std::int64_t ts_us) {
 }
 
 void Conversation::remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
-                            const zk::WireBytes& path, std::string_view line, bool visible) {
+                            const zk::WireBytes& path, std::string_view line, bool visible,
+                            void* observer_handle) {
   Pending request;
+  request.observer_handle = observer_handle;
   request.xid = xid;
   request.op = op;
   request.ts_us = ts_us;
@@ -188,10 +190,12 @@ void Conversation::on_frame(const zk::Frame& frame) {
         peer_.session_known = true;
       }
       reconnecting_ = facts.session_id != 0;
-      if (MessageObserver* observer = tracker_.observer_)
-        observer->on_request(
+      void* handle = nullptr;
+      if (MessageObserver* observer = tracker_.observer_) {
+        handle = observer->on_request(
             "connect", facts_of(frame, reconnecting_ ? "ReConnectRequest" : "ConnectRequest", {}));
-      remember(0, nullptr, frame.ts_us, {}, line, true);
+      }
+      remember(0, nullptr, frame.ts_us, {}, line, true, handle);
       return;
     }
     case zk::FrameKind::kConnectResponse: {
@@ -210,7 +214,8 @@ void Conversation::on_frame(const zk::Frame& frame) {
         if (MessageObserver* observer = tracker_.observer_) {
           observer->on_reply(
               "connect", 0, latency,
-              facts_of(frame, reconnecting_ ? "ReConnectRequest" : "ConnectRequest", {}));
+              facts_of(frame, reconnecting_ ? "ReConnectRequest" : "ConnectRequest", {}),
+              paired ? request.observer_handle : nullptr);
           observer->on_session(facts.timeout <= 0 ? SessionChange::kExpired
                                : reconnecting_    ? SessionChange::kReconnected
                                                   : SessionChange::kEstablished);
@@ -251,14 +256,15 @@ void Conversation::on_request(const zk::Frame& frame) {
   const std::string_view line = tracker_.printer_.request(peer_, *op, xid, frame, facts, decoded);
   if (!decoded) ++tracker_.counters_.undecodable_frames;
   const bool visible = op->code != zk::kOpPing || tracker_.options_.include_pings;
+  void* handle = nullptr;
   if (MessageObserver* observer = tracker_.observer_) {
     const std::string_view type_name =
         facts.name_override.empty() ? op->request_name : facts.name_override;
-    observer->on_request(op->json_name, facts_of(frame, type_name, facts.path.view()));
+    handle = observer->on_request(op->json_name, facts_of(frame, type_name, facts.path.view()));
     if (op->code == zk::kOpAuth) observer->on_auth(facts.auth_scheme.view());
     if (op->code == zk::kOpSasl) observer->on_auth("sasl");
   }
-  remember(xid, op, frame.ts_us, facts.path, line, visible);
+  remember(xid, op, frame.ts_us, facts.path, line, visible, handle);
 }
 
 void Conversation::on_reply(const zk::Frame& frame) {
@@ -294,7 +300,8 @@ void Conversation::on_reply(const zk::Frame& frame) {
     observer->on_reply(
         op != nullptr ? op->json_name : std::string_view(), header.err, latency,
         facts_of(frame, op != nullptr ? op->request_name : std::string_view("UnknownReply"),
-                 paired ? std::string_view(request.path) : std::string_view()));
+                 paired ? std::string_view(request.path) : std::string_view()),
+        paired ? request.observer_handle : nullptr);
     if (paired && op != nullptr && op->code == zk::kOpCloseSession)
       observer->on_session(SessionChange::kClosed);
   }

@@ -34,6 +34,7 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
     std::string path;           // capped copy, for the unanswered report
     std::uint64_t line_id = 0;  // its held line, when printing paired
     bool holds_line = false;
+    void* observer_handle = nullptr;  // what the statistics observer handed back for it
   };
   struct HeldLine {
     std::string text;
@@ -46,7 +47,8 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
   void make_room_for_request(std::int64_t ts_us);
   // `line` is the printer's: nothing may print between formatting it and this call.
   void remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
-                const zk::WireBytes& path, std::string_view line, bool visible);
+                const zk::WireBytes& path, std::string_view line, bool visible,
+                void* observer_handle);
   bool take_pending(std::int32_t xid, Pending& found);
   // Prints `line`, or holds it behind earlier lines still waiting for their replies.
   void emit(std::string_view line);

@@ -28,7 +28,10 @@ template <typename Measure>
 std::vector<Row> top(const Collector::KeyTable& table, std::size_t limit, Measure measure) {
   std::vector<Row> rows;
   rows.reserve(table.size());
-  for (const auto& [key, stats] : table) rows.emplace_back(key, &stats);
+  for (const auto& [key, stats] : table) {
+    if (stats.requests != 0 || stats.bytes != 0)
+      rows.emplace_back(key, &stats);  // zeroed rows are old keys
+  }
   const auto larger = [&measure](const Row& a, const Row& b) {
     const auto ma = measure(*a.second), mb = measure(*b.second);
     return ma != mb ? ma > mb : a.first < b.first;
@@ -78,24 +81,38 @@ std::string_view Collector::folded_path(std::string_view path) {
   return fold_path(path, options_.aggregation_depth);
 }
 
-void Collector::on_request(std::string_view op, const session::MessageFacts& facts) {
+void Collector::start_interval() {
+  for (KeyTable* table : {&paths_, &clients_, &event_paths_}) {
+    for (auto& [key, stats] : *table) stats = KeyStats{};
+  }
+  ops_.clear();
+  events_.clear();
+  auth_schemes_.clear();
+  for (std::uint64_t& count : sessions_) count = 0;
+  requests_ = replies_ = events_total_ = unanswered_ = 0;
+  first_ts_us_ = last_ts_us_ = -1;
+}
+
+void* Collector::on_request(std::string_view op, const session::MessageFacts& facts) {
   note_time(facts.ts_us);
   ++requests_;
   OpStats& stats = ops_[op];
   ++stats.requests;
   stats.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+  KeyStats* path = nullptr;
   if (!facts.path.empty()) {
-    KeyStats& path = key_in(paths_, folded_path(facts.path));
-    ++path.requests;
-    path.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+    path = &key_in(paths_, folded_path(facts.path));
+    ++path->requests;
+    path->bytes += static_cast<std::uint64_t>(facts.frame_bytes);
   }
   KeyStats& client = key_in(clients_, host_of(facts.client));
   ++client.requests;
   client.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+  return path;
 }
 
 void Collector::on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
-                         const session::MessageFacts& facts) {
+                         const session::MessageFacts& facts, void* request_handle) {
   note_time(facts.ts_us);
   ++replies_;
   if (op.empty()) return;
@@ -103,11 +120,10 @@ void Collector::on_reply(std::string_view op, std::int32_t err, std::int64_t lat
   if (err != 0) ++stats.errors[err];
   if (latency_us < 0) return;
   stats.latency.add(latency_us);
-  if (!facts.path.empty()) {
-    KeyStats& path = key_in(paths_, folded_path(facts.path));
-    ++path.replies;
-    path.latency_sum_us += latency_us;
-    path.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+  if (auto* path = static_cast<KeyStats*>(request_handle)) {
+    ++path->replies;
+    path->latency_sum_us += latency_us;
+    path->bytes += static_cast<std::uint64_t>(facts.frame_bytes);
   }
   KeyStats& client = key_in(clients_, host_of(facts.client));
   client.bytes += static_cast<std::uint64_t>(facts.frame_bytes);

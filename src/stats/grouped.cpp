@@ -49,10 +49,11 @@ GroupedReport::Group& GroupedReport::group_of(const session::MessageFacts& facts
   return groups_.try_emplace(std::string(key)).first->second;
 }
 
-void GroupedReport::on_request(std::string_view, const session::MessageFacts& facts) {
-  if (options_.measure_latency || done()) return;
+void* GroupedReport::on_request(std::string_view, const session::MessageFacts& facts) {
+  if (options_.measure_latency || done()) return nullptr;
   ++group_of(facts).count;
   ++seen_;
+  return nullptr;
 }
 
 void GroupedReport::on_event(std::int32_t, const session::MessageFacts& facts) {
@@ -62,7 +63,7 @@ void GroupedReport::on_event(std::int32_t, const session::MessageFacts& facts) {
 }
 
 void GroupedReport::on_reply(std::string_view op, std::int32_t, std::int64_t latency_us,
-                             const session::MessageFacts& facts) {
+                             const session::MessageFacts& facts, void*) {
   if (!options_.measure_latency || done() || op.empty() || latency_us < 0) return;
   Group& group = group_of(facts);
   ++group.count;
@@ -110,8 +111,7 @@ void GroupedReport::write(fmt::memory_buffer& out) const {
   for (const Row& row : rows) width = std::max(width, row.key.size());
   fmt::format_to(fmt::appender(out), "{:<{}}  {:>10}  {:>10}  {:>10}\n",
                  kGroupNames[static_cast<int>(options_.group_by)], width, "avg", "p95", "p99");
-  fmt::format_to(fmt::appender(out), "{:-<{}}  {:->10}  {:->10}  {:->10}\n", "", width, "", "",
-                 "");
+  fmt::format_to(fmt::appender(out), "{:-<{}}  {:->10}  {:->10}  {:->10}\n", "", width, "", "", "");
   for (const Row& row : rows) {
     const std::size_t before = out.size();
     key_text(row.key);

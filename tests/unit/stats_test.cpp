@@ -41,8 +41,8 @@ TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
     return session::MessageFacts{"10.0.0.1:5000", "GetDataRequest", path, 1, 30};
   };
   for (std::string_view path : {"/a/b/c", "/a/b/d", "/a/x", "/b", "/c", "/d", "/e"}) {
-    collector.on_request("getData", facts(path));
-    collector.on_reply("getData", path == "/e" ? -101 : 0, 100, facts(path));
+    void* handle = collector.on_request("getData", facts(path));
+    collector.on_reply("getData", path == "/e" ? -101 : 0, 100, facts(path), handle);
   }
   REQUIRE(collector.ops().count("getData") == 1);
   const auto& get_data = collector.ops().at("getData");

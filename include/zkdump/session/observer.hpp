@@ -21,11 +21,13 @@ struct MessageFacts {
 class MessageObserver {
  public:
   virtual ~MessageObserver() = default;
-  // `op` is the name in the protocol's opcode table (getData), or "connect".
-  virtual void on_request(std::string_view op, const MessageFacts& facts) = 0;
+  // `op` is the name in the protocol's opcode table (getData), or "connect". The result is the
+  // observer's own handle for this request (or null), handed back with its reply so that the
+  // reply need not look the request's path up again.
+  virtual void* on_request(std::string_view op, const MessageFacts& facts) = 0;
   // `op` is empty for a reply to an xid no request was seen for; latency_us is -1 then.
   virtual void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
-                        const MessageFacts& facts) = 0;
+                        const MessageFacts& facts, void* request_handle) = 0;
   virtual void on_event(std::int32_t type, const MessageFacts& facts) = 0;
   virtual void on_session(SessionChange change) = 0;
   virtual void on_auth(std::string_view scheme) = 0;

@@ -30,7 +30,7 @@ struct TrackerCounters {
   std::uint64_t unanswered = 0;
   std::uint64_t undecodable_frames = 0;
   std::uint64_t stream_events[9] = {};  // indexed by zk::StreamEvent
-  std::uint64_t lines = 0;  // counted only under -c
+  std::uint64_t lines = 0;              // counted only under -c
 };
 
 class Tracker : public tcp::StreamHandlerFactory {

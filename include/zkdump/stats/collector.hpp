@@ -37,13 +37,17 @@ class Collector : public session::MessageObserver {
  public:
   explicit Collector(const StatsOptions& options) : options_(options) {}
 
-  void on_request(std::string_view op, const session::MessageFacts& facts) override;
+  void* on_request(std::string_view op, const session::MessageFacts& facts) override;
   void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
-                const session::MessageFacts& facts) override;
+                const session::MessageFacts& facts, void* request_handle) override;
   void on_event(std::int32_t type, const session::MessageFacts& facts) override;
   void on_session(session::SessionChange change) override;
   void on_auth(std::string_view scheme) override;
   void on_unanswered(std::string_view op) override;
+
+  // Starts a new --stats-interval: every figure back to zero. Keys stay (zeroed), so the handles
+  // requests still waiting hold remain valid.
+  void start_interval();
 
   void write_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
   void write_json(fmt::memory_buffer& out, const CaptureTotals& totals) const;

@@ -29,9 +29,9 @@ class GroupedReport : public session::MessageObserver {
  public:
   explicit GroupedReport(const GroupedOptions& options) : options_(options) {}
 
-  void on_request(std::string_view op, const session::MessageFacts& facts) override;
+  void* on_request(std::string_view op, const session::MessageFacts& facts) override;
   void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
-                const session::MessageFacts& facts) override;
+                const session::MessageFacts& facts, void* request_handle) override;
   void on_event(std::int32_t type, const session::MessageFacts& facts) override;
   void on_session(session::SessionChange) override {}
   void on_auth(std::string_view) override {}
