@@ -106,6 +106,31 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
   }
 }
 
+output::PrintOptions print_options_from(const Options& options, bool grouped_mode) {
+  output::PrintOptions print;
+  print.json = options.json;
+  print.verbose = options.verbose;
+  print.show_credentials = options.show_credentials;
+  print.timestamps = options.timestamp_style();
+  print.discard =
+      options.stats || grouped_mode || options.top;  // these modes print no message lines
+  return print;
+}
+
+stats::GroupedOptions grouped_options_from(const Options& options) {
+  stats::GroupedOptions grouped;
+  grouped.measure_latency = options.measure_latency > 0;
+  grouped.limit = grouped.measure_latency ? options.measure_latency : options.count_requests;
+  grouped.group_by = options.group_by == "type"     ? stats::GroupBy::kType
+                     : options.group_by == "client" ? stats::GroupBy::kClient
+                                                    : stats::GroupBy::kPath;
+  grouped.sort_by = options.sort_by == "p95"   ? stats::SortBy::kP95
+                    : options.sort_by == "p99" ? stats::SortBy::kP99
+                                               : stats::SortBy::kAvg;
+  grouped.aggregation_depth = options.aggregation_depth;
+  return grouped;
+}
+
 }  // namespace
 
 void request_stop() {
@@ -150,13 +175,8 @@ int run(const Options& options) {
 int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   const bool line_buffered = options.line_buffered || isatty(output_fd) == 1;
   output::OutputBuffer out(output_fd, line_buffered);
-  output::PrintOptions print_options;
-  print_options.json = options.json;
-  print_options.verbose = options.verbose;
-  print_options.show_credentials = options.show_credentials;
-  print_options.timestamps = options.timestamp_style();
   const bool grouped_mode = options.count_requests > 0 || options.measure_latency > 0;
-  print_options.discard = options.stats || grouped_mode || options.top;
+  const output::PrintOptions print_options = print_options_from(options, grouped_mode);
   output::MessagePrinter printer(print_options);
 
   session::TrackerOptions tracker_options;
@@ -171,18 +191,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   stats_options.limit = options.stats_limit;
   stats::Collector collector(stats_options);
   if (options.stats || options.top) tracker.set_observer(&collector);
-  stats::GroupedOptions grouped_options;
-  grouped_options.measure_latency = options.measure_latency > 0;
-  grouped_options.limit =
-      grouped_options.measure_latency ? options.measure_latency : options.count_requests;
-  grouped_options.group_by = options.group_by == "type"     ? stats::GroupBy::kType
-                             : options.group_by == "client" ? stats::GroupBy::kClient
-                                                            : stats::GroupBy::kPath;
-  grouped_options.sort_by = options.sort_by == "p95"   ? stats::SortBy::kP95
-                            : options.sort_by == "p99" ? stats::SortBy::kP99
-                                                       : stats::SortBy::kAvg;
-  grouped_options.aggregation_depth = options.aggregation_depth;
-  stats::GroupedReport grouped(grouped_options);
+  stats::GroupedReport grouped(grouped_options_from(options));
   if (grouped_mode) tracker.set_observer(&grouped);
 
   tcp::ReassemblyLimits limits;
