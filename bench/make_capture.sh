@@ -14,7 +14,7 @@ trap 'stop_zk "$work/zk"; rm -rf "$work"' EXIT
 port=$(free_port)
 start_zk "$work/zk" "$port"
 start_capture "$work/load.pcap" "$port"
-"$ZK_PYTHON" "$repo/bench/load.py" "127.0.0.1:$port" "$clients" "$per_client" \
+"$ZK_PYTHON" "$repo/scripts/traffic/pipelined_load.py" "127.0.0.1:$port" "$clients" "$per_client" bounded \
   > "$repo/bench/data/load.sent.json"
 stop_capture "$work/load.pcap"
 mv "$work/load.pcap" "$repo/bench/data/load.pcap"

@@ -1,5 +1,9 @@
 """Pipelined load: several kazoo clients, each with many async requests in flight, a mixed
-set of operations. Prints a JSON summary with the number of requests each op was sent."""
+set of operations. Prints a JSON summary with the number of requests each op was sent.
+usage: pipelined_load.py HOST:PORT CLIENTS REQUESTS_PER_CLIENT [MIX]
+MIX "growing" (the default; pcaps/pipelined_load.pcap) creates a new node every fifth request,
+so children lists grow; "bounded" (the benchmark capture) creates and deletes its nodes, so
+every reply stays small however long the load runs."""
 import json
 import sys
 import threading
@@ -7,9 +11,38 @@ import threading
 from kazoo.client import KazooClient
 
 host, clients, per_client = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-WINDOW = 200  # requests in flight per client
+mix = sys.argv[4] if len(sys.argv) > 4 else "growing"
+WINDOW = 200 if mix == "growing" else 500  # requests in flight per client
 sent = {}
 lock = threading.Lock()
+
+
+def growing(client, base, i):
+    kind, path = i % 5, "%s/n%d" % (base, i % 50)
+    if kind == 0:
+        return client.create_async(path + "-%d" % i, b"v" * (i % 64)), "create"
+    if kind == 1:
+        return client.exists_async(path), "exists"
+    if kind == 2:
+        return client.get_children_async(base), "getChildren"
+    if kind == 3:
+        return client.set_async(base, b"d" * (i % 100)), "setData"
+    return client.get_async(base), "getData"
+
+
+def bounded(client, base, i):
+    step, node = i % 6, "%s/n%d" % (base, i // 6)
+    if step == 0:
+        return client.create_async(node, b"x" * 40), "create"
+    if step == 1:
+        return client.exists_async(node), "exists"
+    if step == 2:
+        return client.get_async(base), "getData"
+    if step == 3:
+        return client.set_async(base, b"d" * (i % 100)), "setData"
+    if step == 4:
+        return client.get_children_async("/load"), "getChildren"
+    return client.delete_async(node), "delete"
 
 
 def run(index):
@@ -18,32 +51,18 @@ def run(index):
     base = "/load/c%d" % index
     client.create(base)
     local = {"connect": 1, "create": 1}
+    next_request = growing if mix == "growing" else bounded
     in_flight = []
     for i in range(per_client):
-        kind = i % 5
-        path = "%s/n%d" % (base, i % 50)
-        if kind == 0:
-            in_flight.append(client.create_async(path + "-%d" % i, b"v" * (i % 64)))
-            op = "create"
-        elif kind == 1:
-            in_flight.append(client.exists_async(path))
-            op = "exists"
-        elif kind == 2:
-            in_flight.append(client.get_children_async(base))
-            op = "getChildren"
-        elif kind == 3:
-            in_flight.append(client.set_async(base, b"d" * (i % 100)))
-            op = "setData"
-        else:
-            in_flight.append(client.get_async(base))
-            op = "getData"
+        result, op = next_request(client, base, i)
+        in_flight.append(result)
         local[op] = local.get(op, 0) + 1
         if len(in_flight) >= WINDOW:
-            for result in in_flight:
-                result.wait(30)  # failures are expected: they are replies too
+            for pending in in_flight:
+                pending.wait(60)  # failures are expected: they are replies too
             in_flight = []
-    for result in in_flight:
-        result.wait(30)
+    for pending in in_flight:
+        pending.wait(60)
     client.stop()
     local["closeSession"] = 1
     with lock:

@@ -1,7 +1,5 @@
 #include "zkdump/stats/collector.hpp"
 
-#include "zkdump/stats/grouped.hpp"
-
 #include <algorithm>
 #include <vector>
 

@@ -20,16 +20,6 @@ double percentile(const std::vector<std::int64_t>& sorted, double q) {
 
 }  // namespace
 
-std::string_view fold_path(std::string_view path, int depth) {
-  if (depth <= 0 || path.empty()) return path;
-  std::size_t end = 0;
-  for (int components = 0; components < depth; ++components) {
-    end = path.find('/', end + 1);
-    if (end == std::string_view::npos) return path;
-  }
-  return path.substr(0, end);
-}
-
 GroupedReport::Group& GroupedReport::group_of(const session::MessageFacts& facts) {
   std::string_view key;
   switch (options_.group_by) {

@@ -12,6 +12,7 @@
 
 #include "zkdump/session/observer.hpp"
 #include "zkdump/stats/histogram.hpp"
+#include "zkdump/stats/text_table.hpp"
 
 namespace zkdump::stats {
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "zkdump/session/observer.hpp"
+#include "zkdump/stats/text_table.hpp"
 
 namespace zkdump::stats {
 
@@ -54,11 +55,8 @@ class GroupedReport : public session::MessageObserver {
   Group& group_of(const session::MessageFacts& facts);
 
   GroupedOptions options_;
-  std::unordered_map<std::string, Group, TextHash, std::equal_to<>> groups_;
+  TextTable<Group> groups_;
   std::uint64_t seen_ = 0;
 };
-
-// "/a/b/c" folded to depth 2 is "/a/b"; depth 0 keeps the path.
-std::string_view fold_path(std::string_view path, int depth);
 
 }  // namespace zkdump::stats
