@@ -22,6 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   zkdump::app::Options options;
   options.quiet = true;
   options.json = (size & 1) != 0;
+  options.stats = (size & 2) != 0;  // the statistics stage and its report, too
   options.verbose = true;
   const int null_fd = open("/dev/null", O_WRONLY);
   zkdump::app::decode(*source, options, null_fd);

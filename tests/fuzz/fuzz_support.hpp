@@ -9,6 +9,7 @@
 #include "zkdump/output/message_printer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/tracker.hpp"
+#include "zkdump/stats/collector.hpp"
 
 namespace zkdump::fuzz {
 
@@ -25,6 +26,8 @@ class Pipeline {
     options.include_pings = true;
     options.max_pending_per_connection = 64;  // small caps reach the eviction paths
     tracker_ = std::make_unique<session::Tracker>(options, *printer_, out_);
+    // The JSON pipeline also feeds the statistics stage, so it is fuzzed as well.
+    if (json) tracker_->set_observer(&collector_);
   }
   ~Pipeline() {
     tracker_.reset();
@@ -39,6 +42,7 @@ class Pipeline {
   int null_fd_;
   output::OutputBuffer out_;
   std::unique_ptr<output::MessagePrinter> printer_;
+  stats::Collector collector_{stats::StatsOptions{2, 10, 64}};
   std::unique_ptr<session::Tracker> tracker_;
 };
 
