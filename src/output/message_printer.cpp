@@ -43,16 +43,17 @@ std::string format_endpoint(const net::Endpoint& endpoint) {
   return fmt::format("[{}]:{}", address, endpoint.port);
 }
 
+// Fields go straight into the line, after its name (text) or its leading members (JSON).
 zk::FieldWriter MessagePrinter::writer() {
+  fields_start_ = line_.size();
   if (options_.discard) return zk::FieldWriter(zk::FieldStyle::kDiscard, nullptr, nullptr);
-  if (options_.json) return zk::FieldWriter(zk::FieldStyle::kJson, &fields_, &fields_);
-  return zk::FieldWriter(zk::FieldStyle::kText, &fields_, options_.verbose ? &extras_ : nullptr);
+  if (options_.json) return zk::FieldWriter(zk::FieldStyle::kJson, &line_, &line_, true);
+  return zk::FieldWriter(zk::FieldStyle::kText, &line_, options_.verbose ? &extras_ : nullptr);
 }
 
 void MessagePrinter::begin(std::int64_t ts_us, bool reply_arrow, std::string_view kind,
                            std::string_view op) {
   line_.clear();
-  fields_.clear();
   extras_.clear();
   if (options_.discard) return;
   if (options_.json) {
@@ -67,18 +68,28 @@ void MessagePrinter::begin(std::int64_t ts_us, bool reply_arrow, std::string_vie
 
 void MessagePrinter::text_name(std::string_view prefix, std::string_view name) {
   if (options_.json || options_.discard) return;
+  name_start_ = line_.size();
   line_.append(prefix);
   line_.append(name);
+  name_end_ = line_.size();
   line_.push_back('(');
+}
+
+// A name the record itself decides (CreateEphemeralRequest, ReConnectRequest, SessionExpiration):
+// rare, so the fields already written move instead of every line being built twice.
+void MessagePrinter::rename(std::string_view prefix, std::string_view name) {
+  if (options_.json || options_.discard) return;
+  const std::string tail(line_.data() + name_end_, line_.size() - name_end_);
+  line_.resize(name_start_);
+  line_.append(prefix);
+  line_.append(name);
+  name_end_ = line_.size();
+  line_.append(tail);
 }
 
 void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
   if (options_.discard) return;
   if (options_.json) {
-    if (fields_.size() > 0) {
-      line_.push_back(',');
-      line_.append(fields_);
-    }
     line_.append(std::string_view(",\"client\":\""));
     line_.append(peer.client);
     line_.append(std::string_view("\",\"server\":\""));
@@ -89,8 +100,7 @@ void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
     line_.append(std::string_view("}\n"));
     return;
   }
-  line_.append(fields_);
-  std::string_view separator = fields_.size() > 0 ? ", " : "";
+  std::string_view separator = line_.size() > fields_start_ ? ", " : "";
   if (with_client) {
     line_.append(separator);
     line_.append(std::string_view("client="));
@@ -133,13 +143,14 @@ std::string_view MessagePrinter::undecodable(const Peer& peer, const zk::Frame& 
 std::string_view MessagePrinter::connect_request(const Peer& peer, const zk::Frame& frame,
                                                  zk::ConnectFacts& facts, bool& decoded) {
   begin(frame.ts_us, false, "request", "connect");
+  text_name("", "ConnectRequest");
   zk::Reader reader(frame.body);
   zk::FieldWriter w = writer();
   facts = zk::decode_connect_request(reader, w);
   decoded = reader.complete();
   if (!decoded)
     return undecodable(peer, frame, "ConnectRequest", 0, "connect", reader.failure_offset());
-  text_name(facts.session_id != 0 ? "Re" : "", "ConnectRequest");
+  if (facts.session_id != 0) rename("Re", "ConnectRequest");
   if (options_.json) w.boolean("reconnect", facts.session_id != 0);
   end(peer, true, false);
   return finish_line();
@@ -149,6 +160,7 @@ std::string_view MessagePrinter::connect_response(const Peer& peer, const zk::Fr
                                                   std::int64_t latency_us, zk::ConnectFacts& facts,
                                                   bool& decoded) {
   begin(frame.ts_us, true, "reply", "connect");
+  text_name("", "ConnectReply");
   zk::Reader reader(frame.body);
   zk::FieldWriter w = writer();
   facts = zk::decode_connect_response(reader, w);
@@ -156,7 +168,7 @@ std::string_view MessagePrinter::connect_response(const Peer& peer, const zk::Fr
   if (!decoded)
     return undecodable(peer, frame, "ConnectReply", 0, "connect", reader.failure_offset());
   const bool expired = facts.timeout <= 0;
-  text_name("", expired ? "SessionExpiration" : "ConnectReply");
+  if (expired) rename("", "SessionExpiration");
   w.begin_extras();
   w.boolean("expired", expired);
   if (latency_us >= 0) w.number("latency_us", latency_us);
@@ -169,6 +181,7 @@ std::string_view MessagePrinter::request(const Peer& peer, const zk::OpInfo& op,
                                          const zk::Frame& frame, zk::RequestFacts& facts,
                                          bool& decoded) {
   begin(frame.ts_us, false, "request", op.json_name);
+  text_name("", op.request_name);
   zk::Reader reader(frame.body.subspan(zk::kRequestHeaderSize));
   zk::FieldWriter w = writer();
   const zk::RequestContext context{xid, frame.length, false, options_.show_credentials};
@@ -178,7 +191,7 @@ std::string_view MessagePrinter::request(const Peer& peer, const zk::OpInfo& op,
     return undecodable(peer, frame, "Request", xid, op.json_name,
                        static_cast<long>(zk::kRequestHeaderSize) + reader.failure_offset());
   }
-  text_name("", facts.name_override.empty() ? op.request_name : facts.name_override);
+  if (!facts.name_override.empty()) rename("", facts.name_override);
   end(peer, true, op.code == zk::kOpCloseSession);
   return finish_line();
 }
@@ -188,6 +201,11 @@ std::string_view MessagePrinter::reply(const Peer& peer, const zk::OpInfo* op,
                                        std::int64_t latency_us, bool& decoded) {
   begin(frame.ts_us, true, op != nullptr ? "reply" : "unknown_reply",
         op != nullptr ? op->json_name : "unknown");
+  if (op == nullptr) {
+    text_name("", "UnknownReply");
+  } else {
+    text_name(header.err != 0 ? "Failed" : "", op->reply_name);
+  }
   zk::FieldWriter w = writer();
   w.number("xid", header.xid);
   w.number("zxid", header.zxid);
@@ -216,11 +234,6 @@ std::string_view MessagePrinter::reply(const Peer& peer, const zk::OpInfo* op,
     w.number("body_size", static_cast<std::int64_t>(body.size()));
     w.end_extras();
   }
-  if (op == nullptr) {
-    text_name("", "UnknownReply");
-  } else {
-    text_name(header.err != 0 ? "Failed" : "", op->reply_name);
-  }
   end(peer, false, true);
   return finish_line();
 }
@@ -236,6 +249,7 @@ std::string_view MessagePrinter::event(const Peer& peer, const ReplyHeader& head
                        static_cast<long>(zk::kReplyHeaderSize) + reader.failure_offset());
   }
   const std::string_view type_name = zk::event_type_name(event.type);
+  text_name("Event", type_name.empty() ? "Unknown" : type_name);
   zk::FieldWriter w = writer();
   if (options_.json) w.name("event", type_name.empty() ? "Unknown" : type_name);
   if (type_name.empty() || options_.json) w.number("type", event.type);
@@ -246,7 +260,6 @@ std::string_view MessagePrinter::event(const Peer& peer, const ReplyHeader& head
   w.name("state_name", state_name.empty() ? "Unknown" : state_name);
   w.number("zxid", header.zxid);
   w.end_extras();
-  text_name("Event", type_name.empty() ? "Unknown" : type_name);
   end(peer, true, true);
   return finish_line();
 }
@@ -339,14 +352,7 @@ std::string_view MessagePrinter::connection_evicted(const Peer& peer, std::strin
 
 void MessagePrinter::end_without_peer() {
   if (options_.discard) return;
-  if (options_.json) {
-    line_.push_back(',');
-    line_.append(fields_);
-    line_.append(std::string_view("}\n"));
-  } else {
-    line_.append(fields_);
-    line_.append(std::string_view(")\n"));
-  }
+  line_.append(options_.json ? std::string_view("}\n") : std::string_view(")\n"));
 }
 
 std::string_view MessagePrinter::unanswered(const Peer& peer, const zk::OpInfo* op,

@@ -81,6 +81,7 @@ class MessagePrinter {
  private:
   void begin(std::int64_t ts_us, bool reply_arrow, std::string_view kind, std::string_view op);
   void text_name(std::string_view prefix, std::string_view name);
+  void rename(std::string_view prefix, std::string_view name);
   void end(const Peer& peer, bool with_client, bool with_server);
   void end_without_peer();
   void verbose_reply_fields(const Peer& peer, const ReplyHeader& header, std::int64_t latency_us);
@@ -92,8 +93,10 @@ class MessagePrinter {
   PrintOptions options_;
   TimestampFormatter timestamps_;
   fmt::memory_buffer line_;
-  fmt::memory_buffer fields_;
-  fmt::memory_buffer extras_;
+  fmt::memory_buffer extras_;     // text -v fields, which go after client=/server=
+  std::size_t fields_start_ = 0;  // where the record's fields begin in line_
+  std::size_t name_start_ = 0;    // where the text name is, for rename()
+  std::size_t name_end_ = 0;
 };
 
 }  // namespace zkdump::output

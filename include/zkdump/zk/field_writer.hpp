@@ -22,8 +22,12 @@ void append_escaped_json(fmt::memory_buffer& out, std::string_view bytes);
 class FieldWriter {
  public:
   // `extras` receives the fields only -v shows; it may be null when -v is off.
-  FieldWriter(FieldStyle style, fmt::memory_buffer* main, fmt::memory_buffer* extras)
-      : style_(style), main_(main), extras_(extras), target_(main) {}
+  // `continues_object`: the JSON object already has members, so the first field needs a comma.
+  FieldWriter(FieldStyle style, fmt::memory_buffer* main, fmt::memory_buffer* extras,
+              bool continues_object = false)
+      : style_(style), main_(main), extras_(extras), target_(main) {
+    need_separator_[0] = continues_object;
+  }
 
   void number(std::string_view key, std::int64_t value);
   void hex(std::string_view key, std::uint64_t value);
