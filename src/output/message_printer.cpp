@@ -59,7 +59,11 @@ void MessagePrinter::begin(std::int64_t ts_us, bool reply_arrow, std::string_vie
   if (options_.json) {
     line_.append(std::string_view("{\"ts\":"));
     TimestampFormatter::append_epoch(line_, ts_us);
-    fmt::format_to(fmt::appender(line_), ",\"kind\":\"{}\",\"op\":\"{}\"", kind, op);
+    line_.append(std::string_view(",\"kind\":\""));
+    line_.append(kind);
+    line_.append(std::string_view("\",\"op\":\""));
+    line_.append(op);
+    line_.push_back('"');
     return;
   }
   if (reply_arrow) line_.append(kReplyArrow);
@@ -95,8 +99,11 @@ void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
     line_.append(std::string_view("\",\"server\":\""));
     line_.append(peer.server);
     line_.push_back('"');
-    if (peer.session_known)
-      fmt::format_to(fmt::appender(line_), ",\"session\":\"0x{:x}\"", peer.session_id);
+    if (!peer.session.empty()) {
+      line_.append(std::string_view(",\"session\":\""));
+      line_.append(peer.session);
+      line_.push_back('"');
+    }
     line_.append(std::string_view("}\n"));
     return;
   }
@@ -113,8 +120,9 @@ void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
     line_.append(peer.server);
   }
   line_.append(extras_);
-  if (options_.verbose && peer.session_known) {
-    fmt::format_to(fmt::appender(line_), ", session=0x{:x}", peer.session_id);
+  if (options_.verbose && !peer.session.empty()) {
+    line_.append(std::string_view(", session="));
+    line_.append(peer.session);
   }
   line_.append(std::string_view(")\n"));
 }

@@ -18,11 +18,24 @@ std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
   return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient;
 }
 
+// The six digits of the microseconds, zero-padded.
+void append_micros(fmt::memory_buffer& out, std::int64_t micros) {
+  char digits[6];
+  for (int i = 5; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+  out.append(digits, digits + 6);
+}
+
 }  // namespace
 
 void TimestampFormatter::append_epoch(fmt::memory_buffer& out, std::int64_t ts_us) {
   const std::int64_t seconds = floor_div(ts_us, 1'000'000);
-  fmt::format_to(fmt::appender(out), "{}.{:06}", seconds, ts_us - seconds * 1'000'000);
+  const fmt::format_int whole(seconds);
+  out.append(whole.data(), whole.data() + whole.size());
+  out.push_back('.');
+  append_micros(out, ts_us - seconds * 1'000'000);
 }
 
 void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
@@ -56,7 +69,8 @@ void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
     cached_size_ = std::strftime(cached_text_, sizeof cached_text_, pattern, &local);
   }
   out.append(cached_text_, cached_text_ + cached_size_);
-  fmt::format_to(fmt::appender(out), "{:06} ", ts_us - second * 1'000'000);
+  append_micros(out, ts_us - second * 1'000'000);
+  out.push_back(' ');
 }
 
 }  // namespace zkdump::output

@@ -96,8 +96,7 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
   fmt::memory_buffer text;
   int row = 0;
   text.clear();
-  fmt::format_to(fmt::appender(text), "zkdump --top  {}  ",
-                 capturing ? "capturing" : "finished");
+  fmt::format_to(fmt::appender(text), "zkdump --top  {}  ", capturing ? "capturing" : "finished");
   zk::append_escaped_text(text, source);
   fmt::format_to(fmt::appender(text), "  {} messages", collector.messages());
   put_line(row++, {text.data(), text.size()});

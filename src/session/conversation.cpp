@@ -185,10 +185,7 @@ void Conversation::on_frame(const zk::Frame& frame) {
         emit(line);
         return;
       }
-      if (facts.session_id != 0) {
-        peer_.session_id = facts.session_id;
-        peer_.session_known = true;
-      }
+      if (facts.session_id != 0) peer_.session = fmt::format("0x{:x}", facts.session_id);
       reconnecting_ = facts.session_id != 0;
       void* handle = nullptr;
       if (MessageObserver* observer = tracker_.observer_) {
@@ -209,8 +206,8 @@ void Conversation::on_frame(const zk::Frame& frame) {
           tracker_.printer_.connect_response(peer_, frame, latency, facts, decoded);
       if (decoded) {
         ++tracker_.counters_.replies;
-        peer_.session_id = facts.session_id;
-        peer_.session_known = facts.session_id != 0;
+        peer_.session =
+            facts.session_id != 0 ? fmt::format("0x{:x}", facts.session_id) : std::string();
         if (MessageObserver* observer = tracker_.observer_) {
           observer->on_reply(
               "connect", 0, latency,

@@ -126,7 +126,8 @@ void FieldWriter::key_prefix(std::string_view key) {
 void FieldWriter::number(std::string_view key, std::int64_t value) {
   if (discarding()) return;
   key_prefix(key);
-  fmt::format_to(fmt::appender(*target_), "{}", value);
+  const fmt::format_int digits(value);  // no format-string parsing on the per-field path
+  target_->append(digits.data(), digits.data() + digits.size());
 }
 
 void FieldWriter::hex(std::string_view key, std::uint64_t value) {

@@ -27,8 +27,7 @@ struct PrintOptions {
 struct Peer {
   std::string client;  // IP:PORT, [IPv6]:PORT
   std::string server;
-  std::int64_t session_id = 0;
-  bool session_known = false;
+  std::string session;  // 0x..., once a connect names it; formatted once, not per line
 };
 
 std::string format_endpoint(const net::Endpoint& endpoint);
