@@ -56,14 +56,18 @@ struct PacketCounters {
   std::uint64_t other_tcp = 0;     // TCP not to or from a ZooKeeper port
 };
 
-std::string live_filter(const Options& options) {
+std::string live_filter(const Options& options, int linktype) {
   std::string ports;
   for (int port : options.ports) {
     if (!ports.empty()) ports += " or ";
     ports += fmt::format("port {}", port);
   }
-  // VLAN-tagged traffic needs its own clause: BPF offsets shift after `vlan`.
-  std::string filter = fmt::format("(tcp and ({0})) or (vlan and tcp and ({0}))", ports);
+  // On Ethernet, VLAN-tagged traffic needs its own clause (BPF offsets shift after `vlan`);
+  // other link types (-i any's cooked headers) have no VLAN tags to match.
+  constexpr int kDltEthernet = 1;
+  std::string filter = linktype == kDltEthernet
+                           ? fmt::format("(tcp and ({0})) or (vlan and tcp and ({0}))", ports)
+                           : fmt::format("tcp and ({})", ports);
   if (!options.filter.empty()) filter = fmt::format("({}) and ({})", filter, options.filter);
   return filter;
 }
@@ -152,7 +156,7 @@ int run(const Options& options) {
       live_options.snaplen = options.snaplen;
       live_options.buffer_bytes = options.buffer_kib * 1024;
       source = capture::PcapSource::open_live(live_options);
-      source->set_filter(live_filter(options));
+      source->set_filter(live_filter(options, source->linktype()));
     } else {
       source = capture::PcapSource::open_file(options.read_file);
       // Offline, only the user's expression filters: fragments and other traffic are still counted.

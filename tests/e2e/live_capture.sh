@@ -86,6 +86,15 @@ per_connection < "$work/live.json" > "$work/live.stripped"
 diff -u "$work/offline.json" "$work/live.stripped" > "$work/diff" || fail "live differs from tcpdump's capture: $(head -20 "$work/diff")"
 "$zkdump" -q --json --port "$port" -r "$work/zkdump.pcap" | cmp -s - "$work/live.json" || fail "-w file decodes differently"
 
+# -i any (Linux cooked headers): the first two lines of a four-letter word exchange, then -c stops.
+timeout 30 "$zkdump" -i any --port "$port" -c 2 -q > "$work/any.txt" &
+any_pid=$!
+sleep 1
+"$ZK_PYTHON" "$repo/scripts/traffic/four_letter_words.py" "127.0.0.1:$port"
+wait "$any_pid" || fail "zkdump -i any -c 2 exited $?"
+grep -q 'FourLetterWord(cmd=ruok' "$work/any.txt" || fail "-i any: $(cat "$work/any.txt")"
+[ "$(wc -l < "$work/any.txt")" -eq 2 ] || fail "-i any -c 2 printed $(wc -l < "$work/any.txt") lines"
+
 # -Z: after opening the capture, zkdump runs as the named user.
 "$zkdump" -i lo --port "$port" -Z nobody -q > /dev/null 2>&1 &
 zkdump_pid=$!
@@ -101,4 +110,4 @@ status=0
 runuser -u nobody -- "$work/zkdump-unprivileged" -i lo > /dev/null 2> "$work/denied.err" || status=$?
 [ "$status" -eq 1 ] || fail "unprivileged live capture exited $status"
 grep -q "CAP_NET_RAW" "$work/denied.err" || fail "no CAP_NET_RAW hint: $(cat "$work/denied.err")"
-echo "live capture: identical to tcpdump's capture, summary printed, exit 0; -w, -Z and privilege checks pass"
+echo "live capture: identical to tcpdump's capture, summary printed, exit 0; -i any, -w, -Z and privilege checks pass"
