@@ -12,13 +12,14 @@ void on_stop_signal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed pipe (zkdump ... | head, even zkdump --help | grep -q) shows up as a failed write,
+  // and zkdump ends quietly instead of dying of SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   zkdump::app::Options options;
   bool should_exit = false;
   const int parse_status = zkdump::app::parse_options(argc, argv, options, should_exit);
   if (should_exit) return parse_status;
 
-  // A closed pipe (zkdump ... | head) shows up as a failed write, and zkdump ends quietly.
-  std::signal(SIGPIPE, SIG_IGN);
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);

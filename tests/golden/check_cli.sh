@@ -50,7 +50,8 @@ grep -q "truncated" "$work/err" || fail "no warning names the truncation"
 
 "$zkdump" --bogus-option > /dev/null 2>&1
 [ $? -ne 0 ] || fail "an unknown option should fail"
-"$zkdump" --help | grep -q -- "--include-pings" || fail "--help"
+help=$("$zkdump" --help) || fail "--help exited non-zero"
+grep -q -- "--include-pings" <<< "$help" || fail "--help does not list --include-pings"
 
 [ "$failures" -eq 0 ] || exit 1
 echo "command line: all checks passed"
