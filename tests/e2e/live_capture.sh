@@ -69,17 +69,19 @@ print("live: %d requests, all answered; %d events" % (sum(requests.values()), ki
 PY
 
 # The same messages as zkdump -r on tcpdump's capture, and exactly -r on zkdump's own -w file.
-# Two capture sockets may see packets of different connections interleaved differently (each
-# CPU hands them over on its own) and may stamp a packet a microsecond apart, so the comparison
-# is per connection, without times and latencies.
+# Two capture sockets may see packets interleaved differently (each CPU hands them over on its
+# own: other connections, or the other direction of the same one) and may stamp a packet a
+# microsecond apart, so the comparison is per connection and direction, without times.
 per_connection() {
   "$ZK_PYTHON" -c '
 import collections, json, re, sys
 lines = collections.defaultdict(list)
 for line in sys.stdin:
-    lines[json.loads(line)["client"]].append(re.sub(r"\"ts\":[0-9.]+,|,\"latency_us\":[0-9]+", "", line))
-for client in sorted(lines):
-    sys.stdout.writelines(lines[client])'
+    message = json.loads(line)
+    direction = message.get("direction") or ("to_server" if message["kind"] in ("request", "unanswered") else "to_client")
+    lines[(message["client"], direction)].append(re.sub(r"\"ts\":[0-9.]+,|,\"latency_us\":[0-9]+", "", line))
+for key in sorted(lines):
+    sys.stdout.writelines(lines[key])'
 }
 "$zkdump" -q --json --port "$port" -r "$work/tcpdump.pcap" | per_connection > "$work/offline.json"
 per_connection < "$work/live.json" > "$work/live.stripped"
