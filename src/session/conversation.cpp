@@ -30,6 +30,8 @@ Conversation::Conversation(Tracker& tracker, const net::Endpoint& client,
     : tracker_(tracker), framer_(tracker.options_.framer, tracker.budget_, from_start) {
   peer_.client = output::format_endpoint(client);
   peer_.server = output::format_endpoint(server);
+  if (tracker_.observer_ != nullptr)
+    observer_connection_ = tracker_.observer_->on_connection(peer_.client);
 }
 
 void Conversation::on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) {
@@ -122,7 +124,12 @@ void Conversation::remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t
 
 MessageFacts Conversation::facts_of(const zk::Frame& frame, std::string_view type_name,
                                     std::string_view path) const {
-  return {peer_.client, type_name, path, frame.ts_us, static_cast<std::int64_t>(frame.length) + 4};
+  return {peer_.client,
+          type_name,
+          path,
+          frame.ts_us,
+          static_cast<std::int64_t>(frame.length) + 4,
+          observer_connection_};
 }
 
 const zk::OpInfo* Conversation::awaited_op(std::int32_t xid) const {

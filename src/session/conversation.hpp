@@ -69,7 +69,8 @@ class Conversation final : public tcp::StreamHandler, public zk::FrameSink {
   std::uint64_t first_held_id_ = 0;
   std::vector<std::string> spare_strings_;  // reused so that holding lines allocates nothing
   std::string four_letter_word_;
-  bool reconnecting_ = false;  // the ConnectRequest carried a session id
+  bool reconnecting_ = false;            // the ConnectRequest carried a session id
+  void* observer_connection_ = nullptr;  // the statistics observer's handle for this connection
 };
 
 }  // namespace zkdump::session

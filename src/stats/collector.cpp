@@ -68,11 +68,21 @@ void Collector::note_time(std::int64_t ts_us) {
 }
 
 Collector::KeyStats& Collector::key_in(KeyTable& table, std::string_view key) {
-  const auto found = table.find(key);
-  if (found != table.end()) return found->second;
-  // Past the cap new keys are counted together, so hostile traffic cannot grow the table.
-  if (table.size() >= options_.max_keys) key = kOther;
-  return table.try_emplace(std::string(key)).first->second;
+  return table.at_or_add(key, options_.max_keys, kOther);
+}
+
+Collector::KeyStats& Collector::client_of(const session::MessageFacts& facts) {
+  if (facts.connection != nullptr) return *static_cast<KeyStats*>(facts.connection);
+  return key_in(clients_, host_of(facts.client));
+}
+
+Collector::OpStats& Collector::op_stats(std::string_view op) {
+  for (const auto& [name, stats] : op_by_name_pointer_) {
+    if (name == op.data()) return *stats;
+  }
+  OpStats& stats = ops_[op];
+  op_by_name_pointer_.emplace_back(op.data(), &stats);
+  return stats;
 }
 
 std::string_view Collector::folded_path(std::string_view path) {
@@ -84,6 +94,7 @@ void Collector::start_interval() {
     for (auto& [key, stats] : *table) stats = KeyStats{};
   }
   ops_.clear();
+  op_by_name_pointer_.clear();
   events_.clear();
   auth_schemes_.clear();
   for (std::uint64_t& count : sessions_) count = 0;
@@ -91,10 +102,14 @@ void Collector::start_interval() {
   first_ts_us_ = last_ts_us_ = -1;
 }
 
+void* Collector::on_connection(std::string_view client) {
+  return &key_in(clients_, host_of(client));
+}
+
 void* Collector::on_request(std::string_view op, const session::MessageFacts& facts) {
   note_time(facts.ts_us);
   ++requests_;
-  OpStats& stats = ops_[op];
+  OpStats& stats = op_stats(op);
   ++stats.requests;
   stats.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
   KeyStats* path = nullptr;
@@ -103,7 +118,7 @@ void* Collector::on_request(std::string_view op, const session::MessageFacts& fa
     ++path->requests;
     path->bytes += static_cast<std::uint64_t>(facts.frame_bytes);
   }
-  KeyStats& client = key_in(clients_, host_of(facts.client));
+  KeyStats& client = client_of(facts);
   ++client.requests;
   client.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
   return path;
@@ -114,7 +129,7 @@ void Collector::on_reply(std::string_view op, std::int32_t err, std::int64_t lat
   note_time(facts.ts_us);
   ++replies_;
   if (op.empty()) return;
-  OpStats& stats = ops_[op];
+  OpStats& stats = op_stats(op);
   if (err != 0) ++stats.errors[err];
   if (latency_us < 0) return;
   stats.latency.add(latency_us);
@@ -123,8 +138,7 @@ void Collector::on_reply(std::string_view op, std::int32_t err, std::int64_t lat
     path->latency_sum_us += latency_us;
     path->bytes += static_cast<std::uint64_t>(facts.frame_bytes);
   }
-  KeyStats& client = key_in(clients_, host_of(facts.client));
-  client.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+  client_of(facts).bytes += static_cast<std::uint64_t>(facts.frame_bytes);
 }
 
 void Collector::on_event(std::int32_t type, const session::MessageFacts& facts) {
@@ -147,7 +161,7 @@ void Collector::on_auth(std::string_view scheme) {
 
 void Collector::on_unanswered(std::string_view op) {
   ++unanswered_;
-  ++ops_[op].unanswered;
+  ++op_stats(op).unanswered;
 }
 
 double Collector::duration_s() const {

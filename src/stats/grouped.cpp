@@ -33,10 +33,7 @@ GroupedReport::Group& GroupedReport::group_of(const session::MessageFacts& facts
       key = facts.client;
       break;
   }
-  const auto found = groups_.find(key);
-  if (found != groups_.end()) return found->second;
-  if (groups_.size() >= options_.max_groups) key = kOther;
-  return groups_.try_emplace(std::string(key)).first->second;
+  return groups_.at_or_add(key, options_.max_groups, kOther);
 }
 
 void* GroupedReport::on_request(std::string_view, const session::MessageFacts& facts) {

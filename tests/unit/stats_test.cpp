@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "zkdump/stats/collector.hpp"
@@ -54,4 +55,18 @@ TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
   CHECK(text.find("\"path\":\"/a/b\",\"requests\":2") != std::string::npos);
   CHECK(text.find("(other)") != std::string::npos);  // /c, /d and /e came after the cap of 3
   CHECK(text.find("\"/d\"") == std::string::npos);
+}
+
+TEST_CASE("text table keeps values in place as it grows and folds keys past its cap") {
+  stats::TextTable<int> table;
+  int& first = table.at_or_add("/a", 1000, "(other)");
+  first = 7;
+  for (int i = 0; i < 999; ++i) table.at_or_add("/n" + std::to_string(i), 1000, "(other)") = i;
+  CHECK(&table.at_or_add("/a", 1000, "(other)") == &first);  // growth moved no value
+  CHECK(first == 7);
+  CHECK(table.at_or_add("/n998", 1000, "(other)") == 998);
+  table.at_or_add("/new1", 1000, "(other)") += 1;
+  table.at_or_add("/new2", 1000, "(other)") += 1;
+  CHECK(table.size() == 1001);  // the cap, plus the one overflow key
+  CHECK(table.at_or_add("(other)", 1000, "(other)") == 2);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace zkdump::net {
@@ -11,7 +12,10 @@ using ByteSpan = std::span<const std::uint8_t>;
 struct Address {
   std::uint8_t bytes[16] = {};  // IPv4 uses the first 4
   std::uint8_t family = 4;      // 4 or 6
-  friend bool operator==(const Address&, const Address&) = default;
+  // One 16-byte compare, where the defaulted operator compares byte by byte; it runs per packet.
+  friend bool operator==(const Address& a, const Address& b) {
+    return a.family == b.family && std::memcmp(a.bytes, b.bytes, sizeof a.bytes) == 0;
+  }
 };
 
 struct Endpoint {

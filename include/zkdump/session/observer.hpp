@@ -16,14 +16,19 @@ struct MessageFacts {
   std::string_view path;  // empty when the op has none
   std::int64_t ts_us = 0;
   std::int64_t frame_bytes = 0;  // length prefix included
+  void* connection = nullptr;    // what on_connection returned for this message's connection
 };
 
 class MessageObserver {
  public:
   virtual ~MessageObserver() = default;
-  // `op` is the name in the protocol's opcode table (getData), or "connect". The result is the
-  // observer's own handle for this request (or null), handed back with its reply so that the
-  // reply need not look the request's path up again.
+  // Called once per connection, before its messages. The result is the observer's own handle for
+  // the connection (or null), handed back in every MessageFacts of it, so that per-client figures
+  // need no lookup per message.
+  virtual void* on_connection(std::string_view client) = 0;
+  // `op` is the name in the protocol's opcode table (getData), or "connect": static text. The
+  // result is the observer's own handle for this request (or null), handed back with its reply so
+  // that the reply need not look the request's path up again.
   virtual void* on_request(std::string_view op, const MessageFacts& facts) = 0;
   // `op` is empty for a reply to an xid no request was seen for; latency_us is -1 then.
   virtual void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,

@@ -38,6 +38,7 @@ class Collector : public session::MessageObserver {
  public:
   explicit Collector(const StatsOptions& options) : options_(options) {}
 
+  void* on_connection(std::string_view client) override;
   void* on_request(std::string_view op, const session::MessageFacts& facts) override;
   void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
                 const session::MessageFacts& facts, void* request_handle) override;
@@ -78,22 +79,20 @@ class Collector : public session::MessageObserver {
   // Seconds between the first and the last message seen.
   double duration_s() const;
 
-  // Tables keyed by text, looked up by view: a lookup copies nothing, only a new key does.
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const {
-      return std::hash<std::string_view>{}(text);
-    }
-  };
-  using KeyTable = std::unordered_map<std::string, KeyStats, TextHash, std::equal_to<>>;
+  using KeyTable = TextTable<KeyStats>;
 
  private:
   KeyStats& key_in(KeyTable& table, std::string_view key);
+  KeyStats& client_of(const session::MessageFacts& facts);
+  OpStats& op_stats(std::string_view op);
   std::string_view folded_path(std::string_view path);
   void note_time(std::int64_t ts_us);
 
   StatsOptions options_;
-  std::map<std::string_view, OpStats> ops_;  // keyed by op name; the names are static text
+  std::map<std::string_view, OpStats> ops_;  // keyed by op name: static text, see MessageObserver
+  // Op names are the opcode table's constants, so an op arrives with the same pointer every time:
+  // a pointer match finds its figures without comparing text.
+  std::vector<std::pair<const char*, OpStats*>> op_by_name_pointer_;
   KeyTable paths_;
   KeyTable clients_;
   KeyTable event_paths_;

@@ -34,6 +34,7 @@ class GroupedReport : public session::MessageObserver {
   void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
                 const session::MessageFacts& facts, void* request_handle) override;
   void on_event(std::int32_t type, const session::MessageFacts& facts) override;
+  void* on_connection(std::string_view) override { return nullptr; }
   void on_session(session::SessionChange) override {}
   void on_auth(std::string_view) override {}
   void on_unanswered(std::string_view) override {}
@@ -42,12 +43,6 @@ class GroupedReport : public session::MessageObserver {
   void write(fmt::memory_buffer& out) const;
 
  private:
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const {
-      return std::hash<std::string_view>{}(text);
-    }
-  };
   struct Group {
     std::uint64_t count = 0;
     std::vector<std::int64_t> latencies_us;  // at most N in all: exact percentiles, as zktraffic

@@ -135,6 +135,7 @@ class ConnectionTable {
     Connection* older = nullptr;
   };
 
+  Connection* find(const Key& key);
   Connection* open(const Key& key, bool from_start, std::int64_t ts_us);
   void close(Connection* connection, CloseReason reason, std::int64_t ts_us);
   void touch(Connection* connection);
@@ -145,6 +146,9 @@ class ConnectionTable {
   ReassemblyCounters counters_;
   std::size_t total_buffered_ = 0;
   std::unordered_map<Key, std::unique_ptr<Connection>, KeyHash> connections_;
+  // Consecutive packets mostly belong to one connection (a request, then its reply): remembering
+  // the last one found skips most hash lookups.
+  Connection* last_found_ = nullptr;
   Connection* oldest_ = nullptr;
   Connection* newest_ = nullptr;
 };

@@ -19,6 +19,17 @@ struct WireBytes {
   std::string_view view() const { return {reinterpret_cast<const char*>(data), size}; }
 };
 
+inline std::int32_t load_be32(const std::uint8_t* p) {
+  return static_cast<std::int32_t>((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
+                                   (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]});
+}
+
+inline std::int64_t load_be64(const std::uint8_t* p) {
+  const auto high = static_cast<std::uint32_t>(load_be32(p));
+  const auto low = static_cast<std::uint32_t>(load_be32(p + 4));
+  return static_cast<std::int64_t>((std::uint64_t{high} << 32) | low);
+}
+
 // Every read is checked. A failed read latches the reader into a failed state that reports
 // the offset of the first read that did not fit, so callers check once at the end.
 class Reader {
@@ -26,9 +37,19 @@ class Reader {
   explicit Reader(ByteSpan bytes)
       : begin_(bytes.data()), cursor_(bytes.data()), end_(bytes.data() + bytes.size()) {}
 
-  std::int32_t int32();
-  std::int64_t int64();
-  bool boolean();
+  // Inline: every record field goes through these.
+  std::int32_t int32() {
+    const std::uint8_t* p = nullptr;
+    return take(4, p) ? load_be32(p) : 0;
+  }
+  std::int64_t int64() {
+    const std::uint8_t* p = nullptr;
+    return take(8, p) ? load_be64(p) : 0;
+  }
+  bool boolean() {
+    const std::uint8_t* p = nullptr;
+    return take(1, p) && *p != 0;
+  }
   WireBytes bytes();  // ustring and buffer share one encoding
   // A vector's element count; -1 (null) reads as 0. A count that cannot fit in what is left,
   // given each element takes at least min_element_size bytes, fails the reader.
@@ -47,15 +68,20 @@ class Reader {
   }
 
  private:
-  bool take(std::size_t count, const std::uint8_t*& out);
+  bool take(std::size_t count, const std::uint8_t*& out) {
+    if (!ok() || remaining() < count) {
+      fail();
+      return false;
+    }
+    out = cursor_;
+    cursor_ += count;
+    return true;
+  }
 
   const std::uint8_t* begin_;
   const std::uint8_t* cursor_;
   const std::uint8_t* end_;
   long failure_offset_ = -1;
 };
-
-std::int32_t load_be32(const std::uint8_t* p);
-std::int64_t load_be64(const std::uint8_t* p);
 
 }  // namespace zkdump::zk
