@@ -1,9 +1,10 @@
 """Pipelined load: several kazoo clients, each with many async requests in flight, a mixed
 set of operations. Prints a JSON summary with the number of requests each op was sent.
-usage: pipelined_load.py HOST:PORT CLIENTS REQUESTS_PER_CLIENT [MIX]
+usage: pipelined_load.py HOST:PORT CLIENTS REQUESTS_PER_CLIENT [MIX [ROOT]]
 MIX "growing" (the default; pcaps/pipelined_load.pcap) creates a new node every fifth request,
 so children lists grow; "bounded" (the benchmark capture) creates and deletes its nodes, so
-every reply stays small however long the load runs."""
+every reply stays small however long the load runs. ROOT (default /load) is the node the
+clients work under, so that several processes can load one server side by side."""
 import json
 import sys
 import threading
@@ -12,6 +13,7 @@ from kazoo.client import KazooClient
 
 host, clients, per_client = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 mix = sys.argv[4] if len(sys.argv) > 4 else "growing"
+root = sys.argv[5] if len(sys.argv) > 5 else "/load"
 WINDOW = 200 if mix == "growing" else 500  # requests in flight per client
 sent = {}
 lock = threading.Lock()
@@ -41,14 +43,14 @@ def bounded(client, base, i):
     if step == 3:
         return client.set_async(base, b"d" * (i % 100)), "setData"
     if step == 4:
-        return client.get_children_async("/load"), "getChildren"
+        return client.get_children_async(root), "getChildren"
     return client.delete_async(node), "delete"
 
 
 def run(index):
     client = KazooClient(hosts=host, timeout=15)
     client.start()
-    base = "/load/c%d" % index
+    base = "%s/c%d" % (root, index)
     client.create(base)
     local = {"connect": 1, "create": 1}
     next_request = growing if mix == "growing" else bounded
@@ -72,7 +74,7 @@ def run(index):
 
 setup = KazooClient(hosts=host, timeout=15)
 setup.start()
-setup.create("/load")
+setup.create(root)
 setup.stop()
 sent.update({"connect": 1, "create": 1, "closeSession": 1})
 threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]

@@ -43,7 +43,8 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
       ->take_all()
       ->expected(1, -1);
   app.add_option("-c", options.count, "Exit after printing this many lines");
-  app.add_flag("-l", options.line_buffered, "Line-buffer standard output");
+  app.add_flag("-l", options.line_buffered,
+               "Line-buffer standard output, and capture live in immediate mode");
   app.add_flag("-p,--include-pings", options.include_pings, "Show PingRequest/PingReply");
   app.add_flag("-v", options.verbose,
                "Append error names, latency, session, Stat and data previews");

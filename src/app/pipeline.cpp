@@ -155,6 +155,7 @@ int run(const Options& options) {
       live_options.interface = options.interface;
       live_options.snaplen = options.snaplen;
       live_options.buffer_bytes = options.buffer_kib * 1024;
+      live_options.immediate = options.line_buffered || options.top;
       source = capture::PcapSource::open_live(live_options);
       source->set_filter(live_filter(options, source->linktype()));
     } else {

@@ -55,7 +55,7 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& options) {
   pcap_t* handle = pcap_create(interface.c_str(), error);
   if (handle == nullptr) throw std::runtime_error(interface + ": " + error);
   pcap_set_snaplen(handle, options.snaplen);
-  pcap_set_immediate_mode(handle, 1);
+  pcap_set_immediate_mode(handle, options.immediate ? 1 : 0);
   pcap_set_buffer_size(handle, options.buffer_bytes);
   pcap_set_timeout(handle, 100);
   const int status = pcap_activate(handle);

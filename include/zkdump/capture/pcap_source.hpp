@@ -21,6 +21,10 @@ struct LiveOptions {
   std::string interface;  // empty: libpcap's default device
   int snaplen = 262144;
   int buffer_bytes = 32 << 20;
+  // Hand over each packet at once (-l, --top). Otherwise the kernel fills blocks of packets at
+  // their own size, and the same buffer holds far more of them: immediate mode gives every packet
+  // a frame as large as the snapshot length, so a busy server overflows it within a burst.
+  bool immediate = false;
 };
 
 struct CaptureStats {
