@@ -6,8 +6,10 @@ zkdump=${1:-$repo/build}/zkdump
 export TZ=UTC
 for pcap in "$repo"/pcaps/*.pcap; do
   base=${pcap%.pcap}
-  "$zkdump" -q -r "$pcap" > "$base.expected"
-  "$zkdump" -q --json -r "$pcap" > "$base.json.expected"
+  args=()
+  [ -f "$base.args" ] && read -r -a args < "$base.args"
+  "$zkdump" -q "${args[@]}" -r "$pcap" > "$base.expected"
+  "$zkdump" -q --json "${args[@]}" -r "$pcap" > "$base.json.expected"
 done
 "$zkdump" -q -v -p -r "$repo/pcaps/kazoo_all_ops.pcap" > "$repo/pcaps/kazoo_all_ops.verbose.expected"
 TZ=UTC "$zkdump" -q --stats -r "$repo/pcaps/kazoo_all_ops.pcap" > "$repo/pcaps/kazoo_all_ops.stats.expected"

@@ -37,6 +37,15 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   app.add_option("-w", options.write_file, "Also write the raw packets read to this pcap file");
   app.add_option("-Z", options.drop_user,
                  "Once the capture is open, drop root privileges and run as this user");
+  app.add_option("--election-port", options.election_ports,
+                 "Also decode leader election on this server port; repeat for several")
+      ->check(CLI::Range(1, 65535));
+  app.add_option("--quorum-port", options.quorum_ports,
+                 "Also decode ZAB (leader to learners) on this server port; repeat for several")
+      ->check(CLI::Range(1, 65535));
+  app.add_flag("--omni", options.omni,
+               "Decode client, election (default 3888) and ZAB (default 2888) traffic together, "
+               "learning every server's ports from the election's configs");
   app.add_option("--port", options.ports,
                  "ZooKeeper client port; repeat for several (default 2181)")
       ->check(CLI::Range(1, 65535))

@@ -19,6 +19,7 @@
 #include "zkdump/output/message_printer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/output/top_view.hpp"
+#include "zkdump/session/quorum.hpp"
 #include "zkdump/session/tracker.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/grouped.hpp"
@@ -56,12 +57,45 @@ struct PacketCounters {
   std::uint64_t other_tcp = 0;     // TCP not to or from a ZooKeeper port
 };
 
+std::vector<int> election_ports(const Options& options) {
+  if (options.omni && options.election_ports.empty()) return {3888};
+  return options.election_ports;
+}
+
+std::vector<int> quorum_ports(const Options& options) {
+  if (options.omni && options.quorum_ports.empty()) return {2888};
+  return options.quorum_ports;
+}
+
+// Hands each connection to the stage for its server port's protocol.
+class ProtocolRouter : public tcp::StreamHandlerFactory {
+ public:
+  ProtocolRouter(const session::PortMap& ports, session::Tracker& clients,
+                 session::QuorumTracker& servers)
+      : ports_(ports), clients_(clients), servers_(servers) {}
+  std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
+                                           bool from_start, std::int64_t ts_us) override {
+    if (ports_.role(server.port) == session::PortRole::kClient)
+      return clients_.open(client, server, from_start, ts_us);
+    return servers_.open(client, server, from_start, ts_us);
+  }
+
+ private:
+  const session::PortMap& ports_;
+  session::Tracker& clients_;
+  session::QuorumTracker& servers_;
+};
+
 std::string live_filter(const Options& options, int linktype) {
   std::string ports;
-  for (int port : options.ports) {
-    if (!ports.empty()) ports += " or ";
-    ports += fmt::format("port {}", port);
+  for (const auto& list : {options.ports, election_ports(options), quorum_ports(options)}) {
+    for (int port : list) {
+      if (!ports.empty()) ports += " or ";
+      ports += fmt::format("port {}", port);
+    }
   }
+  // --omni learns ports as it goes: the kernel cannot know them in advance.
+  if (options.omni) ports = "tcp";
   // On Ethernet, VLAN-tagged traffic needs its own clause (BPF offsets shift after `vlan`);
   // other link types (-i any's cooked headers) have no VLAN tags to match.
   constexpr int kDltEthernet = 1;
@@ -203,10 +237,17 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   limits.max_connections = options.max_connections;
   limits.idle_timeout_us = options.idle_timeout_s * 1'000'000;
   limits.max_out_of_order_total = options.max_buffer_mib << 20;
-  tcp::ConnectionTable connections(tracker, limits);
-
-  std::bitset<65536> server_ports;
-  for (int port : options.ports) server_ports.set(static_cast<std::size_t>(port));
+  session::PortMap port_roles;
+  for (int port : options.ports)
+    port_roles.set(static_cast<std::uint16_t>(port), session::PortRole::kClient);
+  for (int port : election_ports(options))
+    port_roles.set(static_cast<std::uint16_t>(port), session::PortRole::kElection);
+  for (int port : quorum_ports(options))
+    port_roles.set(static_cast<std::uint16_t>(port), session::PortRole::kZab);
+  port_roles.learn_from_config = options.omni;
+  session::QuorumTracker quorum(printer, out, port_roles);
+  ProtocolRouter router(port_roles, tracker, quorum);
+  tcp::ConnectionTable connections(router, limits);
 
   active_source.store(&source);
   if (stop_requested.load()) source.interrupt();
@@ -311,9 +352,9 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
       out.write_line(printer.truncated_packet(static_cast<std::uint32_t>(raw.bytes.size()),
                                               raw.wire_length, raw.ts_us));
     } else if (outcome == net::ParseOutcome::kTcp) {
-      if (server_ports.test(segment.destination.port)) {
+      if (port_roles.role(segment.destination.port) != session::PortRole::kNone) {
         connections.segment(segment, true);
-      } else if (server_ports.test(segment.source.port)) {
+      } else if (port_roles.role(segment.source.port) != session::PortRole::kNone) {
         connections.segment(segment, false);
       } else {
         ++packets.other_tcp;
@@ -336,6 +377,11 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   active_source.store(nullptr);
   if (live) report_new_drops();
   connections.close_all(last_ts_us);
+  if (quorum.seen_any()) {
+    fmt::memory_buffer report;
+    quorum.write_summary(report, options.json);
+    out.write_line({report.data(), report.size()});
+  }
   if (options.stats) write_stats_report();
   if (grouped_mode) {
     fmt::memory_buffer report;

@@ -127,6 +127,37 @@ void MessagePrinter::end(const Peer& peer, bool with_client, bool with_server) {
   line_.append(std::string_view(")\n"));
 }
 
+zk::FieldWriter MessagePrinter::quorum_begin(std::int64_t ts_us, std::string_view proto,
+                                             std::string_view name) {
+  begin(ts_us, false, "quorum", name);
+  text_name("", name);
+  if (options_.json && !options_.discard) {
+    line_.append(std::string_view(",\"proto\":\""));
+    line_.append(proto);
+    line_.push_back('"');
+  }
+  return writer();
+}
+
+std::string_view MessagePrinter::quorum_end(std::string_view from, std::string_view to) {
+  if (options_.discard) return {};
+  if (options_.json) {
+    line_.append(std::string_view(",\"from\":\""));
+    line_.append(from);
+    line_.append(std::string_view("\",\"to\":\""));
+    line_.append(to);
+    line_.append(std::string_view("\"}\n"));
+    return finish_line();
+  }
+  line_.append(std::string_view(line_.size() > fields_start_ ? ", from=" : "from="));
+  line_.append(from);
+  line_.append(std::string_view(", to="));
+  line_.append(to);
+  line_.append(extras_);
+  line_.append(std::string_view(")\n"));
+  return finish_line();
+}
+
 std::string_view MessagePrinter::finish_line() {
   return {line_.data(), line_.size()};
 }

@@ -68,6 +68,8 @@ void permissions(FieldWriter& writer, std::int32_t perms) {
   }
 }
 
+}  // namespace
+
 void acl_list(Reader& reader, FieldWriter& writer) {
   const std::int32_t count = reader.vector_count(kMinAclSize);
   writer.begin_list("acl");
@@ -83,6 +85,8 @@ void acl_list(Reader& reader, FieldWriter& writer) {
   }
   writer.end_list();
 }
+
+namespace {
 
 // Passes over a vector<ACL> and returns a reader positioned at it, for printing it later.
 Reader skip_acl_list(Reader& reader) {
@@ -102,8 +106,10 @@ std::string_view sub_operation_name(const OpInfo& op) {
   return op.request_name.substr(0, op.request_name.size() - kSuffix.size());
 }
 
+}  // namespace
+
 void string_list(Reader& reader, FieldWriter& writer, std::string_view key,
-                 std::int32_t max_listed = INT32_MAX) {
+                 std::int32_t max_listed) {
   const std::int32_t count = reader.vector_count(kMinStringSize);
   writer.begin_list(key);
   for (std::int32_t i = 0; i < count && reader.ok(); ++i) {
@@ -112,6 +118,8 @@ void string_list(Reader& reader, FieldWriter& writer, std::string_view key,
   }
   writer.end_list();
 }
+
+namespace {
 
 void stat(Reader& reader, FieldWriter& writer) {
   const std::int64_t czxid = reader.int64();

@@ -5,6 +5,11 @@
 
 namespace zkdump::zk::records {
 
+// Record parts other records share.
+void acl_list(Reader& reader, FieldWriter& writer);
+void string_list(Reader& reader, FieldWriter& writer, std::string_view key,
+                 std::int32_t max_listed = INT32_MAX);
+
 // Requests.
 void path_only(Reader&, const RequestContext&, FieldWriter&, RequestFacts&);
 void path_watch(Reader&, const RequestContext&, FieldWriter&, RequestFacts&);

@@ -77,6 +77,11 @@ class MessagePrinter {
                               std::string_view path, std::int64_t request_ts_us,
                               std::string_view reason, std::int64_t ts_us);
 
+  // A server-to-server message: `Name(fields..., from=IP:PORT, to=IP:PORT)`, JSON with "proto"
+  // (election, zab). Write the fields through the returned writer, then call quorum_end.
+  zk::FieldWriter quorum_begin(std::int64_t ts_us, std::string_view proto, std::string_view name);
+  std::string_view quorum_end(std::string_view from, std::string_view to);
+
  private:
   void begin(std::int64_t ts_us, bool reply_arrow, std::string_view kind, std::string_view op);
   void text_name(std::string_view prefix, std::string_view name);

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Captures a real 3-server ensemble (Debian's zookeeper package) on 127.0.0.1 through a leader
+# failover: it waits for a leader, drives writes through kazoo, kills the leader, waits for the
+# re-election, restarts the old leader so that it syncs back, and writes more. Server 3 forces
+# snapshot syncs while it leads (zookeeper.forceSnapshotSync), so the first syncs are SNAPs and
+# the later ones DIFFs. Needs root (tcpdump on lo).
+# Writes pcaps/quorum_failover.pcap and pcaps/quorum_failover.leaders (each server's `srvr`
+# mode, as the servers reported it, before and after the failover).
+# Ports: client 2191-2193, quorum 2891-2893, election 3891-3893 (server N uses the Nth).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$repo/scripts/lib/zk_env.sh"
+work=$(mktemp -d)
+pcap=$work/quorum_failover.pcap
+stop_all() {
+  for sid in 1 2 3; do stop_zk "$work/s$sid"; done
+}
+trap 'stop_all; rm -rf "$work"' EXIT
+
+start_server() {
+  local sid=$1 dir=$work/s$1
+  mkdir -p "$dir/data"
+  echo "$sid" > "$dir/data/myid"
+  cat > "$dir/zoo.cfg" <<CFG
+tickTime=500
+initLimit=20
+syncLimit=10
+dataDir=$dir/data
+admin.enableServer=false
+4lw.commands.whitelist=*
+extendedTypesEnabled=true
+server.1=127.0.0.1:2891:3891;127.0.0.1:2191
+server.2=127.0.0.1:2892:3892;127.0.0.1:2192
+server.3=127.0.0.1:2893:3893;127.0.0.1:2193
+CFG
+  local flags=""
+  [ "$sid" = 3 ] && flags="-Dzookeeper.forceSnapshotSync=true"
+  # shellcheck disable=SC2086 # the flags are a list
+  java $flags -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=INFO,CONSOLE \
+    -cp "$ZK_JAR" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
+  echo $! > "$dir/server.pid"
+}
+
+mode_of() {  # mode_of SID: leader, follower, or nothing while the server is not serving
+  "$ZK_PYTHON" - "$((2190 + $1))" <<'PY' 2>/dev/null || true
+import socket, sys
+try:
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+    s.sendall(b"srvr")
+    reply = b""
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        reply += chunk
+    for line in reply.decode().splitlines():
+        if line.startswith("Mode: "):
+            print(line[6:])
+except OSError:
+    pass
+PY
+}
+
+wait_for_leader() {  # wait_for_leader SID...: until one of them leads and the others follow; prints the leader
+  for _ in $(seq 1 300); do
+    local leader="" followers=0
+    for sid in "$@"; do
+      case "$(mode_of "$sid")" in
+        leader) leader=$sid ;;
+        follower) followers=$((followers + 1)) ;;
+      esac
+    done
+    if [ -n "$leader" ] && [ "$followers" -eq $(($# - 1)) ]; then
+      echo "$leader"
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "no leader among $*" >&2
+  return 1
+}
+
+record_modes() {  # record_modes LABEL SID...
+  for sid in "${@:2}"; do echo "$1 server.$sid $(mode_of "$sid")"; done >> "$work/leaders"
+}
+
+writes() {  # writes TAG: every kind of write the ensemble proposes, through a real client
+  "$ZK_PYTHON" - "$1" <<'PY'
+import sys
+from kazoo.client import KazooClient
+tag = sys.argv[1]
+zk = KazooClient(hosts="127.0.0.1:2191,127.0.0.1:2192,127.0.0.1:2193", timeout=10)
+zk.start()
+base = "/q-" + tag
+zk.create(base, b"start")
+for i in range(5):
+    zk.set(base, b"value %d" % i)
+zk.create(base + "/eph", b"e", ephemeral=True)
+zk.create(base + "/seq-", b"s", sequence=True)
+from kazoo.security import make_digest_acl
+zk.set_acls(base, [make_digest_acl("alice", "secret", all=True)] + list(zk.get_acls(base)[0]))
+tx = zk.transaction()
+tx.check(base, 5)
+tx.create(base + "/m1", b"m")
+tx.set_data(base, b"multi")
+tx.delete(base + "/m1")
+tx.commit()
+tx = zk.transaction()  # a failing multi: proposed as an error txn
+tx.create(base + "/m2", b"m")
+tx.check(base, 999)
+tx.commit()
+try:
+    zk.delete(base + "/none")
+except Exception:
+    pass
+zk.sync(base)
+zk.delete(base + "/eph")
+zk.stop()
+PY
+  # Container and TTL nodes, which kazoo cannot create.
+  printf 'create -c /q-%s/container c\ncreate -t 60000 /q-%s/ttl t\nquit\n' "$1" "$1" |
+    timeout 60 /usr/share/zookeeper/bin/zkCli.sh -server 127.0.0.1:2191,127.0.0.1:2192,127.0.0.1:2193 \
+      > "$work/zkcli-$1.log" 2>&1
+}
+
+tcpdump -i lo -s 0 -B 131072 -U --immediate-mode -w "$pcap" \
+  "tcp portrange 2191-2193 or tcp portrange 2891-2893 or tcp portrange 3891-3893" 2> "$pcap.tcpdump.log" &
+CAPTURE_PID=$!
+for _ in $(seq 1 50); do grep -q "listening on" "$pcap.tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+for sid in 1 2 3; do start_server "$sid"; done
+first=$(wait_for_leader 1 2 3)
+record_modes before 1 2 3
+writes a
+stop_zk "$work/s$first"
+rest=()
+for sid in 1 2 3; do [ "$sid" = "$first" ] || rest+=("$sid"); done
+second=$(wait_for_leader "${rest[@]}")
+record_modes after-failover "${rest[@]}"
+writes b
+start_server "$first"
+wait_for_leader 1 2 3 > /dev/null
+record_modes after-restart 1 2 3
+writes c
+sleep 3  # pings between leader and followers
+stop_capture "$pcap"
+stop_all
+mv "$pcap" "$repo/pcaps/quorum_failover.pcap"
+mv "$work/leaders" "$repo/pcaps/quorum_failover.leaders"
+echo "captured quorum_failover: $(stat -c %s "$repo/pcaps/quorum_failover.pcap") bytes; leader $first, then $second"
+cat "$repo/pcaps/quorum_failover.leaders"

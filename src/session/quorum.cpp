@@ -1,0 +1,448 @@
+#include "zkdump/session/quorum.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "zkdump/zk/quorum.hpp"
+
+namespace zkdump::session {
+namespace {
+
+namespace quorum = zk::quorum;
+
+constexpr std::size_t kMaxQuorumData = 16u << 20;  // a proposal's txn: jute.maxbuffer and more
+constexpr std::size_t kMaxBuffered = kMaxQuorumData + 4096;
+constexpr std::size_t kMaxRememberedProposals = 65536;  // per connection
+constexpr std::size_t kMaxRounds = 1024;
+constexpr std::size_t kMaxVotersPerRound = 256;
+
+template <typename... Args>
+void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
+  fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
+}
+
+double average(std::int64_t total, std::uint64_t count) {
+  return count == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(count);
+}
+
+// One direction's bytes not yet cut into messages, and whether we lost our place in them.
+struct Pending {
+  std::vector<std::uint8_t> bytes;
+  bool lost = false;          // after a gap or undecodable bytes: look for the next message
+  std::uint64_t skipped = 0;  // undecodable bytes not yet reported
+  std::int64_t skipped_ts = 0;
+};
+
+}  // namespace
+
+void QuorumTracker::LatencySum::add(std::int64_t us) {
+  ++count;
+  total_us += us;
+  max_us = std::max(max_us, us);
+}
+
+// Shared by both protocols: buffering, resynchronisation and the report of skipped bytes.
+class QuorumConnection : public tcp::StreamHandler {
+ public:
+  QuorumConnection(QuorumTracker& tracker, const net::Endpoint& client, const net::Endpoint& server,
+                   bool from_start)
+      : tracker_(tracker),
+        client_(output::format_endpoint(client)),
+        server_(output::format_endpoint(server)),
+        client_endpoint_(client),
+        server_endpoint_(server) {
+    for (Pending& side : sides_) side.lost = !from_start;
+  }
+
+  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override {
+    Pending& pending = sides_[static_cast<int>(side)];
+    if (pending.bytes.size() + bytes.size() > kMaxBuffered) {
+      note_skipped(pending, pending.bytes.size(), ts_us);
+      pending.bytes.clear();
+      pending.lost = true;
+      if (bytes.size() > kMaxBuffered) {
+        note_skipped(pending, bytes.size(), ts_us);
+        return;
+      }
+    }
+    pending.bytes.insert(pending.bytes.end(), bytes.begin(), bytes.end());
+    std::size_t used = 0;
+    while (used < pending.bytes.size()) {
+      const tcp::ByteSpan rest(pending.bytes.data() + used, pending.bytes.size() - used);
+      const std::size_t step = cut(side, pending, rest, ts_us);
+      if (step == 0) break;
+      used += step;
+    }
+    pending.bytes.erase(pending.bytes.begin(), pending.bytes.begin() + static_cast<long>(used));
+    report_skipped(side, pending);
+  }
+
+  void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override {
+    Pending& pending = sides_[static_cast<int>(side)];
+    note_skipped(pending, pending.bytes.size(), ts_us);
+    report_skipped(side, pending);
+    pending.bytes.clear();
+    pending.lost = true;
+    print_gap(side, missing_bytes, ts_us);
+  }
+
+  void on_close(tcp::CloseReason, std::int64_t ts_us) override {
+    for (int side = 0; side < 2; ++side) {
+      Pending& pending = sides_[side];
+      note_skipped(pending, pending.bytes.size(), ts_us);
+      report_skipped(static_cast<tcp::Side>(side), pending);
+    }
+    closed(ts_us);
+  }
+
+ protected:
+  // Cuts one message (or one resynchronisation step) from the front of `rest`: the bytes used,
+  // 0 to wait for more.
+  virtual std::size_t cut(tcp::Side side, Pending& pending, tcp::ByteSpan rest,
+                          std::int64_t ts_us) = 0;
+  virtual void closed(std::int64_t) {}
+  virtual std::string_view proto() const = 0;
+
+  void note_skipped(Pending& pending, std::size_t count, std::int64_t ts_us) {
+    if (count == 0) return;
+    if (pending.skipped == 0) pending.skipped_ts = ts_us;
+    pending.skipped += count;
+  }
+
+  const std::string& from(tcp::Side side) const {
+    return side == tcp::Side::kClientToServer ? client_ : server_;
+  }
+  const std::string& to(tcp::Side side) const {
+    return side == tcp::Side::kClientToServer ? server_ : client_;
+  }
+
+  QuorumTracker& tracker_;
+  std::string client_;
+  std::string server_;
+  net::Endpoint client_endpoint_;
+  net::Endpoint server_endpoint_;
+  Pending sides_[2];
+
+ private:
+  void report_skipped(tcp::Side side, Pending& pending) {
+    if (pending.skipped == 0) return;
+    ++tracker_.counters_.undecodable;
+    zk::FieldWriter writer =
+        tracker_.printer_.quorum_begin(pending.skipped_ts, proto(), "UndecodableBytes");
+    writer.number("bytes", static_cast<std::int64_t>(pending.skipped));
+    tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
+    pending.skipped = 0;
+  }
+
+  void print_gap(tcp::Side side, std::uint64_t missing, std::int64_t ts_us) {
+    zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Gap");
+    writer.number("missing_bytes", static_cast<std::int64_t>(missing));
+    tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
+  }
+};
+
+// Leader election: the connecting server's header, then length-prefixed notifications both ways.
+class ElectionConnection : public QuorumConnection {
+ public:
+  using QuorumConnection::QuorumConnection;
+
+ protected:
+  std::string_view proto() const override { return "election"; }
+
+  std::size_t cut(tcp::Side side, Pending& pending, tcp::ByteSpan rest,
+                  std::int64_t ts_us) override {
+    const bool from_initiator = side == tcp::Side::kClientToServer;
+    if (from_initiator && !header_done_ && !pending.lost) {
+      quorum::ElectionHeader header;
+      const quorum::Parse parse = quorum::parse_election_header(rest, header);
+      if (parse.outcome == quorum::Parse::kIncomplete) return 0;
+      header_done_ = true;
+      if (parse.outcome == quorum::Parse::kComplete) {
+        initiator_sid_ = header.sid;
+        zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "ElectionHeader");
+        quorum::write_election_header(header, writer);
+        tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
+        return parse.size;
+      }
+    }
+    tcp::ByteSpan payload;
+    const quorum::Parse parse = quorum::parse_election_message(rest, payload);
+    quorum::Notification notification;
+    if (parse.outcome == quorum::Parse::kIncomplete) return 0;
+    if (parse.outcome == quorum::Parse::kInvalid ||
+        !quorum::decode_notification(payload, notification)) {
+      pending.lost = true;  // step one byte, looking for the next plausible message
+      note_skipped(pending, 1, ts_us);
+      return 1;
+    }
+    pending.lost = false;
+    header_done_ = true;
+    ++tracker_.counters_.notifications;
+    if (notification.config.size > 0) tracker_.learn_config(notification.config.view());
+    const std::int64_t acceptor_sid = tracker_.sid_of_election_port(server_endpoint_.port);
+    const std::int64_t from_sid = from_initiator ? initiator_sid_ : acceptor_sid;
+    const std::int64_t to_sid = from_initiator ? acceptor_sid : initiator_sid_;
+    if (from_sid >= 0) {
+      tracker_.note_vote(from_sid, notification.state, notification.leader,
+                         notification.election_epoch, ts_us);
+    }
+    zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Notification");
+    writer.number("from_sid", from_sid);
+    writer.number("to_sid", to_sid);
+    quorum::write_notification(notification, writer);
+    tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
+    return parse.size;
+  }
+
+ private:
+  bool header_done_ = false;
+  std::int64_t initiator_sid_ = -1;
+};
+
+// Atomic broadcast: back-to-back QuorumPackets, the learner being the connecting side.
+class ZabConnection : public QuorumConnection {
+ public:
+  using QuorumConnection::QuorumConnection;
+
+ protected:
+  std::string_view proto() const override { return "zab"; }
+
+  std::size_t cut(tcp::Side side, Pending& pending, tcp::ByteSpan rest,
+                  std::int64_t ts_us) override {
+    const bool from_learner = side == tcp::Side::kClientToServer;
+    if (!from_learner && in_snapshot_) return skip_snapshot(side, rest, ts_us);
+    quorum::QuorumPacket packet;
+    const quorum::Parse parse = quorum::parse_quorum_packet(rest, kMaxQuorumData, packet);
+    if (parse.outcome == quorum::Parse::kIncomplete) return 0;
+    if (parse.outcome == quorum::Parse::kInvalid) {
+      pending.lost = true;
+      note_skipped(pending, 1, ts_us);
+      return 1;
+    }
+    pending.lost = false;
+    ++tracker_.counters_.packets;
+    zk::FieldWriter writer =
+        tracker_.printer_.quorum_begin(ts_us, proto(), quorum::packet_line_name(packet.type));
+    quorum::write_zxid(writer, "zxid", packet.zxid);
+    quorum::TxnFacts txn;
+    if (!quorum::write_packet_data(packet, from_learner, writer, txn)) {
+      writer.name("undecodable_data", "True");
+    }
+    if (packet.auth_count > 0) writer.number("auth_ids", packet.auth_count);
+    pair(packet, from_learner, writer, ts_us);
+    tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
+    if (packet.type == quorum::kSnap && !from_learner) {
+      in_snapshot_ = true;
+      snapshot_start_ts_ = ts_us;
+    }
+    return parse.size;
+  }
+
+  void closed(std::int64_t ts_us) override {
+    for (const std::int64_t zxid : proposal_order_) {
+      if (proposals_.count(zxid) == 0) continue;
+      ++tracker_.counters_.uncommitted;
+      zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Uncommitted");
+      quorum::write_zxid(writer, "zxid", zxid);
+      tracker_.print(tracker_.printer_.quorum_end(server_, client_));
+    }
+  }
+
+ private:
+  // The raw snapshot after SNAP has no framing: pass over it up to its closing signature.
+  std::size_t skip_snapshot(tcp::Side side, tcp::ByteSpan rest, std::int64_t ts_us) {
+    constexpr std::size_t kEnd = sizeof quorum::kSnapshotEnd;
+    const auto found = std::search(rest.begin(), rest.end(), std::begin(quorum::kSnapshotEnd),
+                                   std::end(quorum::kSnapshotEnd));
+    if (found == rest.end()) {
+      // Keep what could be the start of the signature; the rest is snapshot.
+      const std::size_t passed = rest.size() > kEnd ? rest.size() - kEnd : 0;
+      snapshot_bytes_ += passed;
+      return passed;
+    }
+    const std::size_t used = static_cast<std::size_t>(found - rest.begin()) + kEnd;
+    snapshot_bytes_ += used;
+    tracker_.counters_.snapshot_bytes += snapshot_bytes_;
+    in_snapshot_ = false;
+    zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Snapshot");
+    writer.number("bytes", static_cast<std::int64_t>(snapshot_bytes_));
+    writer.number("duration_us", ts_us - snapshot_start_ts_);
+    tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
+    snapshot_bytes_ = 0;
+    return used;
+  }
+
+  // A PROPOSAL is remembered by zxid; its ACK (from the learner) and COMMIT (from the leader)
+  // show the time since.
+  void pair(const quorum::QuorumPacket& packet, bool from_learner, zk::FieldWriter& writer,
+            std::int64_t ts_us) {
+    if (packet.type == quorum::kProposal && !from_learner) {
+      ++tracker_.counters_.proposals;
+      if (proposal_order_.size() >= kMaxRememberedProposals) {
+        proposals_.erase(proposal_order_.front());
+        proposal_order_.pop_front();
+      }
+      proposals_[packet.zxid] = ts_us;
+      proposal_order_.push_back(packet.zxid);
+      return;
+    }
+    const bool ack = packet.type == quorum::kAck && from_learner;
+    const bool commit = packet.type == quorum::kCommit && !from_learner;
+    if (!ack && !commit) return;
+    const auto found = proposals_.find(packet.zxid);
+    if (found == proposals_.end()) return;
+    const std::int64_t latency = ts_us - found->second;
+    writer.number("latency_us", latency);
+    if (ack) {
+      ++tracker_.counters_.acks;
+      tracker_.ack_latency_[client_].add(latency);
+    } else {
+      ++tracker_.counters_.commits;
+      tracker_.commit_latency_[client_].add(latency);
+      proposals_.erase(found);
+    }
+  }
+
+  bool in_snapshot_ = false;
+  std::uint64_t snapshot_bytes_ = 0;
+  std::int64_t snapshot_start_ts_ = 0;
+  std::unordered_map<std::int64_t, std::int64_t> proposals_;  // zxid > when proposed
+  std::deque<std::int64_t> proposal_order_;
+};
+
+QuorumTracker::QuorumTracker(output::MessagePrinter& printer, output::OutputBuffer& out,
+                             PortMap& ports)
+    : printer_(printer), out_(out), ports_(ports) {}
+
+QuorumTracker::~QuorumTracker() = default;
+
+std::unique_ptr<tcp::StreamHandler> QuorumTracker::open(const net::Endpoint& client,
+                                                        const net::Endpoint& server,
+                                                        bool from_start, std::int64_t) {
+  if (ports_.role(server.port) == PortRole::kElection) {
+    return std::make_unique<ElectionConnection>(*this, client, server, from_start);
+  }
+  return std::make_unique<ZabConnection>(*this, client, server, from_start);
+}
+
+void QuorumTracker::print(std::string_view line) {
+  if (!line.empty()) out_.write_line(line);
+}
+
+void QuorumTracker::note_vote(std::int64_t sid, std::int32_t state, std::int64_t leader,
+                              std::int64_t epoch, std::int64_t ts_us) {
+  if (rounds_.size() >= kMaxRounds && rounds_.count(epoch) == 0) return;
+  auto& round = rounds_[epoch];
+  if (round.size() >= kMaxVotersPerRound && round.count(sid) == 0) return;
+  const bool first = round.count(sid) == 0;
+  Vote& vote = round[sid];
+  if (first) {
+    vote.first_ts_us = ts_us;
+  } else if (vote.leader != leader) {
+    ++vote.changes;
+  }
+  vote.leader = leader;
+  vote.state = state;
+  if (state != 0 && vote.settled_ts_us < 0) vote.settled_ts_us = ts_us;
+}
+
+void QuorumTracker::learn_config(std::string_view config) {
+  for (const zk::quorum::ServerPorts& server : zk::quorum::config_servers(config)) {
+    const auto port = [](int value) { return static_cast<std::uint16_t>(value); };
+    if (server.election_port > 0 && server.election_port < 65536) {
+      sid_by_election_port_[port(server.election_port)] = server.sid;
+      if (ports_.learn_from_config) ports_.set(port(server.election_port), PortRole::kElection);
+    }
+    if (server.quorum_port > 0 && server.quorum_port < 65536) {
+      if (ports_.learn_from_config) ports_.set(port(server.quorum_port), PortRole::kZab);
+    }
+    if (ports_.learn_from_config && server.client_port > 0 && server.client_port < 65536) {
+      ports_.set(port(server.client_port), PortRole::kClient);
+    }
+  }
+}
+
+std::int64_t QuorumTracker::sid_of_election_port(std::uint16_t port) const {
+  const auto found = sid_by_election_port_.find(port);
+  return found == sid_by_election_port_.end() ? -1 : found->second;
+}
+
+void QuorumTracker::write_summary(fmt::memory_buffer& out, bool json) const {
+  // The winner of a round: the leader most settled servers name.
+  const auto winner_of = [](const std::map<std::int64_t, Vote>& round) {
+    std::map<std::int64_t, int> named;
+    for (const auto& [sid, vote] : round) {
+      if (vote.settled_ts_us >= 0) ++named[vote.leader];
+    }
+    std::int64_t winner = -1;
+    int most = 0;
+    for (const auto& [leader, count] : named) {
+      if (count > most) winner = leader, most = count;
+    }
+    return winner;
+  };
+  if (json) {
+    put(out, "{{\"election_rounds\":[");
+    bool first_round = true;
+    for (const auto& [epoch, round] : rounds_) {
+      put(out, "{}{{\"election_epoch\":{},\"winner\":{},\"servers\":[", first_round ? "" : ",",
+          epoch, winner_of(round));
+      first_round = false;
+      bool first_server = true;
+      for (const auto& [sid, vote] : round) {
+        put(out,
+            "{}{{\"sid\":{},\"vote\":{},\"state\":\"{}\",\"vote_changes\":{},\"settled_ts\":{}}}",
+            first_server ? "" : ",", sid, vote.leader, zk::quorum::peer_state_name(vote.state),
+            vote.changes,
+            vote.settled_ts_us < 0
+                ? std::string("null")
+                : fmt::format("{:.6f}", static_cast<double>(vote.settled_ts_us) / 1e6));
+        first_server = false;
+      }
+      put(out, "]}}");
+    }
+    put(out, "],\"followers\":[");
+    bool first_follower = true;
+    for (const auto& [follower, commit] : commit_latency_) {
+      const auto ack = ack_latency_.find(follower);
+      const LatencySum acks = ack == ack_latency_.end() ? LatencySum{} : ack->second;
+      put(out,
+          "{}{{\"follower\":\"{}\",\"commits\":{},\"commit_avg_us\":{:.1f},\"commit_max_us\":{},"
+          "\"acks\":{},\"ack_avg_us\":{:.1f},\"ack_max_us\":{}}}",
+          first_follower ? "" : ",", follower, commit.count, average(commit.total_us, commit.count),
+          commit.max_us, acks.count, average(acks.total_us, acks.count), acks.max_us);
+      first_follower = false;
+    }
+    put(out, "],\"proposals\":{},\"commits\":{},\"uncommitted\":{},\"snapshot_bytes\":{}}}\n",
+        counters_.proposals, counters_.commits, counters_.uncommitted, counters_.snapshot_bytes);
+    return;
+  }
+  put(out, "election summary\n");
+  for (const auto& [epoch, round] : rounds_) {
+    put(out, "  round {}: winner {}\n", epoch, winner_of(round));
+    for (const auto& [sid, vote] : round) {
+      put(out, "    server {} voted {} ({} changes), {}", sid, vote.leader, vote.changes,
+          zk::quorum::peer_state_name(vote.state));
+      if (vote.settled_ts_us >= 0) {
+        put(out, " since {:.6f}\n", static_cast<double>(vote.settled_ts_us) / 1e6);
+      } else {
+        put(out, ", never settled\n");
+      }
+    }
+  }
+  put(out, "zab: {} proposals, {} commits, {} acks, {} uncommitted, {} snapshot bytes\n",
+      counters_.proposals, counters_.commits, counters_.acks, counters_.uncommitted,
+      counters_.snapshot_bytes);
+  for (const auto& [follower, commit] : commit_latency_) {
+    const auto ack = ack_latency_.find(follower);
+    const LatencySum acks = ack == ack_latency_.end() ? LatencySum{} : ack->second;
+    put(out,
+        "  follower {}: {} commits, avg {:.0f} us, max {} us; {} acks, avg {:.0f} us, max {} us\n",
+        follower, commit.count, average(commit.total_us, commit.count), commit.max_us, acks.count,
+        average(acks.total_us, acks.count), acks.max_us);
+  }
+}
+
+}  // namespace zkdump::session
