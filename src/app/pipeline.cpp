@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <bitset>
 #include <cerrno>
 #include <chrono>
 #include <cstring>

@@ -51,7 +51,6 @@ class QuorumConnection : public tcp::StreamHandler {
       : tracker_(tracker),
         client_(output::format_endpoint(client)),
         server_(output::format_endpoint(server)),
-        client_endpoint_(client),
         server_endpoint_(server) {
     for (Pending& side : sides_) side.lost = !from_start;
   }
@@ -121,7 +120,6 @@ class QuorumConnection : public tcp::StreamHandler {
   QuorumTracker& tracker_;
   std::string client_;
   std::string server_;
-  net::Endpoint client_endpoint_;
   net::Endpoint server_endpoint_;
   Pending sides_[2];
 
