@@ -22,6 +22,7 @@
 #include "zkdump/session/tracker.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/grouped.hpp"
+#include "zkdump/stats/zab_stats.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 
 namespace zkdump::app {
@@ -245,6 +246,8 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
     port_roles.set(static_cast<std::uint16_t>(port), session::PortRole::kZab);
   port_roles.learn_from_config = options.omni;
   session::QuorumTracker quorum(printer, out, port_roles);
+  stats::ZabStats zab_stats;
+  quorum.set_observer(&zab_stats);
   ProtocolRouter router(port_roles, tracker, quorum);
   tcp::ConnectionTable connections(router, limits);
 
@@ -283,8 +286,13 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
     fmt::memory_buffer report;
     if (options.json) {
       collector.write_json(report, totals);
+      if (!zab_stats.empty()) zab_stats.write_json(report);
     } else {
       collector.write_text(report, totals);
+      if (!zab_stats.empty()) {
+        report.push_back('\n');
+        zab_stats.write_text(report);
+      }
     }
     out.write_line({report.data(), report.size()});
     out.flush();
@@ -309,6 +317,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
     if (!due) return;
     write_stats_report();
     collector.start_interval();
+    zab_stats.start_interval();
   };
   // --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
   std::unique_ptr<output::TopView> top;
@@ -379,6 +388,14 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   if (quorum.seen_any()) {
     fmt::memory_buffer report;
     quorum.write_summary(report, options.json);
+    // Under --stats the statistics report carries each follower's percentiles instead.
+    if (!options.stats) {
+      if (options.json) {
+        if (!zab_stats.empty()) zab_stats.write_json(report);
+      } else {
+        zab_stats.write_brief_text(report);
+      }
+    }
     out.write_line({report.data(), report.size()});
   }
   if (options.stats) write_stats_report();

@@ -15,16 +15,13 @@ namespace quorum = zk::quorum;
 constexpr std::size_t kMaxQuorumData = 16u << 20;  // a proposal's txn: jute.maxbuffer and more
 constexpr std::size_t kMaxBuffered = kMaxQuorumData + 4096;
 constexpr std::size_t kMaxRememberedProposals = 65536;  // per connection
+constexpr std::uint64_t kReportSkippedAfter = 1u << 20;
 constexpr std::size_t kMaxRounds = 1024;
 constexpr std::size_t kMaxVotersPerRound = 256;
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
   fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
-}
-
-double average(std::int64_t total, std::uint64_t count) {
-  return count == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(count);
 }
 
 // One direction's bytes not yet cut into messages, and whether we lost our place in them.
@@ -36,12 +33,6 @@ struct Pending {
 };
 
 }  // namespace
-
-void QuorumTracker::LatencySum::add(std::int64_t us) {
-  ++count;
-  total_us += us;
-  max_us = std::max(max_us, us);
-}
 
 // Shared by both protocols: buffering, resynchronisation and the report of skipped bytes.
 class QuorumConnection : public tcp::StreamHandler {
@@ -75,7 +66,8 @@ class QuorumConnection : public tcp::StreamHandler {
       used += step;
     }
     pending.bytes.erase(pending.bytes.begin(), pending.bytes.begin() + static_cast<long>(used));
-    report_skipped(side, pending);
+    // A stretch of junk is one line, written when decoding resumes; a long one is not held back.
+    if (pending.skipped >= kReportSkippedAfter) report_skipped(side, pending);
   }
 
   void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override {
@@ -87,11 +79,24 @@ class QuorumConnection : public tcp::StreamHandler {
     print_gap(side, missing_bytes, ts_us);
   }
 
+  // No more bytes will come: what waited for them is junk, and a message may still follow it.
   void on_close(tcp::CloseReason, std::int64_t ts_us) override {
-    for (int side = 0; side < 2; ++side) {
-      Pending& pending = sides_[side];
-      note_skipped(pending, pending.bytes.size(), ts_us);
-      report_skipped(static_cast<tcp::Side>(side), pending);
+    closing_ = true;
+    for (const tcp::Side side : {tcp::Side::kClientToServer, tcp::Side::kServerToClient}) {
+      Pending& pending = sides_[static_cast<int>(side)];
+      std::size_t used = 0;
+      while (used < pending.bytes.size()) {
+        const tcp::ByteSpan rest(pending.bytes.data() + used, pending.bytes.size() - used);
+        std::size_t step = cut(side, pending, rest, ts_us);
+        if (step == 0) {
+          pending.lost = true;
+          note_skipped(pending, 1, ts_us);
+          step = 1;
+        }
+        used += step;
+      }
+      pending.bytes.clear();
+      report_skipped(side, pending);
     }
     closed(ts_us);
   }
@@ -103,6 +108,12 @@ class QuorumConnection : public tcp::StreamHandler {
                           std::int64_t ts_us) = 0;
   virtual void closed(std::int64_t) {}
   virtual std::string_view proto() const = 0;
+
+  // A message decoded where junk was: the junk's line goes first.
+  void resynced(tcp::Side side, Pending& pending) {
+    pending.lost = false;
+    report_skipped(side, pending);
+  }
 
   void note_skipped(Pending& pending, std::size_t count, std::int64_t ts_us) {
     if (count == 0) return;
@@ -118,6 +129,7 @@ class QuorumConnection : public tcp::StreamHandler {
   }
 
   QuorumTracker& tracker_;
+  bool closing_ = false;  // the connection ended: nothing more will complete what is buffered
   std::string client_;
   std::string server_;
   net::Endpoint server_endpoint_;
@@ -175,7 +187,7 @@ class ElectionConnection : public QuorumConnection {
       note_skipped(pending, 1, ts_us);
       return 1;
     }
-    pending.lost = false;
+    resynced(side, pending);
     header_done_ = true;
     ++tracker_.counters_.notifications;
     if (notification.config.size > 0) tracker_.learn_config(notification.config.view());
@@ -219,8 +231,10 @@ class ZabConnection : public QuorumConnection {
       note_skipped(pending, 1, ts_us);
       return 1;
     }
-    pending.lost = false;
+    resynced(side, pending);
     ++tracker_.counters_.packets;
+    const std::int64_t sid = quorum::learner_sid(packet);
+    if (sid >= 0 && from_learner) follower_ = fmt::format("server.{}", sid);
     zk::FieldWriter writer =
         tracker_.printer_.quorum_begin(ts_us, proto(), quorum::packet_line_name(packet.type));
     quorum::write_zxid(writer, "zxid", packet.zxid);
@@ -231,6 +245,7 @@ class ZabConnection : public QuorumConnection {
     if (packet.auth_count > 0) writer.number("auth_ids", packet.auth_count);
     pair(packet, from_learner, writer, ts_us);
     tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
+    if (packet.type == quorum::kNewLeader && !from_learner) broadcasting_ = true;
     if (packet.type == quorum::kSnap && !from_learner) {
       in_snapshot_ = true;
       snapshot_start_ts_ = ts_us;
@@ -239,8 +254,10 @@ class ZabConnection : public QuorumConnection {
   }
 
   void closed(std::int64_t ts_us) override {
+    if (in_snapshot_) end_snapshot(tcp::Side::kServerToClient, ts_us, false);
     for (const std::int64_t zxid : proposal_order_) {
-      if (proposals_.count(zxid) == 0) continue;
+      const auto found = proposals_.find(zxid);
+      if (found == proposals_.end() || found->second.committed) continue;
       ++tracker_.counters_.uncommitted;
       zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Uncommitted");
       quorum::write_zxid(writer, "zxid", zxid);
@@ -256,24 +273,32 @@ class ZabConnection : public QuorumConnection {
                                    std::end(quorum::kSnapshotEnd));
     if (found == rest.end()) {
       // Keep what could be the start of the signature; the rest is snapshot.
-      const std::size_t passed = rest.size() > kEnd ? rest.size() - kEnd : 0;
+      const std::size_t passed = closing_             ? rest.size()
+                                 : rest.size() > kEnd ? rest.size() - kEnd
+                                                      : 0;
       snapshot_bytes_ += passed;
       return passed;
     }
     const std::size_t used = static_cast<std::size_t>(found - rest.begin()) + kEnd;
     snapshot_bytes_ += used;
+    end_snapshot(side, ts_us, true);
+    return used;
+  }
+
+  void end_snapshot(tcp::Side side, std::int64_t ts_us, bool complete) {
     tracker_.counters_.snapshot_bytes += snapshot_bytes_;
     in_snapshot_ = false;
     zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Snapshot");
     writer.number("bytes", static_cast<std::int64_t>(snapshot_bytes_));
     writer.number("duration_us", ts_us - snapshot_start_ts_);
+    if (!complete) writer.boolean("complete", false);
     tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
     snapshot_bytes_ = 0;
-    return used;
   }
 
-  // A PROPOSAL is remembered by zxid; its ACK (from the learner) and COMMIT (from the leader)
-  // show the time since.
+  // A PROPOSAL is remembered by zxid until both its ACK (from the learner) and its COMMIT (from
+  // the leader) showed the time since: a slow follower's ACK can come after the COMMIT that a
+  // faster quorum earned. Proposals replayed during the sync get no ACK of their own.
   void pair(const quorum::QuorumPacket& packet, bool from_learner, zk::FieldWriter& writer,
             std::int64_t ts_us) {
     if (packet.type == quorum::kProposal && !from_learner) {
@@ -282,8 +307,10 @@ class ZabConnection : public QuorumConnection {
         proposals_.erase(proposal_order_.front());
         proposal_order_.pop_front();
       }
-      proposals_[packet.zxid] = ts_us;
+      proposals_[packet.zxid] = Proposed{ts_us, !broadcasting_, false};
       proposal_order_.push_back(packet.zxid);
+      if (broadcasting_ && tracker_.observer_ != nullptr)
+        tracker_.observer_->on_proposal(server_, packet.zxid, ts_us);
       return;
     }
     const bool ack = packet.type == quorum::kAck && from_learner;
@@ -291,22 +318,40 @@ class ZabConnection : public QuorumConnection {
     if (!ack && !commit) return;
     const auto found = proposals_.find(packet.zxid);
     if (found == proposals_.end()) return;
-    const std::int64_t latency = ts_us - found->second;
+    Proposed& proposed = found->second;
+    if (ack ? proposed.acked : proposed.committed) return;  // a repeat
+    const std::int64_t latency = ts_us - proposed.ts_us;
     writer.number("latency_us", latency);
+    QuorumObserver* observer = broadcasting_ ? tracker_.observer_ : nullptr;
     if (ack) {
+      proposed.acked = true;
       ++tracker_.counters_.acks;
-      tracker_.ack_latency_[client_].add(latency);
+      if (observer != nullptr) observer->on_ack(follower_, latency);
     } else {
+      proposed.committed = true;
       ++tracker_.counters_.commits;
-      tracker_.commit_latency_[client_].add(latency);
+      if (observer != nullptr) observer->on_commit(follower_, latency);
+    }
+    if (proposed.acked && proposed.committed) {
       proposals_.erase(found);
+      while (!proposal_order_.empty() && proposals_.count(proposal_order_.front()) == 0)
+        proposal_order_.pop_front();
     }
   }
 
+  struct Proposed {
+    std::int64_t ts_us = 0;
+    bool acked = false;
+    bool committed = false;
+  };
+  std::string follower_ = client_;  // server.N once the learner's FOLLOWERINFO names it
+  // Past the sync: after the leader's NEWLEADER, or from the first byte seen of a capture that
+  // joined later.
+  bool broadcasting_ = sides_[0].lost;
   bool in_snapshot_ = false;
   std::uint64_t snapshot_bytes_ = 0;
   std::int64_t snapshot_start_ts_ = 0;
-  std::unordered_map<std::int64_t, std::int64_t> proposals_;  // zxid > when proposed
+  std::unordered_map<std::int64_t, Proposed> proposals_;  // by zxid
   std::deque<std::int64_t> proposal_order_;
 };
 
@@ -401,22 +446,19 @@ void QuorumTracker::write_summary(fmt::memory_buffer& out, bool json) const {
       }
       put(out, "]}}");
     }
-    put(out, "],\"followers\":[");
-    bool first_follower = true;
-    for (const auto& [follower, commit] : commit_latency_) {
-      const auto ack = ack_latency_.find(follower);
-      const LatencySum acks = ack == ack_latency_.end() ? LatencySum{} : ack->second;
-      put(out,
-          "{}{{\"follower\":\"{}\",\"commits\":{},\"commit_avg_us\":{:.1f},\"commit_max_us\":{},"
-          "\"acks\":{},\"ack_avg_us\":{:.1f},\"ack_max_us\":{}}}",
-          first_follower ? "" : ",", follower, commit.count, average(commit.total_us, commit.count),
-          commit.max_us, acks.count, average(acks.total_us, acks.count), acks.max_us);
-      first_follower = false;
-    }
-    put(out, "],\"proposals\":{},\"commits\":{},\"uncommitted\":{},\"snapshot_bytes\":{}}}\n",
-        counters_.proposals, counters_.commits, counters_.uncommitted, counters_.snapshot_bytes);
+    put(out,
+        "],\"proposals\":{},\"commits\":{},\"acks\":{},\"uncommitted\":{},"
+        "\"snapshot_bytes\":{}}}\n",
+        counters_.proposals, counters_.commits, counters_.acks, counters_.uncommitted,
+        counters_.snapshot_bytes);
     return;
   }
+  // Settling times as the lines show theirs; relative styles would be relative to nothing here.
+  const output::TimestampStyle style = printer_.timestamp_style();
+  output::TimestampFormatter timestamps(style == output::TimestampStyle::kDate ||
+                                                style == output::TimestampStyle::kEpoch
+                                            ? style
+                                            : output::TimestampStyle::kTime);
   put(out, "election summary\n");
   for (const auto& [epoch, round] : rounds_) {
     put(out, "  round {}: winner {}\n", epoch, winner_of(round));
@@ -424,7 +466,10 @@ void QuorumTracker::write_summary(fmt::memory_buffer& out, bool json) const {
       put(out, "    server {} voted {} ({} changes), {}", sid, vote.leader, vote.changes,
           zk::quorum::peer_state_name(vote.state));
       if (vote.settled_ts_us >= 0) {
-        put(out, " since {:.6f}\n", static_cast<double>(vote.settled_ts_us) / 1e6);
+        put(out, " since ");
+        timestamps.append(out, vote.settled_ts_us);
+        out.resize(out.size() - 1);  // the formatter's trailing space
+        put(out, "\n");
       } else {
         put(out, ", never settled\n");
       }
@@ -433,14 +478,6 @@ void QuorumTracker::write_summary(fmt::memory_buffer& out, bool json) const {
   put(out, "zab: {} proposals, {} commits, {} acks, {} uncommitted, {} snapshot bytes\n",
       counters_.proposals, counters_.commits, counters_.acks, counters_.uncommitted,
       counters_.snapshot_bytes);
-  for (const auto& [follower, commit] : commit_latency_) {
-    const auto ack = ack_latency_.find(follower);
-    const LatencySum acks = ack == ack_latency_.end() ? LatencySum{} : ack->second;
-    put(out,
-        "  follower {}: {} commits, avg {:.0f} us, max {} us; {} acks, avg {:.0f} us, max {} us\n",
-        follower, commit.count, average(commit.total_us, commit.count), commit.max_us, acks.count,
-        average(acks.total_us, acks.count), acks.max_us);
-  }
 }
 
 }  // namespace zkdump::session

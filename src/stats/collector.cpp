@@ -11,8 +11,6 @@ namespace {
 
 constexpr std::string_view kOther = "(other)";
 constexpr const char* kSessionChangeNames[] = {"established", "reconnected", "expired", "closed"};
-constexpr double kPercentiles[] = {0.5, 0.9, 0.99, 0.999};
-constexpr const char* kPercentileNames[] = {"p50", "p90", "p99", "p999"};
 
 std::string_view host_of(std::string_view endpoint) {
   const std::size_t colon = endpoint.rfind(':');
@@ -273,12 +271,9 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals)
           error.empty() ? fmt::format("{}", code) : std::string(error), count);
       first_error = false;
     }
-    put(out, "}},\"latency_us\":{{\"count\":{},\"min\":{},\"avg\":{:.1f}", h.count(), h.min(),
-        h.mean());
-    for (std::size_t i = 0; i < std::size(kPercentiles); ++i) {
-      put(out, ",\"{}\":{:.1f}", kPercentileNames[i], h.percentile(kPercentiles[i]));
-    }
-    put(out, ",\"max\":{}}}}}", h.max());
+    put(out, "}},\"latency_us\":");
+    write_latency_json(out, h);
+    put(out, "}}");
   }
   const auto key_rows = [&](const KeyTable& table, const char* key_name, auto measure) {
     put(out, "[");

@@ -43,4 +43,12 @@ double LatencyHistogram::percentile(double q) const {
   return static_cast<double>(max_);
 }
 
+void write_latency_json(fmt::memory_buffer& out, const LatencyHistogram& h) {
+  fmt::format_to(fmt::appender(out),
+                 "{{\"count\":{},\"min\":{},\"avg\":{:.1f},\"p50\":{:.1f},\"p90\":{:.1f},"
+                 "\"p99\":{:.1f},\"p999\":{:.1f},\"max\":{}}}",
+                 h.count(), h.min(), h.mean(), h.percentile(0.5), h.percentile(0.9),
+                 h.percentile(0.99), h.percentile(0.999), h.max());
+}
+
 }  // namespace zkdump::stats

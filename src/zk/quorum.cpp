@@ -8,8 +8,9 @@
 namespace zkdump::zk::quorum {
 namespace {
 
-constexpr std::size_t kMaxAddresses = 4096;  // a few host:port pairs
-constexpr std::int32_t kMaxAuthIds = 64;     // the learner's auth ids: a handful at most
+constexpr std::size_t kMaxAddresses = 4096;         // a few host:port pairs
+constexpr std::int32_t kMaxAuthIds = 64;            // the learner's auth ids: a handful at most
+constexpr std::int32_t kMaxAuthIdText = 64 * 1024;  // an Id's scheme or id: a name, an address
 
 struct PacketTypeInfo {
   std::string_view name;       // as Leader.java names it
@@ -393,14 +394,13 @@ Parse parse_quorum_packet(ByteSpan bytes, std::size_t max_data, QuorumPacket& pa
   packet.auth_count = reader.int32();
   if (!reader.ok()) return {Parse::kIncomplete, 0};
   if (packet.auth_count < -1 || packet.auth_count > kMaxAuthIds) return {Parse::kInvalid, 0};
-  for (std::int32_t i = 0; i < packet.auth_count; ++i) {
-    reader.bytes();  // Id.scheme
-    reader.bytes();  // Id.id
-    if (!reader.ok()) {
-      // A length that cannot be real is not worth waiting for.
-      return reader.remaining() > max_data ? Parse{Parse::kInvalid, 0}
-                                           : Parse{Parse::kIncomplete, 0};
-    }
+  // Each auth Id is two short strings, scheme and id: a length no Id has is not worth waiting for.
+  for (std::int32_t i = 0; i < 2 * packet.auth_count; ++i) {
+    if (reader.remaining() < 4) return {Parse::kIncomplete, 0};
+    const std::int32_t text_length = load_be32(bytes.data() + reader.offset());
+    if (text_length < -1 || text_length > kMaxAuthIdText) return {Parse::kInvalid, 0};
+    reader.bytes();
+    if (!reader.ok()) return {Parse::kIncomplete, 0};
   }
   return {Parse::kComplete, reader.offset()};
 }
@@ -460,6 +460,13 @@ bool write_packet_data(const QuorumPacket& packet, bool from_learner, FieldWrite
         writer.number("data_size", static_cast<std::int64_t>(packet.data.size));
       return true;
   }
+}
+
+std::int64_t learner_sid(const QuorumPacket& packet) {
+  if (packet.type != kFollowerInfo && packet.type != kObserverInfo) return -1;
+  Reader reader(ByteSpan(packet.data.data, packet.data.size));
+  const std::int64_t sid = reader.int64();
+  return reader.ok() ? sid : -1;
 }
 
 }  // namespace zkdump::zk::quorum

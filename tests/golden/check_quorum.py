@@ -1,16 +1,24 @@
 #!/usr/bin/env python3
 """Checks the decoding of a real ensemble's failover capture (scripts/make_quorum_capture.sh):
 every PROPOSAL has its COMMIT, the election summary names the leaders the servers' own `srvr`
-reported, and decoding resumes cleanly after each snapshot.
+reported, decoding resumes cleanly after each snapshot, and --stats gives every follower's ACK
+and COMMIT latency percentiles and the proposals per second, in text and JSON.
 usage: check_quorum.py ZKDUMP CAPTURE_BASE   (CAPTURE_BASE.pcap, .args, .leaders)"""
+import json
 import re
 import subprocess
 import sys
 
 zkdump, base = sys.argv[1], sys.argv[2]
 args = open(base + ".args").read().split()
-out = subprocess.run([zkdump, "-q", *args, "-r", base + ".pcap"], check=True, capture_output=True,
-                     text=True, env={"TZ": "UTC"}).stdout
+
+
+def run(*extra):
+    return subprocess.run([zkdump, "-q", *args, *extra, "-r", base + ".pcap"], check=True,
+                          capture_output=True, text=True, env={"TZ": "UTC"}).stdout
+
+
+out = run()
 lines = out.splitlines()
 failures = []
 
@@ -52,8 +60,45 @@ for i in snapshots:
 if "UndecodableBytes" in out or "Gap(" in out:
     failures.append("undecodable bytes or gaps in the quorum traffic")
 
+# --stats: proposals counted once however many learners got them, and for each follower (named
+# by the sid its FOLLOWERINFO gave) as many ACK latencies as COMMIT latencies, percentiles in order.
+distinct = len({zxid for zxid, _, _ in proposals})
+stats = run("--stats")
+m = re.search(r"^zab statistics: (\d+) proposals in ([\d.]+) s, ([\d.]+) proposals/s$", stats, re.M)
+if not m:
+    failures.append("no zab statistics under --stats")
+else:
+    count, seconds, rate = int(m.group(1)), float(m.group(2)), float(m.group(3))
+    if count != distinct:
+        failures.append("--stats counts %d proposals, the capture has %d distinct" % (count, distinct))
+    if seconds <= 0 or abs(rate - count / seconds) > 0.1:
+        failures.append("proposals/s %.1f is not %d / %.3f s" % (rate, count, seconds))
+rows = {}
+for line in stats.splitlines():
+    f = line.split()
+    if len(f) == 9 and f[1] in ("ack", "commit") and f[2].isdigit():
+        rows[(f[0], f[1])] = [int(f[2])] + [float(x) for x in f[3:]]
+followers = sorted({name for name, _ in rows})
+if followers != ["server.1", "server.2", "server.3"]:
+    failures.append("--stats followers %s, expected server.1 to server.3" % followers)
+for name in followers:
+    acks, commits = rows.get((name, "ack")), rows.get((name, "commit"))
+    if not acks or not commits or acks[0] != commits[0] or acks[0] == 0:
+        failures.append("%s: ACK and COMMIT counts differ: %s %s" % (name, acks, commits))
+    for row in (acks, commits):
+        if row and row[1:] != sorted(row[1:]):
+            failures.append("%s: percentiles out of order: %s" % (name, row))
+zab = [json.loads(l)["zab"] for l in run("--stats", "--json").splitlines() if l.startswith('{"zab"')]
+if len(zab) != 1 or zab[0]["proposals"] != distinct or sorted(zab[0]["followers"]) != followers:
+    failures.append("--stats --json lacks the zab statistics: %s" % zab)
+else:
+    for name, figures in zab[0]["followers"].items():
+        if figures["commit_latency_us"]["count"] != rows[(name, "commit")][0]:
+            failures.append("%s: JSON and text commit counts differ" % name)
+
 if failures:
     print("FAIL:\n  " + "\n  ".join(failures))
     sys.exit(1)
 print("%d proposals all committed; election winners %s as srvr reported; %d snapshots skipped, "
-      "decoding resumed" % (len(proposals), winners, len(snapshots)))
+      "decoding resumed; --stats: %d distinct proposals, followers %s with ACK and COMMIT "
+      "percentiles" % (len(proposals), winners, len(snapshots), distinct, followers))

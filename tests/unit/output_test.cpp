@@ -3,10 +3,10 @@
 
 #include <unistd.h>
 
-#include <cstdio>
 #include <string>
 
 #include "bytes.hpp"
+#include "captured_output.hpp"
 #include "zkdump/output/message_printer.hpp"
 #include "zkdump/session/tracker.hpp"
 
@@ -144,20 +144,18 @@ namespace {
 // Runs bytes through a Tracker the way the reassembler would and returns what it printed.
 class TrackerRun {
  public:
-  explicit TrackerRun(bool paired, std::size_t max_pending = 16384)
-      : file_(std::tmpfile()), out_(fileno(file_), false) {
+  explicit TrackerRun(bool paired, std::size_t max_pending = 16384) {
     options_.paired = paired;
     options_.max_pending_per_connection = max_pending;
     output::PrintOptions print;
     print.timestamps = output::TimestampStyle::kNone;
     printer_ = std::make_unique<output::MessagePrinter>(print);
-    tracker_ = std::make_unique<session::Tracker>(options_, *printer_, out_);
+    tracker_ = std::make_unique<session::Tracker>(options_, *printer_, output_.buffer());
     net::Endpoint client, server;
     client.port = 40000;
     server.port = 2181;
     connection_ = tracker_->open(client, server, true, 0);
   }
-  ~TrackerRun() { std::fclose(file_); }
   void client(const Bytes& bytes) {
     connection_->on_data(tcp::Side::kClientToServer, bytes.data, 0);
   }
@@ -166,18 +164,12 @@ class TrackerRun {
   }
   std::string close() {
     connection_->on_close(tcp::CloseReason::kFin, 0);
-    out_.flush();
-    std::string text;
-    std::rewind(file_);
-    for (int c = std::fgetc(file_); c != EOF; c = std::fgetc(file_))
-      text.push_back(static_cast<char>(c));
-    return text;
+    return output_.text();
   }
   const session::TrackerCounters& counters() const { return tracker_->counters(); }
 
  private:
-  std::FILE* file_;
-  output::OutputBuffer out_;
+  test::CapturedOutput output_;
   session::TrackerOptions options_;
   std::unique_ptr<output::MessagePrinter> printer_;
   std::unique_ptr<session::Tracker> tracker_;

@@ -44,6 +44,7 @@ class MessagePrinter {
  public:
   explicit MessagePrinter(const PrintOptions& options)
       : options_(options), timestamps_(options.timestamps) {}
+  TimestampStyle timestamp_style() const { return options_.timestamps; }
 
   std::string_view connect_request(const Peer& peer, const zk::Frame& frame,
                                    zk::ConnectFacts& facts, bool& decoded);

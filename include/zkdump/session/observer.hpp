@@ -39,4 +39,17 @@ class MessageObserver {
   virtual void on_unanswered(std::string_view op) = 0;
 };
 
+// What the ZAB decoder tells the statistics stage about broadcasts: the proposals a leader sends
+// once a learner is in sync, not those it replays during the sync. `follower` names the learner:
+// server.N once its FOLLOWERINFO gave its sid, its IP:PORT before that.
+class QuorumObserver {
+ public:
+  virtual ~QuorumObserver() = default;
+  // Once per learner: the same zxid comes from `leader` (IP:PORT) to each of them.
+  virtual void on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us) = 0;
+  // Latencies are since the PROPOSAL the ACK or COMMIT names.
+  virtual void on_ack(std::string_view follower, std::int64_t latency_us) = 0;
+  virtual void on_commit(std::string_view follower, std::int64_t latency_us) = 0;
+};
+
 }  // namespace zkdump::session

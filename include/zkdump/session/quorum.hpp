@@ -13,6 +13,7 @@
 
 #include "zkdump/output/message_printer.hpp"
 #include "zkdump/output/output_buffer.hpp"
+#include "zkdump/session/observer.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 
 namespace zkdump::session {
@@ -48,10 +49,12 @@ class QuorumTracker : public tcp::StreamHandlerFactory {
   ~QuorumTracker() override;
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
+  // Receives every proposal and each ACK and COMMIT paired with one (for --stats).
+  void set_observer(QuorumObserver* observer) { observer_ = observer; }
   const QuorumCounters& counters() const { return counters_; }
   bool seen_any() const { return counters_.notifications + counters_.packets > 0; }
-  // The election rounds (who voted for whom, when each server settled, the winner) and each
-  // follower's proposal-to-ACK and proposal-to-COMMIT latency.
+  // The election rounds (who voted for whom, when each server settled, the winner) and the ZAB
+  // counters.
   void write_summary(fmt::memory_buffer& out, bool json) const;
 
  private:
@@ -65,12 +68,6 @@ class QuorumTracker : public tcp::StreamHandlerFactory {
     std::int64_t first_ts_us = 0;
     std::int64_t settled_ts_us = -1;  // first notification that was no longer LOOKING
   };
-  struct LatencySum {
-    std::uint64_t count = 0;
-    std::int64_t total_us = 0;
-    std::int64_t max_us = 0;
-    void add(std::int64_t us);
-  };
   void print(std::string_view line);
   void note_vote(std::int64_t sid, std::int32_t state, std::int64_t leader, std::int64_t epoch,
                  std::int64_t ts_us);
@@ -80,11 +77,10 @@ class QuorumTracker : public tcp::StreamHandlerFactory {
   output::MessagePrinter& printer_;
   output::OutputBuffer& out_;
   PortMap& ports_;
+  QuorumObserver* observer_ = nullptr;
   QuorumCounters counters_;
   std::map<std::uint16_t, std::int64_t> sid_by_election_port_;
   std::map<std::int64_t, std::map<std::int64_t, Vote>> rounds_;  // election epoch > sid > vote
-  std::map<std::string, LatencySum> ack_latency_;                // by follower
-  std::map<std::string, LatencySum> commit_latency_;             // by follower
 };
 
 }  // namespace zkdump::session

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#include <fmt/format.h>
+
 namespace zkdump::stats {
 
 class LatencyHistogram {
@@ -28,5 +30,8 @@ class LatencyHistogram {
   std::int64_t min_ = 0;
   std::int64_t max_ = 0;
 };
+
+// {"count":..,"min":..,"avg":..,"p50":..,"p90":..,"p99":..,"p999":..,"max":..}
+void write_latency_json(fmt::memory_buffer& out, const LatencyHistogram& histogram);
 
 }  // namespace zkdump::stats

@@ -109,6 +109,8 @@ struct TxnFacts {
 bool write_packet_data(const QuorumPacket& packet, bool from_learner, FieldWriter& writer,
                        TxnFacts& txn);
 std::string_view txn_type_name(std::int32_t type);  // create, delete, ...; empty if unknown
+// The sid a FOLLOWERINFO or OBSERVERINFO names; -1 for any other packet or a short one.
+std::int64_t learner_sid(const QuorumPacket& packet);
 
 // After SNAP the leader streams the raw snapshot, which has no length of its own, and ends it
 // with the jute string "BenWasHere": decoding resumes after it.

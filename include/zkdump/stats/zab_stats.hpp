@@ -1,0 +1,47 @@
+// Statistics over ZAB traffic: proposals per second, and each follower's proposal-to-ACK and
+// proposal-to-COMMIT latency percentiles, in bounded memory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "zkdump/session/observer.hpp"
+#include "zkdump/stats/histogram.hpp"
+
+namespace zkdump::stats {
+
+class ZabStats : public session::QuorumObserver {
+ public:
+  void on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us) override;
+  void on_ack(std::string_view follower, std::int64_t latency_us) override;
+  void on_commit(std::string_view follower, std::int64_t latency_us) override;
+
+  bool empty() const { return proposals_ == 0 && followers_.empty(); }
+  // Starts a new --stats-interval: every figure back to zero.
+  void start_interval();
+
+  // One line per follower: counts, average and maximum (the end-of-run summary).
+  void write_brief_text(fmt::memory_buffer& out) const;
+  // Proposals per second and a table of percentiles per follower (--stats).
+  void write_text(fmt::memory_buffer& out) const;
+  void write_json(fmt::memory_buffer& out) const;
+
+ private:
+  struct Follower {
+    LatencyHistogram acks;
+    LatencyHistogram commits;
+  };
+  Follower& follower(std::string_view name);
+  double proposal_seconds() const;
+
+  std::uint64_t proposals_ = 0;  // distinct: each leader's zxids only grow
+  std::map<std::string, std::int64_t, std::less<>> newest_zxid_by_leader_;
+  std::int64_t first_proposal_us_ = 0;
+  std::int64_t last_proposal_us_ = 0;
+  std::map<std::string, Follower, std::less<>> followers_;
+};
+
+}  // namespace zkdump::stats

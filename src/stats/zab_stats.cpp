@@ -1,0 +1,97 @@
+#include "zkdump/stats/zab_stats.hpp"
+
+namespace zkdump::stats {
+namespace {
+
+// Learners reconnect from new ports until their FOLLOWERINFO names them: beyond this many, the
+// rest share one row. Leaders are as many at most.
+constexpr std::size_t kMaxFollowers = 1024;
+constexpr std::string_view kOther = "(other)";
+
+template <typename... Args>
+void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
+  fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
+}
+
+}  // namespace
+
+ZabStats::Follower& ZabStats::follower(std::string_view name) {
+  auto found = followers_.find(name);
+  if (found != followers_.end()) return found->second;
+  if (followers_.size() >= kMaxFollowers) name = kOther;
+  return followers_.try_emplace(std::string(name)).first->second;
+}
+
+void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us) {
+  auto newest = newest_zxid_by_leader_.find(leader);
+  if (newest == newest_zxid_by_leader_.end()) {
+    if (newest_zxid_by_leader_.size() >= kMaxFollowers) return;
+    newest = newest_zxid_by_leader_.emplace(std::string(leader), zxid - 1).first;
+  }
+  if (zxid <= newest->second) return;  // the same proposal, sent to another learner
+  newest->second = zxid;
+  if (proposals_ == 0) first_proposal_us_ = ts_us;
+  last_proposal_us_ = ts_us;
+  ++proposals_;
+}
+
+void ZabStats::on_ack(std::string_view name, std::int64_t latency_us) {
+  follower(name).acks.add(latency_us);
+}
+
+void ZabStats::on_commit(std::string_view name, std::int64_t latency_us) {
+  follower(name).commits.add(latency_us);
+}
+
+void ZabStats::start_interval() {
+  proposals_ = 0;
+  followers_.clear();
+}
+
+double ZabStats::proposal_seconds() const {
+  return static_cast<double>(last_proposal_us_ - first_proposal_us_) / 1e6;
+}
+
+void ZabStats::write_brief_text(fmt::memory_buffer& out) const {
+  for (const auto& [name, figures] : followers_) {
+    put(out,
+        "  follower {}: {} commits, avg {:.0f} us, max {} us; {} acks, avg {:.0f} us, max {} us\n",
+        name, figures.commits.count(), figures.commits.mean(), figures.commits.max(),
+        figures.acks.count(), figures.acks.mean(), figures.acks.max());
+  }
+}
+
+void ZabStats::write_text(fmt::memory_buffer& out) const {
+  const double seconds = proposal_seconds();
+  put(out, "zab statistics: {} proposals in {:.3f} s, {:.1f} proposals/s\n\n", proposals_, seconds,
+      seconds > 0 ? static_cast<double>(proposals_) / seconds : 0.0);
+  put(out, "{:<22} {:<7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "follower", "latency",
+      "count", "min_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us");
+  for (const auto& [name, figures] : followers_) {
+    for (const auto& [label, h] : {std::pair{"ack", &figures.acks}, {"commit", &figures.commits}}) {
+      put(out, "{:<22} {:<7} {:>8} {:>8} {:>8.0f} {:>8.0f} {:>8.0f} {:>8.0f} {:>8}\n", name, label,
+          h->count(), h->min(), h->percentile(0.5), h->percentile(0.9), h->percentile(0.99),
+          h->percentile(0.999), h->max());
+    }
+  }
+}
+
+void ZabStats::write_json(fmt::memory_buffer& out) const {
+  const double seconds = proposal_seconds();
+  put(out,
+      "{{\"zab\":{{\"proposals\":{},\"duration_s\":{:.6f},\"proposals_per_s\":{:.3f},\"followers\":"
+      "{{",
+      proposals_, seconds, seconds > 0 ? static_cast<double>(proposals_) / seconds : 0.0);
+  bool first = true;
+  for (const auto& [name, figures] : followers_) {
+    put(out, "{}\"{}\":{{\"ack_latency_us\":", first ? "" : ",", name);
+    write_latency_json(out, figures.acks);
+    put(out, ",\"commit_latency_us\":");
+    write_latency_json(out, figures.commits);
+    put(out, "}}");
+    first = false;
+  }
+  put(out, "}}}}}}\n");
+}
+
+}  // namespace zkdump::stats
