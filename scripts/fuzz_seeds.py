@@ -10,7 +10,10 @@ import recut  # noqa: E402
 
 MAX_SEED = 64 * 1024
 pcap_dir, out = sys.argv[1:3]
-targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap")
+targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap", "election", "zab")
+# The server ports of the quorum capture's ensemble (scripts/make_quorum_capture.sh) and defaults.
+QUORUM_PORTS = {port: "election" for port in range(3888, 3900)}
+QUORUM_PORTS.update({port: "zab" for port in range(2888, 2900)})
 for target in targets:
     os.makedirs(os.path.join(out, target), exist_ok=True)
 
@@ -39,6 +42,21 @@ for path in sorted(glob.glob(os.path.join(pcap_dir, "*.pcap"))):
         records += bytes([p["flags"], (1 if to_server else 0) | ((client_port % 8) << 1),
                           offset >> 8, offset & 0xff, len(payload), 1]) + payload
     write("reassembler", base, bytes(records))
+    # Server-to-server connections: each packet's payload as records of direction and length.
+    quorum = {}
+    for p in packets:
+        to_server = p["dport"] in QUORUM_PORTS
+        server_port = p["dport"] if to_server else p["sport"]
+        if server_port not in QUORUM_PORTS:
+            continue
+        key = (QUORUM_PORTS[server_port], server_port, p["sport"] if to_server else p["dport"])
+        stream = quorum.setdefault(key, bytearray([0x02]))  # text, connection start seen
+        payload = p["payload"]
+        for at in range(0, len(payload), 127):
+            chunk = payload[at:at + 127]
+            stream += bytes([(0 if to_server else 0x80) | len(chunk)]) + chunk
+    for (target, server_port, client_port), stream in quorum.items():
+        write(target, "%s-%d-%d" % (base, server_port, client_port), bytes(stream))
     for (client_port, to_server), data in streams.items():
         target = "stream_to_server" if to_server else "stream_to_client"
         # Control byte: text output, connection start seen, 1500-byte pieces.

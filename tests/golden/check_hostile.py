@@ -28,22 +28,22 @@ def packet(ts, sport, dport, seq, payload=b"", flags=0x18, ack=0, src=CLIENT, ds
             "window": 512, "options": b"", "payload": payload}
 
 
-def connection(sport, client_chunks, server_chunks, ts=0, close=True):
+def connection(sport, client_chunks, server_chunks, ts=0, close=True, port=2181):
     """A connection with its handshake; chunks alternate client, server."""
-    out = [packet(ts, sport, 2181, 1000, flags=0x02),
-           packet(ts + 1, 2181, sport, 5000, flags=0x12, ack=1001, src=SERVER, dst=CLIENT)]
+    out = [packet(ts, sport, port, 1000, flags=0x02),
+           packet(ts + 1, port, sport, 5000, flags=0x12, ack=1001, src=SERVER, dst=CLIENT)]
     cseq, sseq, t = 1001, 5001, ts + 2
     for i in range(max(len(client_chunks), len(server_chunks))):
         if i < len(client_chunks):
-            out.append(packet(t, sport, 2181, cseq, client_chunks[i], ack=sseq))
+            out.append(packet(t, sport, port, cseq, client_chunks[i], ack=sseq))
             cseq += len(client_chunks[i])
         if i < len(server_chunks):
-            out.append(packet(t + 1, 2181, sport, sseq, server_chunks[i], ack=cseq, src=SERVER, dst=CLIENT))
+            out.append(packet(t + 1, port, sport, sseq, server_chunks[i], ack=cseq, src=SERVER, dst=CLIENT))
             sseq += len(server_chunks[i])
         t += 2
     if close:
-        out.append(packet(t, sport, 2181, cseq, flags=0x11, ack=sseq))
-        out.append(packet(t + 1, 2181, sport, sseq, flags=0x11, ack=cseq + 1, src=SERVER, dst=CLIENT))
+        out.append(packet(t, sport, port, cseq, flags=0x11, ack=sseq))
+        out.append(packet(t + 1, port, sport, sseq, flags=0x11, ack=cseq + 1, src=SERVER, dst=CLIENT))
     return out
 
 
@@ -95,26 +95,32 @@ def case_random_bytes(work):
     expect("random bytes", out, "UndecodableBytes(")
 
 
-def case_flipped(work):
-    packets = recut.read_pcap(os.path.join(pcap_dir, "pipelined_load.pcap"))
+def check_flipped(work, name, pcap, options, count, min_percent):
+    """Flips one bit in one of every 20 data segments of a real capture: no crash, and at least
+    min_percent of the messages `count` finds in the clean capture's JSON still decode."""
+    packets = recut.read_pcap(pcap)
     flipped = 0
     for p in packets:
-        if p["payload"] and rng.random() < 0.05:  # one bit in one of every 20 data segments
+        if p["payload"] and rng.random() < 0.05:
             payload = bytearray(p["payload"])
             payload[rng.randrange(len(payload))] ^= 1 << rng.randrange(8)
             p["payload"] = bytes(payload)
             flipped += 1
-    path = os.path.join(work, "flipped.pcap")
+    path = os.path.join(work, "flipped-" + os.path.basename(pcap))
     recut.write_pcap(path, packets)
-    count = lambda out: sum(out.count(kind) for kind in ('"kind":"request"', '"kind":"reply"', '"kind":"event"'))
-    clean = count(subprocess.run([zkdump, "-q", "--json", "-r", os.path.join(pcap_dir, "pipelined_load.pcap")],
-                                 capture_output=True, check=True).stdout.decode())
-    out, _ = run("flipped payload bits", path, "--json")
+    clean = count(subprocess.run([zkdump, "-q", "--json", *options, "-r", pcap], capture_output=True,
+                                 check=True).stdout.decode())
+    out, _ = run(name, path, "--json", *options)
     decoded = count(out)
-    # Recovery: a flipped bit costs its frame, and at worst the frames its length swallows.
-    if decoded * 100 < clean * 90:
-        sys.exit("FAIL flipped: %d of %d messages decoded" % (decoded, clean))
+    if decoded * 100 < clean * min_percent:
+        sys.exit("FAIL %s: %d of %d messages decoded" % (name, decoded, clean))
     print("  %d bits flipped; %d of %d messages still decoded" % (flipped, decoded, clean))
+
+
+def case_flipped(work):
+    count = lambda out: sum(out.count(kind) for kind in ('"kind":"request"', '"kind":"reply"', '"kind":"event"'))
+    # Recovery: a flipped bit costs its frame, and at worst the frames its length swallows.
+    check_flipped(work, "flipped payload bits", os.path.join(pcap_dir, "pipelined_load.pcap"), (), count, 90)
 
 
 def case_huge_frame(work):
@@ -155,8 +161,45 @@ def case_escapes(work):
         expect("escapes", out, "\\u001b[2J" if "--json" in options else "\\x1b[2J")
 
 
+QUORUM_OPTIONS = ("--election-port", "3888", "--quorum-port", "2888")
+
+
+def case_quorum_random(work):
+    chunks = lambda: [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 1400))) for _ in range(100)]
+    packets = []
+    for i, port in enumerate([3888, 2888] * 5):
+        packets += connection(44000 + i, chunks(), chunks(), ts=i * 100000, port=port)
+    path = os.path.join(work, "quorum-random.pcap")
+    recut.write_pcap(path, packets)
+    out, _ = run("random bytes on the election and ZAB ports", path, "--json", *QUORUM_OPTIONS)
+    for proto in ("election", "zab"):
+        expect("quorum random", out, '"op":"UndecodableBytes","proto":"%s"' % proto)
+
+
+def case_quorum_flipped(work):
+    base = os.path.join(pcap_dir, "quorum_failover")
+    count = lambda out: sum(1 for line in out.splitlines()
+                            if '"kind":"quorum"' in line and "UndecodableBytes" not in line)
+    check_flipped(work, "flipped bits in quorum traffic", base + ".pcap", open(base + ".args").read().split(),
+                  count, 80)
+
+
+def case_quorum_huge(work):
+    # A PROPOSAL claiming 2 GB of data, 64 MB of filler, then a PING that must still decode.
+    filler = bytes(rng.getrandbits(8) for _ in range(60000))
+    leader = [struct.pack("!iqi", 2, 1, 0x7fffffff) + b"\x01" * 60000] + [filler] * 1119
+    leader.append(struct.pack("!iqii", 5, 0x100000007, -1, 0))
+    path = os.path.join(work, "quorum-huge.pcap")
+    recut.write_pcap(path, connection(45000, [], leader, port=2888))
+    out, _ = run("ZAB packet claiming 2 GB, then 64 MB of filler", path, *QUORUM_OPTIONS)
+    expect("quorum huge", out, "UndecodableBytes(")
+    expect("quorum huge", out, "Ping(zxid=0x100000007")
+
+
 CASES = {"random": case_random_bytes, "flipped": case_flipped, "huge": case_huge_frame,
-         "connections": case_many_connections, "escapes": case_escapes}
+         "connections": case_many_connections, "escapes": case_escapes,
+         "quorum-random": case_quorum_random, "quorum-flipped": case_quorum_flipped,
+         "quorum-huge": case_quorum_huge}
 with tempfile.TemporaryDirectory() as work:
     for name, case in CASES.items():
         if not only or name in only:
