@@ -86,8 +86,7 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   auto* stats = app.add_flag(
       "--stats", options.stats,
       "Decode and pair every message but print none: print statistics at the end (with "
-      "--json, as one "
-      "JSON document)");
+      "--json, as one JSON document, and one more for ZAB traffic)");
   stats->excludes(count_requests)->excludes(measure_latency);
   app.add_flag("--top", options.top,
                "A live full-screen view, like top: ops/s, latency per op, the hottest paths and "
