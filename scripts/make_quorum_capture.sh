@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Captures a real 3-server ensemble (Debian's zookeeper package) on 127.0.0.1 through a leader
 # failover: it waits for a leader, drives writes through kazoo, kills the leader, waits for the
-# re-election, restarts the old leader so that it syncs back, and writes more. Server 3 forces
+# re-election, restarts the old leader so that it syncs back, writes more, and moves a session
+# from one follower to the other (REVALIDATE). Server 3 forces
 # snapshot syncs while it leads (zookeeper.forceSnapshotSync), so the first syncs are SNAPs and
 # the later ones DIFFs. Needs root (tcpdump on lo).
 # Writes pcaps/quorum_failover.pcap and pcaps/quorum_failover.leaders (each server's `srvr`
@@ -123,6 +124,32 @@ PY
       > "$work/zkcli-$1.log" 2>&1
 }
 
+move_session() {  # move_session FROM_SID TO_SID: a session reconnects to another follower
+  # The first client dies without closing its session; the second resumes it on another server,
+  # which asks the leader to REVALIDATE it.
+  local session
+  session=$("$ZK_PYTHON" - "$((2190 + $1))" <<'PY'
+import os, sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts="127.0.0.1:" + sys.argv[1], timeout=10)
+zk.start()
+zk.create("/q-moved", b"m", ephemeral=True)
+session_id, password = zk.client_id
+print("%x %s" % (session_id, password.hex()), flush=True)
+os._exit(0)
+PY
+)
+  "$ZK_PYTHON" - "$((2190 + $2))" $session <<'PY'
+import sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts="127.0.0.1:" + sys.argv[1], timeout=10,
+                 client_id=(int(sys.argv[2], 16), bytes.fromhex(sys.argv[3])))
+zk.start()
+assert zk.exists("/q-moved")
+zk.stop()
+PY
+}
+
 tcpdump -i lo -s 0 -B 131072 -U --immediate-mode -w "$pcap" \
   "tcp portrange 2191-2193 or tcp portrange 2891-2893 or tcp portrange 3891-3893" 2> "$pcap.tcpdump.log" &
 CAPTURE_PID=$!
@@ -142,6 +169,9 @@ start_server "$first"
 wait_for_leader 1 2 3 > /dev/null
 record_modes after-restart 1 2 3
 writes c
+followers=()
+for sid in 1 2 3; do [ "$sid" = "$second" ] || followers+=("$sid"); done
+move_session "${followers[0]}" "${followers[1]}"
 sleep 3  # pings between leader and followers
 stop_capture "$pcap"
 stop_all

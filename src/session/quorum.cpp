@@ -16,6 +16,7 @@ constexpr std::size_t kMaxQuorumData = 16u << 20;  // a proposal's txn: jute.max
 constexpr std::size_t kMaxBuffered = kMaxQuorumData + 4096;
 constexpr std::size_t kMaxRememberedProposals = 65536;  // per connection
 constexpr std::uint64_t kReportSkippedAfter = 1u << 20;
+constexpr std::size_t kMaxPendingRevalidations = 4096;  // per connection
 constexpr std::size_t kMaxRounds = 1024;
 constexpr std::size_t kMaxVotersPerRound = 256;
 
@@ -244,6 +245,8 @@ class ZabConnection : public QuorumConnection {
     }
     if (packet.auth_count > 0) writer.number("auth_ids", packet.auth_count);
     pair(packet, from_learner, writer, ts_us);
+    if (packet.type == quorum::kRevalidate)
+      pair_revalidate(txn.session, from_learner, writer, ts_us);
     tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
     if (packet.type == quorum::kNewLeader && !from_learner) broadcasting_ = true;
     if (packet.type == quorum::kSnap && !from_learner) {
@@ -339,6 +342,20 @@ class ZabConnection : public QuorumConnection {
     }
   }
 
+  // A learner asks the leader whether a session that reconnected to it is still valid; the
+  // leader's answer names the same session.
+  void pair_revalidate(std::int64_t session, bool from_learner, zk::FieldWriter& writer,
+                       std::int64_t ts_us) {
+    if (from_learner) {
+      if (revalidating_.size() < kMaxPendingRevalidations) revalidating_[session] = ts_us;
+      return;
+    }
+    const auto found = revalidating_.find(session);
+    if (found == revalidating_.end()) return;
+    writer.number("latency_us", ts_us - found->second);
+    revalidating_.erase(found);
+  }
+
   struct Proposed {
     std::int64_t ts_us = 0;
     bool acked = false;
@@ -351,7 +368,8 @@ class ZabConnection : public QuorumConnection {
   bool in_snapshot_ = false;
   std::uint64_t snapshot_bytes_ = 0;
   std::int64_t snapshot_start_ts_ = 0;
-  std::unordered_map<std::int64_t, Proposed> proposals_;  // by zxid
+  std::unordered_map<std::int64_t, Proposed> proposals_;         // by zxid
+  std::unordered_map<std::int64_t, std::int64_t> revalidating_;  // session > when asked
   std::deque<std::int64_t> proposal_order_;
 };
 
@@ -413,18 +431,24 @@ std::int64_t QuorumTracker::sid_of_election_port(std::uint16_t port) const {
 }
 
 void QuorumTracker::write_summary(fmt::memory_buffer& out, bool json) const {
-  // The winner of a round: the leader most settled servers name.
+  // The winner of a round: the leader most settled servers name. A server that settled only
+  // tells when a LOOKING peer asks, so failing that: the final vote of a majority of the voters.
   const auto winner_of = [](const std::map<std::int64_t, Vote>& round) {
-    std::map<std::int64_t, int> named;
+    std::map<std::int64_t, std::size_t> named_by_settled, named;
     for (const auto& [sid, vote] : round) {
-      if (vote.settled_ts_us >= 0) ++named[vote.leader];
+      ++named[vote.leader];
+      if (vote.settled_ts_us >= 0) ++named_by_settled[vote.leader];
     }
-    std::int64_t winner = -1;
-    int most = 0;
-    for (const auto& [leader, count] : named) {
-      if (count > most) winner = leader, most = count;
-    }
-    return winner;
+    const auto most_named = [](const std::map<std::int64_t, std::size_t>& names) {
+      std::pair<std::int64_t, std::size_t> most{-1, 0};
+      for (const auto& [leader, count] : names) {
+        if (count > most.second) most = {leader, count};
+      }
+      return most;
+    };
+    if (!named_by_settled.empty()) return most_named(named_by_settled).first;
+    const auto [leader, votes] = most_named(named);
+    return 2 * votes > round.size() ? leader : -1;
   };
   if (json) {
     put(out, "{{\"election_rounds\":[");
@@ -471,7 +495,7 @@ void QuorumTracker::write_summary(fmt::memory_buffer& out, bool json) const {
         out.resize(out.size() - 1);  // the formatter's trailing space
         put(out, "\n");
       } else {
-        put(out, ", never settled\n");
+        put(out, " when last heard\n");
       }
     }
   }

@@ -446,7 +446,8 @@ bool write_packet_data(const QuorumPacket& packet, bool from_learner, FieldWrite
     case kNewLeader:
       return config_text(packet.data, reader, writer);
     case kRevalidate:
-      writer.hex("session", static_cast<std::uint64_t>(reader.int64()));
+      txn_facts.session = reader.int64();
+      writer.hex("session", static_cast<std::uint64_t>(txn_facts.session));
       if (from_learner) {
         writer.number("timeout", reader.int32());
       } else {

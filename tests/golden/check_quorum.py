@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the decoding of a real ensemble's failover capture (scripts/make_quorum_capture.sh):
 every PROPOSAL has its COMMIT, the election summary names the leaders the servers' own `srvr`
-reported, decoding resumes cleanly after each snapshot, and --stats gives every follower's ACK
+reported, decoding resumes cleanly after each snapshot, REVALIDATE pairs, and --stats gives every follower's ACK
 and COMMIT latency percentiles and the proposals per second, in text and JSON.
 usage: check_quorum.py ZKDUMP CAPTURE_BASE   (CAPTURE_BASE.pcap, .args, .leaders)"""
 import json
@@ -60,6 +60,12 @@ for i in snapshots:
 if "UndecodableBytes" in out or "Gap(" in out:
     failures.append("undecodable bytes or gaps in the quorum traffic")
 
+# A session that moved to another follower is revalidated: the leader's answer is paired.
+asked = [l for l in lines if re.search(r" Revalidate\(.*timeout=\d+, from=", l)]
+answered = [l for l in lines if re.search(r" Revalidate\(.*valid=True, latency_us=\d+, from=", l)]
+if not asked or len(answered) != len(asked):
+    failures.append("REVALIDATE: %d asked, %d answered and paired" % (len(asked), len(answered)))
+
 # --stats: proposals counted once however many learners got them, and for each follower (named
 # by the sid its FOLLOWERINFO gave) as many ACK latencies as COMMIT latencies, percentiles in order.
 distinct = len({zxid for zxid, _, _ in proposals})
@@ -100,5 +106,6 @@ if failures:
     print("FAIL:\n  " + "\n  ".join(failures))
     sys.exit(1)
 print("%d proposals all committed; election winners %s as srvr reported; %d snapshots skipped, "
-      "decoding resumed; --stats: %d distinct proposals, followers %s with ACK and COMMIT "
-      "percentiles" % (len(proposals), winners, len(snapshots), distinct, followers))
+      "decoding resumed; %d REVALIDATE paired; --stats: %d distinct proposals, followers %s with "
+      "ACK and COMMIT percentiles" % (len(proposals), winners, len(snapshots), len(answered), distinct,
+                                      followers))

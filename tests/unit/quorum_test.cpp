@@ -3,6 +3,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <tuple>
 
 #include "bytes.hpp"
 #include "captured_output.hpp"
@@ -408,6 +409,26 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
   CHECK(text.find("server.3               commit         1     2000") != std::string::npos);
 }
 
+TEST_CASE("REVALIDATE: the leader's answer pairs with the learner's question by session") {
+  QuorumRun run;
+  auto connection = run.open(2888, 40000);
+  connection->on_data(tcp::Side::kClientToServer,
+                      span(quorum_packet(quorum::kRevalidate, 0, Bytes().i64(0x77).i32(10000))),
+                      100);
+  connection->on_data(tcp::Side::kServerToClient,
+                      span(quorum_packet(quorum::kRevalidate, 0, Bytes().i64(0x66).boolean(false))),
+                      200);
+  connection->on_data(tcp::Side::kServerToClient,
+                      span(quorum_packet(quorum::kRevalidate, 0, Bytes().i64(0x77).boolean(true))),
+                      450);
+  connection->on_close(tcp::CloseReason::kFin, 500);
+  const std::string out = run.output();
+  CHECK(out.find("Revalidate(zxid=0x0, session=0x77, timeout=10000, from=") != std::string::npos);
+  CHECK(out.find("Revalidate(zxid=0x0, session=0x66, valid=False, from=") != std::string::npos);
+  CHECK(out.find("Revalidate(zxid=0x0, session=0x77, valid=True, latency_us=350, from=") !=
+        std::string::npos);
+}
+
 TEST_CASE("ZAB statistics count each proposal once, however many learners get it") {
   stats::ZabStats stats;
   stats.on_proposal("10.0.0.1:2888", 0x100000001, 0);
@@ -456,6 +477,28 @@ TEST_CASE("election: the acceptor's sid comes from the config, votes make the su
   CHECK(text.find("  round 1: winner 2\n") != std::string::npos);
   CHECK(text.find("    server 1 voted 2 (1 changes), FOLLOWING since ") != std::string::npos);
   CHECK(text.find("    server 2 voted 2 (0 changes), LEADING since ") != std::string::npos);
+}
+
+TEST_CASE("election: with no settled server heard, a majority's final vote names the winner") {
+  QuorumRun run;
+  const auto vote_for = [](std::int64_t leader, std::int64_t epoch) {
+    return Bytes().i32(0).i64(leader).i64(0).i64(epoch).i64(0).i32(2).framed();
+  };
+  // Sids from bare-sid headers; the acceptors' sids stay unknown without a config.
+  for (const auto& [sid, epoch, leader] :
+       {std::tuple{1, 1, 3}, {2, 1, 3}, {3, 1, 3}, {1, 2, 2}, {2, 2, 1}, {3, 2, 3}}) {
+    auto connection = run.open(3888, static_cast<std::uint16_t>(41000 + sid * 10 + epoch));
+    connection->on_data(tcp::Side::kClientToServer,
+                        span(Bytes().i64(sid).append(vote_for(leader, epoch))), 1);
+    connection->on_close(tcp::CloseReason::kFin, 2);
+  }
+  fmt::memory_buffer summary;
+  run.tracker().write_summary(summary, false);
+  const std::string text = fmt::to_string(summary);
+  CHECK(text.find("  round 1: winner 3\n") != std::string::npos);
+  CHECK(text.find("  round 2: winner -1\n") != std::string::npos);  // no majority
+  CHECK(text.find("    server 2 voted 1 (0 changes), LOOKING when last heard\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("hostile quorum bytes: resynchronise, report what was skipped, keep buffers capped") {

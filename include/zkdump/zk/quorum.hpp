@@ -97,7 +97,7 @@ struct QuorumPacket {
 // `max_data` is invalid, so that a hostile length cannot make the caller buffer it.
 Parse parse_quorum_packet(ByteSpan bytes, std::size_t max_data, QuorumPacket& packet);
 
-// What a proposal's txn says, for pairing and statistics.
+// What a proposal's txn (or a REQUEST's header, or a REVALIDATE) says, for pairing and statistics.
 struct TxnFacts {
   std::int64_t session = 0;
   std::int32_t cxid = 0;
