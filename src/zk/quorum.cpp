@@ -311,7 +311,10 @@ void write_zxid(FieldWriter& writer, std::string_view key, std::int64_t zxid) {
 void write_notification(const Notification& notification, FieldWriter& writer) {
   writer.name("state", peer_state_name(notification.state));
   writer.number("leader", notification.leader);
-  write_zxid(writer, "zxid", notification.zxid);
+  // The vote's zxid decides elections: its epoch and counter show on every line, not just with -v.
+  writer.hex("zxid", static_cast<std::uint64_t>(notification.zxid));
+  writer.number("zxid_epoch", zxid_epoch(notification.zxid));
+  writer.number("zxid_counter", zxid_counter(notification.zxid));
   writer.number("election_epoch", notification.election_epoch);
   writer.number("peer_epoch", notification.peer_epoch);
   writer.number("version", notification.version);

@@ -142,8 +142,10 @@ TEST_CASE("notifications in each historical size: 28, 36, 40 and 44 bytes plus t
   }
   quorum::Notification n;
   REQUIRE(quorum::decode_notification(span(notification(2, 40)), n));
-  CHECK(text_of([&](zk::FieldWriter& w) { quorum::write_notification(n, w); }) ==
-        "state=LEADING, leader=3, zxid=0x100000002, election_epoch=1, peer_epoch=1, version=2");
+  CHECK(
+      text_of([&](zk::FieldWriter& w) { quorum::write_notification(n, w); }) ==
+      "state=LEADING, leader=3, zxid=0x100000002, zxid_epoch=1, zxid_counter=2, election_epoch=1, "
+      "peer_epoch=1, version=2");
   // An unknown state, a stray byte, or a config longer than the message are not notifications.
   CHECK_FALSE(quorum::decode_notification(span(notification(9, 40)), n));
   CHECK_FALSE(quorum::decode_notification(span(notification(0, 36).raw("x")), n));
