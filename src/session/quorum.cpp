@@ -1,7 +1,6 @@
 #include "zkdump/session/quorum.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +31,67 @@ struct Pending {
   std::uint64_t skipped = 0;  // undecodable bytes not yet reported
   std::int64_t skipped_ts = 0;
 };
+
+// The proposals a learner connection still waits on, oldest first. A leader proposes in zxid
+// order, so the window stays sorted and a zxid is found by bisection; the ring reuses its
+// storage, so steady traffic allocates nothing.
+class ProposalWindow {
+ public:
+  struct Entry {
+    std::int64_t zxid = 0;
+    std::int64_t ts_us = 0;
+    bool acked = false;
+    bool committed = false;
+  };
+
+  // False, and not remembered, when `zxid` is not newer than the newest: only junk does that.
+  bool add(const Entry& entry) {
+    if (size_ > 0 && entry.zxid <= at(size_ - 1).zxid) return false;
+    if (size_ == kMaxRememberedProposals) pop_front();  // the oldest is given up
+    if (size_ == ring_.size()) grow();
+    ++size_;
+    at(size_ - 1) = entry;
+    return true;
+  }
+  Entry* find(std::int64_t zxid) {
+    std::size_t low = 0, high = size_;
+    while (low < high) {
+      const std::size_t middle = low + (high - low) / 2;
+      if (at(middle).zxid < zxid) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
+    }
+    return low < size_ && at(low).zxid == zxid ? &at(low) : nullptr;
+  }
+  // Forgets the oldest proposals once both their ACK and their COMMIT came.
+  void retire_done() {
+    while (size_ > 0 && at(0).acked && at(0).committed) pop_front();
+  }
+  template <typename Visit>
+  void for_each(Visit visit) {
+    for (std::size_t i = 0; i < size_; ++i) visit(at(i));
+  }
+
+ private:
+  Entry& at(std::size_t index) { return ring_[(head_ + index) & (ring_.size() - 1)]; }
+  void pop_front() {
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --size_;
+  }
+  void grow() {  // sizes stay powers of two, up to kMaxRememberedProposals
+    std::vector<Entry> bigger(std::max<std::size_t>(16, ring_.size() * 2));
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = at(i);
+    ring_ = std::move(bigger);
+    head_ = 0;
+  }
+
+  std::vector<Entry> ring_;
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+static_assert((kMaxRememberedProposals & (kMaxRememberedProposals - 1)) == 0);
 
 }  // namespace
 
@@ -258,14 +318,13 @@ class ZabConnection : public QuorumConnection {
 
   void closed(std::int64_t ts_us) override {
     if (in_snapshot_) end_snapshot(tcp::Side::kServerToClient, ts_us, false);
-    for (const std::int64_t zxid : proposal_order_) {
-      const auto found = proposals_.find(zxid);
-      if (found == proposals_.end() || found->second.committed) continue;
+    proposals_.for_each([&](const ProposalWindow::Entry& proposal) {
+      if (proposal.committed) return;
       ++tracker_.counters_.uncommitted;
       zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Uncommitted");
-      quorum::write_zxid(writer, "zxid", zxid);
+      quorum::write_zxid(writer, "zxid", proposal.zxid);
       tracker_.print(tracker_.printer_.quorum_end(server_, client_));
-    }
+    });
   }
 
  private:
@@ -306,12 +365,7 @@ class ZabConnection : public QuorumConnection {
             std::int64_t ts_us) {
     if (packet.type == quorum::kProposal && !from_learner) {
       ++tracker_.counters_.proposals;
-      if (proposal_order_.size() >= kMaxRememberedProposals) {
-        proposals_.erase(proposal_order_.front());
-        proposal_order_.pop_front();
-      }
-      proposals_[packet.zxid] = Proposed{ts_us, !broadcasting_, false};
-      proposal_order_.push_back(packet.zxid);
+      proposals_.add({packet.zxid, ts_us, !broadcasting_, false});
       if (broadcasting_ && tracker_.observer_ != nullptr)
         tracker_.observer_->on_proposal(server_, packet.zxid, ts_us);
       return;
@@ -319,9 +373,9 @@ class ZabConnection : public QuorumConnection {
     const bool ack = packet.type == quorum::kAck && from_learner;
     const bool commit = packet.type == quorum::kCommit && !from_learner;
     if (!ack && !commit) return;
-    const auto found = proposals_.find(packet.zxid);
-    if (found == proposals_.end()) return;
-    Proposed& proposed = found->second;
+    ProposalWindow::Entry* found = proposals_.find(packet.zxid);
+    if (found == nullptr) return;
+    ProposalWindow::Entry& proposed = *found;
     if (ack ? proposed.acked : proposed.committed) return;  // a repeat
     const std::int64_t latency = ts_us - proposed.ts_us;
     writer.number("latency_us", latency);
@@ -335,11 +389,7 @@ class ZabConnection : public QuorumConnection {
       ++tracker_.counters_.commits;
       if (observer != nullptr) observer->on_commit(follower_, latency);
     }
-    if (proposed.acked && proposed.committed) {
-      proposals_.erase(found);
-      while (!proposal_order_.empty() && proposals_.count(proposal_order_.front()) == 0)
-        proposal_order_.pop_front();
-    }
+    proposals_.retire_done();
   }
 
   // A learner asks the leader whether a session that reconnected to it is still valid; the
@@ -356,11 +406,6 @@ class ZabConnection : public QuorumConnection {
     revalidating_.erase(found);
   }
 
-  struct Proposed {
-    std::int64_t ts_us = 0;
-    bool acked = false;
-    bool committed = false;
-  };
   std::string follower_ = client_;  // server.N once the learner's FOLLOWERINFO names it
   // Past the sync: after the leader's NEWLEADER, or from the first byte seen of a capture that
   // joined later.
@@ -368,9 +413,8 @@ class ZabConnection : public QuorumConnection {
   bool in_snapshot_ = false;
   std::uint64_t snapshot_bytes_ = 0;
   std::int64_t snapshot_start_ts_ = 0;
-  std::unordered_map<std::int64_t, Proposed> proposals_;         // by zxid
+  ProposalWindow proposals_;
   std::unordered_map<std::int64_t, std::int64_t> revalidating_;  // session > when asked
-  std::deque<std::int64_t> proposal_order_;
 };
 
 QuorumTracker::QuorumTracker(output::MessagePrinter& printer, output::OutputBuffer& out,

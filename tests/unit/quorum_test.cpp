@@ -411,6 +411,47 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
   CHECK(text.find("server.3               commit         1     2000") != std::string::npos);
 }
 
+TEST_CASE("ZAB pairing: a connection remembers its 65536 newest proposals, in bounded memory") {
+  QuorumRun run;
+  auto connection = run.open(2888, 40000);
+  connection->on_data(tcp::Side::kServerToClient,
+                      span(quorum_packet(quorum::kNewLeader, 0x100000000, Bytes())), 0);
+  constexpr std::int64_t kProposals = 70000;  // the ring wraps, then gives the oldest up
+  for (std::int64_t counter = 1; counter <= kProposals; ++counter) {
+    connection->on_data(tcp::Side::kServerToClient,
+                        span(quorum_packet(quorum::kProposal, 0x100000000 + counter, Bytes())),
+                        counter);
+    if (counter % 7 == 0) {  // some are done at once, out of order with the rest
+      connection->on_data(tcp::Side::kClientToServer,
+                          span(quorum_packet(quorum::kAck, 0x100000000 + counter, Bytes())),
+                          counter);
+      connection->on_data(tcp::Side::kServerToClient,
+                          span(quorum_packet(quorum::kCommit, 0x100000000 + counter, Bytes())),
+                          counter + 5);
+    }
+  }
+  // The oldest was given up; the newest is still found, across the ring's wrap.
+  connection->on_data(tcp::Side::kServerToClient,
+                      span(quorum_packet(quorum::kCommit, 0x100000001, Bytes())), 80000);
+  connection->on_data(tcp::Side::kServerToClient,
+                      span(quorum_packet(quorum::kCommit, 0x100000000 + kProposals - 1, Bytes())),
+                      80000);
+  // A proposal older than the newest is junk: not remembered.
+  connection->on_data(tcp::Side::kServerToClient,
+                      span(quorum_packet(quorum::kProposal, 0x100000005, Bytes())), 80001);
+  connection->on_close(tcp::CloseReason::kFin, 90000);
+  const std::string out = run.output();
+  CHECK(out.find("Commit(zxid=0x100000001, from=") != std::string::npos);
+  CHECK(out.find("Commit(zxid=0x10001116f, latency_us=10001, from=") != std::string::npos);
+  const session::QuorumCounters& counters = run.tracker().counters();
+  CHECK(counters.commits == kProposals / 7 + 1);
+  // Of the 65536 newest, those not committed; the oldest given up are not reported.
+  std::uint64_t waiting = 0;
+  for (std::int64_t counter = kProposals - 65536 + 1; counter <= kProposals; ++counter)
+    waiting += counter % 7 != 0 && counter != kProposals - 1;
+  CHECK(counters.uncommitted == waiting);
+}
+
 TEST_CASE("REVALIDATE: the leader's answer pairs with the learner's question by session") {
   QuorumRun run;
   auto connection = run.open(2888, 40000);
