@@ -23,13 +23,14 @@ ZabStats::Follower& ZabStats::follower(std::string_view name) {
 }
 
 void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us) {
-  auto newest = newest_zxid_by_leader_.find(leader);
+  const auto newest = newest_zxid_by_leader_.find(leader);
   if (newest == newest_zxid_by_leader_.end()) {
     if (newest_zxid_by_leader_.size() >= kMaxFollowers) return;
-    newest = newest_zxid_by_leader_.emplace(std::string(leader), zxid - 1).first;
+    newest_zxid_by_leader_.emplace(std::string(leader), zxid);
+  } else {
+    if (zxid <= newest->second) return;  // the same proposal, sent to another learner
+    newest->second = zxid;
   }
-  if (zxid <= newest->second) return;  // the same proposal, sent to another learner
-  newest->second = zxid;
   if (proposals_ == 0) first_proposal_us_ = ts_us;
   last_proposal_us_ = ts_us;
   ++proposals_;

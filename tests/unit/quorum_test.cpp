@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -478,12 +479,13 @@ TEST_CASE("ZAB statistics count each proposal once, however many learners get it
   stats.on_proposal("10.0.0.1:2888", 0x100000001, 10);  // to the second follower
   stats.on_proposal("10.0.0.1:2888", 0x100000002, 1'000'000);
   stats.on_proposal("10.0.0.2:2888", 0x100000001, 2'000'000);  // another ensemble's leader
+  stats.on_proposal("10.0.0.3:2888", INT64_MIN, 2'000'000);    // the lowest zxid of all (fuzz)
   for (int i = 1; i <= 100; ++i) stats.on_commit("server.1", i * 100);
   stats.on_ack("server.1", 50);
   fmt::memory_buffer json;
   stats.write_json(json);
   const std::string text = fmt::to_string(json);
-  CHECK(text.find("{\"zab\":{\"proposals\":3,\"duration_s\":2.000000,\"proposals_per_s\":1.500,") ==
+  CHECK(text.find("{\"zab\":{\"proposals\":4,\"duration_s\":2.000000,\"proposals_per_s\":2.000,") ==
         0);
   CHECK(text.find("\"commit_latency_us\":{\"count\":100,\"min\":100,") != std::string::npos);
   CHECK(text.find("\"max\":10000}") != std::string::npos);
