@@ -149,11 +149,7 @@ class QuorumConnection : public tcp::StreamHandler {
       while (used < pending.bytes.size()) {
         const tcp::ByteSpan rest(pending.bytes.data() + used, pending.bytes.size() - used);
         std::size_t step = cut(side, pending, rest, ts_us);
-        if (step == 0) {
-          pending.lost = true;
-          note_skipped(pending, 1, ts_us);
-          step = 1;
-        }
+        if (step == 0) step = skip_byte(pending, ts_us);
         used += step;
       }
       pending.bytes.clear();
@@ -169,6 +165,13 @@ class QuorumConnection : public tcp::StreamHandler {
                           std::int64_t ts_us) = 0;
   virtual void closed(std::int64_t) {}
   virtual std::string_view proto() const = 0;
+
+  // Not a message here: step one byte, looking for the next plausible one. Returns the step.
+  std::size_t skip_byte(Pending& pending, std::int64_t ts_us) {
+    pending.lost = true;
+    note_skipped(pending, 1, ts_us);
+    return 1;
+  }
 
   // A message decoded where junk was: the junk's line goes first.
   void resynced(tcp::Side side, Pending& pending) {
@@ -244,9 +247,7 @@ class ElectionConnection : public QuorumConnection {
     if (parse.outcome == quorum::Parse::kIncomplete) return 0;
     if (parse.outcome == quorum::Parse::kInvalid ||
         !quorum::decode_notification(payload, notification)) {
-      pending.lost = true;  // step one byte, looking for the next plausible message
-      note_skipped(pending, 1, ts_us);
-      return 1;
+      return skip_byte(pending, ts_us);
     }
     resynced(side, pending);
     header_done_ = true;
@@ -287,11 +288,7 @@ class ZabConnection : public QuorumConnection {
     quorum::QuorumPacket packet;
     const quorum::Parse parse = quorum::parse_quorum_packet(rest, kMaxQuorumData, packet);
     if (parse.outcome == quorum::Parse::kIncomplete) return 0;
-    if (parse.outcome == quorum::Parse::kInvalid) {
-      pending.lost = true;
-      note_skipped(pending, 1, ts_us);
-      return 1;
-    }
+    if (parse.outcome == quorum::Parse::kInvalid) return skip_byte(pending, ts_us);
     resynced(side, pending);
     ++tracker_.counters_.packets;
     const std::int64_t sid = quorum::learner_sid(packet);
