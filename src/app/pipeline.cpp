@@ -31,7 +31,6 @@ namespace {
 std::atomic<capture::PcapSource*> active_source{nullptr};
 std::atomic<bool> stop_requested{false};
 
-constexpr std::int64_t kExpiryCheckInterval_us = 1'000'000;
 constexpr auto kDropCheckInterval = std::chrono::seconds(1);
 
 // -Z: once the capture is open, run as USER, as tcpdump does.
@@ -257,7 +256,6 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   capture::RawPacket raw;
   net::TcpSegment segment;
   std::int64_t last_ts_us = 0;
-  std::int64_t next_expiry_check_us = INT64_MIN;
   int exit_code = kExitOk;
   const int linktype = source.linktype();
   const bool live = source.live();
@@ -343,7 +341,10 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
       next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
     }
     report_interval_if_due(status == capture::NextStatus::kPacket);
-    if (status == capture::NextStatus::kTimeout) continue;
+    if (status == capture::NextStatus::kTimeout) {
+      connections.advance(now_us());  // live: holes and idle connections age without packets
+      continue;
+    }
     if (status == capture::NextStatus::kEnd) break;
     if (status == capture::NextStatus::kError) {
       fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source.name(), source.last_error(),
@@ -368,10 +369,7 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
         ++packets.other_tcp;
       }
     }
-    if (raw.ts_us >= next_expiry_check_us) {
-      connections.expire_idle(raw.ts_us);
-      next_expiry_check_us = raw.ts_us + kExpiryCheckInterval_us;
-    }
+    connections.advance(raw.ts_us);
   }
   // A finished file stays on screen until q.
   if (top) {

@@ -1,9 +1,30 @@
+#include <algorithm>
 #include <cstring>
 #include <functional>
 
+#include "direction.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 
 namespace zkdump::tcp {
+namespace {
+
+// How often, in capture time, waiting holes and idle connections are looked at.
+constexpr std::int64_t kHoleCheckInterval_us = 50'000;
+constexpr std::int64_t kIdleCheckInterval_us = 1'000'000;
+
+}  // namespace
+
+struct ConnectionTable::Connection {
+  Key key;
+  DirectionReassembler directions[2] = {DirectionReassembler(Side::kClientToServer),
+                                        DirectionReassembler(Side::kServerToClient)};
+  std::unique_ptr<StreamHandler> handler;
+  std::int64_t last_seen_us = 0;  // the newest capture time of its segments, for idle expiry
+  std::uint64_t segments = 0;
+  bool waiting = false;         // listed in waiting_
+  Connection* newer = nullptr;  // recency list, oldest first, for expiry and eviction
+  Connection* older = nullptr;
+};
 
 std::size_t ConnectionTable::KeyHash::operator()(const Key& key) const {
   // Multiply and shift over 8-byte words (unused address bytes are zero): a handful of cycles per
@@ -19,6 +40,9 @@ std::size_t ConnectionTable::KeyHash::operator()(const Key& key) const {
   }
   return static_cast<std::size_t>(hash);
 }
+
+ConnectionTable::ConnectionTable(StreamHandlerFactory& factory, const ReassemblyLimits& limits)
+    : factory_(factory), limits_(limits) {}
 
 ConnectionTable::~ConnectionTable() = default;
 
@@ -58,14 +82,22 @@ ConnectionTable::Connection* ConnectionTable::open(const Key& key, bool from_sta
 }
 
 void ConnectionTable::close(Connection* connection, CloseReason reason, std::int64_t ts_us) {
-  for (int side = 0; side < 2; ++side) {
-    connection->directions[side].drain(static_cast<Side>(side), ts_us, *connection->handler,
-                                       counters_, total_buffered_);
+  // What still waits is delivered in causal order where it can be, holes given up one at a time.
+  DeliveryContext context{*connection->handler, counters_,         total_buffered_,
+                          limits_,              std::max(clock_us_, ts_us), connection->segments};
+  DirectionReassembler& client = connection->directions[0];
+  DirectionReassembler& server = connection->directions[1];
+  for (;;) {
+    const bool delivered = client.deliver_ready(server, context) | server.deliver_ready(client, context);
+    if (!delivered && !client.give_up_one(context) && !server.give_up_one(context)) break;
   }
+  client.finish(context);
+  server.finish(context);
   connection->handler->on_close(reason, ts_us);
   ++counters_.connections_closed;
   unlink(connection);
   if (last_found_ == connection) last_found_ = nullptr;
+  if (connection->waiting) std::erase(waiting_, connection);
   const Key key = connection->key;
   connections_.erase(key);
 }
@@ -78,6 +110,33 @@ ConnectionTable::Connection* ConnectionTable::find(const Key& key) {
   return last_found_;
 }
 
+bool ConnectionTable::settle(Connection* connection) {
+  DeliveryContext context{*connection->handler, counters_, total_buffered_,
+                          limits_,              clock_us_, connection->segments};
+  DirectionReassembler& client = connection->directions[0];
+  DirectionReassembler& server = connection->directions[1];
+  bool progress = true;
+  while (progress) {
+    progress = client.deliver_ready(server, context) | server.deliver_ready(client, context);
+    progress |= client.expire_holes(server, context) | server.expire_holes(client, context);
+  }
+  // It ends when its FINs or its reset were sent, whatever order the capture recorded them in.
+  if (client.reset_due(server) || server.reset_due(client)) {
+    close(connection, CloseReason::kReset,
+          client.reset_due(server) ? client.end_ts_us() : server.end_ts_us());
+    return true;
+  }
+  if (client.finished() && server.finished()) {
+    close(connection, CloseReason::kFin, std::max(client.end_ts_us(), server.end_ts_us()));
+    return true;
+  }
+  if ((client.waiting() || server.waiting()) && !connection->waiting) {
+    waiting_.push_back(connection);
+    connection->waiting = true;
+  }
+  return false;
+}
+
 void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
   ++counters_.segments;
   if (segment.payload_missing > 0) ++counters_.truncated_segments;
@@ -88,6 +147,7 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
   const bool ack = (segment.flags & net::kTcpAck) != 0;
   const bool rst = (segment.flags & net::kTcpRst) != 0;
   counters_.payload_bytes[static_cast<int>(side)] += segment.payload.size();
+  clock_us_ = std::max(clock_us_, segment.ts_us);
 
   Connection* connection = find(key);
   if (connection != nullptr && syn && !ack && to_server) {
@@ -106,7 +166,8 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
     connection = open(key, syn, segment.ts_us);
   }
   touch(connection);
-  connection->last_seen_us = segment.ts_us;
+  connection->last_seen_us = std::max(connection->last_seen_us, segment.ts_us);
+  ++connection->segments;
   DirectionReassembler& own = connection->directions[static_cast<int>(side)];
   DirectionReassembler& peer = connection->directions[1 - static_cast<int>(side)];
   if (syn) {
@@ -114,16 +175,33 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
     // A SYN-ACK also tells where the client's stream starts, should its SYN be missing.
     if (!to_server && ack && !peer.synced()) peer.start_at_syn(segment.ack - 1);
   }
-  own.segment(segment, side, *connection->handler, counters_, total_buffered_, limits_);
-  if (ack) {
-    peer.peer_acknowledged(
-        segment.ack, side == Side::kClientToServer ? Side::kServerToClient : Side::kClientToServer,
-        segment.ts_us, *connection->handler, counters_, total_buffered_);
-  }
-  if (rst) {
+  DeliveryContext context{*connection->handler, counters_, total_buffered_,
+                          limits_,              clock_us_, connection->segments};
+  own.segment(segment, peer, context);
+  if (ack) peer.peer_acknowledged(segment.ack, context);
+  if (rst && !own.defer_reset(segment, peer, context)) {
     close(connection, CloseReason::kReset, segment.ts_us);
-  } else if (own.finished() && peer.finished()) {
-    close(connection, CloseReason::kFin, segment.ts_us);
+    return;
+  }
+  settle(connection);
+}
+
+void ConnectionTable::expire_holes() {
+  std::vector<Connection*> due;
+  due.swap(waiting_);
+  for (Connection* connection : due) connection->waiting = false;
+  for (Connection* connection : due) settle(connection);  // closes at most this connection
+}
+
+void ConnectionTable::advance(std::int64_t now_us) {
+  clock_us_ = std::max(clock_us_, now_us);
+  if (clock_us_ >= next_hole_check_us_ && !waiting_.empty()) {
+    expire_holes();
+    next_hole_check_us_ = clock_us_ + kHoleCheckInterval_us;
+  }
+  if (clock_us_ >= next_idle_check_us_) {
+    expire_idle(clock_us_);
+    next_idle_check_us_ = clock_us_ + kIdleCheckInterval_us;
   }
 }
 

@@ -1,16 +1,14 @@
 #include <algorithm>
 
-#include "zkdump/tcp/reassembly.hpp"
+#include "direction.hpp"
 
 namespace zkdump::tcp {
 namespace {
 
-// Sequence arithmetic modulo 2^32: the signed distance from b to a.
-std::int32_t seq_diff(std::uint32_t a, std::uint32_t b) {
-  return static_cast<std::int32_t>(a - b);
-}
-
+// An ACK this far ahead of what was seen is junk, not a hole worth waiting on.
 constexpr std::int32_t kMaxPlausibleAckJump = 1 << 30;
+// A reset this far beyond the bytes seen is not one the stream will reach.
+constexpr std::int32_t kMaxDeferredReset = 1 << 24;
 
 }  // namespace
 
@@ -39,55 +37,66 @@ void DirectionReassembler::start_at_syn(std::uint32_t initial_sequence) {
   next_seq_ = initial_sequence + 1;
 }
 
+bool DirectionReassembler::ahead_of(const DirectionReassembler& peer, bool has_ack,
+                                    std::uint32_t ack) {
+  if (!has_ack || !peer.synced_) return false;
+  const std::int32_t ahead = seq_diff(ack, peer.ack_horizon());
+  return ahead > 0 && ahead <= kMaxPlausibleAckJump;
+}
+
 void DirectionReassembler::deliver(std::uint32_t seq, ByteSpan bytes, std::uint32_t missing,
-                                   std::int64_t ts_us, Side side, StreamHandler& handler,
-                                   ReassemblyCounters& counters) {
+                                   std::int64_t ts_us, DeliveryContext& context) {
   const std::uint32_t captured_end = seq + static_cast<std::uint32_t>(bytes.size());
   const std::uint32_t wire_end = captured_end + missing;
   if (seq_diff(wire_end, next_seq_) <= 0) {
-    counters.duplicate_bytes += bytes.size();
+    context.counters.duplicate_bytes += bytes.size();
     return;
   }
   const auto already_seen = static_cast<std::size_t>(std::max(0, seq_diff(next_seq_, seq)));
   if (already_seen < bytes.size()) {
-    counters.duplicate_bytes += already_seen;
-    const ByteSpan fresh = bytes.subspan(already_seen);
+    context.counters.duplicate_bytes += already_seen;
     next_seq_ = captured_end;
-    handler.on_data(side, fresh, ts_us);
+    context.handler.on_data(side_, bytes.subspan(already_seen), ts_us);
   } else {
-    counters.duplicate_bytes += bytes.size();
+    context.counters.duplicate_bytes += bytes.size();
   }
-  if (seq_diff(wire_end, next_seq_) > 0) skip_to(wire_end, side, ts_us, handler, counters);
+  if (seq_diff(wire_end, next_seq_) > 0) skip_to(wire_end, ts_us, context);
 }
 
-void DirectionReassembler::skip_to(std::uint32_t seq, Side side, std::int64_t ts_us,
-                                   StreamHandler& handler, ReassemblyCounters& counters) {
+void DirectionReassembler::skip_to(std::uint32_t seq, std::int64_t ts_us,
+                                   DeliveryContext& context) {
   const std::int32_t missing = seq_diff(seq, next_seq_);
   if (missing <= 0) return;
-  ++counters.gaps;
-  counters.gap_bytes += static_cast<std::uint64_t>(missing);
+  ++context.counters.gaps;
+  context.counters.gap_bytes += static_cast<std::uint64_t>(missing);
   next_seq_ = seq;
-  handler.on_gap(side, static_cast<std::uint64_t>(missing), ts_us);
+  context.handler.on_gap(side_, static_cast<std::uint64_t>(missing), ts_us);
 }
 
-void DirectionReassembler::deliver_held(Side side, StreamHandler& handler,
-                                        ReassemblyCounters& counters, std::size_t& total_buffered) {
-  while (!held_.empty() && seq_diff(held_.front().seq, next_seq_) <= 0) {
-    HeldSegment segment = std::move(held_.front());
-    held_.erase(held_.begin());
-    held_bytes_ -= segment.bytes.size();
-    total_buffered -= segment.bytes.size();
-    deliver(segment.seq, segment.bytes, segment.missing, segment.ts_us, side, handler, counters);
+void DirectionReassembler::note_progress(const DeliveryContext& context) {
+  if (suspected_ && next_in_sequence(suspected_end())) suspected_ = false;
+  if (hole_before_held() || (reset_pending_ && !reset_reached() && held_.empty())) {
+    if (unacked_hole_since_us_ == INT64_MIN) unacked_hole_since_us_ = context.clock_us;
+  } else {
+    unacked_hole_since_us_ = INT64_MIN;
   }
 }
 
-void DirectionReassembler::segment(const net::TcpSegment& segment, Side side,
-                                   StreamHandler& handler, ReassemblyCounters& counters,
-                                   std::size_t& total_buffered, const ReassemblyLimits& limits) {
+void DirectionReassembler::deliver_front(DeliveryContext& context) {
+  HeldSegment segment = std::move(held_.front());
+  held_.erase(held_.begin());
+  held_bytes_ -= segment.bytes.size();
+  context.total_buffered -= segment.bytes.size();
+  deliver(segment.seq, segment.bytes, segment.missing, segment.ts_us, context);
+}
+
+void DirectionReassembler::segment(const net::TcpSegment& segment, DirectionReassembler& peer,
+                                   DeliveryContext& context) {
   const bool syn = (segment.flags & net::kTcpSyn) != 0;
   const std::uint32_t seq = segment.seq + (syn ? 1u : 0u);
   const auto length = static_cast<std::uint32_t>(segment.payload.size());
   if ((segment.flags & net::kTcpFin) != 0) {
+    if (!fin_seen_) end_ts_us_ = segment.ts_us;  // not a retransmission's
     fin_seen_ = true;
     fin_seq_ = seq + length + segment.payload_missing;
   }
@@ -96,60 +105,164 @@ void DirectionReassembler::segment(const net::TcpSegment& segment, Side side,
     synced_ = true;
     next_seq_ = seq;
   }
-  if (seq_diff(seq, next_seq_) <= 0) {
-    deliver(seq, segment.payload, segment.payload_missing, segment.ts_us, side, handler, counters);
-    deliver_held(side, handler, counters, total_buffered);
-    return;
+  const bool has_ack = (segment.flags & net::kTcpAck) != 0;
+  const bool nothing_before = held_.empty() || hole_before_held();
+  if (next_in_sequence(seq) && nothing_before && !ahead_of(peer, has_ack, segment.ack)) {
+    deliver(seq, segment.payload, segment.payload_missing, segment.ts_us, context);
+  } else if (seq_diff(seq + length + segment.payload_missing, next_seq_) <= 0) {
+    context.counters.duplicate_bytes += length;  // wholly old: a retransmission
+  } else {
+    hold(segment, seq, context);
   }
+  deliver_ready(peer, context);
+  enforce_caps(peer, context);
+}
 
-  ++counters.out_of_order_segments;
+void DirectionReassembler::hold(const net::TcpSegment& segment, std::uint32_t seq,
+                                DeliveryContext& context) {
+  const auto length = static_cast<std::uint32_t>(segment.payload.size());
+  if (next_in_sequence(seq)) {
+    ++context.counters.reordered_segments;
+  } else {
+    ++context.counters.out_of_order_segments;
+  }
   auto position = held_.end();
   while (position != held_.begin() && seq_diff(std::prev(position)->seq, seq) > 0) --position;
   if (position != held_.begin() && std::prev(position)->seq == seq &&
       std::prev(position)->bytes.size() >= length) {
-    counters.duplicate_bytes += length;
+    context.counters.duplicate_bytes += length;
     return;
   }
-  held_.insert(position, HeldSegment{seq, segment.payload_missing, segment.ts_us,
+  held_.insert(position, HeldSegment{seq, segment.payload_missing, segment.ack,
+                                     (segment.flags & net::kTcpAck) != 0, segment.ts_us,
                                      std::vector<std::uint8_t>(segment.payload.begin(),
                                                                segment.payload.end())});
   held_bytes_ += length;
-  total_buffered += length;
-  // Past the cap the hole is given up on: report it and move on to what is held.
-  while (!held_.empty() && (held_bytes_ > limits.max_out_of_order_per_direction ||
-                            total_buffered > limits.max_out_of_order_total)) {
-    ++counters.out_of_order_dropped;
-    skip_to(held_.front().seq, side, segment.ts_us, handler, counters);
-    deliver_held(side, handler, counters, total_buffered);
-  }
+  context.total_buffered += length;
+  note_progress(context);
 }
 
-void DirectionReassembler::peer_acknowledged(std::uint32_t ack, Side side, std::int64_t ts_us,
-                                             StreamHandler& handler, ReassemblyCounters& counters,
-                                             std::size_t& total_buffered) {
+void DirectionReassembler::enforce_caps(DirectionReassembler& peer, DeliveryContext& context) {
+  while (!held_.empty() && (held_bytes_ > context.limits.max_out_of_order_per_direction ||
+                            context.total_buffered > context.limits.max_out_of_order_total)) {
+    ++context.counters.out_of_order_dropped;
+    skip_to(held_.front().seq, held_.front().ts_us, context);
+    deliver_front(context);  // even ahead of the peer: memory comes first
+    deliver_ready(peer, context);
+  }
+  note_progress(context);
+}
+
+void DirectionReassembler::peer_acknowledged(std::uint32_t ack, const DeliveryContext& context) {
   if (!synced_) return;
   std::uint32_t limit = ack;
-  if (fin_seen_ && seq_diff(limit, fin_seq_) > 0)
-    limit = fin_seq_;  // the FIN takes one sequence number
+  if (fin_seen_ && seq_diff(limit, fin_seq_) > 0) limit = fin_seq_;  // the FIN takes one number
   const std::int32_t ahead = seq_diff(limit, next_seq_);
   if (ahead <= 0 || ahead > kMaxPlausibleAckJump) return;
-  while (seq_diff(limit, next_seq_) > 0) {
-    if (!held_.empty() && seq_diff(held_.front().seq, limit) < 0) {
-      skip_to(held_.front().seq, side, ts_us, handler, counters);
-      deliver_held(side, handler, counters, total_buffered);
-    } else {
-      skip_to(limit, side, ts_us, handler, counters);
-    }
+  if (!suspected_) {
+    suspected_ = true;
+    suspected_end_ = limit;
+    suspected_since_us_ = context.clock_us;
+    suspected_since_segment_ = context.segments;
+  } else if (seq_diff(limit, suspected_end_) > 0) {
+    suspected_end_ = limit;
   }
 }
 
-void DirectionReassembler::drain(Side side, std::int64_t ts_us, StreamHandler& handler,
-                                 ReassemblyCounters& counters, std::size_t& total_buffered) {
-  while (!held_.empty()) {
-    skip_to(held_.front().seq, side, ts_us, handler, counters);
-    deliver_held(side, handler, counters, total_buffered);
+bool DirectionReassembler::defer_reset(const net::TcpSegment& segment,
+                                       const DirectionReassembler& peer,
+                                       const DeliveryContext& context) {
+  if (!synced_) return false;
+  const std::uint32_t seq = before_fin(segment.seq);
+  const std::int32_t ahead = seq_diff(seq, next_seq_);
+  const bool has_ack = (segment.flags & net::kTcpAck) != 0;
+  if (ahead > kMaxDeferredReset || (ahead <= 0 && !ahead_of(peer, has_ack, segment.ack))) {
+    return false;
   }
-  if (fin_seen_ && synced_) skip_to(fin_seq_, side, ts_us, handler, counters);
+  reset_pending_ = true;
+  reset_seq_ = ahead > 0 ? segment.seq : next_seq_;
+  end_ts_us_ = segment.ts_us;
+  reset_has_ack_ = has_ack;
+  reset_ack_ = segment.ack;
+  note_progress(context);
+  return true;
+}
+
+bool DirectionReassembler::deliver_ready(DirectionReassembler& peer, DeliveryContext& context) {
+  bool progress = false;
+  while (!held_.empty() && next_in_sequence(held_.front().seq)) {
+    const HeldSegment& front = held_.front();
+    if (ahead_of(peer, front.has_ack, front.ack)) {
+      peer.peer_acknowledged(front.ack, context);  // the peer's own timer bounds this wait
+      break;
+    }
+    deliver_front(context);
+    progress = true;
+  }
+  note_progress(context);
+  return progress;
+}
+
+bool DirectionReassembler::give_up_suspected_hole(DirectionReassembler& peer,
+                                                  DeliveryContext& context) {
+  bool progress = false;
+  while (suspected_ && !next_in_sequence(suspected_end())) {
+    if (held_.empty() || seq_diff(held_.front().seq, suspected_end()) >= 0) {
+      skip_to(suspected_end(), context.clock_us, context);
+      progress = true;
+      break;
+    }
+    if (!next_in_sequence(held_.front().seq)) {
+      skip_to(held_.front().seq, context.clock_us, context);
+      progress = true;
+    }
+    if (!deliver_ready(peer, context)) break;  // waits on the peer, whose own timer runs
+    progress = true;
+  }
+  note_progress(context);
+  return progress;
+}
+
+bool DirectionReassembler::expire_holes(DirectionReassembler& peer, DeliveryContext& context) {
+  const ReassemblyLimits& limits = context.limits;
+  bool progress = false;
+  if (suspected_ && (context.clock_us - suspected_since_us_ >= limits.acked_hole_wait_us ||
+                     context.segments - suspected_since_segment_ >= limits.acked_hole_wait_segments)) {
+    progress = give_up_suspected_hole(peer, context);
+  }
+  if (unacked_hole_since_us_ != INT64_MIN &&
+      context.clock_us - unacked_hole_since_us_ >= limits.unacked_hole_wait_us) {
+    if (hole_before_held()) {
+      skip_to(held_.front().seq, context.clock_us, context);
+    } else if (reset_pending_ && held_.empty()) {
+      skip_to(reset_target(), context.clock_us, context);
+    }
+    deliver_ready(peer, context);
+    progress = true;
+  }
+  return progress;
+}
+
+bool DirectionReassembler::give_up_one(DeliveryContext& context) {
+  if (hole_before_held()) {
+    skip_to(held_.front().seq, context.clock_us, context);
+  } else if (!held_.empty()) {
+    deliver_front(context);  // it waits on peer bytes that will never come now
+  } else if (suspected_ && !next_in_sequence(suspected_end())) {
+    skip_to(suspected_end(), context.clock_us, context);
+  } else if (reset_pending_ && !reset_reached()) {
+    skip_to(reset_target(), context.clock_us, context);
+  } else {
+    return false;
+  }
+  note_progress(context);
+  return true;
+}
+
+void DirectionReassembler::finish(DeliveryContext& context) {
+  if (fin_seen_ && synced_) skip_to(fin_seq_, context.clock_us, context);
+  suspected_ = false;
+  reset_pending_ = false;
 }
 
 }  // namespace zkdump::tcp

@@ -14,6 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_out_of_order_per_direction = 4096;
   limits.max_out_of_order_total = 8192;
   limits.idle_timeout_us = 50;
+  limits.acked_hole_wait_us = 20;
+  limits.acked_hole_wait_segments = 8;
+  limits.unacked_hole_wait_us = 40;
   zkdump::tcp::ConnectionTable table(pipeline.tracker(), limits);
   constexpr std::size_t kRecordHeader = 6;
   std::size_t at = 0;
@@ -35,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ts += record[5] & 0x0f;
     segment.ts_us = ts;
     table.segment(segment, to_server);
-    table.expire_idle(ts);
+    table.advance(ts);
     at += kRecordHeader + length;
   }
   table.close_all(ts);

@@ -11,6 +11,7 @@ namespace {
 // What one connection's handler saw; kept by the test, since the table destroys handlers at close.
 struct Log {
   std::string stream[2];
+  std::string order;  // both directions as delivered: "C:abc S:xyz C:# "
   std::uint64_t gaps[2] = {};
   int closes = 0;
 };
@@ -22,12 +23,14 @@ struct Recorder : tcp::StreamHandler {
   std::uint64_t (&gaps)[2] = log_.gaps;
   int& closes = log_.closes;
   void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t) override {
-    stream[static_cast<int>(side)].append(reinterpret_cast<const char*>(bytes.data()),
-                                          bytes.size());
+    const std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    stream[static_cast<int>(side)] += text;
+    log_.order += (side == tcp::Side::kClientToServer ? "C:" : "S:") + text + " ";
   }
   void on_gap(tcp::Side side, std::uint64_t missing, std::int64_t) override {
     gaps[static_cast<int>(side)] += missing;
     stream[static_cast<int>(side)] += '#';
+    log_.order += side == tcp::Side::kClientToServer ? "C:# " : "S:# ";
   }
   void on_close(tcp::CloseReason, std::int64_t) override { ++closes; }
 };
@@ -49,7 +52,7 @@ struct Harness {
   Factory factory;
   tcp::ReassemblyLimits limits;
   std::unique_ptr<tcp::ConnectionTable> table;
-  std::string payloads;  // keeps segment bytes alive
+  std::int64_t at_us = 0;  // the capture time of the next segment
 
   Harness() { table = std::make_unique<tcp::ConnectionTable>(factory, limits); }
 
@@ -61,6 +64,7 @@ struct Harness {
     segment.seq = seq;
     segment.ack = ack;
     segment.flags = flags;
+    segment.ts_us = at_us;
     auto* stored = new std::string(std::move(data));  // freed below, after the table is done
     owned.emplace_back(stored);
     segment.payload = {reinterpret_cast<const std::uint8_t*>(stored->data()), stored->size()};
@@ -94,16 +98,130 @@ TEST_CASE("sequence numbers wrap around 2^32") {
   CHECK(h.factory.last->stream[0] == "abcdef");
 }
 
-TEST_CASE("the peer acknowledging bytes never captured is a gap, reported at once") {
-  Harness h;
+// A client (port 40000) that sent "abc" after its SYN at 100; the server's SYN-ACK at 500.
+void handshake(Harness& h) {
   h.send(true, 100, "", net::kTcpSyn);
   h.send(false, 500, "", net::kTcpSyn | net::kTcpAck, 101);
-  h.send(true, 101, "abc");
-  h.send(false, 501, "xyz", net::kTcpAck, 110);  // server saw 9 bytes; the capture saw 3
+  h.send(true, 101, "abc", net::kTcpAck, 501);
+}
+
+TEST_CASE("an ACK ahead of the data seen is a suspicion: the late data is delivered, no gap") {
+  Harness h;
+  handshake(h);
+  h.send(false, 501, "", net::kTcpAck, 107);  // the server's ACK, recorded before "def"
+  CHECK(h.factory.last->stream[0] == "abc");
+  h.send(true, 104, "def", net::kTcpAck, 501);
+  CHECK(h.factory.last->stream[0] == "abcdef");
+  CHECK(h.factory.last->gaps[0] == 0);
+  h.at_us = 10'000'000;
+  h.table->advance(h.at_us);  // long after: nothing is left to declare
+  CHECK(h.factory.last->gaps[0] == 0);
+}
+
+TEST_CASE("an ACK ahead, then real loss: one gap of the right size once the wait is over") {
+  Harness h;
+  handshake(h);
+  h.send(false, 501, "", net::kTcpAck, 110);  // the server saw 9 bytes; the capture saw 3
+  h.at_us = h.limits.acked_hole_wait_us - 1;
+  h.table->advance(h.at_us);
+  CHECK(h.factory.last->gaps[0] == 0);
+  h.at_us = h.limits.acked_hole_wait_us;
+  h.table->advance(h.at_us + 50'000);  // the next look at waiting holes
   CHECK(h.factory.last->stream[0] == "abc#");
   CHECK(h.factory.last->gaps[0] == 6);
-  h.send(true, 110, "jkl");
+  h.send(true, 110, "jkl", net::kTcpAck, 501);
   CHECK(h.factory.last->stream[0] == "abc#jkl");
+  CHECK(h.table->counters().gaps == 1);
+}
+
+TEST_CASE("a suspected hole is also given up after enough segments of the connection") {
+  Harness h;
+  h.limits.acked_hole_wait_segments = 4;
+  h.table = std::make_unique<tcp::ConnectionTable>(h.factory, h.limits);
+  handshake(h);
+  h.send(false, 501, "", net::kTcpAck, 110);
+  for (int i = 0; i < 3; ++i) h.send(false, 501, "", net::kTcpAck, 110);
+  CHECK(h.factory.last->gaps[0] == 0);
+  h.send(false, 501, "", net::kTcpAck, 110);  // the fourth segment since the suspicion
+  CHECK(h.factory.last->gaps[0] == 6);
+}
+
+TEST_CASE("a reply recorded before its request is delivered after it") {
+  Harness h;
+  handshake(h);
+  h.send(false, 501, "reply", net::kTcpAck, 108);  // acknowledges "defg", not seen yet
+  CHECK(h.factory.last->stream[1].empty());
+  h.send(true, 104, "defg", net::kTcpAck, 501);
+  CHECK(h.factory.last->order == "C:abc C:defg S:reply ");
+  CHECK(h.table->counters().reordered_segments == 1);
+  CHECK(h.factory.last->gaps[0] + h.factory.last->gaps[1] == 0);
+}
+
+TEST_CASE("a reply whose request was lost waits the bound, then the gap, then the reply") {
+  Harness h;
+  handshake(h);
+  h.send(false, 501, "reply", net::kTcpAck, 108);
+  h.at_us = h.limits.acked_hole_wait_us;
+  h.send(false, 506, "", net::kTcpAck, 108);  // time moved on; the request never came
+  CHECK(h.factory.last->order == "C:abc C:# S:reply ");
+  CHECK(h.factory.last->gaps[0] == 4);
+}
+
+TEST_CASE("a FIN recorded ahead of the data before it closes the connection after the data") {
+  Harness h;
+  handshake(h);
+  h.send(true, 107, "", net::kTcpAck | net::kTcpFin, 501);  // FIN ahead of "def"
+  h.send(false, 501, "", net::kTcpAck | net::kTcpFin, 108);  // the server's FIN, acking both
+  CHECK(h.factory.last->closes == 0);
+  h.send(true, 104, "def", net::kTcpAck, 501);
+  h.send(true, 108, "", net::kTcpAck, 502);
+  CHECK(h.factory.last->stream[0] == "abcdef");
+  CHECK(h.factory.last->gaps[0] + h.factory.last->gaps[1] == 0);
+  CHECK(h.factory.last->closes == 1);
+}
+
+TEST_CASE("a reset recorded ahead of data it follows takes effect after the data") {
+  Harness h;
+  handshake(h);
+  h.send(true, 104, "", net::kTcpAck | net::kTcpRst, 506);  // acknowledges "reply", not seen yet
+  CHECK(h.factory.last->closes == 0);
+  h.send(false, 501, "reply", net::kTcpAck, 104);
+  CHECK(h.factory.last->stream[1] == "reply");
+  CHECK(h.factory.last->closes == 1);
+  CHECK(h.factory.last->gaps[1] == 0);
+}
+
+TEST_CASE("data beyond a hole nobody acknowledged waits longer, for a retransmission") {
+  Harness h;
+  handshake(h);
+  h.send(true, 107, "ghi", net::kTcpAck, 501);
+  h.at_us = h.limits.acked_hole_wait_us * 2;
+  h.table->advance(h.at_us);
+  CHECK(h.factory.last->stream[0] == "abc");  // still waiting: "def" may be retransmitted
+  h.at_us = h.limits.unacked_hole_wait_us + 100'000;
+  h.table->advance(h.at_us);
+  CHECK(h.factory.last->stream[0] == "abc#ghi");
+  CHECK(h.factory.last->gaps[0] == 3);
+}
+
+TEST_CASE("capture time that steps backwards between directions does not age holes") {
+  Harness h;
+  handshake(h);
+  h.at_us = 1'000'000;
+  h.send(false, 501, "", net::kTcpAck, 107);  // recorded on one CPU, a second ahead...
+  h.at_us = 100;                               // ...the data on another
+  h.send(true, 104, "def", net::kTcpAck, 501);
+  CHECK(h.factory.last->stream[0] == "abcdef");
+  CHECK(h.factory.last->gaps[0] == 0);
+}
+
+TEST_CASE("the capture ending declares what still waits, in causal order") {
+  Harness h;
+  handshake(h);
+  h.send(false, 501, "reply", net::kTcpAck, 108);  // its request never captured
+  h.table->close_all(h.at_us);
+  CHECK(h.factory.last->order == "C:abc C:# S:reply ");
+  CHECK(h.factory.last->closes == 1);
 }
 
 TEST_CASE("a connection picked up mid-stream starts at its first segment; FINs close it") {

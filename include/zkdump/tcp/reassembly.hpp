@@ -37,11 +37,20 @@ class StreamHandlerFactory {
                                               std::int64_t ts_us) = 0;
 };
 
+// How long a hole in a direction's stream is waited for before it is declared a gap. Captures
+// re-order packets (SPAN ports, taps, -i any on several CPUs, merged captures): an ACK for bytes
+// not seen yet is a suspicion, not a loss, until the stream has moved on without them.
 struct ReassemblyLimits {
   std::size_t max_out_of_order_per_direction = 4u << 20;
   std::size_t max_out_of_order_total = 128u << 20;
   std::size_t max_connections = 65536;
   std::int64_t idle_timeout_us = 300'000'000;
+  // The peer acknowledged the missing bytes, so no retransmission will come: wait this much
+  // capture time, or this many more segments of the connection, for the capture's late copy.
+  std::int64_t acked_hole_wait_us = 200'000;
+  std::uint64_t acked_hole_wait_segments = 256;
+  // Nobody acknowledged them yet: a retransmission may still fill the hole.
+  std::int64_t unacked_hole_wait_us = 3'000'000;
 };
 
 struct ReassemblyCounters {
@@ -49,6 +58,7 @@ struct ReassemblyCounters {
   std::uint64_t payload_bytes[2] = {};  // per Side
   std::uint64_t duplicate_bytes = 0;    // retransmitted or overlapping bytes dropped
   std::uint64_t out_of_order_segments = 0;
+  std::uint64_t reordered_segments = 0;  // held until the peer's stream caught up with their ACK
   std::uint64_t gaps = 0;
   std::uint64_t gap_bytes = 0;
   std::uint64_t truncated_segments = 0;  // segments the snaplen cut
@@ -59,59 +69,22 @@ struct ReassemblyCounters {
   std::uint64_t out_of_order_dropped = 0;  // segments dropped at the out-of-order cap
 };
 
-// One direction's byte stream.
-class DirectionReassembler {
- public:
-  void start_at_syn(std::uint32_t initial_sequence);
-  void segment(const net::TcpSegment& segment, Side side, StreamHandler& handler,
-               ReassemblyCounters& counters, std::size_t& total_buffered,
-               const ReassemblyLimits& limits);
-  // The peer acknowledged bytes up to `ack`: anything below it that we never saw is a gap.
-  void peer_acknowledged(std::uint32_t ack, Side side, std::int64_t ts_us, StreamHandler& handler,
-                         ReassemblyCounters& counters, std::size_t& total_buffered);
-  // Delivers what is buffered, reporting the holes in between, before the connection goes.
-  void drain(Side side, std::int64_t ts_us, StreamHandler& handler, ReassemblyCounters& counters,
-             std::size_t& total_buffered);
-  bool finished() const { return fin_seen_ && synced_ && next_seq_ == fin_seq_; }
-  bool synced() const { return synced_; }
-  std::uint32_t initial_sequence() const { return initial_sequence_; }
-  bool started_at_syn() const { return started_at_syn_; }
-
- private:
-  struct HeldSegment {
-    std::uint32_t seq;
-    std::uint32_t missing;
-    std::int64_t ts_us;
-    std::vector<std::uint8_t> bytes;
-  };
-  void deliver(std::uint32_t seq, ByteSpan bytes, std::uint32_t missing, std::int64_t ts_us,
-               Side side, StreamHandler& handler, ReassemblyCounters& counters);
-  void deliver_held(Side side, StreamHandler& handler, ReassemblyCounters& counters,
-                    std::size_t& total_buffered);
-  void skip_to(std::uint32_t seq, Side side, std::int64_t ts_us, StreamHandler& handler,
-               ReassemblyCounters& counters);
-
-  bool synced_ = false;
-  bool started_at_syn_ = false;
-  bool fin_seen_ = false;
-  std::uint32_t initial_sequence_ = 0;
-  std::uint32_t next_seq_ = 0;
-  std::uint32_t fin_seq_ = 0;
-  std::size_t held_bytes_ = 0;
-  std::vector<HeldSegment> held_;  // sorted by sequence relative to next_seq_
-};
-
-// Every tracked connection, keyed by its endpoints, with caps and idle expiry.
+// Every tracked connection, keyed by its endpoints, with caps and idle expiry. Each direction's
+// bytes reach the handler in sequence order, and in causal order across directions: a segment
+// whose ACK covers peer bytes not delivered yet waits for them, so a reply is never delivered
+// before the request it answers, however the capture ordered the two.
 class ConnectionTable {
  public:
-  ConnectionTable(StreamHandlerFactory& factory, const ReassemblyLimits& limits)
-      : factory_(factory), limits_(limits) {}
+  ConnectionTable(StreamHandlerFactory& factory, const ReassemblyLimits& limits);
   ~ConnectionTable();
   ConnectionTable(const ConnectionTable&) = delete;
   ConnectionTable& operator=(const ConnectionTable&) = delete;
 
   // `to_server` tells which endpoint is the server (the caller matched the port list).
   void segment(const net::TcpSegment& segment, bool to_server);
+  // Moves the clock on (capture time, or wall-clock time when live and quiet): holes that waited
+  // long enough become gaps, and idle connections are forgotten. Cheap to call per packet.
+  void advance(std::int64_t now_us);
   void expire_idle(std::int64_t now_us);
   void close_all(std::int64_t ts_us);
   const ReassemblyCounters& counters() const { return counters_; }
@@ -126,18 +99,15 @@ class ConnectionTable {
   struct KeyHash {
     std::size_t operator()(const Key& key) const;
   };
-  struct Connection {
-    Key key;
-    DirectionReassembler directions[2];
-    std::unique_ptr<StreamHandler> handler;
-    std::int64_t last_seen_us = 0;
-    Connection* newer = nullptr;  // recency list, oldest first, for expiry and eviction
-    Connection* older = nullptr;
-  };
+  struct Connection;
 
   Connection* find(const Key& key);
   Connection* open(const Key& key, bool from_start, std::int64_t ts_us);
   void close(Connection* connection, CloseReason reason, std::int64_t ts_us);
+  // Delivers what is ready in both directions and declares holes that waited too long; closes
+  // the connection when a deferred reset or both FINs were reached. True when it closed.
+  bool settle(Connection* connection);
+  void expire_holes();
   void touch(Connection* connection);
   void unlink(Connection* connection);
 
@@ -145,7 +115,11 @@ class ConnectionTable {
   ReassemblyLimits limits_;
   ReassemblyCounters counters_;
   std::size_t total_buffered_ = 0;
+  std::int64_t clock_us_ = INT64_MIN;  // the newest time seen: capture time may step backwards
+  std::int64_t next_hole_check_us_ = INT64_MIN;
+  std::int64_t next_idle_check_us_ = INT64_MIN;
   std::unordered_map<Key, std::unique_ptr<Connection>, KeyHash> connections_;
+  std::vector<Connection*> waiting_;  // connections holding bytes or waiting on a hole
   // Consecutive packets mostly belong to one connection (a request, then its reply): remembering
   // the last one found skips most hash lookups.
   Connection* last_found_ = nullptr;
