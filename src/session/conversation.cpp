@@ -1,5 +1,7 @@
 #include "conversation.hpp"
 
+#include "zkdump/session/elapsed.hpp"
+
 namespace zkdump::session {
 namespace {
 
@@ -208,7 +210,7 @@ void Conversation::on_frame(const zk::Frame& frame) {
           !pending_.empty() && pending_.front().op == nullptr && take_pending(0, request);
       zk::ConnectFacts facts;
       bool decoded = false;
-      const std::int64_t latency = paired ? frame.ts_us - request.ts_us : -1;
+      const std::int64_t latency = paired ? elapsed_us(request.ts_us, frame.ts_us) : -1;
       const std::string_view line =
           tracker_.printer_.connect_response(peer_, frame, latency, facts, decoded);
       if (decoded) {
@@ -297,7 +299,7 @@ void Conversation::on_reply(const zk::Frame& frame) {
   Pending request;
   const bool paired = take_pending(header.xid, request);
   const zk::OpInfo* op = paired ? request.op : op_for_reserved_xid(header.xid);
-  const std::int64_t latency = paired ? frame.ts_us - request.ts_us : -1;
+  const std::int64_t latency = paired ? elapsed_us(request.ts_us, frame.ts_us) : -1;
   if (op == nullptr) ++tracker_.counters_.unknown_replies;
   ++tracker_.counters_.replies;
   if (MessageObserver* observer = tracker_.observer_) {

@@ -4,6 +4,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "zkdump/session/elapsed.hpp"
 #include "zkdump/zk/quorum.hpp"
 
 namespace zkdump::session {
@@ -349,7 +350,7 @@ class ZabConnection : public QuorumConnection {
     in_snapshot_ = false;
     zk::FieldWriter writer = tracker_.printer_.quorum_begin(ts_us, proto(), "Snapshot");
     writer.number("bytes", static_cast<std::int64_t>(snapshot_bytes_));
-    writer.number("duration_us", ts_us - snapshot_start_ts_);
+    writer.number("duration_us", elapsed_us(snapshot_start_ts_, ts_us));
     if (!complete) writer.boolean("complete", false);
     tracker_.print(tracker_.printer_.quorum_end(from(side), to(side)));
     snapshot_bytes_ = 0;
@@ -374,7 +375,7 @@ class ZabConnection : public QuorumConnection {
     if (found == nullptr) return;
     ProposalWindow::Entry& proposed = *found;
     if (ack ? proposed.acked : proposed.committed) return;  // a repeat
-    const std::int64_t latency = ts_us - proposed.ts_us;
+    const std::int64_t latency = elapsed_us(proposed.ts_us, ts_us);
     writer.number("latency_us", latency);
     QuorumObserver* observer = broadcasting_ ? tracker_.observer_ : nullptr;
     if (ack) {
@@ -399,7 +400,7 @@ class ZabConnection : public QuorumConnection {
     }
     const auto found = revalidating_.find(session);
     if (found == revalidating_.end()) return;
-    writer.number("latency_us", ts_us - found->second);
+    writer.number("latency_us", elapsed_us(found->second, ts_us));
     revalidating_.erase(found);
   }
 
