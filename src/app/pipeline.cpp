@@ -218,8 +218,10 @@ int decode(capture::PcapSource& source, const Options& options, int output_fd) {
   output::MessagePrinter printer(print_options);
 
   session::TrackerOptions tracker_options;
-  // Without message lines (--stats, --top, zktraffic's modes) there is no order to keep.
-  tracker_options.paired = !options.unpaired && !options.json && !print_options.discard;
+  // Text and JSON alike hold each request until its reply: the pair prints together, in an order
+  // that does not depend on how the capture interleaved the two directions. Without message
+  // lines (--stats, --top, zktraffic's modes) there is no order to keep.
+  tracker_options.paired = !options.unpaired && !print_options.discard;
   tracker_options.include_pings = options.include_pings;
   tracker_options.max_lines = options.count;
   tracker_options.framer.max_frame = options.max_frame;
