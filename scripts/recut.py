@@ -9,7 +9,13 @@ Variants: bytes1 (one payload byte per segment), random (cut at random points), 
 duplicated (every segment sent twice, plus overlapping retransmissions), vlan (802.1Q + QinQ),
 sll (Linux cooked), sll2, ipv6, loopback (BSD NULL), raw (raw IP), midstream (each connection's
 first 40% of its time dropped), lose-one (one client data segment per connection dropped), snaplen (every
-packet cut to 96 bytes), pcapng (the same packets in pcapng format). Input: an Ethernet, IPv4 capture in classic pcap format."""
+packet cut to 96 bytes), pcapng (the same packets in pcapng format).
+Across directions, as capture points re-order them (each packet keeps its own timestamp, so time
+may go backwards, as on multi-CPU capture): ack-first (the peer's bare ACK of a data segment
+recorded before it), reply-first (the peer's next data segment, which acknowledges it, recorded
+before it), shuffle (each connection's packets shuffled in windows of four, both directions
+together, among packets less than 2 ms apart; SYNs stay in place, and so does the order between
+connections). Input: an Ethernet, IPv4 capture in classic pcap format."""
 import random
 import struct
 import sys
@@ -152,6 +158,63 @@ def runs(packets):
         yield group
 
 
+def connection_of(p):
+    return frozenset([(p["src"], p["sport"]), (p["dst"], p["dport"])])
+
+
+def seconds(p):
+    return p["ts"][0] + p["ts"][1] / 1e6
+
+
+def connection_runs(packets, max_pause=None):
+    """Maximal stretches of consecutive packets of one connection, split at every SYN (and at
+    pauses longer than max_pause seconds): moving packets only inside them keeps the order between
+    connections, and handshakes, as they were."""
+    run = []
+    for p in packets:
+        paused = max_pause is not None and run and seconds(p) - seconds(run[-1]) > max_pause
+        if run and (connection_of(run[-1]) != connection_of(p) or p["flags"] & 0x02 or paused):
+            yield run
+            run = []
+        run.append(p)
+    if run:
+        yield run
+
+
+def acknowledges(q, p):
+    """q comes from p's peer and its ACK covers p's data."""
+    end = (p["seq"] + len(p["payload"])) & 0xffffffff
+    return flow(q) == (p["dst"], p["dport"], p["src"], p["sport"]) and q["flags"] & 0x10 and \
+        ((q["ack"] - end) & 0xffffffff) < 0x40000000
+
+
+def peer_first(packets, wanted):
+    """Moves the packet that acknowledges a data segment first before it, when `wanted` picks
+    that packet and it is in the same connection run."""
+    out = []
+    for run in connection_runs(packets):
+        run = list(run)
+        i = 0
+        while i < len(run):
+            p = run[i]
+            if p["payload"] and not p["flags"] & 0x07:
+                first = next((j for j in range(i + 1, len(run)) if acknowledges(run[j], p)), None)
+                if first is not None and wanted(run[first]):
+                    run.insert(i, run.pop(first))
+                    i += 1
+            i += 1
+        out += run
+    return out
+
+
+def is_bare_ack(q):
+    return not q["payload"] and q["flags"] & 0x17 == 0x10
+
+
+def is_plain_data(q):
+    return bool(q["payload"]) and not q["flags"] & 0x07
+
+
 def variant(name, packets, rng):
     out = []
     if name == "bytes1":
@@ -203,6 +266,16 @@ def variant(name, packets, rng):
             if len(data) >= 3:
                 dropped.add(id(data[len(data) // 2]))
         out = [p for p in packets if id(p) not in dropped]
+    elif name == "ack-first":
+        out = peer_first(packets, is_bare_ack)
+    elif name == "reply-first":
+        out = peer_first(packets, is_plain_data)
+    elif name == "shuffle":  # capture points re-order packets that are close in time
+        for run in connection_runs(packets, max_pause=0.002):
+            for start in range(0, len(run), 4):
+                window = run[start:start + 4]
+                rng.shuffle(window)
+                out += window
     else:
         out = packets
     return out
