@@ -59,10 +59,11 @@ stop_zk() {
   fi
 }
 
-# start_capture FILE PORT: tcpdump on loopback, full packets, only the ZooKeeper port.
+# start_capture FILE PORT [FILTER]: tcpdump on loopback, full packets, only the ZooKeeper port
+# (or FILTER).
 start_capture() {
-  local file=$1 port=$2
-  tcpdump -i lo -s 0 -B 131072 -U --immediate-mode -w "$file" "tcp port $port" 2> "$file.tcpdump.log" &
+  local file=$1 port=$2 filter=${3:-tcp port $2}
+  tcpdump -i lo -s 0 -B 131072 -U --immediate-mode -w "$file" "$filter" 2> "$file.tcpdump.log" &
   CAPTURE_PID=$!
   for _ in $(seq 1 50); do
     grep -q "listening on" "$file.tcpdump.log" 2>/dev/null && break
