@@ -88,8 +88,12 @@ void ConnectionTable::close(Connection* connection, CloseReason reason, std::int
   DirectionReassembler& client = connection->directions[0];
   DirectionReassembler& server = connection->directions[1];
   for (;;) {
-    const bool delivered = client.deliver_ready(server, context) | server.deliver_ready(client, context);
-    if (!delivered && !client.give_up_one(context) && !server.give_up_one(context)) break;
+    const bool client_moved = client.deliver_ready(server, context);
+    const bool server_moved = server.deliver_ready(client, context);
+    if (!client_moved && !server_moved && !client.give_up_one(context) &&
+        !server.give_up_one(context)) {
+      break;
+    }
   }
   client.finish(context);
   server.finish(context);
@@ -115,10 +119,12 @@ bool ConnectionTable::settle(Connection* connection) {
                           limits_,              clock_us_, connection->segments};
   DirectionReassembler& client = connection->directions[0];
   DirectionReassembler& server = connection->directions[1];
-  bool progress = true;
-  while (progress) {
-    progress = client.deliver_ready(server, context) | server.deliver_ready(client, context);
-    progress |= client.expire_holes(server, context) | server.expire_holes(client, context);
+  for (bool progress = true; progress;) {
+    const bool client_moved = client.deliver_ready(server, context);
+    const bool server_moved = server.deliver_ready(client, context);
+    const bool client_expired = client.expire_holes(server, context);
+    const bool server_expired = server.expire_holes(client, context);
+    progress = client_moved || server_moved || client_expired || server_expired;
   }
   // It ends when its FINs or its reset were sent, whatever order the capture recorded them in.
   if (client.reset_due(server) || server.reset_due(client)) {
