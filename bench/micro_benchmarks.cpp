@@ -8,7 +8,8 @@
 #include "zkdump/capture/pcap_source.hpp"
 #include "zkdump/net/packet.hpp"
 #include "zkdump/tcp/reassembly.hpp"
-#include "zkdump/zk/framer.hpp"
+#include "zkdump/framing/stream.hpp"
+#include "zkdump/zk/client_frames.hpp"
 
 namespace {
 
@@ -90,31 +91,31 @@ const std::vector<std::uint8_t>& client_stream() {
   return stream;
 }
 
-struct CountingSink : zk::FrameSink {
+struct CountingHandler : framing::Handler, zk::AwaitedRequests {
   std::uint64_t frames = 0;
-  void on_frame(const zk::Frame&) override { ++frames; }
-  void on_stream_event(zk::Direction, zk::StreamEvent, std::uint64_t, std::int64_t,
-                       std::int64_t) override {}
-  void on_four_letter_word(std::string_view, std::int64_t) override {}
-  void on_four_letter_reply(std::uint64_t, std::int64_t) override {}
+  void on_message(ByteSpan, std::uint8_t, std::uint64_t, std::int64_t) override { ++frames; }
+  void on_problem(framing::Problem, std::uint64_t, std::int64_t, std::int64_t) override {}
   const zk::OpInfo* awaited_op(std::int32_t) const override { return nullptr; }
 };
 
-// Frames per second through the decoder, the stream cut into the capture's typical segment size.
+// Frames per second through the framing engine with the client protocol, the stream cut into
+// the capture's typical segment size.
 void BM_FrameDecoder(benchmark::State& state) {
   const std::vector<std::uint8_t>& stream = client_stream();
   const auto piece = static_cast<std::size_t>(state.range(0));
   std::uint64_t frames = 0;
   for (auto _ : state) {
-    zk::BufferBudget budget;
-    zk::ConnectionFramer framer({}, budget, true);
-    CountingSink sink;
+    framing::Budget budget;
+    framing::Stream framer(budget, true);
+    CountingHandler handler;
+    zk::Opening opening = zk::Opening::kUnknown;
+    zk::ClientFrames protocol(zk::Direction::kToServer, opening, handler, zk::kDefaultMaxFrame,
+                              true);
     for (std::size_t at = 0; at < stream.size(); at += piece) {
-      framer.consume(zk::Direction::kToServer,
-                     zk::ByteSpan(stream.data() + at, std::min(piece, stream.size() - at)), 0,
-                     sink);
+      framer.consume(ByteSpan(stream.data() + at, std::min(piece, stream.size() - at)), 0,
+                     protocol, handler);
     }
-    frames += sink.frames;
+    frames += handler.frames;
   }
   state.counters["frames/s"] =
       benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);

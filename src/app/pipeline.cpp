@@ -4,26 +4,29 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "zkdump/capture/pcap_source.hpp"
+#include "config.hpp"
 #include "zkdump/net/packet.hpp"
-#include "zkdump/output/message_printer.hpp"
+#include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
-#include "zkdump/output/top_view.hpp"
+#include "zkdump/session/client.hpp"
 #include "zkdump/session/quorum.hpp"
-#include "zkdump/session/tracker.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/grouped.hpp"
+#include "zkdump/stats/quorum_summary.hpp"
 #include "zkdump/stats/zab_stats.hpp"
 #include "zkdump/tcp/reassembly.hpp"
+#include "zkdump/top/top_view.hpp"
 
 namespace zkdump::app {
 namespace {
@@ -32,6 +35,7 @@ std::atomic<capture::PcapSource*> active_source{nullptr};
 std::atomic<bool> stop_requested{false};
 
 constexpr auto kDropCheckInterval = std::chrono::seconds(1);
+constexpr auto kTopCheckInterval = std::chrono::milliseconds(100);
 
 // -Z: once the capture is open, run as USER, as tcpdump does.
 void drop_privileges(const std::string& user) {
@@ -52,76 +56,45 @@ std::int64_t now_us() {
 struct PacketCounters {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t outcomes[7] = {};  // by net::ParseOutcome
-  std::uint64_t other_tcp = 0;     // TCP not to or from a ZooKeeper port
+  std::array<std::uint64_t, net::kParseOutcomeCount> outcomes{};
+  std::uint64_t other_tcp = 0;  // TCP not to or from a watched port
+
+  std::uint64_t outcome(net::ParseOutcome which) const {
+    return outcomes[static_cast<std::size_t>(which)];
+  }
 };
 
-std::vector<int> election_ports(const Options& options) {
-  if (options.omni && options.election_ports.empty()) return {3888};
-  return options.election_ports;
-}
-
-std::vector<int> quorum_ports(const Options& options) {
-  if (options.omni && options.quorum_ports.empty()) return {2888};
-  return options.quorum_ports;
-}
-
 // Hands each connection to the stage for its server port's protocol.
-class ProtocolRouter : public tcp::StreamHandlerFactory {
+class ProtocolRouter final : public tcp::StreamHandlerFactory {
  public:
-  ProtocolRouter(const session::PortMap& ports, session::Tracker& clients,
-                 session::QuorumTracker& servers)
+  ProtocolRouter(const session::PortMap& ports, session::ClientSessions& clients,
+                 session::QuorumSessions& servers)
       : ports_(ports), clients_(clients), servers_(servers) {}
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override {
-    if (ports_.role(server.port) == session::PortRole::kClient)
+    if (ports_.role(server.port) == session::PortRole::kClient) {
       return clients_.open(client, server, from_start, ts_us);
+    }
     return servers_.open(client, server, from_start, ts_us);
   }
 
  private:
   const session::PortMap& ports_;
-  session::Tracker& clients_;
-  session::QuorumTracker& servers_;
+  session::ClientSessions& clients_;
+  session::QuorumSessions& servers_;
 };
 
-std::string live_filter(const Options& options, int linktype) {
-  std::string ports;
-  for (const auto& list : {options.ports, election_ports(options), quorum_ports(options)}) {
-    for (int port : list) {
-      if (!ports.empty()) ports += " or ";
-      ports += fmt::format("port {}", port);
-    }
-  }
-  // --omni learns ports as it goes: the kernel cannot know them in advance.
-  if (options.omni) ports = "tcp";
-  // On Ethernet, VLAN-tagged traffic needs its own clause (BPF offsets shift after `vlan`);
-  // other link types (-i any's cooked headers) have no VLAN tags to match.
-  constexpr int kDltEthernet = 1;
-  std::string filter = linktype == kDltEthernet
-                           ? fmt::format("(tcp and ({0})) or (vlan and tcp and ({0}))", ports)
-                           : fmt::format("tcp and ({})", ports);
-  if (!options.filter.empty()) filter = fmt::format("({}) and ({})", filter, options.filter);
-  return filter;
-}
-
 void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters& tcp,
-                   const session::TrackerCounters& session, const capture::CaptureStats& stats) {
+                   const session::ClientCounters& session, const capture::CaptureStats& stats) {
   using Outcome = net::ParseOutcome;
-  const auto outcome = [&packets](Outcome which) {
-    return packets.outcomes[static_cast<int>(which)];
-  };
-  const auto event = [&session](zk::StreamEvent which) {
-    return session.stream_events[static_cast<int>(which)];
-  };
+  using Problem = framing::Problem;
   fmt::print(stderr,
              "zkdump: {} packets ({} bytes): {} ZooKeeper TCP segments, {} other TCP, {} non-TCP, "
-             "{} non-IP, "
-             "{} IP fragments, {} truncated, {} malformed\n",
+             "{} non-IP, {} IP fragments, {} truncated, {} malformed\n",
              packets.packets, packets.bytes, tcp.segments, packets.other_tcp,
-             outcome(Outcome::kNotTcp), outcome(Outcome::kNotIp), outcome(Outcome::kFragment),
-             outcome(Outcome::kTruncated),
-             outcome(Outcome::kMalformed) + outcome(Outcome::kUnsupportedLink));
+             packets.outcome(Outcome::kNotTcp), packets.outcome(Outcome::kNotIp),
+             packets.outcome(Outcome::kFragment), packets.outcome(Outcome::kTruncated),
+             packets.outcome(Outcome::kMalformed) + packets.outcome(Outcome::kUnsupportedLink));
   fmt::print(stderr,
              "zkdump: {} requests, {} replies, {} events, {} unanswered, {} unknown-xid replies, "
              "{} undecodable frames\n",
@@ -129,12 +102,11 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
              session.unknown_replies, session.undecodable_frames);
   fmt::print(stderr,
              "zkdump: {} connections ({} expired, {} evicted); {} gaps ({} bytes), {} snaplen-cut "
-             "segments, "
-             "{} oversized frames, {} undecodable stretches, {} buffer-cap drops\n",
+             "segments, {} oversized frames, {} undecodable stretches, {} buffer-cap drops\n",
              tcp.connections_opened, tcp.connections_expired, tcp.connections_evicted, tcp.gaps,
-             tcp.gap_bytes, tcp.truncated_segments, event(zk::StreamEvent::kOversizedFrame),
-             event(zk::StreamEvent::kUndecodable),
-             event(zk::StreamEvent::kBufferLimit) + tcp.out_of_order_dropped);
+             tcp.gap_bytes, tcp.truncated_segments, session.problem(Problem::kOversized),
+             session.problem(Problem::kUndecodable),
+             session.problem(Problem::kBufferLimit) + tcp.out_of_order_dropped);
   if (stats.available) {
     fmt::print(
         stderr,
@@ -143,29 +115,279 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
   }
 }
 
-output::PrintOptions print_options_from(const Options& options, bool grouped_mode) {
-  output::PrintOptions print;
-  print.json = options.json;
-  print.verbose = options.verbose;
-  print.show_credentials = options.show_credentials;
-  print.timestamps = options.timestamp_style();
-  print.discard =
-      options.stats || grouped_mode || options.top;  // these modes print no message lines
-  return print;
+// One run: the stages wired together, the sinks its mode needs, the capture loop, the reports.
+class Run {
+ public:
+  Run(const Config& config, capture::PcapSource& source, int output_fd);
+  int capture();
+  void finish();
+
+ private:
+  void attach_sinks();
+  bool keep_going() const;
+  void on_packet(const capture::RawPacket& raw);
+  void check_drops();
+  void report_interval_if_due(bool have_packet, std::int64_t ts_us);
+  void service_top(bool capturing);
+  stats::CaptureTotals totals() const;
+  void write_stats_report();
+  void write_quorum_summary();
+  void write(const fmt::memory_buffer& report) { out_.write_line({report.data(), report.size()}); }
+
+  const Config& config_;
+  capture::PcapSource& source_;
+  const bool live_;
+  output::OutputBuffer out_;
+  session::Sinks sinks_;
+  std::optional<output::LineWriter> lines_;
+  stats::Collector collector_;
+  stats::GroupedReport grouped_;
+  stats::ZabStats zab_stats_;
+  stats::QuorumSummary quorum_summary_;
+  framing::Budget budget_;
+  session::PortMap ports_;
+  session::ClientSessions clients_;
+  session::QuorumSessions servers_;
+  ProtocolRouter router_;
+  tcp::ConnectionTable connections_;
+  PacketCounters packets_;
+  net::TcpSegment segment_;
+  std::int64_t last_ts_us_ = 0;
+  std::uint64_t drops_reported_ = 0;
+  std::chrono::steady_clock::time_point next_drop_check_;
+  std::int64_t next_interval_us_ = INT64_MIN;  // capture time, when reading a file
+  std::chrono::steady_clock::time_point next_interval_;  // wall-clock time, when live
+  std::unique_ptr<top::TopView> top_;
+  std::chrono::steady_clock::time_point next_top_check_;
+  bool quit_ = false;
+};
+
+Run::Run(const Config& config, capture::PcapSource& source, int output_fd)
+    : config_(config),
+      source_(source),
+      live_(source.live()),
+      out_(output_fd, config.line_buffered || isatty(output_fd) == 1),
+      collector_(config.stats),
+      grouped_(config.grouped),
+      quorum_summary_(config.lines.timestamps),
+      budget_{config.max_buffer_bytes, 0},
+      clients_(config.client, sinks_, budget_),
+      servers_(sinks_, budget_, ports_),
+      router_(ports_, clients_, servers_),
+      connections_(router_, config.reassembly),
+      next_drop_check_(std::chrono::steady_clock::now() + kDropCheckInterval),
+      next_interval_(std::chrono::steady_clock::now() +
+                     std::chrono::seconds(config.stats_interval_s)) {
+  set_port_roles(config, ports_);
+  attach_sinks();
+  if (config.mode == Mode::kTop) top_ = std::make_unique<top::TopView>();
 }
 
-stats::GroupedOptions grouped_options_from(const Options& options) {
-  stats::GroupedOptions grouped;
-  grouped.measure_latency = options.measure_latency > 0;
-  grouped.limit = grouped.measure_latency ? options.measure_latency : options.count_requests;
-  grouped.group_by = options.group_by == "type"     ? stats::GroupBy::kType
-                     : options.group_by == "client" ? stats::GroupBy::kClient
-                                                    : stats::GroupBy::kPath;
-  grouped.sort_by = options.sort_by == "p95"   ? stats::SortBy::kP95
-                    : options.sort_by == "p99" ? stats::SortBy::kP99
-                                               : stats::SortBy::kAvg;
-  grouped.aggregation_depth = options.aggregation_depth;
-  return grouped;
+void Run::attach_sinks() {
+  switch (config_.mode) {
+    case Mode::kLines:
+      lines_.emplace(config_.lines, out_);
+      sinks_.add(*lines_);
+      sinks_.add(quorum_summary_);
+      sinks_.add(zab_stats_);
+      break;
+    case Mode::kStats:
+      sinks_.add(collector_);
+      sinks_.add(quorum_summary_);
+      sinks_.add(zab_stats_);
+      break;
+    case Mode::kTop:
+      sinks_.add(collector_);
+      break;
+    case Mode::kGrouped:
+      sinks_.add(grouped_);
+      break;
+  }
+}
+
+bool Run::keep_going() const {
+  if (stop_requested.load() || quit_) return false;
+  if (lines_ && lines_->finished()) return false;
+  return config_.mode != Mode::kGrouped || !grouped_.done();
+}
+
+void Run::on_packet(const capture::RawPacket& raw) {
+  ++packets_.packets;
+  packets_.bytes += raw.wire_length;
+  last_ts_us_ = raw.ts_us;
+  const net::ParseOutcome outcome = net::parse_packet(source_.linktype(), raw.bytes, raw.ts_us,
+                                                      segment_);
+  ++packets_.outcomes[static_cast<std::size_t>(outcome)];
+  if (outcome == net::ParseOutcome::kTruncated) {
+    session::CaptureProblem problem;
+    problem.kind = session::CaptureProblem::Kind::kTruncatedPacket;
+    problem.ts_us = raw.ts_us;
+    problem.captured = static_cast<std::uint32_t>(raw.bytes.size());
+    problem.wire_length = raw.wire_length;
+    sinks_.capture(problem);
+  } else if (outcome == net::ParseOutcome::kTcp) {
+    if (ports_.role(segment_.destination.port) != session::PortRole::kNone) {
+      connections_.segment(segment_, true);
+    } else if (ports_.role(segment_.source.port) != session::PortRole::kNone) {
+      connections_.segment(segment_, false);
+    } else {
+      ++packets_.other_tcp;
+    }
+  }
+  connections_.advance(raw.ts_us);
+}
+
+// Kernel drops are reported as they happen, in the output itself: nobody should believe they saw
+// everything when they did not.
+void Run::check_drops() {
+  if (std::chrono::steady_clock::now() < next_drop_check_) return;
+  next_drop_check_ = std::chrono::steady_clock::now() + kDropCheckInterval;
+  const capture::CaptureStats stats = source_.stats();
+  const std::uint64_t dropped = stats.dropped_by_kernel + stats.dropped_by_interface;
+  if (dropped <= drops_reported_) return;
+  session::CaptureProblem problem;
+  problem.ts_us = now_us();
+  problem.dropped = dropped - drops_reported_;
+  problem.total = dropped;
+  const std::string interface = source_.name();
+  problem.interface = interface;
+  sinks_.capture(problem);
+  drops_reported_ = dropped;
+}
+
+stats::CaptureTotals Run::totals() const {
+  stats::CaptureTotals totals;
+  totals.packets = packets_.packets;
+  totals.bytes_to_server = connections_.counters().payload_bytes[0];
+  totals.bytes_to_client = connections_.counters().payload_bytes[1];
+  totals.gaps = connections_.counters().gaps;
+  totals.gap_bytes = connections_.counters().gap_bytes;
+  totals.kernel_drops = drops_reported_;
+  totals.undecodable_frames = clients_.counters().undecodable_frames;
+  totals.unknown_replies = clients_.counters().unknown_replies;
+  return totals;
+}
+
+void Run::write_stats_report() {
+  fmt::memory_buffer report;
+  if (config_.json) {
+    collector_.write_json(report, totals());
+    if (!zab_stats_.empty()) zab_stats_.write_json(report);
+  } else {
+    collector_.write_text(report, totals());
+    if (!zab_stats_.empty()) {
+      report.push_back('\n');
+      zab_stats_.write_text(report);
+    }
+  }
+  write(report);
+  out_.flush();
+}
+
+// --stats-interval: a report per interval of capture time (of wall-clock time when live), each
+// covering only its interval.
+void Run::report_interval_if_due(bool have_packet, std::int64_t ts_us) {
+  if (config_.mode != Mode::kStats || config_.stats_interval_s <= 0) return;
+  const std::int64_t interval_us = config_.stats_interval_s * 1'000'000;
+  bool due = false;
+  if (live_) {
+    due = std::chrono::steady_clock::now() >= next_interval_;
+    if (due) next_interval_ += std::chrono::seconds(config_.stats_interval_s);
+  } else if (have_packet) {
+    if (next_interval_us_ == INT64_MIN) next_interval_us_ = ts_us + interval_us;
+    due = ts_us >= next_interval_us_;
+    while (ts_us >= next_interval_us_) next_interval_us_ += interval_us;
+  }
+  if (!due) return;
+  write_stats_report();
+  collector_.start_interval();
+  zab_stats_.start_interval();
+}
+
+// --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
+void Run::service_top(bool capturing) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_top_check_) return;
+  next_top_check_ = now + kTopCheckInterval;
+  if (!top_->handle_keys()) {
+    quit_ = true;
+    return;
+  }
+  top_->refresh(collector_, source_.name(), capturing);
+}
+
+int Run::capture() {
+  active_source.store(&source_);
+  if (stop_requested.load()) source_.interrupt();
+  capture::RawPacket raw;
+  int exit_code = kExitOk;
+  while (keep_going()) {
+    if (top_) service_top(true);
+    const capture::NextStatus status = source_.next(raw);
+    if (live_) check_drops();
+    report_interval_if_due(status == capture::NextStatus::kPacket, raw.ts_us);
+    if (status == capture::NextStatus::kTimeout) {
+      connections_.advance(now_us());  // live: holes and idle connections age without packets
+      continue;
+    }
+    if (status == capture::NextStatus::kEnd) break;
+    if (status == capture::NextStatus::kError) {
+      fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source_.name(),
+                 source_.last_error(), packets_.packets);
+      exit_code = kExitReadError;
+      break;
+    }
+    on_packet(raw);
+  }
+  return exit_code;
+}
+
+void Run::write_quorum_summary() {
+  if (!quorum_summary_.seen_any()) return;
+  fmt::memory_buffer report;
+  if (config_.json) {
+    quorum_summary_.write_json(report);
+  } else {
+    quorum_summary_.write_text(report);
+  }
+  // Under --stats the statistics report carries each follower's percentiles instead.
+  if (config_.mode != Mode::kStats) {
+    if (!config_.json) {
+      zab_stats_.write_brief_text(report);
+    } else if (!zab_stats_.empty()) {
+      zab_stats_.write_json(report);
+    }
+  }
+  write(report);
+}
+
+void Run::finish() {
+  if (top_) {  // a finished file stays on screen until q
+    top_->refresh(collector_, source_.name(), false, true);
+    while (!quit_ && !stop_requested.load()) {
+      service_top(false);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    top_.reset();
+  }
+  active_source.store(nullptr);
+  if (live_) {
+    next_drop_check_ = std::chrono::steady_clock::now();
+    check_drops();
+  }
+  connections_.close_all(last_ts_us_);
+  if (config_.mode == Mode::kLines || config_.mode == Mode::kStats) write_quorum_summary();
+  if (config_.mode == Mode::kStats) write_stats_report();
+  if (config_.mode == Mode::kGrouped) {
+    fmt::memory_buffer report;
+    grouped_.write(report);
+    write(report);
+  }
+  out_.flush();
+  // A reader that went away (zkdump ... | head) ends the run quietly.
+  if (!config_.quiet && !out_.closed()) {
+    print_summary(packets_, connections_.counters(), clients_.counters(), source_.stats());
+  }
 }
 
 }  // namespace
@@ -177,23 +399,23 @@ void request_stop() {
 
 int run(const Options& options) {
   std::unique_ptr<capture::PcapSource> source;
+  const Config config = make_config(options);
   try {
     if (options.top && options.read_file == "-") {
       throw std::runtime_error(
           "--top reads its keys from the terminal: it cannot read the capture from -r -");
     }
-    const bool live = options.read_file.empty();
-    if (live) {
+    if (options.read_file.empty()) {
       capture::LiveOptions live_options;
       live_options.interface = options.interface;
       live_options.snaplen = options.snaplen;
       live_options.buffer_bytes = options.buffer_kib * 1024;
       live_options.immediate = options.line_buffered || options.top;
       source = capture::PcapSource::open_live(live_options);
-      source->set_filter(live_filter(options, source->linktype()));
+      source->set_filter(live_filter(config, options.filter, source->linktype()));
     } else {
       source = capture::PcapSource::open_file(options.read_file);
-      // Offline, only the user's expression filters: fragments and other traffic are still counted.
+      // Offline, only the user's expression filters: fragments and other traffic are counted.
       if (!options.filter.empty()) source->set_filter(options.filter);
     }
     if (!net::is_supported_linktype(source->linktype())) {
@@ -206,208 +428,14 @@ int run(const Options& options) {
     fmt::print(stderr, "zkdump: {}\n", error.what());
     return kExitUsage;
   }
-
   return decode(*source, options, STDOUT_FILENO);
 }
 
 int decode(capture::PcapSource& source, const Options& options, int output_fd) {
-  const bool line_buffered = options.line_buffered || isatty(output_fd) == 1;
-  output::OutputBuffer out(output_fd, line_buffered);
-  const bool grouped_mode = options.count_requests > 0 || options.measure_latency > 0;
-  const output::PrintOptions print_options = print_options_from(options, grouped_mode);
-  output::MessagePrinter printer(print_options);
-
-  session::TrackerOptions tracker_options;
-  // Text and JSON alike hold each request until its reply: the pair prints together, in an order
-  // that does not depend on how the capture interleaved the two directions. Without message
-  // lines (--stats, --top, zktraffic's modes) there is no order to keep.
-  tracker_options.paired = !options.unpaired && !print_options.discard;
-  tracker_options.include_pings = options.include_pings;
-  tracker_options.max_lines = options.count;
-  tracker_options.framer.max_frame = options.max_frame;
-  session::Tracker tracker(tracker_options, printer, out);
-  stats::StatsOptions stats_options;
-  stats_options.aggregation_depth = options.aggregation_depth;
-  stats_options.limit = options.stats_limit;
-  stats::Collector collector(stats_options);
-  if (options.stats || options.top) tracker.set_observer(&collector);
-  stats::GroupedReport grouped(grouped_options_from(options));
-  if (grouped_mode) tracker.set_observer(&grouped);
-
-  tcp::ReassemblyLimits limits;
-  limits.max_connections = options.max_connections;
-  limits.idle_timeout_us = options.idle_timeout_s * 1'000'000;
-  limits.max_out_of_order_total = options.max_buffer_mib << 20;
-  session::PortMap port_roles;
-  for (int port : options.ports)
-    port_roles.set(static_cast<std::uint16_t>(port), session::PortRole::kClient);
-  for (int port : election_ports(options))
-    port_roles.set(static_cast<std::uint16_t>(port), session::PortRole::kElection);
-  for (int port : quorum_ports(options))
-    port_roles.set(static_cast<std::uint16_t>(port), session::PortRole::kZab);
-  port_roles.learn_from_config = options.omni;
-  session::QuorumTracker quorum(printer, out, port_roles);
-  stats::ZabStats zab_stats;
-  quorum.set_observer(&zab_stats);
-  ProtocolRouter router(port_roles, tracker, quorum);
-  tcp::ConnectionTable connections(router, limits);
-
-  active_source.store(&source);
-  if (stop_requested.load()) source.interrupt();
-  PacketCounters packets;
-  capture::RawPacket raw;
-  net::TcpSegment segment;
-  std::int64_t last_ts_us = 0;
-  int exit_code = kExitOk;
-  const int linktype = source.linktype();
-  const bool live = source.live();
-  auto next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
-  std::uint64_t drops_reported = 0;
-  // Kernel drops are reported as they happen, in the output itself: nobody should believe they
-  // saw everything when they did not.
-  const auto report_new_drops = [&] {
-    const capture::CaptureStats stats = source.stats();
-    const std::uint64_t dropped = stats.dropped_by_kernel + stats.dropped_by_interface;
-    if (dropped <= drops_reported) return;
-    out.write_line(
-        printer.capture_drops(source.name(), dropped - drops_reported, dropped, now_us()));
-    drops_reported = dropped;
-  };
-  const auto write_stats_report = [&] {
-    stats::CaptureTotals totals;
-    totals.packets = packets.packets;
-    totals.bytes_to_server = connections.counters().payload_bytes[0];
-    totals.bytes_to_client = connections.counters().payload_bytes[1];
-    totals.gaps = connections.counters().gaps;
-    totals.gap_bytes = connections.counters().gap_bytes;
-    totals.kernel_drops = drops_reported;
-    totals.undecodable_frames = tracker.counters().undecodable_frames;
-    totals.unknown_replies = tracker.counters().unknown_replies;
-    fmt::memory_buffer report;
-    if (options.json) {
-      collector.write_json(report, totals);
-      if (!zab_stats.empty()) zab_stats.write_json(report);
-    } else {
-      collector.write_text(report, totals);
-      if (!zab_stats.empty()) {
-        report.push_back('\n');
-        zab_stats.write_text(report);
-      }
-    }
-    out.write_line({report.data(), report.size()});
-    out.flush();
-  };
-  // --stats-interval: a report per interval of capture time (of wall-clock time when live), each
-  // covering only its interval; the totals count from the start.
-  const std::int64_t interval_us = options.stats_interval_s * 1'000'000;
-  std::int64_t next_report_us = INT64_MIN;
-  auto next_report_wall =
-      std::chrono::steady_clock::now() + std::chrono::seconds(options.stats_interval_s);
-  const auto report_interval_if_due = [&](bool have_packet) {
-    if (!options.stats || interval_us <= 0) return;
-    bool due = false;
-    if (live) {
-      due = std::chrono::steady_clock::now() >= next_report_wall;
-      if (due) next_report_wall += std::chrono::seconds(options.stats_interval_s);
-    } else if (have_packet) {
-      if (next_report_us == INT64_MIN) next_report_us = raw.ts_us + interval_us;
-      due = raw.ts_us >= next_report_us;
-      while (raw.ts_us >= next_report_us) next_report_us += interval_us;
-    }
-    if (!due) return;
-    write_stats_report();
-    collector.start_interval();
-    zab_stats.start_interval();
-  };
-  // --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
-  std::unique_ptr<output::TopView> top;
-  if (options.top) top = std::make_unique<output::TopView>();
-  auto next_top_check = std::chrono::steady_clock::now();
-  bool quit = false;
-  const auto service_top = [&](bool capturing) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now < next_top_check) return;
-    next_top_check = now + std::chrono::milliseconds(100);
-    if (!top->handle_keys()) {
-      quit = true;
-      return;
-    }
-    top->refresh(collector, source.name(), capturing);
-  };
-  while (!tracker.finished() && !stop_requested.load() && !(grouped_mode && grouped.done()) &&
-         !quit) {
-    if (top) service_top(true);
-    const capture::NextStatus status = source.next(raw);
-    if (live && std::chrono::steady_clock::now() >= next_drop_check) {
-      report_new_drops();
-      next_drop_check = std::chrono::steady_clock::now() + kDropCheckInterval;
-    }
-    report_interval_if_due(status == capture::NextStatus::kPacket);
-    if (status == capture::NextStatus::kTimeout) {
-      connections.advance(now_us());  // live: holes and idle connections age without packets
-      continue;
-    }
-    if (status == capture::NextStatus::kEnd) break;
-    if (status == capture::NextStatus::kError) {
-      fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source.name(), source.last_error(),
-                 packets.packets);
-      exit_code = kExitReadError;
-      break;
-    }
-    ++packets.packets;
-    packets.bytes += raw.wire_length;
-    last_ts_us = raw.ts_us;
-    const net::ParseOutcome outcome = net::parse_packet(linktype, raw.bytes, raw.ts_us, segment);
-    ++packets.outcomes[static_cast<int>(outcome)];
-    if (outcome == net::ParseOutcome::kTruncated) {
-      out.write_line(printer.truncated_packet(static_cast<std::uint32_t>(raw.bytes.size()),
-                                              raw.wire_length, raw.ts_us));
-    } else if (outcome == net::ParseOutcome::kTcp) {
-      if (port_roles.role(segment.destination.port) != session::PortRole::kNone) {
-        connections.segment(segment, true);
-      } else if (port_roles.role(segment.source.port) != session::PortRole::kNone) {
-        connections.segment(segment, false);
-      } else {
-        ++packets.other_tcp;
-      }
-    }
-    connections.advance(raw.ts_us);
-  }
-  // A finished file stays on screen until q.
-  if (top) {
-    top->refresh(collector, source.name(), false, true);
-    while (!quit && !stop_requested.load()) {
-      service_top(false);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    top.reset();
-  }
-  active_source.store(nullptr);
-  if (live) report_new_drops();
-  connections.close_all(last_ts_us);
-  if (quorum.seen_any()) {
-    fmt::memory_buffer report;
-    quorum.write_summary(report, options.json);
-    // Under --stats the statistics report carries each follower's percentiles instead.
-    if (!options.stats) {
-      if (options.json) {
-        if (!zab_stats.empty()) zab_stats.write_json(report);
-      } else {
-        zab_stats.write_brief_text(report);
-      }
-    }
-    out.write_line({report.data(), report.size()});
-  }
-  if (options.stats) write_stats_report();
-  if (grouped_mode) {
-    fmt::memory_buffer report;
-    grouped.write(report);
-    out.write_line({report.data(), report.size()});
-  }
-  out.flush();
-  // A reader that went away (zkdump ... | head) ends the run quietly.
-  if (!options.quiet && !out.closed())
-    print_summary(packets, connections.counters(), tracker.counters(), source.stats());
+  const Config config = make_config(options);
+  auto run = std::make_unique<Run>(config, source, output_fd);
+  const int exit_code = run->capture();
+  run->finish();
   return exit_code;
 }
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "zkdump/zk/field_writer.hpp"
+#include "zkdump/base/escape.hpp"
 #include "zkdump/zk/protocol.hpp"
 
 namespace zkdump::stats {
@@ -18,18 +18,31 @@ std::string_view host_of(std::string_view endpoint) {
 }
 
 using Row = Collector::Row;
+using KeyStats = Collector::KeyStats;
+
+// What a "top" table ranks its rows by.
+enum Measure : int { kByRequests, kByBytes, kByLatency };
+
+std::uint64_t measure_of(const KeyStats& stats, int measure) {
+  switch (measure) {
+    case kByBytes:
+      return stats.bytes;
+    case kByLatency:
+      return static_cast<std::uint64_t>(stats.average_latency());
+    default:
+      return stats.requests;
+  }
+}
 
 // The `limit` largest rows by `measure`, ties broken by key so the output is stable.
-template <typename Measure>
-std::vector<Row> top(const Collector::KeyTable& table, std::size_t limit, Measure measure) {
+std::vector<Row> top(const Collector::KeyTable& table, std::size_t limit, int measure) {
   std::vector<Row> rows;
   rows.reserve(table.size());
   for (const auto& [key, stats] : table) {
-    if (stats.requests != 0 || stats.bytes != 0)
-      rows.emplace_back(key, &stats);  // zeroed rows are old keys
+    if (stats.requests != 0 || stats.bytes != 0) rows.emplace_back(key, &stats);  // zeroed: old
   }
-  const auto larger = [&measure](const Row& a, const Row& b) {
-    const auto ma = measure(*a.second), mb = measure(*b.second);
+  const auto larger = [measure](const Row& a, const Row& b) {
+    const auto ma = measure_of(*a.second, measure), mb = measure_of(*b.second, measure);
     return ma != mb ? ma > mb : a.first < b.first;
   };
   const std::size_t keep = std::min(limit, rows.size());
@@ -46,40 +59,53 @@ void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... 
 
 void json_string(fmt::memory_buffer& out, std::string_view text) {
   out.push_back('"');
-  zk::append_escaped_json(out, text);
+  append_escaped_json(out, text);
   out.push_back('"');
-}
-
-void text_key(fmt::memory_buffer& out, std::string_view text) {
-  zk::append_escaped_text(out, text);
 }
 
 double span_seconds(std::int64_t first_us, std::int64_t last_us) {
   return first_us < 0 || last_us <= first_us ? 0.0 : static_cast<double>(last_us - first_us) / 1e6;
 }
 
+std::string error_label(std::int32_t code) {
+  const std::string_view name = zk::error_name(code);
+  return name.empty() ? fmt::format("{}", code) : std::string(name);
+}
+
+std::size_t connect_index() {
+  return zk::op_count();
+}
+
 }  // namespace
+
+std::uint64_t Collector::OpStats::error_count() const {
+  std::uint64_t count = 0;
+  for (const auto& [code, n] : errors) count += n;
+  return count;
+}
+
+Collector::Collector(const StatsOptions& options) : options_(options), ops_(zk::op_count() + 1) {}
 
 void Collector::note_time(std::int64_t ts_us) {
   if (first_ts_us_ < 0 || ts_us < first_ts_us_) first_ts_us_ = ts_us;
   last_ts_us_ = std::max(last_ts_us_, ts_us);
 }
 
-Collector::KeyStats& Collector::key_in(KeyTable& table, std::string_view key) {
+KeyStats& Collector::key_in(KeyTable& table, std::string_view key) {
   return table.at_or_add(key, options_.max_keys, kOther);
 }
 
-Collector::KeyStats& Collector::client_of(const session::MessageFacts& facts) {
-  if (facts.connection != nullptr) return *static_cast<KeyStats*>(facts.connection);
-  return key_in(clients_, host_of(facts.client));
+KeyStats& Collector::client_of(const session::Connection& connection) {
+  return *static_cast<KeyStats*>(connection.sink_state[state_index_]);
 }
 
-Collector::OpStats& Collector::op_stats(std::string_view op) {
-  for (const auto& [name, stats] : op_by_name_pointer_) {
-    if (name == op.data()) return *stats;
-  }
+Collector::OpStats& Collector::op_stats(std::size_t op) {
   OpStats& stats = ops_[op];
-  op_by_name_pointer_.emplace_back(op.data(), &stats);
+  if (!stats.seen) {
+    stats.seen = true;
+    stats.name = op == connect_index() ? std::string_view("connect")
+                                       : zk::op_at(op).json_name;
+  }
   return stats;
 }
 
@@ -91,8 +117,7 @@ void Collector::start_interval() {
   for (KeyTable* table : {&paths_, &clients_, &event_paths_}) {
     for (auto& [key, stats] : *table) stats = KeyStats{};
   }
-  ops_.clear();
-  op_by_name_pointer_.clear();
+  for (OpStats& op : ops_) op = OpStats{};
   events_.clear();
   auth_schemes_.clear();
   for (std::uint64_t& count : sessions_) count = 0;
@@ -100,78 +125,122 @@ void Collector::start_interval() {
   first_ts_us_ = last_ts_us_ = -1;
 }
 
-void* Collector::on_connection(std::string_view client) {
-  return &key_in(clients_, host_of(client));
+// Each connection's client row, found once: no lookup per message.
+void Collector::open(session::Connection& connection) {
+  if (connection.protocol != session::Protocol::kZooKeeper) return;
+  connection.sink_state[state_index_] = &key_in(clients_, host_of(connection.client));
 }
 
-void* Collector::on_request(std::string_view op, const session::MessageFacts& facts) {
-  note_time(facts.ts_us);
+void Collector::zk(const session::ZkMessage& message) {
+  using Kind = session::ZkMessage::Kind;
+  switch (message.kind) {
+    case Kind::kConnectRequest:
+      if (message.connect_request->decoded.complete) on_request(message, connect_index(), {});
+      return;
+    case Kind::kRequest:
+      if (message.request->op == nullptr) return;
+      on_request(message, zk::op_index(*message.request->op), message.request->facts.path.view());
+      if (message.request->op->code == zk::kOpAuth) {
+        const std::string scheme(message.request->facts.auth_scheme.view());
+        if (auth_schemes_.size() < options_.max_keys || auth_schemes_.count(scheme) != 0) {
+          ++auth_schemes_[scheme];
+        }
+      }
+      if (message.request->op->code == zk::kOpSasl) ++auth_schemes_["sasl"];
+      return;
+    case Kind::kConnectResponse:
+      if (message.connect_response->decoded.complete) on_reply(message, connect_index(), 0);
+      return;
+    case Kind::kReply: {
+      const zk::OpInfo* op = message.reply->op;
+      on_reply(message, op != nullptr ? zk::op_index(*op) : ops_.size(), message.reply->header.err);
+      return;
+    }
+    case Kind::kEvent:
+      if (message.event->decoded.complete) on_event(message);
+      return;
+    default:
+      return;
+  }
+}
+
+void Collector::on_request(const session::ZkMessage& message, std::size_t op,
+                           std::string_view path) {
+  note_time(message.ts_us);
   ++requests_;
+  const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
   OpStats& stats = op_stats(op);
   ++stats.requests;
-  stats.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
-  KeyStats* path = nullptr;
-  if (!facts.path.empty()) {
-    path = &key_in(paths_, folded_path(facts.path));
-    ++path->requests;
-    path->bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+  stats.bytes += bytes;
+  KeyStats* path_stats = nullptr;
+  if (!path.empty()) {
+    path_stats = &key_in(paths_, folded_path(path));
+    ++path_stats->requests;
+    path_stats->bytes += bytes;
   }
-  KeyStats& client = client_of(facts);
+  KeyStats& client = client_of(*message.connection);
   ++client.requests;
-  client.bytes += static_cast<std::uint64_t>(facts.frame_bytes);
-  return path;
+  client.bytes += bytes;
+  // The path's row goes with the request, so that its reply need not look it up again.
+  if (message.outstanding != nullptr) {
+    message.outstanding->slots[request_slot_] = reinterpret_cast<std::uintptr_t>(path_stats);
+  }
 }
 
-void Collector::on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
-                         const session::MessageFacts& facts, void* request_handle) {
-  note_time(facts.ts_us);
+void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err) {
+  note_time(message.ts_us);
   ++replies_;
-  if (op.empty()) return;
+  if (op >= ops_.size()) return;  // a reply to a request never seen
   OpStats& stats = op_stats(op);
   if (err != 0) ++stats.errors[err];
-  if (latency_us < 0) return;
-  stats.latency.add(latency_us);
-  if (auto* path = static_cast<KeyStats*>(request_handle)) {
+  if (message.session_change != session::SessionChange::kNone) {
+    ++sessions_[static_cast<int>(message.session_change) - 1];
+  }
+  if (message.latency_us < 0) return;
+  stats.latency.add(message.latency_us);
+  const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
+  if (auto* path = reinterpret_cast<KeyStats*>(message.outstanding->slots[request_slot_])) {
     ++path->replies;
-    path->latency_sum_us += latency_us;
-    path->bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+    path->latency_sum_us += message.latency_us;
+    path->bytes += bytes;
   }
-  client_of(facts).bytes += static_cast<std::uint64_t>(facts.frame_bytes);
+  client_of(*message.connection).bytes += bytes;
 }
 
-void Collector::on_event(std::int32_t type, const session::MessageFacts& facts) {
-  note_time(facts.ts_us);
+void Collector::on_event(const session::ZkMessage& message) {
+  note_time(message.ts_us);
   ++events_total_;
-  const std::string_view name = zk::event_type_name(type);
+  const std::string_view name = zk::event_type_name(message.event->type);
   ++events_[name.empty() ? std::string_view("Unknown") : name];
-  ++key_in(event_paths_, folded_path(facts.path)).requests;
+  ++key_in(event_paths_, folded_path(message.event->path.view())).requests;
 }
 
-void Collector::on_session(session::SessionChange change) {
-  ++sessions_[static_cast<int>(change)];
-}
-
-void Collector::on_auth(std::string_view scheme) {
-  if (auth_schemes_.size() < options_.max_keys || auth_schemes_.count(std::string(scheme)) != 0) {
-    ++auth_schemes_[std::string(scheme)];
-  }
-}
-
-void Collector::on_unanswered(std::string_view op) {
+void Collector::unanswered(const session::Unanswered& unanswered) {
   ++unanswered_;
-  ++op_stats(op).unanswered;
+  const zk::OpInfo* op = unanswered.request->op;
+  ++op_stats(op != nullptr ? zk::op_index(*op) : connect_index()).unanswered;
 }
 
 double Collector::duration_s() const {
   return span_seconds(first_ts_us_, last_ts_us_);
 }
 
-std::vector<Collector::Row> Collector::top_paths_by_requests(std::size_t limit) const {
-  return top(paths_, limit, [](const KeyStats& s) { return s.requests; });
+std::vector<const Collector::OpStats*> Collector::ops() const {
+  std::vector<const OpStats*> seen;
+  for (const OpStats& op : ops_) {
+    if (op.seen) seen.push_back(&op);
+  }
+  std::sort(seen.begin(), seen.end(),
+            [](const OpStats* a, const OpStats* b) { return a->name < b->name; });
+  return seen;
 }
 
-std::vector<Collector::Row> Collector::top_clients_by_requests(std::size_t limit) const {
-  return top(clients_, limit, [](const KeyStats& s) { return s.requests; });
+std::vector<Row> Collector::top_paths_by_requests(std::size_t limit) const {
+  return top(paths_, limit, kByRequests);
+}
+
+std::vector<Row> Collector::top_clients_by_requests(std::size_t limit) const {
+  return top(clients_, limit, kByRequests);
 }
 
 void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals) const {
@@ -181,21 +250,17 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
   put(out, "{:<22} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "op", "requests",
       "req/s", "errors", "min_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
       "errors by name");
-  for (const auto& [name, stats] : ops_) {
-    std::uint64_t errors = 0;
-    for (const auto& [code, count] : stats.errors) errors += count;
-    const LatencyHistogram& h = stats.latency;
-    put(out, "{:<22} {:>9} {:>9.1f} {:>7} {:>8} {:>8.0f} {:>8.0f} {:>8.0f} {:>8.0f} {:>8}  ", name,
-        stats.requests, seconds > 0 ? static_cast<double>(stats.requests) / seconds : 0.0, errors,
+  for (const OpStats* stats : ops()) {
+    const LatencyHistogram& h = stats->latency;
+    put(out, "{:<22} {:>9} {:>9.1f} {:>7} {:>8} {:>8.0f} {:>8.0f} {:>8.0f} {:>8.0f} {:>8}  ",
+        stats->name, stats->requests,
+        seconds > 0 ? static_cast<double>(stats->requests) / seconds : 0.0, stats->error_count(),
         h.min(), h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.percentile(0.999),
         h.max());
-    for (const auto& [code, count] : stats.errors) {
-      const std::string_view error = zk::error_name(code);
-      put(out, "{}={} ", error.empty() ? fmt::format("{}", code) : std::string(error), count);
-    }
+    for (const auto& [code, count] : stats->errors) put(out, "{}={} ", error_label(code), count);
     put(out, "\n");
   }
-  const auto path_table = [&](const char* title, auto measure) {
+  const auto path_table = [&](const char* title, int measure) {
     put(out, "\ntop paths by {}{}\n", title,
         options_.aggregation_depth > 0
             ? fmt::format(" (aggregation depth {})", options_.aggregation_depth)
@@ -204,22 +269,19 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
     for (const auto& [path, stats] : top(paths_, options_.limit, measure)) {
       put(out, "  {:>9} {:>12} {:>10.0f}  ", stats->requests, stats->bytes,
           stats->average_latency());
-      text_key(out, path);
+      append_escaped_text(out, path);
       put(out, "\n");
     }
   };
-  path_table("requests", [](const KeyStats& s) { return s.requests; });
-  path_table("bytes", [](const KeyStats& s) { return s.bytes; });
-  path_table("average latency",
-             [](const KeyStats& s) { return static_cast<std::uint64_t>(s.average_latency()); });
-  for (const char* measure : {"requests", "bytes"}) {
-    put(out, "\ntop clients by {}\n  {:>9} {:>12}  client\n", measure, "requests", "bytes");
-    const bool by_bytes = std::string_view(measure) == "bytes";
-    for (const auto& [client, stats] : top(clients_, options_.limit, [by_bytes](const KeyStats& s) {
-           return by_bytes ? s.bytes : s.requests;
-         })) {
+  path_table("requests", kByRequests);
+  path_table("bytes", kByBytes);
+  path_table("average latency", kByLatency);
+  for (const int measure : {kByRequests, kByBytes}) {
+    put(out, "\ntop clients by {}\n  {:>9} {:>12}  client\n",
+        measure == kByBytes ? "bytes" : "requests", "requests", "bytes");
+    for (const auto& [client, stats] : top(clients_, options_.limit, measure)) {
       put(out, "  {:>9} {:>12}  ", stats->requests, stats->bytes);
-      text_key(out, client);
+      append_escaped_text(out, client);
       put(out, "\n");
     }
   }
@@ -228,16 +290,15 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
   put(out, "\nwatch events:");
   for (const auto& [name, count] : events_) put(out, " {} {}", name, count);
   put(out, "\n  paths that fired most:\n");
-  for (const auto& [path, stats] :
-       top(event_paths_, options_.limit, [](const KeyStats& s) { return s.requests; })) {
+  for (const auto& [path, stats] : top(event_paths_, options_.limit, kByRequests)) {
     put(out, "  {:>9}  ", stats->requests);
-    text_key(out, path);
+    append_escaped_text(out, path);
     put(out, "\n");
   }
   put(out, "auth schemes:");
   for (const auto& [scheme, count] : auth_schemes_) {
     put(out, " ");
-    text_key(out, scheme);
+    append_escaped_text(out, scheme);
     put(out, " {}", count);
   }
   put(out, "\nbytes: {} to servers, {} to clients\n", totals.bytes_to_server,
@@ -249,66 +310,63 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
       totals.kernel_drops);
 }
 
+void Collector::write_key_rows(fmt::memory_buffer& out, const KeyTable& table,
+                               const char* key_name, int measure) const {
+  put(out, "[");
+  bool first = true;
+  for (const auto& [key, stats] : top(table, options_.limit, measure)) {
+    put(out, "{}{{\"{}\":", first ? "" : ",", key_name);
+    json_string(out, key);
+    put(out, ",\"requests\":{},\"bytes\":{},\"avg_latency_us\":{:.1f}}}", stats->requests,
+        stats->bytes, stats->average_latency());
+    first = false;
+  }
+  put(out, "]");
+}
+
 void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals) const {
   const double seconds = duration_s();
-  put(out, "{{\"duration_s\":{:.6f},\"ops\":{{", seconds);
+  put(out, "{{\"kind\":\"stats\",\"duration_s\":{:.6f},\"op_stats\":{{", seconds);
   bool first = true;
-  for (const auto& [name, stats] : ops_) {
-    std::uint64_t errors = 0;
-    for (const auto& [code, count] : stats.errors) errors += count;
-    const LatencyHistogram& h = stats.latency;
+  for (const OpStats* stats : ops()) {
     put(out,
         "{}\"{}\":{{\"count\":{},\"rate\":{:.3f},\"bytes\":{},\"unanswered\":{},\"errors\":{},"
         "\"errors_by_name\":{{",
-        first ? "" : ",", name, stats.requests,
-        seconds > 0 ? static_cast<double>(stats.requests) / seconds : 0.0, stats.bytes,
-        stats.unanswered, errors);
+        first ? "" : ",", stats->name, stats->requests,
+        seconds > 0 ? static_cast<double>(stats->requests) / seconds : 0.0, stats->bytes,
+        stats->unanswered, stats->error_count());
     first = false;
     bool first_error = true;
-    for (const auto& [code, count] : stats.errors) {
-      const std::string_view error = zk::error_name(code);
-      put(out, "{}\"{}\":{}", first_error ? "" : ",",
-          error.empty() ? fmt::format("{}", code) : std::string(error), count);
+    for (const auto& [code, count] : stats->errors) {
+      put(out, "{}\"{}\":{}", first_error ? "" : ",", error_label(code), count);
       first_error = false;
     }
-    put(out, "}},\"latency_us\":");
-    write_latency_json(out, h);
+    put(out, "}},\"latency\":");
+    write_latency_json(out, stats->latency);
     put(out, "}}");
   }
-  const auto key_rows = [&](const KeyTable& table, const char* key_name, auto measure) {
-    put(out, "[");
-    bool first_row = true;
-    for (const auto& [key, stats] : top(table, options_.limit, measure)) {
-      put(out, "{}{{\"{}\":", first_row ? "" : ",", key_name);
-      json_string(out, key);
-      put(out, ",\"requests\":{},\"bytes\":{},\"avg_latency_us\":{:.1f}}}", stats->requests,
-          stats->bytes, stats->average_latency());
-      first_row = false;
-    }
-    put(out, "]");
-  };
   put(out, "}},\"paths\":{{\"aggregation_depth\":{},\"by_requests\":", options_.aggregation_depth);
-  key_rows(paths_, "path", [](const KeyStats& s) { return s.requests; });
+  write_key_rows(out, paths_, "path", kByRequests);
   put(out, ",\"by_bytes\":");
-  key_rows(paths_, "path", [](const KeyStats& s) { return s.bytes; });
+  write_key_rows(out, paths_, "path", kByBytes);
   put(out, ",\"by_latency\":");
-  key_rows(paths_, "path",
-           [](const KeyStats& s) { return static_cast<std::uint64_t>(s.average_latency()); });
+  write_key_rows(out, paths_, "path", kByLatency);
   put(out, "}},\"clients\":{{\"by_requests\":");
-  key_rows(clients_, "client", [](const KeyStats& s) { return s.requests; });
+  write_key_rows(out, clients_, "client", kByRequests);
   put(out, ",\"by_bytes\":");
-  key_rows(clients_, "client", [](const KeyStats& s) { return s.bytes; });
-  put(out, "}},\"sessions\":{{");
-  for (int i = 0; i < 4; ++i)
+  write_key_rows(out, clients_, "client", kByBytes);
+  put(out, "}},\"session_changes\":{{");
+  for (int i = 0; i < 4; ++i) {
     put(out, "{}\"{}\":{}", i == 0 ? "" : ",", kSessionChangeNames[i], sessions_[i]);
-  put(out, "}},\"events\":{{\"total\":{},\"by_type\":{{", events_total_);
+  }
+  put(out, "}},\"watch_events\":{{\"total\":{},\"by_type\":{{", events_total_);
   first = true;
   for (const auto& [name, count] : events_) {
     put(out, "{}\"{}\":{}", first ? "" : ",", name, count);
     first = false;
   }
-  put(out, "}},\"paths\":");
-  key_rows(event_paths_, "path", [](const KeyStats& s) { return s.requests; });
+  put(out, "}},\"top_paths\":");
+  write_key_rows(out, event_paths_, "path", kByRequests);
   put(out, "}},\"auth\":{{");
   first = true;
   for (const auto& [scheme, count] : auth_schemes_) {
@@ -318,11 +376,9 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals)
     first = false;
   }
   put(out,
-      "}},\"totals\":{{\"packets\":{},\"requests\":{},\"replies\":{},\"events\":{},\"bytes_to_"
-      "server\":{},"
-      "\"bytes_to_client\":{},\"unanswered\":{},\"unknown_replies\":{},\"undecodable_frames\":{},"
-      "\"gaps\":{},"
-      "\"gap_bytes\":{},\"kernel_drops\":{}}}}}\n",
+      "}},\"totals\":{{\"packets\":{},\"requests\":{},\"replies\":{},\"events\":{},"
+      "\"bytes_to_server\":{},\"bytes_to_client\":{},\"unanswered\":{},\"unknown_replies\":{},"
+      "\"undecodable_frames\":{},\"gaps\":{},\"gap_bytes\":{},\"kernel_drops\":{}}}}}\n",
       totals.packets, requests_, replies_, events_total_, totals.bytes_to_server,
       totals.bytes_to_client, unanswered_, totals.unknown_replies, totals.undecodable_frames,
       totals.gaps, totals.gap_bytes, totals.kernel_drops);

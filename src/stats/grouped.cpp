@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "zkdump/zk/field_writer.hpp"
+#include "zkdump/base/escape.hpp"
 
 namespace zkdump::stats {
 namespace {
@@ -18,48 +18,79 @@ double percentile(const std::vector<std::int64_t>& sorted, double q) {
   return static_cast<double>(sorted[std::max<std::size_t>(rank, 1) - 1]);
 }
 
+std::string_view connect_type(bool reconnect) {
+  return reconnect ? "ReConnectRequest" : "ConnectRequest";
+}
+
 }  // namespace
 
-GroupedReport::Group& GroupedReport::group_of(const session::MessageFacts& facts) {
+GroupedReport::Group& GroupedReport::group_of(const session::ZkMessage& message,
+                                              std::string_view type, std::string_view path) {
   std::string_view key;
   switch (options_.group_by) {
     case GroupBy::kPath:
-      key = fold_path(facts.path, options_.aggregation_depth);
+      key = fold_path(path, options_.aggregation_depth);
       break;
     case GroupBy::kType:
-      key = facts.type_name;
+      key = type;
       break;
     case GroupBy::kClient:
-      key = facts.client;
+      key = message.connection->client;
       break;
   }
   return groups_.at_or_add(key, options_.max_groups, kOther);
 }
 
-void* GroupedReport::on_request(std::string_view, const session::MessageFacts& facts) {
-  if (options_.measure_latency || done()) return nullptr;
-  ++group_of(facts).count;
-  ++seen_;
-  return nullptr;
-}
-
-void GroupedReport::on_event(std::int32_t, const session::MessageFacts& facts) {
+// --count-requests: requests and events, by group.
+void GroupedReport::count(const session::ZkMessage& message, std::string_view type,
+                          std::string_view path) {
   if (options_.measure_latency || done()) return;
-  ++group_of(facts).count;
+  ++group_of(message, type, path).count;
   ++seen_;
 }
 
-void GroupedReport::on_reply(std::string_view op, std::int32_t, std::int64_t latency_us,
-                             const session::MessageFacts& facts, void*) {
-  if (!options_.measure_latency || done() || op.empty() || latency_us < 0) return;
-  Group& group = group_of(facts);
+// --measure-latency: replies to a request seen, by its group.
+void GroupedReport::measure(const session::ZkMessage& message, std::string_view type) {
+  if (!options_.measure_latency || done() || message.latency_us < 0) return;
+  Group& group = group_of(message, type, message.outstanding->path);
   ++group.count;
-  group.latencies_us.push_back(latency_us);
+  group.latencies_us.push_back(message.latency_us);
   ++seen_;
+}
+
+void GroupedReport::zk(const session::ZkMessage& message) {
+  using Kind = session::ZkMessage::Kind;
+  switch (message.kind) {
+    case Kind::kConnectRequest:
+      if (message.connect_request->decoded.complete) {
+        count(message, connect_type(message.connect_request->session_id != 0), {});
+      }
+      return;
+    case Kind::kRequest:
+      if (message.request->op != nullptr) {
+        count(message, zk::line_name(*message.request).name, message.request->facts.path.view());
+      }
+      return;
+    case Kind::kEvent:
+      if (message.event->decoded.complete) {
+        count(message, zk::line_name(*message.event).name, message.event->path.view());
+      }
+      return;
+    case Kind::kConnectResponse:
+      if (message.connect_response->decoded.complete) {
+        measure(message, connect_type(message.session_change == session::SessionChange::kReconnected));
+      }
+      return;
+    case Kind::kReply:
+      if (message.reply->op != nullptr) measure(message, message.reply->op->request_name);
+      return;
+    default:
+      return;
+  }
 }
 
 void GroupedReport::write(fmt::memory_buffer& out) const {
-  auto key_text = [&out](std::string_view key) { zk::append_escaped_text(out, key); };
+  auto key_text = [&out](std::string_view key) { append_escaped_text(out, key); };
   if (!options_.measure_latency) {
     std::vector<std::pair<std::string_view, std::uint64_t>> rows;
     for (const auto& [key, group] : groups_) rows.emplace_back(key, group.count);

@@ -45,8 +45,8 @@ double LatencyHistogram::percentile(double q) const {
 
 void write_latency_json(fmt::memory_buffer& out, const LatencyHistogram& h) {
   fmt::format_to(fmt::appender(out),
-                 "{{\"count\":{},\"min\":{},\"avg\":{:.1f},\"p50\":{:.1f},\"p90\":{:.1f},"
-                 "\"p99\":{:.1f},\"p999\":{:.1f},\"max\":{}}}",
+                 "{{\"count\":{},\"min_us\":{},\"avg_us\":{:.1f},\"p50_us\":{:.1f},"
+                 "\"p90_us\":{:.1f},\"p99_us\":{:.1f},\"p999_us\":{:.1f},\"max_us\":{}}}",
                  h.count(), h.min(), h.mean(), h.percentile(0.5), h.percentile(0.9),
                  h.percentile(0.99), h.percentile(0.999), h.max());
 }

@@ -36,12 +36,17 @@ void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid, std::int6
   ++proposals_;
 }
 
-void ZabStats::on_ack(std::string_view name, std::int64_t latency_us) {
-  follower(name).acks.add(latency_us);
-}
-
-void ZabStats::on_commit(std::string_view name, std::int64_t latency_us) {
-  follower(name).commits.add(latency_us);
+void ZabStats::quorum(const session::QuorumMessage& message) {
+  if (message.kind != session::QuorumMessage::Kind::kPacket || !message.broadcast) return;
+  const zk::quorum::QuorumPacket& packet = message.packet->packet;
+  if (packet.type == zk::quorum::kProposal && !message.from_client) {
+    on_proposal(message.connection->server, packet.zxid, message.ts_us);
+  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck && message.from_client) {
+    follower(message.follower).acks.add(message.latency_us);
+  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kCommit &&
+             !message.from_client) {
+    follower(message.follower).commits.add(message.latency_us);
+  }
 }
 
 void ZabStats::start_interval() {
@@ -80,19 +85,19 @@ void ZabStats::write_text(fmt::memory_buffer& out) const {
 void ZabStats::write_json(fmt::memory_buffer& out) const {
   const double seconds = proposal_seconds();
   put(out,
-      "{{\"zab\":{{\"proposals\":{},\"duration_s\":{:.6f},\"proposals_per_s\":{:.3f},\"followers\":"
-      "{{",
+      "{{\"kind\":\"zab_stats\",\"proposals\":{},\"duration_s\":{:.6f},"
+      "\"proposals_per_s\":{:.3f},\"followers\":{{",
       proposals_, seconds, seconds > 0 ? static_cast<double>(proposals_) / seconds : 0.0);
   bool first = true;
   for (const auto& [name, figures] : followers_) {
-    put(out, "{}\"{}\":{{\"ack_latency_us\":", first ? "" : ",", name);
+    put(out, "{}\"{}\":{{\"ack_latency\":", first ? "" : ",", name);
     write_latency_json(out, figures.acks);
-    put(out, ",\"commit_latency_us\":");
+    put(out, ",\"commit_latency\":");
     write_latency_json(out, figures.commits);
     put(out, "}}");
     first = false;
   }
-  put(out, "}}}}}}\n");
+  put(out, "}}}}\n");
 }
 
 }  // namespace zkdump::stats

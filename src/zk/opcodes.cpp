@@ -1,5 +1,5 @@
 // The opcode table and the code-name tables (ZooDefs.OpCode, KeeperException.Code,
-// Watcher.Event), plus the handshake and notification records.
+// Watcher.Event).
 #include <array>
 #include <cstring>
 
@@ -11,51 +11,75 @@ namespace {
 
 using namespace records;
 
+// A record walker as the table holds it: parsing it, and describing it.
+#define ZK_WALKERS(walker) walker<NullFields>, walker<FieldSink>
+#define ZK_NOT_IN_MULTI nullptr, nullptr
+
 constexpr std::array kOps = {
-    //     code json_name               request_name                 reply_name request decoder
-    //     reply decoder        in multi
-    OpInfo{1, "create", "CreateRequest", "CreateReply", create, path_reply, true},
-    OpInfo{2, "delete", "DeleteRequest", "DeleteReply", delete_node, empty_reply, true},
-    OpInfo{3, "exists", "ExistsRequest", "ExistsReply", path_watch, stat_reply, false},
-    OpInfo{4, "getData", "GetDataRequest", "GetDataReply", path_watch, data_stat_reply, true},
-    OpInfo{5, "setData", "SetDataRequest", "SetDataReply", set_data, stat_reply, true},
-    OpInfo{6, "getACL", "GetAclRequest", "GetAclReply", path_only, acl_stat_reply, false},
-    OpInfo{7, "setACL", "SetAclRequest", "SetAclReply", set_acl, stat_reply, false},
-    OpInfo{8, "getChildren", "GetChildrenRequest", "GetChildrenReply", path_watch, children_reply,
-           true},
-    OpInfo{9, "sync", "SyncRequest", "SyncReply", path_only, path_detail_reply, false},
-    OpInfo{11, "ping", "PingRequest", "PingReply", no_fields, empty_reply, false},
-    OpInfo{12, "getChildren2", "GetChildren2Request", "GetChildren2Reply", path_watch,
-           children_stat_reply, false},
-    OpInfo{13, "check", "CheckRequest", "CheckReply", check_version, stat_reply, true},
-    OpInfo{14, "multi", "MultiRequest", "MultiReply", multi, multi_reply, false},
-    OpInfo{15, "create2", "Create2Request", "Create2Reply", create, path_stat_reply, true},
-    OpInfo{16, "reconfig", "ReconfigRequest", "ReconfigReply", reconfig, data_stat_reply, false},
-    OpInfo{17, "checkWatches", "CheckWatchesRequest", "CheckWatchesReply", watches_by_type,
-           empty_reply, false},
-    OpInfo{18, "removeWatches", "RemoveWatchesRequest", "RemoveWatchesReply", watches_by_type,
-           empty_reply, false},
-    OpInfo{19, "createContainer", "CreateContainerRequest", "CreateContainerReply", create,
-           path_stat_reply, true},
-    OpInfo{20, "deleteContainer", "DeleteContainerRequest", "DeleteContainerReply", path_only,
-           empty_reply, false},
-    OpInfo{21, "createTTL", "CreateTTLRequest", "CreateTTLReply", create_ttl, path_stat_reply,
-           true},
-    OpInfo{22, "multiRead", "MultiReadRequest", "MultiReadReply", multi, multi_reply, false},
-    OpInfo{100, "auth", "SetAuthRequest", "AuthReply", auth, empty_reply, false},
-    OpInfo{101, "setWatches", "SetWatchesRequest", "SetWatchesReply", set_watches, empty_reply,
-           false},
-    OpInfo{102, "sasl", "SaslRequest", "SaslReply", sasl, sasl_reply, false},
-    OpInfo{103, "getEphemerals", "GetEphemeralsRequest", "GetEphemeralsReply", path_only,
-           children_reply, false},
+    OpInfo{1, "create", "CreateRequest", "CreateReply", ZK_WALKERS(create), ZK_WALKERS(path_reply),
+           ZK_WALKERS(path_reply)},
+    OpInfo{2, "delete", "DeleteRequest", "DeleteReply", ZK_WALKERS(delete_node),
+           ZK_WALKERS(empty_reply), ZK_WALKERS(empty_reply)},
+    OpInfo{3, "exists", "ExistsRequest", "ExistsReply", ZK_WALKERS(path_watch),
+           ZK_WALKERS(stat_reply), ZK_NOT_IN_MULTI},
+    OpInfo{4, "getData", "GetDataRequest", "GetDataReply", ZK_WALKERS(path_watch),
+           ZK_WALKERS(data_stat_reply), ZK_WALKERS(data_stat_result)},
+    OpInfo{5, "setData", "SetDataRequest", "SetDataReply", ZK_WALKERS(set_data),
+           ZK_WALKERS(stat_reply), ZK_WALKERS(stat_result)},
+    OpInfo{6, "getACL", "GetAclRequest", "GetAclReply", ZK_WALKERS(path_only),
+           ZK_WALKERS(acl_stat_reply), ZK_NOT_IN_MULTI},
+    OpInfo{7, "setACL", "SetAclRequest", "SetAclReply", ZK_WALKERS(set_acl), ZK_WALKERS(stat_reply),
+           ZK_NOT_IN_MULTI},
+    OpInfo{8, "getChildren", "GetChildrenRequest", "GetChildrenReply", ZK_WALKERS(path_watch),
+           ZK_WALKERS(children_reply), ZK_WALKERS(children_result)},
+    OpInfo{9, "sync", "SyncRequest", "SyncReply", ZK_WALKERS(path_only),
+           ZK_WALKERS(path_detail_reply), ZK_NOT_IN_MULTI},
+    OpInfo{11, "ping", "PingRequest", "PingReply", ZK_WALKERS(no_fields), ZK_WALKERS(empty_reply),
+           ZK_NOT_IN_MULTI},
+    OpInfo{12, "getChildren2", "GetChildren2Request", "GetChildren2Reply", ZK_WALKERS(path_watch),
+           ZK_WALKERS(children_stat_reply), ZK_NOT_IN_MULTI},
+    OpInfo{13, "check", "CheckRequest", "CheckReply", ZK_WALKERS(check_version),
+           ZK_WALKERS(stat_reply), ZK_WALKERS(empty_reply)},
+    OpInfo{14, "multi", "MultiRequest", "MultiReply", ZK_WALKERS(multi), ZK_WALKERS(multi_reply),
+           ZK_NOT_IN_MULTI},
+    OpInfo{15, "create2", "Create2Request", "Create2Reply", ZK_WALKERS(create),
+           ZK_WALKERS(path_stat_reply), ZK_WALKERS(path_stat_result)},
+    OpInfo{16, "reconfig", "ReconfigRequest", "ReconfigReply", ZK_WALKERS(reconfig),
+           ZK_WALKERS(data_stat_reply), ZK_NOT_IN_MULTI},
+    OpInfo{17, "checkWatches", "CheckWatchesRequest", "CheckWatchesReply",
+           ZK_WALKERS(watches_by_type), ZK_WALKERS(empty_reply), ZK_NOT_IN_MULTI},
+    OpInfo{18, "removeWatches", "RemoveWatchesRequest", "RemoveWatchesReply",
+           ZK_WALKERS(watches_by_type), ZK_WALKERS(empty_reply), ZK_NOT_IN_MULTI},
+    OpInfo{19, "createContainer", "CreateContainerRequest", "CreateContainerReply",
+           ZK_WALKERS(create), ZK_WALKERS(path_stat_reply), ZK_WALKERS(path_stat_result)},
+    OpInfo{20, "deleteContainer", "DeleteContainerRequest", "DeleteContainerReply",
+           ZK_WALKERS(path_only), ZK_WALKERS(empty_reply), ZK_NOT_IN_MULTI},
+    OpInfo{21, "createTTL", "CreateTTLRequest", "CreateTTLReply", ZK_WALKERS(create_ttl),
+           ZK_WALKERS(path_stat_reply), ZK_WALKERS(path_stat_result)},
+    OpInfo{22, "multiRead", "MultiReadRequest", "MultiReadReply", ZK_WALKERS(multi),
+           ZK_WALKERS(multi_reply), ZK_NOT_IN_MULTI},
+    OpInfo{100, "auth", "SetAuthRequest", "AuthReply", ZK_WALKERS(auth), ZK_WALKERS(empty_reply),
+           ZK_NOT_IN_MULTI},
+    OpInfo{101, "setWatches", "SetWatchesRequest", "SetWatchesReply", ZK_WALKERS(set_watches),
+           ZK_WALKERS(empty_reply), ZK_NOT_IN_MULTI},
+    OpInfo{102, "sasl", "SaslRequest", "SaslReply", ZK_WALKERS(sasl), ZK_WALKERS(sasl_reply),
+           ZK_NOT_IN_MULTI},
+    OpInfo{103, "getEphemerals", "GetEphemeralsRequest", "GetEphemeralsReply",
+           ZK_WALKERS(path_only), ZK_WALKERS(children_reply), ZK_NOT_IN_MULTI},
     OpInfo{104, "getAllChildrenNumber", "GetAllChildrenNumberRequest", "GetAllChildrenNumberReply",
-           path_only, child_count_reply, false},
-    OpInfo{105, "setWatches2", "SetWatches2Request", "SetWatches2Reply", set_watches2, empty_reply,
-           false},
-    OpInfo{106, "addWatch", "AddWatchRequest", "AddWatchReply", add_watch, error_code_reply, false},
-    OpInfo{107, "whoAmI", "WhoAmIRequest", "WhoAmIReply", header_only, who_am_i_reply, false},
-    OpInfo{-11, "closeSession", "CloseRequest", "CloseReply", no_fields, empty_reply, false},
+           ZK_WALKERS(path_only), ZK_WALKERS(child_count_reply), ZK_NOT_IN_MULTI},
+    OpInfo{105, "setWatches2", "SetWatches2Request", "SetWatches2Reply", ZK_WALKERS(set_watches2),
+           ZK_WALKERS(empty_reply), ZK_NOT_IN_MULTI},
+    OpInfo{106, "addWatch", "AddWatchRequest", "AddWatchReply", ZK_WALKERS(add_watch),
+           ZK_WALKERS(error_code_reply), ZK_NOT_IN_MULTI},
+    OpInfo{107, "whoAmI", "WhoAmIRequest", "WhoAmIReply", ZK_WALKERS(header_only),
+           ZK_WALKERS(who_am_i_reply), ZK_NOT_IN_MULTI},
+    OpInfo{-11, "closeSession", "CloseRequest", "CloseReply", ZK_WALKERS(no_fields),
+           ZK_WALKERS(empty_reply), ZK_NOT_IN_MULTI},
 };
+
+#undef ZK_WALKERS
+#undef ZK_NOT_IN_MULTI
 
 constexpr std::int32_t kLowestCode = -11;
 constexpr std::int32_t kHighestCode = 107;
@@ -160,6 +184,31 @@ const OpInfo* find_op(std::int32_t code) {
   return row < 0 ? nullptr : &kOps[static_cast<std::size_t>(row)];
 }
 
+const OpInfo* op_for_reserved_xid(std::int32_t xid) {
+  switch (xid) {
+    case kPingXid:
+      return find_op(kOpPing);
+    case kAuthXid:
+      return find_op(kOpAuth);
+    case kSetWatchesXid:
+      return find_op(kOpSetWatches);
+    default:
+      return nullptr;
+  }
+}
+
+std::size_t op_count() {
+  return kOps.size();
+}
+
+std::size_t op_index(const OpInfo& op) {
+  return static_cast<std::size_t>(&op - kOps.data());
+}
+
+const OpInfo& op_at(std::size_t index) {
+  return kOps[index];
+}
+
 bool plausible_request_xid(std::int32_t opcode, std::int32_t xid) {
   switch (opcode) {
     case kOpPing:
@@ -195,46 +244,6 @@ std::string_view four_letter_word(const std::uint8_t* first4) {
     if (word == candidate) return word;
   }
   return {};
-}
-
-ConnectFacts decode_connect_request(Reader& reader, FieldWriter& writer) {
-  ConnectFacts facts;
-  facts.protocol_version = reader.int32();
-  const std::int64_t last_zxid = reader.int64();
-  facts.timeout = reader.int32();
-  facts.session_id = reader.int64();
-  reader.bytes();  // the session password is a secret and is never shown
-  if (!reader.at_end()) facts.read_only = reader.boolean();
-  if (!reader.ok()) return facts;
-  writer.number("ver", facts.protocol_version);
-  writer.number("zxid", last_zxid);
-  writer.number("timeout", facts.timeout);
-  writer.hex("session", static_cast<std::uint64_t>(facts.session_id));
-  writer.boolean("readonly", facts.read_only);
-  return facts;
-}
-
-ConnectFacts decode_connect_response(Reader& reader, FieldWriter& writer) {
-  ConnectFacts facts;
-  facts.protocol_version = reader.int32();
-  facts.timeout = reader.int32();
-  facts.session_id = reader.int64();
-  reader.bytes();
-  if (!reader.at_end()) facts.read_only = reader.boolean();
-  if (!reader.ok()) return facts;
-  writer.number("ver", facts.protocol_version);
-  writer.number("timeout", facts.timeout);
-  writer.hex("session", static_cast<std::uint64_t>(facts.session_id));
-  writer.boolean("readonly", facts.read_only);
-  return facts;
-}
-
-WatcherEvent decode_watcher_event(Reader& reader) {
-  WatcherEvent event;
-  event.type = reader.int32();
-  event.state = reader.int32();
-  event.path = reader.bytes();
-  return event;
 }
 
 bool looks_like_connect_request(std::int32_t length, const std::uint8_t* body) {

@@ -7,42 +7,38 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "zkdump/output/message_printer.hpp"
+#include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/quorum.hpp"
+#include "zkdump/stats/quorum_summary.hpp"
 #include "zkdump/stats/zab_stats.hpp"
 
 namespace {
 
 constexpr std::uint16_t kServerPort = FUZZ_ELECTION ? 3888 : 2888;
 
-// One printer per output style for the whole run, printing into /dev/null. The tracker and the
-// statistics are made anew for each input: what earlier inputs left in them would make every
-// later summary slower.
-class QuorumPipeline {
+// One output per style for the whole run, into /dev/null. The sessions, the statistics and the
+// summary are made anew for each input: what earlier inputs left in them would make every later
+// summary slower.
+class QuorumOutput {
  public:
-  explicit QuorumPipeline(bool json)
-      : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false) {
-    zkdump::output::PrintOptions print;
-    print.json = json;
-    print.verbose = true;
-    printer_ = std::make_unique<zkdump::output::MessagePrinter>(print);
-    ports_.set(kServerPort, FUZZ_ELECTION ? zkdump::session::PortRole::kElection
-                                          : zkdump::session::PortRole::kZab);
+  explicit QuorumOutput(bool json) : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false) {
+    options_.json = json;
+    options_.verbose = true;
   }
-  ~QuorumPipeline() {
+  ~QuorumOutput() {
     out_.flush();
     close(null_fd_);
   }
-  QuorumPipeline(const QuorumPipeline&) = delete;
-  QuorumPipeline& operator=(const QuorumPipeline&) = delete;
-  zkdump::session::QuorumTracker tracker() { return {*printer_, out_, ports_}; }
+  QuorumOutput(const QuorumOutput&) = delete;
+  QuorumOutput& operator=(const QuorumOutput&) = delete;
+  zkdump::output::OutputBuffer& out() { return out_; }
+  const zkdump::output::LineOptions& options() const { return options_; }
 
  private:
   int null_fd_;
   zkdump::output::OutputBuffer out_;
-  std::unique_ptr<zkdump::output::MessagePrinter> printer_;
-  zkdump::session::PortMap ports_;
+  zkdump::output::LineOptions options_;
 };
 
 }  // namespace
@@ -50,15 +46,24 @@ class QuorumPipeline {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const std::uint8_t control = data[0];
-  static QuorumPipeline text(false), json(true);
-  QuorumPipeline& pipeline = (control & 1) != 0 ? json : text;
-  zkdump::session::QuorumTracker tracker = pipeline.tracker();
+  static QuorumOutput text(false), json(true);
+  QuorumOutput& output = (control & 1) != 0 ? json : text;
+  zkdump::output::LineWriter writer(output.options(), output.out());
   zkdump::stats::ZabStats stats;
-  tracker.set_observer(&stats);
+  zkdump::stats::QuorumSummary summary(zkdump::output::TimestampStyle::kTime);
+  zkdump::session::Sinks sinks;
+  sinks.add(writer);
+  sinks.add(stats);
+  sinks.add(summary);
+  zkdump::framing::Budget budget;
+  zkdump::session::PortMap ports;
+  ports.set(kServerPort, FUZZ_ELECTION ? zkdump::session::PortRole::kElection
+                                       : zkdump::session::PortRole::kZab);
+  zkdump::session::QuorumSessions sessions(sinks, budget, ports);
   zkdump::net::Endpoint client, server;
   client.port = 40000;
   server.port = kServerPort;
-  auto connection = tracker.open(client, server, (control & 2) != 0, 0);
+  auto connection = sessions.open(client, server, (control & 2) != 0, 0);
   std::size_t at = 1;
   std::int64_t ts = 0;
   while (at < size) {
@@ -76,9 +81,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     at += length;
   }
   connection->on_close(zkdump::tcp::CloseReason::kFin, ts);
+  connection.reset();
   // The summaries and statistics read what the input built.
   fmt::memory_buffer report;
-  tracker.write_summary(report, (control & 1) != 0);
+  summary.write_text(report);
+  summary.write_json(report);
   stats.write_text(report);
   stats.write_json(report);
   stats.write_brief_text(report);

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.acked_hole_wait_us = 20;
   limits.acked_hole_wait_segments = 8;
   limits.unacked_hole_wait_us = 40;
-  zkdump::tcp::ConnectionTable table(pipeline.tracker(), limits);
+  zkdump::tcp::ConnectionTable table(pipeline.sessions(), limits);
   constexpr std::size_t kRecordHeader = 6;
   std::size_t at = 0;
   std::int64_t ts = 0;

@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   client.port = 40000;
   server.port = 2181;
   const bool from_start = (control & 2) != 0;
-  auto connection = pipeline.tracker().open(client, server, from_start, 0);
+  auto connection = pipeline.sessions().open(client, server, from_start, 0);
   const auto fuzzed =
       FUZZ_TO_SERVER ? zkdump::tcp::Side::kClientToServer : zkdump::tcp::Side::kServerToClient;
   if (!FUZZ_TO_SERVER) {

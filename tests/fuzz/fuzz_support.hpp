@@ -1,4 +1,4 @@
-// Shared by the fuzz targets: the real stages, output thrown away.
+// Shared by the fuzz targets: the real stages and sinks, output thrown away.
 #pragma once
 
 #include <fcntl.h>
@@ -6,44 +6,50 @@
 
 #include <memory>
 
-#include "zkdump/output/message_printer.hpp"
+#include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
-#include "zkdump/session/tracker.hpp"
+#include "zkdump/session/client.hpp"
 #include "zkdump/stats/collector.hpp"
 
 namespace zkdump::fuzz {
 
-// A Tracker printing text or JSON lines into /dev/null.
+// The client sessions feeding a line writer (text or JSON, into /dev/null) and, for JSON, the
+// statistics too, so that every sink is fuzzed.
 class Pipeline {
  public:
-  explicit Pipeline(bool json) : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false) {
-    output::PrintOptions print;
-    print.json = json;
-    print.verbose = true;
-    printer_ = std::make_unique<output::MessagePrinter>(print);
-    session::TrackerOptions options;
-    options.paired = !json;
-    options.include_pings = true;
-    options.max_pending_per_connection = 64;  // small caps reach the eviction paths
-    tracker_ = std::make_unique<session::Tracker>(options, *printer_, out_);
-    // The JSON pipeline also feeds the statistics stage, so it is fuzzed as well.
-    if (json) tracker_->set_observer(&collector_);
+  explicit Pipeline(bool json)
+      : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false), writer_(options(json), out_) {
+    sinks_.add(writer_);
+    if (json) sinks_.add(collector_);
+    session::ClientOptions client;
+    client.max_pending_per_connection = 64;  // small caps reach the eviction paths
+    sessions_ = std::make_unique<session::ClientSessions>(client, sinks_, budget_);
   }
   ~Pipeline() {
-    tracker_.reset();
+    sessions_.reset();
     out_.flush();
     close(null_fd_);
   }
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
-  session::Tracker& tracker() { return *tracker_; }
+  session::ClientSessions& sessions() { return *sessions_; }
 
  private:
+  static output::LineOptions options(bool json) {
+    output::LineOptions lines;
+    lines.json = json;
+    lines.verbose = true;
+    lines.include_pings = true;
+    return lines;
+  }
+
   int null_fd_;
   output::OutputBuffer out_;
-  std::unique_ptr<output::MessagePrinter> printer_;
+  output::LineWriter writer_;
   stats::Collector collector_{stats::StatsOptions{2, 10, 64}};
-  std::unique_ptr<session::Tracker> tracker_;
+  session::Sinks sinks_;
+  framing::Budget budget_;
+  std::unique_ptr<session::ClientSessions> sessions_;
 };
 
 }  // namespace zkdump::fuzz

@@ -173,13 +173,13 @@ def case_quorum_random(work):
     recut.write_pcap(path, packets)
     out, _ = run("random bytes on the election and ZAB ports", path, "--json", *QUORUM_OPTIONS)
     for proto in ("election", "zab"):
-        expect("quorum random", out, '"op":"UndecodableBytes","proto":"%s"' % proto)
+        expect("quorum random", out, '"kind":"error","proto":"%s","error":"UndecodableBytes"' % proto)
 
 
 def case_quorum_flipped(work):
     base = os.path.join(pcap_dir, "quorum_failover")
     count = lambda out: sum(1 for line in out.splitlines()
-                            if '"kind":"quorum"' in line and "UndecodableBytes" not in line)
+                            if '"kind":"message"' in line)
     check_flipped(work, "flipped bits in quorum traffic", base + ".pcap", open(base + ".args").read().split(),
                   count, 80)
 

@@ -26,7 +26,9 @@ if dict(requests) != sent:
     failures.append("requests printed %s != sent %s" % (dict(requests), sent))
 if replies != requests:
     failures.append("replies %s != requests %s" % (dict(replies), dict(requests)))
-for kind in ("unanswered", "unknown_reply", "error"):
+if "unknown" in replies:  # a reply to an xid no request was seen for
+    failures.append("%d replies to unknown requests" % replies["unknown"])
+for kind in ("unanswered", "error"):
     if kinds[kind]:
         failures.append("%d %s lines" % (kinds[kind], kind))
 if failures:

@@ -94,12 +94,12 @@ for name in followers:
     for row in (acks, commits):
         if row and row[1:] != sorted(row[1:]):
             failures.append("%s: percentiles out of order: %s" % (name, row))
-zab = [json.loads(l)["zab"] for l in run("--stats", "--json").splitlines() if l.startswith('{"zab"')]
+zab = [json.loads(l) for l in run("--stats", "--json").splitlines() if l.startswith('{"kind":"zab_stats"')]
 if len(zab) != 1 or zab[0]["proposals"] != distinct or sorted(zab[0]["followers"]) != followers:
     failures.append("--stats --json lacks the zab statistics: %s" % zab)
 else:
     for name, figures in zab[0]["followers"].items():
-        if figures["commit_latency_us"]["count"] != rows[(name, "commit")][0]:
+        if figures["commit_latency"]["count"] != rows[(name, "commit")][0]:
             failures.append("%s: JSON and text commit counts differ" % name)
 
 if failures:

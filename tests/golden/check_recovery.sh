@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 "$recut" "$variant" "$pcap" "$work/variant.pcap"
 # Replies whose request fell before the capture count: their header is decoded and printed.
-messages() { "$zkdump" -q --json -r "$1" | grep -c -E '"kind":"(request|reply|unknown_reply|event)"' || true; }
+messages() { "$zkdump" -q --json -r "$1" | grep -c -E '"kind":"(request|reply|event)"' || true; }
 full=$(messages "$pcap")
 recovered=$(messages "$work/variant.pcap")
 percent=$((recovered * 100 / full))

@@ -20,7 +20,7 @@ failures = []
 load = pcaps + "/pipelined_load.pcap"
 stats = json.loads(zkdump_json("--stats", "-r", load))
 sent = json.load(open(pcaps + "/pipelined_load.sent.json"))["sent"]
-counted = {op: entry["count"] for op, entry in stats["ops"].items() if op != "ping"}
+counted = {op: entry["count"] for op, entry in stats["op_stats"].items() if op != "ping"}
 if counted != sent:
     failures.append("per-op counts %s != sent %s" % (counted, sent))
 if stats["totals"]["unanswered"] != 0:
@@ -35,31 +35,33 @@ for line in zkdump_json("-p", "-r", load).splitlines():
 checked = 0
 for op, values in latencies.items():
     values.sort()
-    reported = stats["ops"][op]["latency_us"]
-    for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999)):
+    reported = stats["op_stats"][op]["latency"]
+    for name, q in (("p50_us", 0.5), ("p90_us", 0.9), ("p99_us", 0.99), ("p999_us", 0.999)):
         exact = values[max(1, math.ceil(q * len(values))) - 1]
         if abs(reported[name] - exact) > exact * 0.01 + 0.05:
             failures.append("%s %s: %.1f, exact %d" % (op, name, reported[name], exact))
         checked += 1
-    if reported["max"] != values[-1] or reported["min"] != values[0] or reported["count"] != len(values):
+    if reported["max_us"] != values[-1] or reported["min_us"] != values[0] or reported["count"] != len(values):
         failures.append("%s min/max/count %s, exact %d/%d/%d" % (op, reported, values[0], values[-1], len(values)))
 
 folded = json.loads(zkdump_json("--stats", "--aggregation-depth", "1", "-r", pcaps + "/kazoo_all_ops.pcap"))
 for row in folded["paths"]["by_requests"]:
     if row["path"].count("/") > 1:
         failures.append("path %s deeper than --aggregation-depth 1" % row["path"])
-for key in ("ops", "paths", "clients", "sessions", "events", "totals"):
+for key in ("op_stats", "paths", "clients", "session_changes", "watch_events", "totals"):
     if key not in folded:
         failures.append("no %s in --stats --json" % key)
-if folded["sessions"]["established"] < 3 or folded["events"]["total"] == 0 or "digest" not in folded["auth"]:
-    failures.append("sessions/events/auth: %s %s %s" % (folded["sessions"], folded["events"], folded["auth"]))
+if folded["session_changes"]["established"] < 3 or folded["watch_events"]["total"] == 0 or \
+        "digest" not in folded["auth"]:
+    failures.append("sessions/events/auth: %s %s %s" % (folded["session_changes"], folded["watch_events"],
+                                                        folded["auth"]))
 
 # --stats-interval: one document per interval, which together count everything once.
 docs = [json.loads(line) for line in zkdump_json("--stats", "--stats-interval", "1", "-r", load).splitlines()]
 summed = collections.Counter()
 for doc in docs:
-    summed.update({op: entry["count"] for op, entry in doc["ops"].items()})
-if len(docs) < 2 or dict(summed) != {op: entry["count"] for op, entry in stats["ops"].items()}:
+    summed.update({op: entry["count"] for op, entry in doc["op_stats"].items()})
+if len(docs) < 2 or dict(summed) != {op: entry["count"] for op, entry in stats["op_stats"].items()}:
     failures.append("--stats-interval: %d documents counting %s" % (len(docs), dict(summed)))
 
 # zktraffic's modes: --count-requests N by type, --measure-latency N sorted by --sort-by.

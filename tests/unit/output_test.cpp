@@ -7,44 +7,83 @@
 
 #include "bytes.hpp"
 #include "captured_output.hpp"
-#include "zkdump/output/message_printer.hpp"
-#include "zkdump/session/tracker.hpp"
+#include "zkdump/output/line_writer.hpp"
+#include "zkdump/session/client.hpp"
 
 using namespace zkdump;
 using test::Bytes;
 
 namespace {
 
-output::Peer zktraffic_peer() {
-  output::Peer peer;
-  peer.client = "127.0.0.1:60446";
-  peer.server = "127.0.0.1:2181";
-  return peer;
+net::Endpoint loopback(std::uint16_t port, bool zero_address = false) {
+  net::Endpoint endpoint;
+  if (!zero_address) {
+    endpoint.address.bytes[0] = 127;
+    endpoint.address.bytes[3] = 1;
+  }
+  endpoint.port = port;
+  return endpoint;
 }
 
-zk::Frame frame_of(const Bytes& framed, zk::FrameKind kind) {
-  zk::Frame frame{};
-  frame.direction = kind == zk::FrameKind::kRequest || kind == zk::FrameKind::kConnectRequest
-                        ? zk::Direction::kToServer
-                        : zk::Direction::kToClient;
-  frame.kind = kind;
-  frame.length = static_cast<std::int32_t>(framed.data.size() - 4);
-  frame.body = zk::ByteSpan(framed.data).subspan(4);
-  frame.ts_us = 1425594674722741;  // 22:31:14.722741 UTC
-  return frame;
-}
+// Bytes through the session stage and the line writer, the way the reassembler hands them over.
+class SessionRun {
+ public:
+  explicit SessionRun(const output::LineOptions& options, bool from_start = true,
+                      std::size_t max_pending = 16384, bool zero_address = false)
+      : writer_(options, output_.buffer()) {
+    sinks_.add(writer_);
+    session::ClientOptions client_options;
+    client_options.max_pending_per_connection = max_pending;
+    sessions_ = std::make_unique<session::ClientSessions>(client_options, sinks_, budget_);
+    connection_ = sessions_->open(loopback(zero_address ? 40000 : 60446, zero_address),
+                                  loopback(2181, zero_address), from_start, 0);
+  }
+  void client(const Bytes& bytes, std::int64_t ts_us = kTs) {
+    connection_->on_data(tcp::Side::kClientToServer, bytes.data, ts_us);
+  }
+  void server(const Bytes& bytes, std::int64_t ts_us = kTs) {
+    connection_->on_data(tcp::Side::kServerToClient, bytes.data, ts_us);
+  }
+  std::string text() { return output_.text(); }
+  std::string close() {
+    connection_->on_close(tcp::CloseReason::kFin, kTs);
+    return output_.text();
+  }
+  const session::ClientCounters& counters() const { return sessions_->counters(); }
 
-std::string request_line(const Bytes& body) {
-  output::PrintOptions options;
+  static constexpr std::int64_t kTs = 1425594674722741;  // 22:31:14.722741 UTC
+
+ private:
+  test::CapturedOutput output_;
+  output::LineWriter writer_;
+  session::Sinks sinks_;
+  framing::Budget budget_;
+  std::unique_ptr<session::ClientSessions> sessions_;
+  std::unique_ptr<tcp::StreamHandler> connection_;
+};
+
+output::LineOptions untimed(bool paired = false) {
+  output::LineOptions options;
   options.timestamps = output::TimestampStyle::kNone;
-  output::MessagePrinter printer(options);
-  const Bytes framed = body.framed();
-  const zk::Frame frame = frame_of(framed, zk::FrameKind::kRequest);
-  zk::RequestFacts facts;
-  bool decoded = false;
-  const zk::OpInfo* op = zk::find_op(zk::load_be32(frame.body.data() + 4));
-  return std::string(printer.request(zktraffic_peer(), *op, zk::load_be32(frame.body.data()), frame,
-                                     facts, decoded));
+  options.paired = paired;
+  options.include_pings = true;
+  return options;
+}
+
+// The line a request joined mid-stream prints.
+std::string request_line(const Bytes& body) {
+  SessionRun run(untimed(), false);
+  run.client(body.framed());
+  return run.text();
+}
+
+Bytes connect_request(std::int64_t session = 0, std::int64_t zxid = 0,
+                      std::int32_t timeout = 6000) {
+  return Bytes().i32(0).i64(zxid).i32(timeout).i64(session).str(std::string(16, '\0')).framed();
+}
+
+Bytes connect_response(std::int32_t timeout, std::int64_t session) {
+  return Bytes().i32(0).i32(timeout).i64(session).str(std::string(16, '\0')).framed();
 }
 
 }  // namespace
@@ -75,120 +114,69 @@ TEST_CASE("request lines are zktraffic's, word for word") {
 }
 
 TEST_CASE("reply, connect and event lines, with the arrow and the timestamp") {
-  output::PrintOptions options;
-  output::MessagePrinter printer(options);
-  const output::Peer peer = zktraffic_peer();
-  bool decoded = false;
   setenv("TZ", "UTC", 1);
   tzset();
+  output::LineOptions options;
+  options.paired = false;
+  SessionRun run(options, false);
+  run.client(Bytes().i32(9).i32(8).str("/").boolean(false).framed());
+  run.server(Bytes().i32(9).i64(7306).i32(0).i32(4).str("a").str("b").str("c").str("d").framed());
+  run.client(Bytes().i32(6).i32(3).str("/gone").boolean(false).framed());
+  run.server(Bytes().i32(6).i64(7305).i32(-101).framed());
+  run.server(Bytes().i32(-1).i64(-1).i32(0).i32(3).i32(3).str("/dknightly").framed());
+  const std::string text = run.text();
+  CHECK(text.find("————►22:31:14:722741 GetChildrenReply(xid=9, zxid=7306, error=0, count=4, "
+                  "server=127.0.0.1:2181)\n") != std::string::npos);
+  CHECK(text.find("————►22:31:14:722741 FailedExistsReply(xid=6, zxid=7305, error=-101, "
+                  "server=127.0.0.1:2181)\n") != std::string::npos);
+  CHECK(text.find("22:31:14:722741 EventNodeDataChanged(state=3, path=/dknightly, "
+                  "client=127.0.0.1:60446, server=127.0.0.1:2181)\n") != std::string::npos);
 
-  const Bytes reply =
-      Bytes().i32(9).i64(7306).i32(0).i32(4).str("a").str("b").str("c").str("d").framed();
-  output::ReplyHeader header{9, 7306, 0};
-  CHECK(std::string(printer.reply(peer, zk::find_op(8), header,
-                                  frame_of(reply, zk::FrameKind::kReply), 350, decoded)) ==
-        "————►22:31:14:722741 GetChildrenReply(xid=9, zxid=7306, error=0, count=4, "
-        "server=127.0.0.1:2181)\n");
-  const Bytes failed = Bytes().i32(6).i64(7305).i32(-101).framed();
-  header = {6, 7305, -101};
-  CHECK(std::string(printer.reply(peer, zk::find_op(3), header,
-                                  frame_of(failed, zk::FrameKind::kReply), 1, decoded)) ==
-        "————►22:31:14:722741 FailedExistsReply(xid=6, zxid=7305, error=-101, "
-        "server=127.0.0.1:2181)\n");
-
-  zk::ConnectFacts facts;
-  const std::string password(16, '\0');
-  const Bytes reconnect = Bytes()
-                              .i32(0)
-                              .i64(1840)
-                              .i32(30000)
-                              .i64(0x10009b61d370014)
-                              .str(password)
-                              .boolean(false)
-                              .framed();
-  CHECK(std::string(printer.connect_request(
-            peer, frame_of(reconnect, zk::FrameKind::kConnectRequest), facts, decoded)) ==
+  SessionRun reconnect(options);
+  reconnect.client(connect_request(0x10009b61d370014, 1840, 30000));
+  reconnect.server(connect_response(0, 0));
+  CHECK(reconnect.text() ==
         "22:31:14:722741 ReConnectRequest(ver=0, zxid=1840, timeout=30000, "
-        "session=0x10009b61d370014, "
-        "readonly=False, client=127.0.0.1:60446)\n");
-  const Bytes expired = Bytes().i32(0).i32(0).i64(0).str(password).boolean(false).framed();
-  CHECK(std::string(printer.connect_response(
-            peer, frame_of(expired, zk::FrameKind::kConnectResponse), 5, facts, decoded)) ==
+        "session=0x10009b61d370014, readonly=False, client=127.0.0.1:60446)\n"
         "————►22:31:14:722741 SessionExpiration(ver=0, timeout=0, session=0x0, readonly=False, "
-        "server=127.0.0.1:2181)\n");
-
-  const Bytes event = Bytes().i32(-1).i64(-1).i32(0).i32(3).i32(3).str("/dknightly").framed();
-  header = {-1, -1, 0};
-  CHECK(std::string(printer.event(peer, header, frame_of(event, zk::FrameKind::kReply), decoded)) ==
-        "22:31:14:722741 EventNodeDataChanged(state=3, path=/dknightly, client=127.0.0.1:60446, "
         "server=127.0.0.1:2181)\n");
 }
 
 TEST_CASE("-v appends after server=, never inserts") {
-  output::PrintOptions options;
+  output::LineOptions options = untimed();
   options.verbose = true;
-  options.timestamps = output::TimestampStyle::kNone;
-  output::MessagePrinter printer(options);
-  bool decoded = false;
-  const Bytes failed = Bytes().i32(6).i64(7305).i32(-101).framed();
-  const output::ReplyHeader header{6, 7305, -101};
-  CHECK(std::string(printer.reply(zktraffic_peer(), zk::find_op(3), header,
-                                  frame_of(failed, zk::FrameKind::kReply), 531, decoded)) ==
-        "————►FailedExistsReply(xid=6, zxid=7305, error=-101, server=127.0.0.1:2181, "
-        "err_name=NoNode, "
-        "latency_us=531)\n");
+  SessionRun run(options, false);
+  run.client(Bytes().i32(6).i32(3).str("/gone").boolean(false).framed(), 0);
+  run.server(Bytes().i32(6).i64(7305).i32(-101).framed(), 531);
+  CHECK(run.text().find("————►FailedExistsReply(xid=6, zxid=7305, error=-101, "
+                        "server=127.0.0.1:2181, err_name=NoNode, latency_us=531)\n") !=
+        std::string::npos);
 }
 
-namespace {
-
-// Runs bytes through a Tracker the way the reassembler would and returns what it printed.
-class TrackerRun {
- public:
-  explicit TrackerRun(bool paired, std::size_t max_pending = 16384) {
-    options_.paired = paired;
-    options_.max_pending_per_connection = max_pending;
-    output::PrintOptions print;
-    print.timestamps = output::TimestampStyle::kNone;
-    printer_ = std::make_unique<output::MessagePrinter>(print);
-    tracker_ = std::make_unique<session::Tracker>(options_, *printer_, output_.buffer());
-    net::Endpoint client, server;
-    client.port = 40000;
-    server.port = 2181;
-    connection_ = tracker_->open(client, server, true, 0);
-  }
-  void client(const Bytes& bytes) {
-    connection_->on_data(tcp::Side::kClientToServer, bytes.data, 0);
-  }
-  void server(const Bytes& bytes) {
-    connection_->on_data(tcp::Side::kServerToClient, bytes.data, 0);
-  }
-  std::string close() {
-    connection_->on_close(tcp::CloseReason::kFin, 0);
-    return output_.text();
-  }
-  const session::TrackerCounters& counters() const { return tracker_->counters(); }
-
- private:
-  test::CapturedOutput output_;
-  session::TrackerOptions options_;
-  std::unique_ptr<output::MessagePrinter> printer_;
-  std::unique_ptr<session::Tracker> tracker_;
-  std::unique_ptr<tcp::StreamHandler> connection_;
-};
-
-Bytes connect_pair_request() {
-  return Bytes().i32(0).i64(0).i32(6000).i64(0).str(std::string(16, '\0')).framed();
+TEST_CASE("JSON lines carry the protocol, one key once, and the connection's session") {
+  output::LineOptions options;
+  options.json = true;
+  SessionRun run(options);
+  run.client(connect_request());
+  run.server(connect_response(6000, 0x77));
+  run.client(Bytes().i32(1).i32(8).str("/a").boolean(true).framed(), SessionRun::kTs + 5);
+  run.server(Bytes().i32(1).i64(5).i32(0).i32(0).framed(), SessionRun::kTs + 9);
+  const std::string text = run.close();
+  CHECK(text.find("{\"ts\":1425594674.722741,\"kind\":\"request\",\"proto\":\"zk\","
+                  "\"op\":\"connect\",") == 0);
+  CHECK(text.find("\"session\":\"0x77\",\"readonly\":false,\"expired\":false,"
+                  "\"latency_us\":0,\"client\":\"127.0.0.1:60446\","
+                  "\"server\":\"127.0.0.1:2181\"}\n") != std::string::npos);
+  CHECK(text.find("\"kind\":\"reply\",\"proto\":\"zk\",\"op\":\"getChildren\",\"xid\":1,"
+                  "\"zxid\":5,\"err\":0,\"err_name\":\"OK\",\"latency_us\":4,\"count\":0,") !=
+        std::string::npos);
+  CHECK(text.find("\"session\":\"0x77\"}") != std::string::npos);
 }
-Bytes connect_pair_response() {
-  return Bytes().i32(0).i32(6000).i64(0x77).str(std::string(16, '\0')).framed();
-}
-
-}  // namespace
 
 TEST_CASE("pairing: replies decode by their request's opcode and print right after it") {
-  TrackerRun run(true);
-  run.client(connect_pair_request());
-  run.server(connect_pair_response());
+  SessionRun run(untimed(true), true, 16384, true);
+  run.client(connect_request());
+  run.server(connect_response(6000, 0x77));
   // Two pipelined requests in one segment, an event between the replies, an unknown xid.
   run.client(Bytes()
                  .append(Bytes().i32(1).i32(1).str("/a").str("").i32(0).i32(0).framed())
@@ -220,9 +208,11 @@ TEST_CASE("pairing: replies decode by their request's opcode and print right aft
 }
 
 TEST_CASE("pairing: repeated special xids pair first in, first out; pings stay hidden") {
-  TrackerRun run(false);
-  run.client(connect_pair_request());
-  run.server(connect_pair_response());
+  output::LineOptions options = untimed();
+  options.include_pings = false;
+  SessionRun run(options, true, 16384, true);
+  run.client(connect_request());
+  run.server(connect_response(6000, 0x77));
   for (int i = 0; i < 2; ++i) run.client(Bytes().i32(-2).i32(11).framed());
   run.client(Bytes().i32(-4).i32(100).i32(0).str("digest").str("u:p").framed());
   for (int i = 0; i < 2; ++i) run.server(Bytes().i32(-2).i64(1).i32(0).framed());
@@ -236,11 +226,11 @@ TEST_CASE("pairing: repeated special xids pair first in, first out; pings stay h
 
 TEST_CASE(
     "pairing: past the pending cap the oldest request is reported, and the new one is intact") {
-  // Regression (found by fuzz_stream_to_server): reporting the evicted request reused the
+  // Regression (found by fuzz_stream_to_server): reporting the evicted request once reused the
   // printer's line while the new request's line was still to be copied.
-  TrackerRun run(true, 1);
-  run.client(connect_pair_request());
-  run.server(connect_pair_response());
+  SessionRun run(untimed(true), true, 1, true);
+  run.client(connect_request());
+  run.server(connect_response(6000, 0x77));
   const std::string long_path = "/" + std::string(3000, 'p');
   run.client(Bytes().i32(1).i32(4).str("/first").boolean(false).framed());
   run.client(Bytes().i32(2).i32(4).str(long_path).boolean(false).framed());

@@ -3,6 +3,8 @@
 #include <map>
 
 #include "bytes.hpp"
+#include "zkdump/output/fields.hpp"
+#include "zkdump/zk/messages.hpp"
 #include "zkdump/zk/protocol.hpp"
 
 using namespace zkdump;
@@ -78,31 +80,42 @@ std::map<std::int32_t, Bytes> request_bodies() {
 }
 
 struct Rendered {
-  std::string text;
-  zk::RequestFacts facts;
+  std::string text;  // main fields | the -v trailer
+  zk::Request request;
   bool complete;
 };
 
 Rendered render_request(std::int32_t code, const Bytes& body, bool show_credentials = false) {
-  fmt::memory_buffer main, extras;
-  zk::FieldWriter w(zk::FieldStyle::kText, &main, &extras);
-  zk::Reader r(body.data);
+  static Bytes frame;  // the views of the decoded request point into it
+  frame = Bytes().i32(7).i32(code).append(body);
   Rendered out;
-  const zk::RequestContext context{7, static_cast<std::int32_t>(body.data.size() + 8), false,
-                                   show_credentials};
-  zk::find_op(code)->decode_request(r, context, w, out.facts);
-  out.text = fmt::to_string(main) + "|" + fmt::to_string(extras);
-  out.complete = r.complete();
+  out.request = zk::decode_request(frame.data, static_cast<std::int32_t>(frame.data.size()));
+  out.complete = out.request.decoded.complete;
+  fmt::memory_buffer main, trailer;
+  const output::FieldOptions options{true, show_credentials};
+  output::TextFields fields(main, trailer, options);
+  if (out.complete) zk::describe(out.request, fields);
+  out.text = fmt::to_string(main) + "|" + fmt::to_string(trailer);
   return out;
 }
 
+// The body's fields alone, as the reply line shows them after its header.
 std::string render_reply(std::int32_t code, const Bytes& body, bool& complete) {
-  fmt::memory_buffer main, extras;
-  zk::FieldWriter w(zk::FieldStyle::kText, &main, &extras);
-  zk::Reader r(body.data);
-  zk::find_op(code)->decode_reply(r, w);
-  complete = r.complete();
-  return fmt::to_string(main) + "|" + fmt::to_string(extras);
+  static Bytes frame;
+  frame = Bytes().i32(7).i64(5).i32(0).append(body);
+  const zk::Reply reply = zk::decode_reply(frame.data, 0, zk::find_op(code));
+  complete = reply.decoded.complete;
+  fmt::memory_buffer main, trailer;
+  const output::FieldOptions options{true, false};
+  output::TextFields fields(main, trailer, options);
+  zk::describe(reply, -1, fields);
+  std::string text = fmt::to_string(main) + "|" + fmt::to_string(trailer);
+  const std::string header = "xid=7, zxid=5, error=0";
+  const std::string header_trailer = ", err_name=OK";
+  text.erase(0, text.starts_with(header + ", ") ? header.size() + 2 : header.size());
+  const std::size_t at = text.find(header_trailer);
+  if (at != std::string::npos) text.erase(at, header_trailer.size());
+  return text;
 }
 
 }  // namespace
@@ -130,7 +143,7 @@ TEST_CASE("request fields follow zktraffic's layout") {
   const auto bodies = request_bodies();
   CHECK(render_request(4, bodies.at(4)).text == "xid=7, path=/n, watch=False, size=15|");
   const Rendered create = render_request(1, bodies.at(1));
-  CHECK(create.facts.name_override == "CreateEphemeralRequest");
+  CHECK(zk::line_name(create.request).name == "CreateEphemeralRequest");
   CHECK(create.text.starts_with(
       "size=53, xid=7, path=/n, ephemeral=True, sequence=False|, mode=EPHEMERAL"));
   CHECK(render_request(2, bodies.at(2)).text == "xid=7, path=/n, watch=False, size=18|, version=3");
@@ -175,12 +188,15 @@ TEST_CASE("reply bodies decode by the request's opcode") {
   CHECK(complete);
   CHECK(render_reply(107, Bytes().i32(1).str("ip").str("127.0.0.1"), complete) ==
         "ids=[Id(scheme=ip, user=127.0.0.1)]|");
-  // A failed multi: every result is an ErrorResponse.
+  // A failed multi: every result is an ErrorResponse; the failing op's code is its error.
   Bytes failed;
   failed.i32(-1).boolean(false).i32(0).i32(0).i32(-1).boolean(false).i32(-110).i32(-110);
-  failed.i32(-1).boolean(true).i32(-1);
-  CHECK(render_reply(14, failed, complete) == "results=[Error(err=0), Error(err=-110)]|");
+  failed.i32(-1).boolean(false).i32(-2).i32(-2).i32(-1).boolean(true).i32(-1);
+  CHECK(render_reply(14, failed, complete) ==
+        "results=[Error(err=0), Error(err=-110), Error(err=-2)]|");
   CHECK(complete);
+  const Bytes failed_frame = Bytes().i32(7).i64(5).i32(0).append(failed);
+  CHECK(zk::decode_reply(failed_frame.data, 0, zk::find_op(14)).error() == -110);
   render_reply(4, Bytes().i32(-1).append(stat()), complete);  // null data
   CHECK(complete);
 }
@@ -189,22 +205,33 @@ TEST_CASE("handshake records and notifications") {
   Bytes connect;
   connect.i32(0).i64(0).i32(6000).i64(0).str(std::string(16, '\0')).boolean(false);
   CHECK(zk::looks_like_connect_request(45, connect.data.data()));
-  fmt::memory_buffer out;
-  zk::FieldWriter w(zk::FieldStyle::kText, &out, nullptr);
-  zk::Reader r(connect.data);
-  const zk::ConnectFacts facts = zk::decode_connect_request(r, w);
-  CHECK(r.complete());
-  CHECK(facts.timeout == 6000);
+  const zk::ConnectRequest request = zk::decode_connect_request(connect.data);
+  CHECK(request.decoded.complete);
+  CHECK(request.timeout == 6000);
+  fmt::memory_buffer out, trailer;
+  const output::FieldOptions options;
+  output::TextFields fields(out, trailer, options);
+  zk::describe(request, fields);
   CHECK(fmt::to_string(out) == "ver=0, zxid=0, timeout=6000, session=0x0, readonly=False");
 
   Bytes event;
-  event.i32(3).i32(3).str("/w");
-  zk::Reader e(event.data);
-  const zk::WatcherEvent watcher = zk::decode_watcher_event(e);
-  CHECK(e.complete());
+  event.i32(-1).i64(-1).i32(0).i32(3).i32(3).str("/w");
+  const zk::WatcherEvent watcher = zk::decode_event(event.data, 0);
+  CHECK(watcher.decoded.complete);
   CHECK(zk::event_type_name(watcher.type) == "NodeDataChanged");
+  CHECK(zk::line_name(watcher).name == "NodeDataChanged");
   CHECK(zk::error_name(-101) == "NoNode");
   CHECK(zk::keeper_state_name(-112) == "Expired");
   const std::uint8_t ruok[] = {'r', 'u', 'o', 'k'};
   CHECK(zk::four_letter_word(ruok) == "ruok");
+}
+
+TEST_CASE("a record that fails says where: the bad byte counts the length prefix") {
+  const Bytes frame = Bytes().i32(7).i32(4).str("/n");  // getData without its watch flag
+  const zk::Request request = zk::decode_request(frame.data, 14);
+  CHECK_FALSE(request.decoded.complete);
+  CHECK(request.decoded.bad_byte == 4 + 8 + 6);
+  const Bytes unknown = Bytes().i32(7).i32(99);
+  CHECK(zk::decode_request(unknown.data, 8).op == nullptr);
+  CHECK(zk::line_name(zk::decode_request(unknown.data, 8)).name == "UnknownRequest");
 }

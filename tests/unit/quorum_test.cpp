@@ -8,7 +8,10 @@
 
 #include "bytes.hpp"
 #include "captured_output.hpp"
+#include "zkdump/output/fields.hpp"
+#include "zkdump/output/line_writer.hpp"
 #include "zkdump/session/quorum.hpp"
+#include "zkdump/stats/quorum_summary.hpp"
 #include "zkdump/stats/zab_stats.hpp"
 #include "zkdump/zk/quorum.hpp"
 
@@ -34,11 +37,22 @@ void check_prefixes(const Bytes& bytes, ParseFn parse) {
   CHECK(whole.size == bytes.data.size());
 }
 
-std::string text_of(const std::function<void(zk::FieldWriter&)>& write) {
-  fmt::memory_buffer out;
-  zk::FieldWriter writer(zk::FieldStyle::kText, &out, nullptr);
-  write(writer);
+// The main fields a description writes, as text without -v.
+std::string text_of(const std::function<void(FieldSink&)>& describe) {
+  fmt::memory_buffer out, trailer;
+  const output::FieldOptions options;
+  output::TextFields fields(out, trailer, options);
+  describe(fields);
   return fmt::to_string(out);
+}
+
+// A packet's data as a line shows it, after the zxid every line starts with.
+std::string data_text(const quorum::QuorumPacket& packet, bool from_learner, bool& decoded) {
+  const quorum::ZabPacket zab = quorum::decode_zab_packet(packet, from_learner);
+  decoded = zab.data_decoded;
+  std::string text = text_of([&](FieldSink& f) { quorum::describe(zab, -1, f); });
+  const std::size_t comma = text.find(", ");
+  return comma == std::string::npos ? std::string() : text.substr(comma + 2);
 }
 
 Bytes notification(std::int32_t state, std::size_t size) {
@@ -75,8 +89,8 @@ std::string proposal_text(const Bytes& txn, quorum::TxnFacts& facts, bool& decod
   quorum::QuorumPacket packet;
   REQUIRE(quorum::parse_quorum_packet(span(packet_bytes), 1 << 20, packet).outcome ==
           quorum::Parse::kComplete);
-  return text_of(
-      [&](zk::FieldWriter& w) { decoded = quorum::write_packet_data(packet, false, w, facts); });
+  facts = quorum::decode_zab_packet(packet, false).txn;
+  return data_text(packet, false, decoded);
 }
 
 std::string proposal_text(const Bytes& txn) {
@@ -106,7 +120,7 @@ TEST_CASE("election header: a bare sid, protocol -65536 and -65535, each cut any
 
   const Bytes v2 = Bytes().i64(-65535).i64(1).str("10.0.0.1:3888|[::1]:3888");
   check_prefixes(v2, parse);
-  CHECK(text_of([&](zk::FieldWriter& w) { quorum::write_election_header(header, w); }) ==
+  CHECK(text_of([&](FieldSink& f) { quorum::describe(header, f); }) ==
         "protocol=-65535, sid=1, addresses=10.0.0.1:3888|[::1]:3888");
 
   // Another negative version, or addresses no header has, are not a header.
@@ -143,22 +157,25 @@ TEST_CASE("notifications in each historical size: 28, 36, 40 and 44 bytes plus t
   }
   quorum::Notification n;
   REQUIRE(quorum::decode_notification(span(notification(2, 40)), n));
-  CHECK(
-      text_of([&](zk::FieldWriter& w) { quorum::write_notification(n, w); }) ==
-      "state=LEADING, leader=3, zxid=0x100000002, zxid_epoch=1, zxid_counter=2, election_epoch=1, "
-      "peer_epoch=1, version=2");
+  CHECK(text_of([&](FieldSink& f) { quorum::describe(n, {4, 5}, f); }) ==
+        "from_sid=4, to_sid=5, state=LEADING, leader=3, zxid=0x100000002, zxid_epoch=1, "
+        "zxid_counter=2, election_epoch=1, peer_epoch=1, version=2");
   // An unknown state, a stray byte, or a config longer than the message are not notifications.
   CHECK_FALSE(quorum::decode_notification(span(notification(9, 40)), n));
   CHECK_FALSE(quorum::decode_notification(span(notification(0, 36).raw("x")), n));
   CHECK_FALSE(quorum::decode_notification(span(notification(0, 40).i32(100)), n));
 }
 
-TEST_CASE("zxids print in hex, epoch and counter split out with -v") {
-  fmt::memory_buffer main, extras;
-  zk::FieldWriter w(zk::FieldStyle::kText, &main, &extras);
-  quorum::write_zxid(w, "zxid", 0x300000007);
+TEST_CASE("zxids print in hex, epoch and counter split out with -v; JSON has numbers") {
+  fmt::memory_buffer main, extras, json;
+  const output::FieldOptions verbose{true, false};
+  output::TextFields text(main, extras, verbose);
+  quorum::describe_zxid(text, 0x300000007);
   CHECK(fmt::to_string(main) == "zxid=0x300000007");
   CHECK(fmt::to_string(extras) == ", zxid_epoch=3, zxid_counter=7");
+  output::JsonFields json_fields(json, verbose, false);
+  quorum::describe_zxid(json_fields, -1);
+  CHECK(fmt::to_string(json) == "\"zxid\":-1,\"zxid_epoch\":4294967295,\"zxid_counter\":4294967295");
 }
 
 TEST_CASE("the ports of every server a config names, IPv6 and roles included") {
@@ -282,59 +299,74 @@ TEST_CASE("sync and learner packets: FOLLOWERINFO names the sid, PING lists sess
   const Bytes bytes = quorum_packet(quorum::kFollowerInfo, 0, info);
   REQUIRE(quorum::parse_quorum_packet(span(bytes), 1024, packet).outcome ==
           quorum::Parse::kComplete);
-  CHECK(quorum::learner_sid(packet) == 2);
-  quorum::TxnFacts facts;
-  CHECK(text_of([&](zk::FieldWriter& w) {
-          CHECK(quorum::write_packet_data(packet, true, w, facts));
-        }) == "sid=2, protocol=0x10000, config_version=0x0");
+  CHECK(quorum::decode_zab_packet(packet, true).learner_sid == 2);
+  bool decoded = false;
+  CHECK(data_text(packet, true, decoded) == "sid=2, protocol=0x10000, config_version=0x0");
+  CHECK(decoded);
 
   const Bytes ping_bytes =
       quorum_packet(quorum::kPing, 5, Bytes().i64(0x10).i32(4000).i64(0x11).i32(6000));
   REQUIRE(quorum::parse_quorum_packet(span(ping_bytes), 1024, packet).outcome ==
           quorum::Parse::kComplete);
-  CHECK(quorum::learner_sid(packet) == -1);
-  CHECK(text_of([&](zk::FieldWriter& w) {
-          CHECK(quorum::write_packet_data(packet, true, w, facts));
-        }) ==
+  CHECK(quorum::decode_zab_packet(packet, true).learner_sid == -1);
+  CHECK(data_text(packet, true, decoded) ==
         "sessions=[Session(id=0x10, timeout=4000), Session(id=0x11, timeout=6000)], "
         "session_count=2");
 
   const Bytes short_info = quorum_packet(quorum::kObserverInfo, 0, Bytes().i32(1));
   REQUIRE(quorum::parse_quorum_packet(span(short_info), 1024, packet).outcome ==
           quorum::Parse::kComplete);
-  CHECK(quorum::learner_sid(packet) == -1);
+  CHECK(quorum::decode_zab_packet(packet, true).learner_sid == -1);
 }
 
 namespace {
 
-// Quorum connections fed the way the reassembler feeds them, printing into a temporary file.
+// Quorum connections fed the way the reassembler feeds them, printing into a temporary file,
+// with the ZAB statistics and the summary as further sinks.
 class QuorumRun {
  public:
-  QuorumRun() {
-    output::PrintOptions print;
-    print.timestamps = output::TimestampStyle::kNone;
-    printer_ = std::make_unique<output::MessagePrinter>(print);
+  QuorumRun() : writer_(untimed(), output_.buffer()), summary_(output::TimestampStyle::kTime) {
     ports_.set(3888, session::PortRole::kElection);
     ports_.set(2888, session::PortRole::kZab);
-    tracker_ = std::make_unique<session::QuorumTracker>(*printer_, output_.buffer(), ports_);
-    tracker_->set_observer(&stats_);
+    sinks_.add(writer_);
+    sinks_.add(stats_);
+    sinks_.add(summary_);
+    sessions_ = std::make_unique<session::QuorumSessions>(sinks_, budget_, ports_);
   }
   std::unique_ptr<tcp::StreamHandler> open(std::uint16_t server_port, std::uint16_t client_port) {
     net::Endpoint client, server;
     client.port = client_port;
     server.port = server_port;
-    return tracker_->open(client, server, true, 0);
+    return sessions_->open(client, server, true, 0);
   }
   std::string output() { return output_.text(); }
-  session::QuorumTracker& tracker() { return *tracker_; }
   stats::ZabStats& stats() { return stats_; }
+  std::string summary() {
+    fmt::memory_buffer text;
+    summary_.write_text(text);
+    return fmt::to_string(text);
+  }
+  // The summary's "zab: ..." counters.
+  std::string counters() {
+    const std::string text = summary();
+    return text.substr(text.find("zab: "));
+  }
 
  private:
+  static output::LineOptions untimed() {
+    output::LineOptions options;
+    options.timestamps = output::TimestampStyle::kNone;
+    return options;
+  }
+
   test::CapturedOutput output_;
-  std::unique_ptr<output::MessagePrinter> printer_;
-  session::PortMap ports_;
+  output::LineWriter writer_;
   stats::ZabStats stats_;
-  std::unique_ptr<session::QuorumTracker> tracker_;
+  stats::QuorumSummary summary_;
+  session::Sinks sinks_;
+  framing::Budget budget_;
+  session::PortMap ports_;
+  std::unique_ptr<session::QuorumSessions> sessions_;
 };
 
 void feed_in_pieces(tcp::StreamHandler& connection, tcp::Side side, const Bytes& bytes,
@@ -368,7 +400,8 @@ TEST_CASE("the snapshot after SNAP is skipped to its signature, however the segm
     CHECK(out.find("NewLeader(zxid=0x100000000") != std::string::npos);
     CHECK(out.find("UpToDate(zxid=0xffffffffffffffff") != std::string::npos);
     CHECK(out.find("Undecodable") == std::string::npos);
-    CHECK(run.tracker().counters().snapshot_bytes == snapshot.data.size());
+    CHECK(run.counters().find(std::to_string(snapshot.data.size()) + " snapshot bytes") !=
+          std::string::npos);
   }
 }
 
@@ -398,11 +431,7 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
   CHECK(out.find("Commit(zxid=0x200000001, latency_us=2000") != std::string::npos);
   CHECK(out.find("Ack(zxid=0x200000001, latency_us=3500") != std::string::npos);
   CHECK(out.find("Uncommitted(zxid=0x200000002") != std::string::npos);
-  const session::QuorumCounters& counters = run.tracker().counters();
-  CHECK(counters.proposals == 3);
-  CHECK(counters.commits == 2);
-  CHECK(counters.acks == 1);
-  CHECK(counters.uncommitted == 1);
+  CHECK(run.counters() == "zab: 3 proposals, 2 commits, 1 acks, 1 uncommitted, 0 snapshot bytes\n");
 
   fmt::memory_buffer report;
   run.stats().write_text(report);
@@ -444,13 +473,12 @@ TEST_CASE("ZAB pairing: a connection remembers its 65536 newest proposals, in bo
   const std::string out = run.output();
   CHECK(out.find("Commit(zxid=0x100000001, from=") != std::string::npos);
   CHECK(out.find("Commit(zxid=0x10001116f, latency_us=10001, from=") != std::string::npos);
-  const session::QuorumCounters& counters = run.tracker().counters();
-  CHECK(counters.commits == kProposals / 7 + 1);
   // Of the 65536 newest, those not committed; the oldest given up are not reported.
   std::uint64_t waiting = 0;
   for (std::int64_t counter = kProposals - 65536 + 1; counter <= kProposals; ++counter)
     waiting += counter % 7 != 0 && counter != kProposals - 1;
-  CHECK(counters.uncommitted == waiting);
+  CHECK(run.counters().find(fmt::format("{} commits, {} acks, {} uncommitted", kProposals / 7 + 1,
+                                        kProposals / 7, waiting)) != std::string::npos);
 }
 
 TEST_CASE("REVALIDATE: the leader's answer pairs with the learner's question by session") {
@@ -474,23 +502,28 @@ TEST_CASE("REVALIDATE: the leader's answer pairs with the learner's question by 
 }
 
 TEST_CASE("ZAB statistics count each proposal once, however many learners get it") {
-  stats::ZabStats stats;
-  stats.on_proposal("10.0.0.1:2888", 0x100000001, 0);
-  stats.on_proposal("10.0.0.1:2888", 0x100000001, 10);  // to the second follower
-  stats.on_proposal("10.0.0.1:2888", 0x100000002, 1'000'000);
-  stats.on_proposal("10.0.0.2:2888", 0x100000001, 2'000'000);  // another ensemble's leader
-  stats.on_proposal("10.0.0.3:2888", INT64_MIN, 2'000'000);    // the lowest zxid of all (fuzz)
-  for (int i = 1; i <= 100; ++i) stats.on_commit("server.1", i * 100);
-  stats.on_ack("server.1", 50);
+  QuorumRun run;
+  const auto proposal = [](std::int64_t zxid) { return quorum_packet(quorum::kProposal, zxid, Bytes()); };
+  const auto newleader = quorum_packet(quorum::kNewLeader, 0x100000000, Bytes());
+  auto first = run.open(2888, 40001);
+  auto second = run.open(2888, 40002);
+  for (auto* learner : {first.get(), second.get()}) {
+    learner->on_data(tcp::Side::kServerToClient, span(newleader), 0);
+  }
+  first->on_data(tcp::Side::kServerToClient, span(proposal(0x100000001)), 0);
+  second->on_data(tcp::Side::kServerToClient, span(proposal(0x100000001)), 10);  // the same one
+  first->on_data(tcp::Side::kServerToClient, span(proposal(0x100000002)), 1'000'000);
+  first->on_data(tcp::Side::kServerToClient, span(quorum_packet(quorum::kCommit, 0x100000002, Bytes())), 1'000'100);
+  first->on_data(tcp::Side::kClientToServer, span(quorum_packet(quorum::kAck, 0x100000002, Bytes())), 1'000'050);
   fmt::memory_buffer json;
-  stats.write_json(json);
+  run.stats().write_json(json);
   const std::string text = fmt::to_string(json);
-  CHECK(text.find("{\"zab\":{\"proposals\":4,\"duration_s\":2.000000,\"proposals_per_s\":2.000,") ==
-        0);
-  CHECK(text.find("\"commit_latency_us\":{\"count\":100,\"min\":100,") != std::string::npos);
-  CHECK(text.find("\"max\":10000}") != std::string::npos);
-  stats.start_interval();
-  CHECK(stats.empty());
+  CHECK(text.find("{\"kind\":\"zab_stats\",\"proposals\":2,\"duration_s\":1.000000,"
+                  "\"proposals_per_s\":2.000,") == 0);
+  CHECK(text.find("\"commit_latency\":{\"count\":1,\"min_us\":100,") != std::string::npos);
+  CHECK(text.find("\"ack_latency\":{\"count\":1,\"min_us\":50,") != std::string::npos);
+  run.stats().start_interval();
+  CHECK(run.stats().empty());
 }
 
 TEST_CASE("election: the acceptor's sid comes from the config, votes make the summary") {
@@ -516,9 +549,7 @@ TEST_CASE("election: the acceptor's sid comes from the config, votes make the su
         std::string::npos);
   CHECK(out.find("Notification(from_sid=1, to_sid=2, state=FOLLOWING, leader=2") !=
         std::string::npos);
-  fmt::memory_buffer summary;
-  run.tracker().write_summary(summary, false);
-  const std::string text = fmt::to_string(summary);
+  const std::string text = run.summary();
   CHECK(text.find("  round 1: winner 2\n") != std::string::npos);
   CHECK(text.find("    server 1 voted 2 (1 changes), FOLLOWING since ") != std::string::npos);
   CHECK(text.find("    server 2 voted 2 (0 changes), LEADING since ") != std::string::npos);
@@ -537,9 +568,7 @@ TEST_CASE("election: with no settled server heard, a majority's final vote names
                         span(Bytes().i64(sid).append(vote_for(leader, epoch))), 1);
     connection->on_close(tcp::CloseReason::kFin, 2);
   }
-  fmt::memory_buffer summary;
-  run.tracker().write_summary(summary, false);
-  const std::string text = fmt::to_string(summary);
+  const std::string text = run.summary();
   CHECK(text.find("  round 1: winner 3\n") != std::string::npos);
   CHECK(text.find("  round 2: winner -1\n") != std::string::npos);  // no majority
   CHECK(text.find("    server 2 voted 1 (0 changes), LOOKING when last heard\n") !=
@@ -568,7 +597,7 @@ TEST_CASE("hostile quorum bytes: resynchronise, report what was skipped, keep bu
   CHECK(out.find("UndecodableBytes(bytes=19, from=0.0.0.0:2888") != std::string::npos);
   CHECK(out.find("UndecodableBytes(bytes=68, from=0.0.0.0:40001") <
         out.find("Notification(from_sid=1, "));
-  CHECK(run.tracker().counters().undecodable == 3);
+  CHECK(out.find("Gap(") == std::string::npos);
 }
 
 TEST_CASE("a capture that ends inside a snapshot says so") {

@@ -1,7 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "bytes.hpp"
-#include "zkdump/zk/field_writer.hpp"
+#include "zkdump/base/escape.hpp"
+#include "zkdump/output/fields.hpp"
 #include "zkdump/zk/reader.hpp"
 
 using namespace zkdump;
@@ -14,7 +15,7 @@ TEST_CASE("reader decodes big-endian jute primitives") {
   CHECK(r.int64() == 34359738432);
   CHECK(r.boolean());
   CHECK(r.bytes().view() == "/ericksun");
-  const zk::WireBytes null_string = r.bytes();
+  const WireBytes null_string = r.bytes();
   CHECK(null_string.is_null);
   CHECK(r.complete());
 }
@@ -54,12 +55,12 @@ TEST_CASE("a vector count that cannot fit in what is left fails at once") {
 namespace {
 std::string escaped_text(std::string_view in, char quote = 0) {
   fmt::memory_buffer out;
-  zk::append_escaped_text(out, in, quote);
+  append_escaped_text(out, in, quote);
   return fmt::to_string(out);
 }
 std::string escaped_json(std::string_view in) {
   fmt::memory_buffer out;
-  zk::append_escaped_json(out, in);
+  append_escaped_json(out, in);
   return fmt::to_string(out);
 }
 }  // namespace
@@ -78,28 +79,44 @@ TEST_CASE("escaping keeps wire bytes from faking lines or driving the terminal")
   CHECK(escaped_json("\xff") == "\\\\xff");
 }
 
-TEST_CASE("field writer renders the same fields as text and as JSON") {
-  fmt::memory_buffer text_main, text_extras, json_main;
-  const std::string_view path = "/p";
-  const zk::WireBytes wire{reinterpret_cast<const std::uint8_t*>(path.data()), path.size(), false};
-  for (auto* target : {&text_main, &json_main}) {
-    const bool json = target == &json_main;
-    zk::FieldWriter w(json ? zk::FieldStyle::kJson : zk::FieldStyle::kText, target,
-                      json ? target : &text_extras);
-    w.number("xid", 7);
-    w.bytes("path", wire);
-    w.boolean("watch", true);
-    w.begin_list("children");
-    w.list_string(wire);
-    w.list_string(wire);
-    w.end_list();
-    w.begin_extras();
-    w.hex("session", 0x10);
-    w.end_extras();
+TEST_CASE("field writers render the same fields as text and as JSON") {
+  fmt::memory_buffer text_main, text_trailer, json;
+  const WireBytes wire = WireBytes::of("/p");
+  const output::FieldOptions options{true, false};
+  output::TextFields text(text_main, text_trailer, options);
+  output::JsonFields json_fields(json, options, false);
+  for (FieldSink* fields : {static_cast<FieldSink*>(&text), static_cast<FieldSink*>(&json_fields)}) {
+    fields->number("xid", 7);
+    fields->bytes("path", wire);
+    fields->boolean("watch", true);
+    fields->begin_list("children");
+    fields->list_string(wire);
+    fields->list_string(wire);
+    fields->end_list();
+    fields->hex_id("session", 0x10, FieldRole::kDetail);
+    fields->hex_number("zxid", 0x10, FieldRole::kDetail);
+    fields->number({"error", "err"}, -101);
+    fields->flags("perms", 5, "rwcda");
+    fields->name("event", "NodeCreated", FieldRole::kInName);
   }
-  CHECK(fmt::to_string(text_main) == "xid=7, path=/p, watch=True, children=['/p', '/p']");
-  CHECK(fmt::to_string(text_extras) == ", session=0x10");
-  CHECK(
-      fmt::to_string(json_main) ==
-      "\"xid\":7,\"path\":\"/p\",\"watch\":true,\"children\":[\"/p\",\"/p\"],\"session\":\"0x10\"");
+  CHECK(fmt::to_string(text_main) ==
+        "xid=7, path=/p, watch=True, children=['/p', '/p'], error=-101, perms=rc");
+  CHECK(fmt::to_string(text_trailer) == ", session=0x10, zxid=0x10");
+  CHECK(fmt::to_string(json) ==
+        "\"xid\":7,\"path\":\"/p\",\"watch\":true,\"children\":[\"/p\",\"/p\"],"
+        "\"session\":\"0x10\",\"zxid\":16,\"err\":-101,\"perms\":5,\"event\":\"NodeCreated\"");
+}
+
+TEST_CASE("detail fields and their nested records go to the trailer only with -v") {
+  fmt::memory_buffer main, trailer;
+  const output::FieldOptions quiet{false, false};
+  output::TextFields text(main, trailer, quiet);
+  FieldSink& fields = text;
+  fields.number("count", 2);
+  fields.begin_object("stat", "Stat", FieldRole::kDetail);
+  fields.number("version", 1);
+  fields.end_object();
+  fields.secret("credential", WireBytes::of("alice:secret"));
+  CHECK(fmt::to_string(main) == "count=2, credential=<redacted>");
+  CHECK(fmt::to_string(trailer).empty());
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "bytes.hpp"
+#include "zkdump/session/client.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/histogram.hpp"
 
@@ -38,23 +40,37 @@ TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
   options.aggregation_depth = 2;
   options.max_keys = 3;
   stats::Collector collector(options);
-  const auto facts = [](std::string_view path) {
-    return session::MessageFacts{"10.0.0.1:5000", "GetDataRequest", path, 1, 30};
-  };
+  session::Sinks sinks;
+  sinks.add(collector);
+  framing::Budget budget;
+  session::ClientSessions sessions({}, sinks, budget);
+  net::Endpoint client, server;
+  client.port = 5000;
+  server.port = 2181;
+  auto connection = sessions.open(client, server, false, 0);
+  std::int32_t xid = 1;
   for (std::string_view path : {"/a/b/c", "/a/b/d", "/a/x", "/b", "/c", "/d", "/e"}) {
-    void* handle = collector.on_request("getData", facts(path));
-    collector.on_reply("getData", path == "/e" ? -101 : 0, 100, facts(path), handle);
+    const test::Bytes request = test::Bytes().i32(xid).i32(4).str(path).boolean(false).framed();
+    connection->on_data(tcp::Side::kClientToServer, request.data, 1);
+    test::Bytes reply = test::Bytes().i32(xid).i64(5).i32(path == "/e" ? -101 : 0);
+    if (path != "/e") reply.i32(-1).append(test::Bytes().i64(0).i64(0).i64(0).i64(0).i32(0).i32(0).i32(0).i64(0).i32(0).i32(0).i64(0));
+    connection->on_data(tcp::Side::kServerToClient, reply.framed().data, 101);
+    ++xid;
   }
-  REQUIRE(collector.ops().count("getData") == 1);
-  const auto& get_data = collector.ops().at("getData");
-  CHECK(get_data.requests == 7);
-  CHECK(get_data.errors.at(-101) == 1);
+  connection->on_close(tcp::CloseReason::kFin, 200);
+  const std::vector<const stats::Collector::OpStats*> ops = collector.ops();
+  REQUIRE(ops.size() == 1);
+  CHECK(ops[0]->name == "getData");
+  CHECK(ops[0]->requests == 7);
+  CHECK(ops[0]->errors.at(-101) == 1);
+  CHECK(ops[0]->latency.count() == 7);
   fmt::memory_buffer json;
   collector.write_json(json, {});
   const std::string text = fmt::to_string(json);
   CHECK(text.find("\"path\":\"/a/b\",\"requests\":2") != std::string::npos);
   CHECK(text.find("(other)") != std::string::npos);  // /c, /d and /e came after the cap of 3
   CHECK(text.find("\"/d\"") == std::string::npos);
+  CHECK(text.find("{\"kind\":\"stats\",") == 0);
 }
 
 TEST_CASE("text table keeps values in place as it grows and folds keys past its cap") {

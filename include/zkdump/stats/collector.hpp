@@ -1,16 +1,16 @@
 // Statistics over the decoded traffic: per-op counts, errors and latency percentiles, the
-// hottest paths and clients, sessions, watch events and auth schemes, in bounded memory.
+// hottest paths and clients, sessions, watch events and auth schemes, in bounded memory. A sink:
+// it formats nothing until its report is asked for.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "zkdump/session/observer.hpp"
+#include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
 #include "zkdump/stats/text_table.hpp"
 
@@ -34,32 +34,31 @@ struct CaptureTotals {
   std::uint64_t unknown_replies = 0;
 };
 
-class Collector : public session::MessageObserver {
+class Collector final : public session::Sink {
  public:
-  explicit Collector(const StatsOptions& options) : options_(options) {}
+  explicit Collector(const StatsOptions& options);
 
-  void* on_connection(std::string_view client) override;
-  void* on_request(std::string_view op, const session::MessageFacts& facts) override;
-  void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
-                const session::MessageFacts& facts, void* request_handle) override;
-  void on_event(std::int32_t type, const session::MessageFacts& facts) override;
-  void on_session(session::SessionChange change) override;
-  void on_auth(std::string_view scheme) override;
-  void on_unanswered(std::string_view op) override;
+  bool wants_request_slot() const override { return true; }
+  void open(session::Connection& connection) override;
+  void zk(const session::ZkMessage& message) override;
+  void unanswered(const session::Unanswered& unanswered) override;
 
-  // Starts a new --stats-interval: every figure back to zero. Keys stay (zeroed), so the handles
-  // requests still waiting hold remain valid.
+  // Starts a new --stats-interval: every figure back to zero. Keys stay (zeroed), so the rows
+  // requests still waiting point to remain valid.
   void start_interval();
 
   void write_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
   void write_json(fmt::memory_buffer& out, const CaptureTotals& totals) const;
 
   struct OpStats {
+    std::string_view name;
     std::uint64_t requests = 0;
     std::uint64_t bytes = 0;
     std::uint64_t unanswered = 0;
     std::map<std::int32_t, std::uint64_t> errors;  // by error code, replies with err != 0
     LatencyHistogram latency;
+    bool seen = false;
+    std::uint64_t error_count() const;
   };
   struct KeyStats {
     std::uint64_t requests = 0;
@@ -71,7 +70,8 @@ class Collector : public session::MessageObserver {
                           : static_cast<double>(latency_sum_us) / static_cast<double>(replies);
     }
   };
-  const std::map<std::string_view, OpStats>& ops() const { return ops_; }
+  // The ops seen, by name.
+  std::vector<const OpStats*> ops() const;
   using Row = std::pair<std::string_view, const KeyStats*>;
   std::vector<Row> top_paths_by_requests(std::size_t limit) const;
   std::vector<Row> top_clients_by_requests(std::size_t limit) const;
@@ -82,23 +82,25 @@ class Collector : public session::MessageObserver {
   using KeyTable = TextTable<KeyStats>;
 
  private:
+  void on_request(const session::ZkMessage& message, std::size_t op, std::string_view path);
+  void on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err);
+  void on_event(const session::ZkMessage& message);
   KeyStats& key_in(KeyTable& table, std::string_view key);
-  KeyStats& client_of(const session::MessageFacts& facts);
-  OpStats& op_stats(std::string_view op);
+  KeyStats& client_of(const session::Connection& connection);
+  OpStats& op_stats(std::size_t op);
   std::string_view folded_path(std::string_view path);
   void note_time(std::int64_t ts_us);
+  void write_key_rows(fmt::memory_buffer& out, const KeyTable& table, const char* key_name,
+                      int measure) const;
 
   StatsOptions options_;
-  std::map<std::string_view, OpStats> ops_;  // keyed by op name: static text, see MessageObserver
-  // Op names are the opcode table's constants, so an op arrives with the same pointer every time:
-  // a pointer match finds its figures without comparing text.
-  std::vector<std::pair<const char*, OpStats*>> op_by_name_pointer_;
+  std::vector<OpStats> ops_;  // by the opcode table's index; the last is the connect handshake
   KeyTable paths_;
   KeyTable clients_;
   KeyTable event_paths_;
   std::map<std::string_view, std::uint64_t> events_;  // by event type name
   std::map<std::string, std::uint64_t> auth_schemes_;
-  std::uint64_t sessions_[4] = {};
+  std::uint64_t sessions_[4] = {};  // by SessionChange, established first
   std::uint64_t requests_ = 0;
   std::uint64_t replies_ = 0;
   std::uint64_t events_total_ = 0;

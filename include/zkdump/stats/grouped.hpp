@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "zkdump/session/observer.hpp"
+#include "zkdump/session/sink.hpp"
 #include "zkdump/stats/text_table.hpp"
 
 namespace zkdump::stats {
@@ -26,18 +26,11 @@ struct GroupedOptions {
   std::size_t max_groups = 100000;  // beyond it, new groups count as (other)
 };
 
-class GroupedReport : public session::MessageObserver {
+class GroupedReport final : public session::Sink {
  public:
   explicit GroupedReport(const GroupedOptions& options) : options_(options) {}
 
-  void* on_request(std::string_view op, const session::MessageFacts& facts) override;
-  void on_reply(std::string_view op, std::int32_t err, std::int64_t latency_us,
-                const session::MessageFacts& facts, void* request_handle) override;
-  void on_event(std::int32_t type, const session::MessageFacts& facts) override;
-  void* on_connection(std::string_view) override { return nullptr; }
-  void on_session(session::SessionChange) override {}
-  void on_auth(std::string_view) override {}
-  void on_unanswered(std::string_view) override {}
+  void zk(const session::ZkMessage& message) override;
 
   bool done() const { return seen_ >= options_.limit; }
   void write(fmt::memory_buffer& out) const;
@@ -47,7 +40,10 @@ class GroupedReport : public session::MessageObserver {
     std::uint64_t count = 0;
     std::vector<std::int64_t> latencies_us;  // at most N in all: exact percentiles, as zktraffic
   };
-  Group& group_of(const session::MessageFacts& facts);
+  // `type` names the message as lines do: GetDataRequest, CreateEphemeralRequest, NodeCreated.
+  Group& group_of(const session::ZkMessage& message, std::string_view type, std::string_view path);
+  void count(const session::ZkMessage& message, std::string_view type, std::string_view path);
+  void measure(const session::ZkMessage& message, std::string_view type);
 
   GroupedOptions options_;
   TextTable<Group> groups_;

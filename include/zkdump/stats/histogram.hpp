@@ -31,7 +31,7 @@ class LatencyHistogram {
   std::int64_t max_ = 0;
 };
 
-// {"count":..,"min":..,"avg":..,"p50":..,"p90":..,"p99":..,"p999":..,"max":..}
+// {"count":..,"min_us":..,"avg_us":..,"p50_us":..,"p90_us":..,"p99_us":..,"p999_us":..,"max_us":..}
 void write_latency_json(fmt::memory_buffer& out, const LatencyHistogram& histogram);
 
 }  // namespace zkdump::stats

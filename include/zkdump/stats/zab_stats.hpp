@@ -8,16 +8,16 @@
 
 #include <fmt/format.h>
 
-#include "zkdump/session/observer.hpp"
+#include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
 
 namespace zkdump::stats {
 
-class ZabStats : public session::QuorumObserver {
+// Counts the proposals a leader sends once a learner is in sync, not those it replays during the
+// sync; followers are named server.N once their FOLLOWERINFO gave their sid.
+class ZabStats final : public session::Sink {
  public:
-  void on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us) override;
-  void on_ack(std::string_view follower, std::int64_t latency_us) override;
-  void on_commit(std::string_view follower, std::int64_t latency_us) override;
+  void quorum(const session::QuorumMessage& message) override;
 
   bool empty() const { return proposals_ == 0 && followers_.empty(); }
   // Starts a new --stats-interval: every figure back to zero.
@@ -36,6 +36,8 @@ class ZabStats : public session::QuorumObserver {
   };
   Follower& follower(std::string_view name);
   double proposal_seconds() const;
+  // Once per learner: the same zxid comes from `leader` (IP:PORT) to each of them.
+  void on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us);
 
   std::uint64_t proposals_ = 0;  // distinct: each leader's zxids only grow
   std::map<std::string, std::int64_t, std::less<>> newest_zxid_by_leader_;

@@ -1,14 +1,17 @@
-// ZooKeeper client-protocol knowledge: constants, code names, the opcode table and the record
-// decoders. Nothing outside src/zk knows a byte layout.
+// ZooKeeper client-protocol knowledge: constants, code names and the opcode table. Nothing
+// outside src/zk knows a byte layout.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
 
-#include "zkdump/zk/field_writer.hpp"
+#include "zkdump/base/bytes.hpp"
+#include "zkdump/base/fields.hpp"
 #include "zkdump/zk/reader.hpp"
 
 namespace zkdump::zk {
+
+enum class Direction : std::uint8_t { kToServer = 0, kToClient = 1 };
 
 inline constexpr std::int32_t kNotificationXid = -1;
 inline constexpr std::int32_t kPingXid = -2;
@@ -16,72 +19,98 @@ inline constexpr std::int32_t kAuthXid = -4;
 inline constexpr std::int32_t kSetWatchesXid = -8;
 inline constexpr std::int32_t kDefaultMaxFrame = 0xfffff;  // jute.maxbuffer
 
+inline constexpr std::int32_t kOpCreate = 1;
 inline constexpr std::int32_t kOpPing = 11;
+inline constexpr std::int32_t kOpMulti = 14;
 inline constexpr std::int32_t kOpAuth = 100;
-inline constexpr std::int32_t kOpSasl = 102;
 inline constexpr std::int32_t kOpSetWatches = 101;
+inline constexpr std::int32_t kOpSasl = 102;
 inline constexpr std::int32_t kOpSetWatches2 = 105;
 inline constexpr std::int32_t kOpCloseSession = -11;
 
+inline constexpr std::int32_t kErrRuntimeInconsistency = -2;
+
+inline constexpr std::size_t kLengthSize = 4;
 inline constexpr std::size_t kRequestHeaderSize = 8;
 inline constexpr std::size_t kReplyHeaderSize = 16;
 
-// What a request decoder knows besides the body, and what it tells the caller back.
-struct RequestContext {
+// What a request says that a consumer may ask for, without formatting. Views point into the
+// frame the request came in.
+struct RequestFacts {
+  WireBytes path;                  // the first path it names
+  bool watch = false;              // it leaves a watch (getData, exists, getChildren)
+  std::int32_t create_flags = -1;  // a create's CreateMode flags
+  std::int32_t watch_mode = -1;    // addWatch's mode; checkWatches' and removeWatches' type
+  std::int64_t data_size = -1;     // a create's or setData's payload
+  WireBytes auth_scheme;           // an auth packet's scheme
+  std::int32_t sub_operations = 0; // a multi's
+  // setWatches and setWatches2: watches re-registered, by kind.
+  std::int32_t data_watches = 0;
+  std::int32_t exist_watches = 0;
+  std::int32_t child_watches = 0;
+  std::int32_t persistent_watches = 0;
+  std::int32_t recursive_watches = 0;
+
+  bool ephemeral() const { return create_flags == 1 || create_flags == 3; }
+};
+
+// What a reply body says that a consumer may ask for.
+struct ReplyFacts {
+  std::int32_t multi_error = 0;  // a failed multi: the code of the operation that failed
+  std::int32_t children = -1;    // a listing's count
+  std::int64_t data_size = -1;   // getData's
+};
+
+// Where a record sits: a request's header fields, or a multi's sub-operation (no header of its
+// own, and no trailer for detail fields).
+struct RecordContext {
   std::int32_t xid = 0;
   std::int32_t frame_size = 0;  // the length prefix, zktraffic's `size=`
-  bool in_multi = false;        // a multi's sub-operation: no xid/size, details inline
-  bool show_credentials = false;
+  bool nested = false;
 };
 
-struct RequestFacts {
-  WireBytes path;                  // the request's first path, for pairing and statistics
-  std::string_view name_override;  // e.g. CreateEphemeral
-  WireBytes auth_scheme;           // of an auth packet
-};
+// Fields thrown away: the walkers run with it to validate a record and collect its facts, and
+// with a FieldSink to describe it. Defined in src/zk.
+class NullFields;
 
-using RequestDecoder = void (*)(Reader&, const RequestContext&, FieldWriter&, RequestFacts&);
-using ReplyDecoder = void (*)(Reader&, FieldWriter&);
+template <class Fields>
+using RequestWalker = void (*)(Reader&, const RecordContext&, Fields&, RequestFacts&);
+template <class Fields>
+using ReplyWalker = void (*)(Reader&, Fields&, ReplyFacts&);
 
-// One row per opcode: adding an opcode means one row plus its record decoders.
+// One row per opcode: adding an opcode means one row plus its record walkers.
 struct OpInfo {
   std::int32_t code;
   std::string_view json_name;     // as in the protocol's opcode table: getData
   std::string_view request_name;  // GetDataRequest
   std::string_view reply_name;    // GetDataReply
-  RequestDecoder decode_request;
-  ReplyDecoder decode_reply;
-  bool in_multi;  // may appear inside multi / multiRead
+  RequestWalker<NullFields> parse_request;
+  RequestWalker<FieldSink> describe_request;
+  ReplyWalker<NullFields> parse_reply;
+  ReplyWalker<FieldSink> describe_reply;
+  // Its result inside a multi's reply; null for ops a multi cannot hold.
+  ReplyWalker<NullFields> parse_multi_result;
+  ReplyWalker<FieldSink> describe_multi_result;
+
+  bool in_multi() const { return parse_multi_result != nullptr; }
 };
 
 const OpInfo* find_op(std::int32_t code);
+// Every opcode's row has an index below op_count(), for per-op tables.
+std::size_t op_count();
+std::size_t op_index(const OpInfo& op);
+const OpInfo& op_at(std::size_t index);
 
 // Whether a client would send a request of this opcode with this xid (ping -2, auth -4, ...).
 bool plausible_request_xid(std::int32_t opcode, std::int32_t xid);
+// The op a reply to a reserved xid answers, even when its request was not captured.
+const OpInfo* op_for_reserved_xid(std::int32_t xid);
 
 std::string_view error_name(std::int32_t err);  // empty when unknown
 bool is_known_error(std::int32_t err);
 std::string_view event_type_name(std::int32_t type);  // empty when unknown
 std::string_view keeper_state_name(std::int32_t state);
 std::string_view four_letter_word(const std::uint8_t* first4);  // empty unless a known word
-
-// Records without a RequestHeader/ReplyHeader: the connection handshake and notifications.
-struct ConnectFacts {
-  std::int32_t protocol_version = 0;
-  std::int32_t timeout = 0;
-  std::int64_t session_id = 0;
-  bool read_only = false;
-};
-// Both decode the whole frame body and fail the reader unless it is exactly the record.
-ConnectFacts decode_connect_request(Reader& reader, FieldWriter& writer);
-ConnectFacts decode_connect_response(Reader& reader, FieldWriter& writer);
-
-struct WatcherEvent {
-  std::int32_t type = 0;
-  std::int32_t state = 0;
-  WireBytes path;
-};
-WatcherEvent decode_watcher_event(Reader& reader);
 
 // Size checks used to recognise handshake frames when a stream is joined mid-way.
 bool looks_like_connect_request(std::int32_t length, const std::uint8_t* body);

@@ -7,13 +7,14 @@
 #include <string_view>
 #include <vector>
 
-#include "zkdump/zk/field_writer.hpp"
+#include "zkdump/base/fields.hpp"
 #include "zkdump/zk/reader.hpp"
 
 namespace zkdump::zk::quorum {
 
-// Sizes at the front of a stream: complete (bytes used), incomplete (wait for more), or not
-// this record at all (the bytes are something else: resynchronise).
+// Sizes at the front of a stream: complete (`size`: the bytes used), incomplete (`size`: at least
+// how many bytes the record needs, once known), or not this record at all (the bytes are
+// something else: resynchronise).
 struct Parse {
   enum Outcome { kComplete, kIncomplete, kInvalid } outcome = kInvalid;
   std::size_t size = 0;
@@ -34,7 +35,7 @@ struct ElectionHeader {
   WireBytes addresses;
 };
 Parse parse_election_header(ByteSpan bytes, ElectionHeader& header);
-void write_election_header(const ElectionHeader& header, FieldWriter& writer);
+void describe(const ElectionHeader& header, FieldSink& fields);
 
 // One length-prefixed election message at the front of `bytes`; `payload` views its body.
 Parse parse_election_message(ByteSpan bytes, ByteSpan& payload);
@@ -50,7 +51,12 @@ struct Notification {
 };
 // A notification in any of its historical sizes (28, 36, 40 bytes, or 44 plus the config).
 bool decode_notification(ByteSpan payload, Notification& notification);
-void write_notification(const Notification& notification, FieldWriter& writer);
+// Which servers sent and got it, as the election's ports and configs tell (-1: unknown).
+struct Voters {
+  std::int64_t from_sid = -1;
+  std::int64_t to_sid = -1;
+};
+void describe(const Notification& notification, const Voters& voters, FieldSink& fields);
 
 // The servers a notification's config names: `server.N=host:quorum:election[:role][;client]`.
 struct ServerPorts {
@@ -104,13 +110,20 @@ struct TxnFacts {
   std::int32_t type = 0;
   WireBytes path;
 };
-// Writes the packet's data as fields, by packet type (and, from the follower, whether a PING
-// carries sessions). Returns false when the data does not decode as that type's record.
-bool write_packet_data(const QuorumPacket& packet, bool from_learner, FieldWriter& writer,
-                       TxnFacts& txn);
+
+// A QuorumPacket with what its data says, by packet type (and, from the learner, whether a PING
+// carries sessions).
+struct ZabPacket {
+  QuorumPacket packet;
+  bool from_learner = false;
+  TxnFacts txn;
+  bool data_decoded = false;  // the data is the record its type says
+  std::int64_t learner_sid = -1;  // a FOLLOWERINFO's or OBSERVERINFO's sid
+};
+ZabPacket decode_zab_packet(const QuorumPacket& packet, bool from_learner);
+// latency_us >= 0: since the PROPOSAL (or REVALIDATE question) this packet answers.
+void describe(const ZabPacket& packet, std::int64_t latency_us, FieldSink& fields);
 std::string_view txn_type_name(std::int32_t type);  // create, delete, ...; empty if unknown
-// The sid a FOLLOWERINFO or OBSERVERINFO names; -1 for any other packet or a short one.
-std::int64_t learner_sid(const QuorumPacket& packet);
 
 // After SNAP the leader streams the raw snapshot, which has no length of its own, and ends it
 // with the jute string "BenWasHere": decoding resumes after it.
@@ -124,6 +137,7 @@ inline std::int64_t zxid_epoch(std::int64_t zxid) {
 inline std::int64_t zxid_counter(std::int64_t zxid) {
   return zxid & 0xffffffff;
 }
-void write_zxid(FieldWriter& writer, std::string_view key, std::int64_t zxid);
+// A zxid as operators read it: hex, with its epoch and counter as details.
+void describe_zxid(FieldSink& fields, std::int64_t zxid);
 
 }  // namespace zkdump::zk::quorum

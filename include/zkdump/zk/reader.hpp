@@ -3,32 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
-#include <string_view>
+
+#include "zkdump/base/bytes.hpp"
 
 namespace zkdump::zk {
-
-using ByteSpan = std::span<const std::uint8_t>;
-
-// A jute ustring or buffer: length -1 on the wire means null.
-struct WireBytes {
-  const std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  bool is_null = false;
-
-  std::string_view view() const { return {reinterpret_cast<const char*>(data), size}; }
-};
-
-inline std::int32_t load_be32(const std::uint8_t* p) {
-  return static_cast<std::int32_t>((std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
-                                   (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]});
-}
-
-inline std::int64_t load_be64(const std::uint8_t* p) {
-  const auto high = static_cast<std::uint32_t>(load_be32(p));
-  const auto low = static_cast<std::uint32_t>(load_be32(p + 4));
-  return static_cast<std::int64_t>((std::uint64_t{high} << 32) | low);
-}
 
 // Every read is checked. A failed read latches the reader into a failed state that reports
 // the offset of the first read that did not fit, so callers check once at the end.

@@ -1,4 +1,4 @@
-#include "zkdump/output/top_view.hpp"
+#include "zkdump/top/top_view.hpp"
 
 #include <ncurses.h>
 
@@ -7,18 +7,12 @@
 
 #include <fmt/format.h>
 
-#include "zkdump/zk/field_writer.hpp"
+#include "zkdump/base/escape.hpp"
 
-namespace zkdump::output {
+namespace zkdump::top {
 namespace {
 
 constexpr auto kRedrawInterval = std::chrono::seconds(1);
-
-std::uint64_t error_count(const stats::Collector::OpStats& stats) {
-  std::uint64_t errors = 0;
-  for (const auto& [code, count] : stats.errors) errors += count;
-  return errors;
-}
 
 void put_line(int row, std::string_view text) {
   if (row >= LINES) return;
@@ -97,7 +91,7 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
   int row = 0;
   text.clear();
   fmt::format_to(fmt::appender(text), "zkdump --top  {}  ", capturing ? "capturing" : "finished");
-  zk::append_escaped_text(text, source);
+  append_escaped_text(text, source);
   fmt::format_to(fmt::appender(text), "  {} messages", collector.messages());
   put_line(row++, {text.data(), text.size()});
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
@@ -106,13 +100,13 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
   draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10}", "op", "requests", "req/s",
             "errors", "p50_us", "p99_us", "max_us");
   std::vector<std::pair<std::string_view, const stats::Collector::OpStats*>> ops;
-  for (const auto& [name, stats] : collector.ops()) ops.emplace_back(name, &stats);
+  for (const stats::Collector::OpStats* op : collector.ops()) ops.emplace_back(op->name, op);
   const auto measure = [this](const stats::Collector::OpStats& stats) -> double {
     switch (order_) {
       case Order::kLatency:
         return stats.latency.percentile(0.99);
       case Order::kErrors:
-        return static_cast<double>(error_count(stats));
+        return static_cast<double>(stats.error_count());
       case Order::kRequests:
         break;
     }
@@ -133,7 +127,7 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
                       : 0.0;
     previous_requests_[name] = stats->requests;
     draw_line(row, text, "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}", name,
-              stats->requests, rate, error_count(*stats), stats->latency.percentile(0.5),
+              stats->requests, rate, stats->error_count(), stats->latency.percentile(0.5),
               stats->latency.percentile(0.99), stats->latency.max());
   }
   row++;
@@ -141,7 +135,7 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
             "hottest paths                                           requests        bytes");
   for (const auto& [path, stats] : collector.top_paths_by_requests(8)) {
     text.clear();
-    zk::append_escaped_text(text, path);
+    append_escaped_text(text, path);
     const std::string shown(text.data(), std::min<std::size_t>(text.size(), 50));
     draw_line(row, text, "  {:<50} {:>10} {:>12}", shown, stats->requests, stats->bytes);
   }
@@ -155,4 +149,4 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
   ::refresh();
 }
 
-}  // namespace zkdump::output
+}  // namespace zkdump::top

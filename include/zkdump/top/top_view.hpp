@@ -9,7 +9,7 @@
 
 #include "zkdump/stats/collector.hpp"
 
-namespace zkdump::output {
+namespace zkdump::top {
 
 class TopView {
  public:
@@ -34,4 +34,4 @@ class TopView {
   bool dirty_ = true;
 };
 
-}  // namespace zkdump::output
+}  // namespace zkdump::top

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace zkdump::session {
+namespace zkdump {
 
 template <typename T>
 class Fifo {
@@ -16,6 +16,7 @@ class Fifo {
   bool empty() const { return head_ == items_.size(); }
   std::size_t size() const { return items_.size() - head_; }
   T& front() { return items_[head_]; }
+  T& back() { return items_.back(); }
   T& operator[](std::size_t index) { return items_[head_ + index]; }
   iterator begin() { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
   iterator end() { return items_.end(); }
@@ -49,4 +50,4 @@ class Fifo {
   std::size_t head_ = 0;
 };
 
-}  // namespace zkdump::session
+}  // namespace zkdump

@@ -1,0 +1,102 @@
+// The two ways a described message is written: zktraffic's text fields (`name=value, ...`, the
+// -v fields in a trailer after the endpoints) and JSON members. Values from the wire are always
+// escaped; values that hold a delimiter of the line are quoted.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "zkdump/base/fields.hpp"
+
+namespace zkdump::output {
+
+struct FieldOptions {
+  bool verbose = false;           // text: the detail fields, in the trailer
+  bool show_credentials = false;  // secrets shown instead of <redacted>
+};
+
+// Nesting: records inside lists inside records, at most this deep (multi > op > acl list).
+inline constexpr int kMaxFieldDepth = 8;
+
+class TextFields final : public FieldSink {
+ public:
+  // Main fields go to `line`; detail fields to `trailer`, which goes after the endpoints.
+  TextFields(fmt::memory_buffer& line, fmt::memory_buffer& trailer, const FieldOptions& options)
+      : line_(line), trailer_(trailer), options_(options) {}
+  bool wrote_main() const { return main_started_; }
+
+  void number(FieldKey key, std::int64_t value, FieldRole role) override;
+  void hex_number(FieldKey key, std::uint64_t value, FieldRole role) override;
+  void hex_id(FieldKey key, std::uint64_t value, FieldRole role) override;
+  void boolean(FieldKey key, bool value, FieldRole role) override;
+  void bytes(FieldKey key, const WireBytes& value, FieldRole role) override;
+  void name(FieldKey key, std::string_view value, FieldRole role) override;
+  void flags(FieldKey key, std::int64_t value, std::string_view letters, FieldRole role) override;
+  void preview(FieldKey key, const WireBytes& value, FieldRole role) override;
+  void secret(FieldKey key, const WireBytes& value, Shown shown) override;
+  void begin_list(FieldKey key, FieldRole role) override;
+  void list_string(const WireBytes& value) override;
+  void end_list() override;
+  void begin_record(std::string_view text_name, std::string_view json_name) override;
+  void end_record() override;
+  void begin_object(FieldKey key, std::string_view text_name, FieldRole role) override;
+  void end_object() override;
+
+ private:
+  // Where a field goes, or null when it is not shown; writes its separator and `key=`.
+  fmt::memory_buffer* start(FieldKey key, FieldRole role);
+  fmt::memory_buffer* start_element();
+  void open(fmt::memory_buffer* target, char bracket);
+  void close(char bracket);
+  void hex(FieldKey key, std::uint64_t value, FieldRole role);
+
+  fmt::memory_buffer& line_;
+  fmt::memory_buffer& trailer_;
+  const FieldOptions& options_;
+  bool main_started_ = false;
+  int depth_ = 0;
+  fmt::memory_buffer* targets_[kMaxFieldDepth] = {};  // null: the container is not shown
+  bool need_separator_[kMaxFieldDepth] = {};
+};
+
+class JsonFields final : public FieldSink {
+ public:
+  // `continues_object`: the object already has members, so the first field needs a comma.
+  JsonFields(fmt::memory_buffer& out, const FieldOptions& options, bool continues_object = true)
+      : out_(out), options_(options) {
+    need_separator_[0] = continues_object;
+  }
+
+  void number(FieldKey key, std::int64_t value, FieldRole role) override;
+  void hex_number(FieldKey key, std::uint64_t value, FieldRole role) override;
+  void hex_id(FieldKey key, std::uint64_t value, FieldRole role) override;
+  void boolean(FieldKey key, bool value, FieldRole role) override;
+  void bytes(FieldKey key, const WireBytes& value, FieldRole role) override;
+  void name(FieldKey key, std::string_view value, FieldRole role) override;
+  void flags(FieldKey key, std::int64_t value, std::string_view letters, FieldRole role) override;
+  void preview(FieldKey key, const WireBytes& value, FieldRole role) override;
+  void secret(FieldKey key, const WireBytes& value, Shown shown) override;
+  void begin_list(FieldKey key, FieldRole role) override;
+  void list_string(const WireBytes& value) override;
+  void end_list() override;
+  void begin_record(std::string_view text_name, std::string_view json_name) override;
+  void end_record() override;
+  void begin_object(FieldKey key, std::string_view text_name, FieldRole role) override;
+  void end_object() override;
+
+ private:
+  void key(FieldKey field_key);
+  void separator();
+  void string(const WireBytes& value);
+  void open(char bracket);
+  void close(char bracket);
+
+  fmt::memory_buffer& out_;
+  const FieldOptions& options_;
+  int depth_ = 0;
+  bool need_separator_[kMaxFieldDepth] = {};
+};
+
+}  // namespace zkdump::output

@@ -1,0 +1,105 @@
+// The line writer: prints every message as one timestamped line, zktraffic's text or JSON. It
+// keeps each connection's lines in order, holding a request's line until its reply so that the
+// two print together (paired mode), and stops after -c lines.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "zkdump/output/fields.hpp"
+#include "zkdump/output/output_buffer.hpp"
+#include "zkdump/output/timestamp.hpp"
+#include "zkdump/session/sink.hpp"
+
+namespace zkdump::output {
+
+struct LineOptions {
+  bool json = false;
+  bool verbose = false;
+  bool show_credentials = false;
+  bool include_pings = false;
+  bool paired = true;           // hold each request until its reply, print them together
+  std::uint64_t max_lines = 0;  // -c: stop after this many lines, 0 for no limit
+  TimestampStyle timestamps = TimestampStyle::kTime;
+};
+
+class LineWriter final : public session::Sink {
+ public:
+  LineWriter(const LineOptions& options, OutputBuffer& out);
+
+  bool wants_request_slot() const override { return true; }
+  void open(session::Connection& connection) override;
+  void closing(session::Connection& connection, tcp::CloseReason reason,
+               std::int64_t ts_us) override;
+  void close(session::Connection& connection) override;
+  void zk(const session::ZkMessage& message) override;
+  void unanswered(const session::Unanswered& unanswered) override;
+  void quorum(const session::QuorumMessage& message) override;
+  void problem(const session::StreamProblem& problem) override;
+  void capture(const session::CaptureProblem& problem) override;
+
+  // True once -c lines were printed or the reader of the output went away.
+  bool finished() const { return limit_reached_ || out_.closed(); }
+  std::uint64_t lines() const { return lines_; }
+
+ private:
+  struct ConnectionLines;
+  // What a line starts with: its time, whether it answers (the reply arrow), its JSON kind and
+  // label (`"op":"getData"`, `"error":"Gap"`), and its text name.
+  struct LineStart {
+    std::int64_t ts_us;
+    bool arrow;
+    std::string_view kind;
+    const session::Connection* connection;  // null: a line about the capture itself
+    std::string_view label_key;
+    std::string_view label;
+    zk::LineName name;
+  };
+  // Which endpoints a text line names: client, server, both; JSON always has both.
+  enum class Peers : std::uint8_t { kClient, kServer, kBoth, kNone };
+
+  void begin(const LineStart& start);
+  template <typename Describe>
+  void fields(Describe describe);
+  std::string_view end(const session::Connection* connection, Peers peers, bool with_session);
+  std::string_view end_quorum(const session::QuorumMessage& message);
+
+  std::string_view format(const session::ZkMessage& message);
+  std::string_view format_connect_request(const session::ZkMessage& message);
+  std::string_view format_connect_response(const session::ZkMessage& message);
+  std::string_view format_request(const session::ZkMessage& message);
+  std::string_view format_reply(const session::ZkMessage& message);
+  std::string_view format_event(const session::ZkMessage& message);
+  std::string_view format_four_letter(const session::ZkMessage& message);
+  std::string_view format_undecodable(const session::ZkMessage& message, std::string_view error,
+                                      std::string_view op, std::int32_t xid,
+                                      std::int32_t frame_size, long bad_byte);
+  std::string_view format_quorum(const session::QuorumMessage& message);
+  std::string_view format_problem(const session::StreamProblem& problem);
+  bool visible(const session::ZkMessage& message) const;
+
+  ConnectionLines& lines_of(const session::Connection& connection) const;
+  // Prints `line`, or holds it behind earlier lines still waiting for their replies.
+  void emit(ConnectionLines& lines, std::string_view line);
+  void hold(ConnectionLines& lines, std::string_view line, bool awaiting_reply);
+  void hold_request(ConnectionLines& lines, std::string_view line, session::Outstanding* request);
+  void complete(ConnectionLines& lines, const session::Outstanding* request,
+                std::string_view answer, bool visible);
+  void flush_ready(ConnectionLines& lines);
+  void print(std::string_view text);
+
+  LineOptions options_;
+  FieldOptions field_options_;
+  OutputBuffer& out_;
+  TimestampFormatter timestamps_;
+  fmt::memory_buffer line_;
+  fmt::memory_buffer trailer_;  // text -v fields, which go after the endpoints
+  bool wrote_fields_ = false;
+  std::uint64_t lines_ = 0;  // counted only under -c
+  bool limit_reached_ = false;
+};
+
+}  // namespace zkdump::output

@@ -1,0 +1,182 @@
+// What the session stage hands to its consumers: each connection, each decoded message with what
+// pairing knows of it, and what could not be decoded. Sinks (the line writer, the statistics, the
+// live view, the exporter) implement the callbacks they care about; none knows about the others.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zkdump/framing/stream.hpp"
+#include "zkdump/net/packet.hpp"
+#include "zkdump/tcp/reassembly.hpp"
+#include "zkdump/zk/messages.hpp"
+#include "zkdump/zk/quorum.hpp"
+
+namespace zkdump::session {
+
+enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab };
+std::string_view protocol_name(Protocol protocol);  // zk, election, zab: JSON's "proto"
+
+// One connection, identified once: its endpoints formatted once, not per line.
+struct Connection {
+  Protocol protocol = Protocol::kZooKeeper;
+  net::Endpoint client_endpoint;
+  net::Endpoint server_endpoint;
+  std::string client;   // IP:PORT, [IPv6]:PORT
+  std::string server;
+  std::string session;  // zk: 0x..., once a connect named it
+  // Per-sink state: each sink may keep a pointer here, at the index the Sinks set gave it.
+  std::vector<void*> sink_state;
+};
+
+std::string format_endpoint(const net::Endpoint& endpoint);
+
+// Per-request state sinks keep with a request until its reply (a held line, a statistics row).
+inline constexpr std::size_t kRequestSlots = 4;
+using RequestSlots = std::array<std::uintptr_t, kRequestSlots>;
+
+// A request awaiting its reply, as the session remembers it.
+struct Outstanding {
+  std::int32_t xid = 0;
+  const zk::OpInfo* op = nullptr;  // null for the ConnectRequest
+  std::int64_t ts_us = 0;
+  std::string path;  // capped copy, for the reply's consumers and the unanswered report
+  std::uint64_t seq = 0;  // numbered per connection, in request order
+  RequestSlots slots{};
+  std::string_view op_name() const { return op != nullptr ? op->json_name : "connect"; }
+};
+
+enum class SessionChange : std::uint8_t { kNone, kEstablished, kReconnected, kExpired, kClosed };
+
+// A message of the client protocol. Exactly one of the typed pointers is set, by `kind`.
+struct ZkMessage {
+  enum class Kind : std::uint8_t {
+    kConnectRequest,
+    kConnectResponse,
+    kRequest,
+    kReply,
+    kEvent,
+    kFourLetterWord,
+    kFourLetterReply,
+    kTlsRecord,  // a TLS connection's first record: nothing after it can be decoded
+  };
+  Kind kind = Kind::kRequest;
+  Connection* connection = nullptr;
+  zk::Direction direction = zk::Direction::kToServer;
+  std::int64_t ts_us = 0;
+  std::uint64_t offset = 0;  // where the frame starts in its direction's byte stream
+  std::int32_t frame_size = 0;  // its length prefix
+  const zk::ConnectRequest* connect_request = nullptr;
+  const zk::ConnectResponse* connect_response = nullptr;
+  const zk::Request* request = nullptr;
+  const zk::Reply* reply = nullptr;
+  const zk::WatcherEvent* event = nullptr;
+  std::string_view word;    // a four-letter word, and its answer's
+  std::string_view answer;  // what the server answered to it (the first 64 KiB)
+  std::uint64_t answer_bytes = 0;
+  // Requests (and ConnectRequests): their entry, whose slots a sink may fill. Replies: the
+  // request they answer, or null.
+  Outstanding* outstanding = nullptr;
+  std::int64_t latency_us = -1;  // replies to a request seen: since it, never negative
+  SessionChange session_change = SessionChange::kNone;
+};
+
+struct Unanswered {
+  Connection* connection = nullptr;
+  const Outstanding* request = nullptr;
+  std::string_view reason;  // closed, reset, idle, evicted, capture-end, pending-limit
+  std::int64_t ts_us = 0;
+};
+
+// A server-to-server message, with what the session tracks of its connection.
+struct QuorumMessage {
+  enum class Kind : std::uint8_t { kElectionHeader, kNotification, kPacket, kSnapshot, kUncommitted };
+  Kind kind = Kind::kPacket;
+  Connection* connection = nullptr;
+  bool from_client = true;  // sent by the connecting side (the initiator, or the learner)
+  std::int64_t ts_us = 0;
+  const zk::quorum::ElectionHeader* header = nullptr;
+  const zk::quorum::Notification* notification = nullptr;
+  zk::quorum::Voters voters;
+  const zk::quorum::ZabPacket* packet = nullptr;
+  std::int64_t latency_us = -1;  // an ACK or COMMIT since its PROPOSAL; a REVALIDATE's answer
+  // PROPOSAL, ACK and COMMIT of a learner in sync (not a sync's replay).
+  bool broadcast = false;
+  std::string_view follower;  // server.N once its FOLLOWERINFO named it, else its IP:PORT
+  std::int64_t zxid = 0;      // kUncommitted
+  std::uint64_t snapshot_bytes = 0;  // kSnapshot
+  std::int64_t snapshot_duration_us = 0;
+  bool snapshot_complete = true;
+};
+
+// Bytes a stream could not decode: a gap, junk, a bad length, a partial message at close.
+struct StreamProblem {
+  Connection* connection = nullptr;
+  bool to_server = true;
+  framing::Problem problem = framing::Problem::kGap;
+  std::uint64_t offset = 0;
+  std::int64_t count = 0;
+  std::int64_t ts_us = 0;
+};
+
+// What happened to the capture itself, outside any connection.
+struct CaptureProblem {
+  enum class Kind : std::uint8_t { kKernelDrops, kTruncatedPacket };
+  Kind kind = Kind::kKernelDrops;
+  std::int64_t ts_us = 0;
+  std::uint64_t dropped = 0;  // kKernelDrops: since the last report
+  std::uint64_t total = 0;
+  std::string_view interface;
+  std::uint32_t captured = 0;  // kTruncatedPacket
+  std::uint32_t wire_length = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Sinks that keep a value with each request until its reply ask for a slot.
+  virtual bool wants_request_slot() const { return false; }
+  void set_request_slot(std::size_t slot) { request_slot_ = slot; }
+  void set_state_index(std::size_t index) { state_index_ = index; }
+
+  virtual void open(Connection&) {}
+  // A connection ends (or is forgotten): what it left unanswered follows, then close().
+  virtual void closing(Connection&, tcp::CloseReason, std::int64_t) {}
+  virtual void close(Connection&) {}
+  // Every frame of the client protocol, decoded or not (its typed message says).
+  virtual void zk(const ZkMessage&) {}
+  virtual void unanswered(const Unanswered&) {}
+  virtual void quorum(const QuorumMessage&) {}
+  virtual void problem(const StreamProblem&) {}
+  virtual void capture(const CaptureProblem&) {}
+
+ protected:
+  std::size_t request_slot_ = 0;
+  std::size_t state_index_ = 0;
+};
+
+// Every sink of a run, in the order they were added; the stages call this one.
+class Sinks {
+ public:
+  // Refuses (returns false) a sink wanting a request slot once all are taken.
+  bool add(Sink& sink);
+  std::size_t size() const { return sinks_.size(); }
+
+  void open(Connection& connection);
+  void closing(Connection& connection, tcp::CloseReason reason, std::int64_t ts_us);
+  void close(Connection& connection);
+  void zk(const ZkMessage& message);
+  void unanswered(const Unanswered& unanswered);
+  void quorum(const QuorumMessage& message);
+  void problem(const StreamProblem& problem);
+  void capture(const CaptureProblem& problem);
+
+ private:
+  std::vector<Sink*> sinks_;
+  std::size_t slots_used_ = 0;
+};
+
+}  // namespace zkdump::session

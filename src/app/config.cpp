@@ -1,0 +1,103 @@
+#include "config.hpp"
+
+#include <fmt/format.h>
+
+namespace zkdump::app {
+namespace {
+
+Mode mode_of(const Options& options) {
+  if (options.count_requests > 0 || options.measure_latency > 0) return Mode::kGrouped;
+  if (options.stats) return Mode::kStats;
+  if (options.top) return Mode::kTop;
+  return Mode::kLines;
+}
+
+output::LineOptions line_options(const Options& options) {
+  output::LineOptions lines;
+  lines.json = options.json;
+  lines.verbose = options.verbose;
+  lines.show_credentials = options.show_credentials;
+  lines.include_pings = options.include_pings;
+  // Text and JSON alike hold each request until its reply: the pair prints together, in an order
+  // that does not depend on how the capture interleaved the two directions.
+  lines.paired = !options.unpaired;
+  lines.max_lines = options.count;
+  lines.timestamps = options.timestamp_style();
+  return lines;
+}
+
+stats::GroupedOptions grouped_options(const Options& options) {
+  stats::GroupedOptions grouped;
+  grouped.measure_latency = options.measure_latency > 0;
+  grouped.limit = grouped.measure_latency ? options.measure_latency : options.count_requests;
+  grouped.group_by = options.group_by == "type"     ? stats::GroupBy::kType
+                     : options.group_by == "client" ? stats::GroupBy::kClient
+                                                    : stats::GroupBy::kPath;
+  grouped.sort_by = options.sort_by == "p95"   ? stats::SortBy::kP95
+                    : options.sort_by == "p99" ? stats::SortBy::kP99
+                                               : stats::SortBy::kAvg;
+  grouped.aggregation_depth = options.aggregation_depth;
+  return grouped;
+}
+
+// --omni watches the default quorum ports unless others are named.
+std::vector<int> or_default(const std::vector<int>& ports, bool omni, int default_port) {
+  if (omni && ports.empty()) return {default_port};
+  return ports;
+}
+
+}  // namespace
+
+Config make_config(const Options& options) {
+  Config config;
+  config.mode = mode_of(options);
+  config.json = options.json;
+  config.quiet = options.quiet;
+  config.line_buffered = options.line_buffered;
+  config.stats_interval_s = options.stats_interval_s;
+  config.lines = line_options(options);
+  config.stats.aggregation_depth = options.aggregation_depth;
+  config.stats.limit = options.stats_limit;
+  config.grouped = grouped_options(options);
+  config.client.max_frame = options.max_frame;
+  config.reassembly.max_connections = options.max_connections;
+  config.reassembly.idle_timeout_us = options.idle_timeout_s * 1'000'000;
+  config.reassembly.max_out_of_order_total = options.max_buffer_mib << 20;
+  config.client_ports = options.ports;
+  config.election_ports = or_default(options.election_ports, options.omni, 3888);
+  config.quorum_ports = or_default(options.quorum_ports, options.omni, 2888);
+  config.learn_ports = options.omni;
+  return config;
+}
+
+void set_port_roles(const Config& config, session::PortMap& ports) {
+  const auto assign = [&ports](const std::vector<int>& list, session::PortRole role) {
+    for (int port : list) ports.set(static_cast<std::uint16_t>(port), role);
+  };
+  assign(config.client_ports, session::PortRole::kClient);
+  assign(config.election_ports, session::PortRole::kElection);
+  assign(config.quorum_ports, session::PortRole::kZab);
+  ports.learn_from_config = config.learn_ports;
+}
+
+std::string live_filter(const Config& config, const std::string& expression, int linktype) {
+  std::string ports;
+  for (const auto& list : {config.client_ports, config.election_ports, config.quorum_ports}) {
+    for (int port : list) {
+      if (!ports.empty()) ports += " or ";
+      ports += fmt::format("port {}", port);
+    }
+  }
+  // --omni learns ports as it goes: the kernel cannot know them in advance.
+  if (config.learn_ports) ports = "tcp";
+  // On Ethernet, VLAN-tagged traffic needs its own clause (BPF offsets shift after `vlan`);
+  // other link types (-i any's cooked headers) have no VLAN tags to match.
+  constexpr int kDltEthernet = 1;
+  std::string filter = linktype == kDltEthernet
+                           ? fmt::format("(tcp and ({0})) or (vlan and tcp and ({0}))", ports)
+                           : fmt::format("tcp and ({})", ports);
+  if (!expression.empty()) filter = fmt::format("({}) and ({})", filter, expression);
+  return filter;
+}
+
+}  // namespace zkdump::app

@@ -1,0 +1,320 @@
+#include "zkdump/output/fields.hpp"
+
+#include <algorithm>
+
+#include "zkdump/base/escape.hpp"
+
+namespace zkdump::output {
+namespace {
+
+constexpr std::size_t kPreviewBytes = 32;
+constexpr std::string_view kRedacted = "<redacted>";
+
+void append_number(fmt::memory_buffer& out, std::int64_t value) {
+  const fmt::format_int digits(value);  // no format-string parsing on the per-field path
+  out.append(digits.data(), digits.data() + digits.size());
+}
+
+void append_hex(fmt::memory_buffer& out, std::uint64_t value) {
+  fmt::format_to(fmt::appender(out), "0x{:x}", value);
+}
+
+WireBytes head_of(const WireBytes& value) {
+  WireBytes head = value;
+  head.size = std::min(head.size, kPreviewBytes);
+  return head;
+}
+
+// zkCli's letters for a bit set, or an empty view when a set bit has no letter.
+std::string_view flag_letters(std::int64_t value, std::string_view letters, char (&out)[64]) {
+  std::size_t count = 0;
+  for (std::size_t bit = 0; bit < letters.size() && bit < sizeof out; ++bit) {
+    if ((value & (std::int64_t{1} << bit)) != 0) out[count++] = letters[bit];
+  }
+  const std::int64_t known = (std::int64_t{1} << letters.size()) - 1;
+  if (count == 0 || (value & ~known) != 0) return {};
+  return {out, count};
+}
+
+}  // namespace
+
+// ---- Text ----
+
+fmt::memory_buffer* TextFields::start(FieldKey key, FieldRole role) {
+  fmt::memory_buffer* target = nullptr;
+  if (depth_ > 0) {
+    target = start_element();
+  } else if (role == FieldRole::kMain) {
+    target = &line_;
+    if (main_started_) line_.append(std::string_view(", "));
+    main_started_ = true;
+  } else if (role == FieldRole::kDetail && options_.verbose) {
+    target = &trailer_;
+    trailer_.append(std::string_view(", "));  // the trailer follows the endpoints
+  }
+  if (target == nullptr) return nullptr;
+  target->append(key.text);
+  target->push_back('=');
+  return target;
+}
+
+fmt::memory_buffer* TextFields::start_element() {
+  if (depth_ == 0) {  // a record outside any list: a main field
+    if (main_started_) line_.append(std::string_view(", "));
+    main_started_ = true;
+    return &line_;
+  }
+  fmt::memory_buffer* target = targets_[depth_];
+  if (target == nullptr) return nullptr;
+  if (need_separator_[depth_]) target->append(std::string_view(", "));
+  need_separator_[depth_] = true;
+  return target;
+}
+
+void TextFields::open(fmt::memory_buffer* target, char bracket) {
+  if (depth_ + 1 < kMaxFieldDepth) ++depth_;
+  targets_[depth_] = target;
+  need_separator_[depth_] = false;
+  if (target != nullptr) target->push_back(bracket);
+}
+
+void TextFields::close(char bracket) {
+  if (targets_[depth_] != nullptr) targets_[depth_]->push_back(bracket);
+  if (depth_ > 0) --depth_;
+}
+
+void TextFields::number(FieldKey key, std::int64_t value, FieldRole role) {
+  if (fmt::memory_buffer* out = start(key, role)) append_number(*out, value);
+}
+
+void TextFields::hex(FieldKey key, std::uint64_t value, FieldRole role) {
+  if (fmt::memory_buffer* out = start(key, role)) append_hex(*out, value);
+}
+
+void TextFields::hex_number(FieldKey key, std::uint64_t value, FieldRole role) {
+  hex(key, value, role);
+}
+
+void TextFields::hex_id(FieldKey key, std::uint64_t value, FieldRole role) {
+  hex(key, value, role);
+}
+
+void TextFields::boolean(FieldKey key, bool value, FieldRole role) {
+  if (fmt::memory_buffer* out = start(key, role)) {
+    out->append(value ? std::string_view("True") : std::string_view("False"));
+  }
+}
+
+void TextFields::bytes(FieldKey key, const WireBytes& value, FieldRole role) {
+  fmt::memory_buffer* out = start(key, role);
+  if (out == nullptr) return;
+  if (value.is_null) {
+    out->append(std::string_view("None"));
+  } else {
+    append_escaped_text(*out, value.view());
+  }
+}
+
+void TextFields::name(FieldKey key, std::string_view value, FieldRole role) {
+  if (fmt::memory_buffer* out = start(key, role)) out->append(value);
+}
+
+void TextFields::flags(FieldKey key, std::int64_t value, std::string_view letters,
+                       FieldRole role) {
+  char buffer[64];
+  const std::string_view shown = flag_letters(value, letters, buffer);
+  if (shown.empty()) {
+    number(key, value, role);
+  } else {
+    name(key, shown, role);
+  }
+}
+
+void TextFields::preview(FieldKey key, const WireBytes& value, FieldRole role) {
+  fmt::memory_buffer* out = start(key, role);
+  if (out == nullptr) return;
+  const WireBytes head = head_of(value);
+  out->push_back('\'');
+  append_escaped_text(*out, head.view(), '\'');
+  out->push_back('\'');
+  if (value.size > head.size) out->append(std::string_view("..."));
+}
+
+void TextFields::secret(FieldKey key, const WireBytes& value, Shown shown) {
+  if (!options_.show_credentials) {
+    name(key, kRedacted, FieldRole::kMain);
+  } else if (shown == Shown::kPreview) {
+    preview(key, value, FieldRole::kMain);
+  } else {
+    bytes(key, value, FieldRole::kMain);
+  }
+}
+
+void TextFields::begin_list(FieldKey key, FieldRole role) {
+  open(start(key, role), '[');
+}
+
+void TextFields::list_string(const WireBytes& value) {
+  fmt::memory_buffer* out = start_element();
+  if (out == nullptr) return;
+  if (value.is_null) {
+    out->append(std::string_view("None"));
+    return;
+  }
+  out->push_back('\'');
+  append_escaped_text(*out, value.view(), '\'');
+  out->push_back('\'');
+}
+
+void TextFields::end_list() {
+  close(']');
+}
+
+void TextFields::begin_record(std::string_view text_name, std::string_view) {
+  fmt::memory_buffer* out = start_element();
+  if (out != nullptr) out->append(text_name);
+  open(out, '(');
+}
+
+void TextFields::end_record() {
+  close(')');
+}
+
+void TextFields::begin_object(FieldKey key, std::string_view text_name, FieldRole role) {
+  fmt::memory_buffer* out = start(key, role);
+  if (out != nullptr) out->append(text_name);
+  open(out, '(');
+}
+
+void TextFields::end_object() {
+  close(')');
+}
+
+// ---- JSON ----
+
+void JsonFields::separator() {
+  if (need_separator_[depth_]) out_.push_back(',');
+  need_separator_[depth_] = true;
+}
+
+void JsonFields::key(FieldKey field_key) {
+  separator();
+  out_.push_back('"');
+  out_.append(field_key.json);
+  out_.append(std::string_view("\":"));
+}
+
+void JsonFields::string(const WireBytes& value) {
+  if (value.is_null) {
+    out_.append(std::string_view("null"));
+    return;
+  }
+  out_.push_back('"');
+  append_escaped_json(out_, value.view());
+  out_.push_back('"');
+}
+
+void JsonFields::open(char bracket) {
+  out_.push_back(bracket);
+  if (depth_ + 1 < kMaxFieldDepth) ++depth_;
+  need_separator_[depth_] = false;
+}
+
+void JsonFields::close(char bracket) {
+  if (depth_ > 0) --depth_;
+  out_.push_back(bracket);
+}
+
+void JsonFields::number(FieldKey field_key, std::int64_t value, FieldRole) {
+  key(field_key);
+  append_number(out_, value);
+}
+
+void JsonFields::hex_number(FieldKey field_key, std::uint64_t value, FieldRole) {
+  key(field_key);
+  append_number(out_, static_cast<std::int64_t>(value));
+}
+
+void JsonFields::hex_id(FieldKey field_key, std::uint64_t value, FieldRole) {
+  key(field_key);
+  out_.push_back('"');
+  append_hex(out_, value);
+  out_.push_back('"');
+}
+
+void JsonFields::boolean(FieldKey field_key, bool value, FieldRole) {
+  key(field_key);
+  out_.append(value ? std::string_view("true") : std::string_view("false"));
+}
+
+void JsonFields::bytes(FieldKey field_key, const WireBytes& value, FieldRole) {
+  key(field_key);
+  string(value);
+}
+
+void JsonFields::name(FieldKey field_key, std::string_view value, FieldRole) {
+  key(field_key);
+  out_.push_back('"');
+  out_.append(value);
+  out_.push_back('"');
+}
+
+void JsonFields::flags(FieldKey field_key, std::int64_t value, std::string_view, FieldRole) {
+  number(field_key, value, FieldRole::kMain);
+}
+
+void JsonFields::preview(FieldKey field_key, const WireBytes& value, FieldRole) {
+  key(field_key);
+  out_.push_back('"');
+  append_escaped_json(out_, head_of(value).view());
+  out_.push_back('"');
+}
+
+void JsonFields::secret(FieldKey field_key, const WireBytes& value, Shown shown) {
+  if (!options_.show_credentials) {
+    name(field_key, kRedacted, FieldRole::kMain);
+  } else if (shown == Shown::kPreview) {
+    preview(field_key, value, FieldRole::kMain);
+  } else {
+    bytes(field_key, value, FieldRole::kMain);
+  }
+}
+
+void JsonFields::begin_list(FieldKey field_key, FieldRole) {
+  key(field_key);
+  open('[');
+}
+
+void JsonFields::list_string(const WireBytes& value) {
+  separator();
+  string(value);
+}
+
+void JsonFields::end_list() {
+  close(']');
+}
+
+void JsonFields::begin_record(std::string_view, std::string_view json_name) {
+  separator();
+  open('{');
+  if (json_name.empty()) return;
+  out_.append(std::string_view("\"op\":\""));
+  out_.append(json_name);
+  out_.push_back('"');
+  need_separator_[depth_] = true;
+}
+
+void JsonFields::end_record() {
+  close('}');
+}
+
+void JsonFields::begin_object(FieldKey field_key, std::string_view, FieldRole) {
+  key(field_key);
+  open('{');
+}
+
+void JsonFields::end_object() {
+  close('}');
+}
+
+}  // namespace zkdump::output

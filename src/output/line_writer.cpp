@@ -1,0 +1,536 @@
+#include "zkdump/output/line_writer.hpp"
+
+#include <memory>
+#include <vector>
+
+#include "zkdump/base/escape.hpp"
+#include "zkdump/base/fifo.hpp"
+#include "zkdump/session/elapsed.hpp"
+
+namespace zkdump::output {
+namespace {
+
+using session::QuorumMessage;
+using session::ZkMessage;
+
+constexpr std::string_view kReplyArrow = "————►";
+
+std::string_view direction_name(bool to_server) {
+  return to_server ? "to_server" : "to_client";
+}
+
+// Which count a stream problem carries: a byte count, or a length or word from the wire.
+FieldKey count_key(framing::Problem problem, bool quorum) {
+  switch (problem) {
+    case framing::Problem::kMessageLostInGap:
+    case framing::Problem::kOversized:
+    case framing::Problem::kBadLength:
+      return "length";
+    case framing::Problem::kUnexpectedStart:
+      return "first_word";
+    case framing::Problem::kGap:
+      return quorum ? FieldKey("missing_bytes", "bytes") : FieldKey("bytes");
+    default:
+      return "bytes";
+  }
+}
+
+bool is_quorum(const session::Connection& connection) {
+  return connection.protocol != session::Protocol::kZooKeeper;
+}
+
+}  // namespace
+
+// One connection's lines waiting to print behind a request still awaiting its reply.
+struct LineWriter::ConnectionLines {
+  struct HeldLine {
+    std::string text;
+    bool awaiting_reply = false;
+  };
+  Fifo<HeldLine> held;
+  std::uint64_t first_held_id = 0;
+  std::vector<std::string> spare;  // reused so that holding lines allocates nothing
+};
+
+LineWriter::LineWriter(const LineOptions& options, OutputBuffer& out)
+    : options_(options),
+      field_options_{options.verbose, options.show_credentials},
+      out_(out),
+      timestamps_(options.timestamps) {}
+
+// ---- Connections and their order ----
+
+LineWriter::ConnectionLines& LineWriter::lines_of(const session::Connection& connection) const {
+  return *static_cast<ConnectionLines*>(connection.sink_state[state_index_]);
+}
+
+void LineWriter::open(session::Connection& connection) {
+  if (!is_quorum(connection)) connection.sink_state[state_index_] = new ConnectionLines();
+}
+
+void LineWriter::closing(session::Connection& connection, tcp::CloseReason reason,
+                         std::int64_t ts_us) {
+  if (is_quorum(connection)) return;
+  if (reason != tcp::CloseReason::kEvicted && reason != tcp::CloseReason::kIdle) return;
+  // A connection forgotten before it closed: to make room (capacity) or after silence (idle).
+  begin({ts_us, false, "error", &connection, "error", "ConnectionEvicted",
+         {"", "ConnectionEvicted"}});
+  fields([&](FieldSink& out) {
+    out.name("reason", reason == tcp::CloseReason::kEvicted ? "capacity" : "idle");
+  });
+  emit(lines_of(connection), end(&connection, Peers::kBoth, true));
+}
+
+void LineWriter::close(session::Connection& connection) {
+  if (is_quorum(connection)) return;
+  std::unique_ptr<ConnectionLines> lines(&lines_of(connection));
+  flush_ready(*lines);
+  connection.sink_state[state_index_] = nullptr;
+}
+
+void LineWriter::print(std::string_view text) {
+  if (limit_reached_ || text.empty()) return;
+  if (options_.max_lines == 0) {
+    out_.write_line(text);
+    return;
+  }
+  // A held request and its reply print as one piece but are two lines for -c.
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    end = end == std::string_view::npos ? text.size() : end + 1;
+    out_.write_line(text.substr(start, end - start));
+    start = end;
+    if (++lines_ >= options_.max_lines) {
+      limit_reached_ = true;
+      return;
+    }
+  }
+}
+
+void LineWriter::hold(ConnectionLines& lines, std::string_view line, bool awaiting_reply) {
+  ConnectionLines::HeldLine held;
+  if (!lines.spare.empty()) {
+    held.text = std::move(lines.spare.back());
+    lines.spare.pop_back();
+  }
+  held.text.assign(line);
+  held.awaiting_reply = awaiting_reply;
+  lines.held.push_back(std::move(held));
+}
+
+void LineWriter::emit(ConnectionLines& lines, std::string_view line) {
+  if (lines.held.empty()) {
+    print(line);
+  } else {
+    hold(lines, line, false);
+  }
+}
+
+void LineWriter::flush_ready(ConnectionLines& lines) {
+  while (!lines.held.empty() && !lines.held.front().awaiting_reply) {
+    print(lines.held.front().text);
+    lines.held.front().text.clear();
+    lines.spare.push_back(std::move(lines.held.front().text));
+    lines.held.pop_front();
+    ++lines.first_held_id;
+  }
+}
+
+// The request's slot keeps its held line's id, plus one: 0 means it holds none.
+void LineWriter::hold_request(ConnectionLines& lines, std::string_view line,
+                              session::Outstanding* request) {
+  if (request == nullptr || !options_.paired) {
+    emit(lines, line);
+    return;
+  }
+  request->slots[request_slot_] = lines.first_held_id + lines.held.size() + 1;
+  hold(lines, line, true);
+}
+
+void LineWriter::complete(ConnectionLines& lines, const session::Outstanding* request,
+                          std::string_view answer, bool visible) {
+  const std::uintptr_t held_id = request != nullptr ? request->slots[request_slot_] : 0;
+  if (held_id == 0) {
+    if (visible) emit(lines, answer);
+    return;
+  }
+  ConnectionLines::HeldLine& held = lines.held[held_id - 1 - lines.first_held_id];
+  if (visible) held.text.append(answer);
+  held.awaiting_reply = false;
+  flush_ready(lines);
+}
+
+// ---- Line layout ----
+
+void LineWriter::begin(const LineStart& start) {
+  line_.clear();
+  trailer_.clear();
+  wrote_fields_ = false;
+  if (options_.json) {
+    line_.append(std::string_view("{\"ts\":"));
+    TimestampFormatter::append_epoch(line_, start.ts_us);
+    line_.append(std::string_view(",\"kind\":\""));
+    line_.append(start.kind);
+    if (start.connection != nullptr) {
+      line_.append(std::string_view("\",\"proto\":\""));
+      line_.append(session::protocol_name(start.connection->protocol));
+    }
+    line_.append(std::string_view("\",\""));
+    line_.append(start.label_key);
+    line_.append(std::string_view("\":\""));
+    line_.append(start.label);
+    line_.push_back('"');
+    return;
+  }
+  if (start.arrow) line_.append(kReplyArrow);
+  timestamps_.append(line_, start.ts_us);
+  line_.append(start.name.prefix);
+  line_.append(start.name.name);
+  line_.push_back('(');
+}
+
+template <typename Describe>
+void LineWriter::fields(Describe describe) {
+  if (options_.json) {
+    JsonFields json(line_, field_options_);
+    describe(static_cast<FieldSink&>(json));
+    return;
+  }
+  TextFields text(line_, trailer_, field_options_);
+  describe(static_cast<FieldSink&>(text));
+  wrote_fields_ = wrote_fields_ || text.wrote_main();
+}
+
+std::string_view LineWriter::end(const session::Connection* connection, Peers peers,
+                                 bool with_session) {
+  if (options_.json) {
+    if (connection != nullptr) {
+      line_.append(std::string_view(",\"client\":\""));
+      line_.append(connection->client);
+      line_.append(std::string_view("\",\"server\":\""));
+      line_.append(connection->server);
+      line_.push_back('"');
+      if (with_session && !connection->session.empty()) {
+        line_.append(std::string_view(",\"session\":\""));
+        line_.append(connection->session);
+        line_.push_back('"');
+      }
+    }
+    line_.append(std::string_view("}\n"));
+    return {line_.data(), line_.size()};
+  }
+  std::string_view separator = wrote_fields_ ? ", " : "";
+  if (peers == Peers::kClient || peers == Peers::kBoth) {
+    line_.append(separator);
+    line_.append(std::string_view("client="));
+    line_.append(connection->client);
+    separator = ", ";
+  }
+  if (peers == Peers::kServer || peers == Peers::kBoth) {
+    line_.append(separator);
+    line_.append(std::string_view("server="));
+    line_.append(connection->server);
+  }
+  line_.append(trailer_);
+  if (options_.verbose && with_session && connection != nullptr && !connection->session.empty()) {
+    line_.append(std::string_view(", session="));
+    line_.append(connection->session);
+  }
+  line_.append(std::string_view(")\n"));
+  return {line_.data(), line_.size()};
+}
+
+// A server-to-server line names who sent it and who got it.
+std::string_view LineWriter::end_quorum(const QuorumMessage& message) {
+  const session::Connection& connection = *message.connection;
+  const std::string& from = message.from_client ? connection.client : connection.server;
+  const std::string& to = message.from_client ? connection.server : connection.client;
+  if (options_.json) {
+    line_.append(std::string_view(",\"from\":\""));
+    line_.append(from);
+    line_.append(std::string_view("\",\"to\":\""));
+    line_.append(to);
+    line_.append(std::string_view("\"}\n"));
+  } else {
+    line_.append(std::string_view(wrote_fields_ ? ", from=" : "from="));
+    line_.append(from);
+    line_.append(std::string_view(", to="));
+    line_.append(to);
+    line_.append(trailer_);
+    line_.append(std::string_view(")\n"));
+  }
+  return {line_.data(), line_.size()};
+}
+
+// ---- Client messages ----
+
+bool LineWriter::visible(const ZkMessage& message) const {
+  if (options_.include_pings) return true;
+  if (message.kind == ZkMessage::Kind::kRequest) {
+    return message.request->op == nullptr || message.request->op->code != zk::kOpPing;
+  }
+  return message.kind != ZkMessage::Kind::kReply || message.reply->header.xid != zk::kPingXid;
+}
+
+void LineWriter::zk(const ZkMessage& message) {
+  ConnectionLines& lines = lines_of(*message.connection);
+  const bool shown = visible(message);
+  switch (message.kind) {
+    case ZkMessage::Kind::kConnectRequest:
+    case ZkMessage::Kind::kRequest:
+      if (shown) {
+        hold_request(lines, format(message), message.outstanding);
+      } else if (message.outstanding != nullptr) {
+        message.outstanding->slots[request_slot_] = 0;
+      }
+      return;
+    case ZkMessage::Kind::kConnectResponse:
+    case ZkMessage::Kind::kReply:
+      complete(lines, message.outstanding, shown ? format(message) : std::string_view(), shown);
+      return;
+    default:
+      emit(lines, format(message));
+      return;
+  }
+}
+
+std::string_view LineWriter::format(const ZkMessage& message) {
+  switch (message.kind) {
+    case ZkMessage::Kind::kConnectRequest:
+      return format_connect_request(message);
+    case ZkMessage::Kind::kConnectResponse:
+      return format_connect_response(message);
+    case ZkMessage::Kind::kRequest:
+      return format_request(message);
+    case ZkMessage::Kind::kReply:
+      return format_reply(message);
+    case ZkMessage::Kind::kEvent:
+      return format_event(message);
+    case ZkMessage::Kind::kFourLetterWord:
+    case ZkMessage::Kind::kFourLetterReply:
+      return format_four_letter(message);
+    case ZkMessage::Kind::kTlsRecord:
+      begin({message.ts_us, false, "error", message.connection, "error", "TlsNotDecodable",
+             {"", "TlsNotDecodable"}});
+      fields([&](FieldSink& out) {
+        out.name("direction", direction_name(true));
+        out.number("offset", static_cast<std::int64_t>(message.offset));
+      });
+      return end(message.connection, Peers::kBoth, true);
+  }
+  return {};
+}
+
+std::string_view LineWriter::format_undecodable(const ZkMessage& message, std::string_view error,
+                                                std::string_view op, std::int32_t xid,
+                                                std::int32_t frame_size, long bad_byte) {
+  const bool reply = message.direction == zk::Direction::kToClient;
+  begin({message.ts_us, reply, "error", message.connection, "op", op, {"", error}});
+  fields([&](FieldSink& out) {
+    out.name("error", error, FieldRole::kInName);
+    out.number("xid", xid);
+    out.number("size", frame_size);
+    out.number("offset", static_cast<std::int64_t>(message.offset));
+    // Where in the frame the record stopped making sense, its length prefix included.
+    out.number("bad_byte", bad_byte);
+  });
+  return end(message.connection, reply ? Peers::kServer : Peers::kClient, true);
+}
+
+std::string_view LineWriter::format_connect_request(const ZkMessage& message) {
+  const zk::ConnectRequest& request = *message.connect_request;
+  if (!request.decoded.complete) {
+    return format_undecodable(message, "UndecodableConnectRequest", "connect", 0,
+                              message.frame_size, request.decoded.bad_byte);
+  }
+  begin({message.ts_us, false, "request", message.connection, "op", "connect",
+         zk::line_name(request)});
+  fields([&](FieldSink& out) { zk::describe(request, out); });
+  return end(message.connection, Peers::kClient, false);
+}
+
+std::string_view LineWriter::format_connect_response(const ZkMessage& message) {
+  const zk::ConnectResponse& response = *message.connect_response;
+  if (!response.decoded.complete) {
+    return format_undecodable(message, "UndecodableConnectReply", "connect", 0,
+                              message.frame_size, response.decoded.bad_byte);
+  }
+  begin({message.ts_us, true, "reply", message.connection, "op", "connect",
+         zk::line_name(response)});
+  fields([&](FieldSink& out) { zk::describe(response, message.latency_us, out); });
+  return end(message.connection, Peers::kServer, false);
+}
+
+std::string_view LineWriter::format_request(const ZkMessage& message) {
+  const zk::Request& request = *message.request;
+  if (request.op == nullptr) {  // an opcode the protocol does not have
+    begin({message.ts_us, false, "request", message.connection, "op", "unknown",
+           zk::line_name(request)});
+    fields([&](FieldSink& out) {
+      zk::describe(request, out);
+      out.number("offset", static_cast<std::int64_t>(message.offset));
+    });
+    return end(message.connection, Peers::kClient, true);
+  }
+  if (!request.decoded.complete) {
+    return format_undecodable(message, "UndecodableRequest", request.op->json_name, request.xid,
+                              request.frame_size, request.decoded.bad_byte);
+  }
+  begin({message.ts_us, false, "request", message.connection, "op", request.op->json_name,
+         zk::line_name(request)});
+  fields([&](FieldSink& out) { zk::describe(request, out); });
+  const bool closes = request.op->code == zk::kOpCloseSession;
+  return end(message.connection, closes ? Peers::kBoth : Peers::kClient, true);
+}
+
+std::string_view LineWriter::format_reply(const ZkMessage& message) {
+  const zk::Reply& reply = *message.reply;
+  const std::string_view op = reply.op != nullptr ? reply.op->json_name : "unknown";
+  if (!reply.decoded.complete) {
+    return format_undecodable(message, "UndecodableReply", op, reply.header.xid, reply.frame_size,
+                              reply.decoded.bad_byte);
+  }
+  begin({message.ts_us, true, "reply", message.connection, "op", op, zk::line_name(reply)});
+  fields([&](FieldSink& out) { zk::describe(reply, message.latency_us, out); });
+  return end(message.connection, Peers::kServer, true);
+}
+
+std::string_view LineWriter::format_event(const ZkMessage& message) {
+  const zk::WatcherEvent& event = *message.event;
+  if (!event.decoded.complete) {
+    return format_undecodable(message, "UndecodableEvent", "notification", zk::kNotificationXid,
+                              event.frame_size, event.decoded.bad_byte);
+  }
+  begin({message.ts_us, false, "event", message.connection, "op", "notification",
+         zk::line_name(event)});
+  fields([&](FieldSink& out) { zk::describe(event, out); });
+  return end(message.connection, Peers::kBoth, true);
+}
+
+std::string_view LineWriter::format_four_letter(const ZkMessage& message) {
+  const bool reply = message.kind == ZkMessage::Kind::kFourLetterReply;
+  begin({message.ts_us, reply, reply ? "reply" : "request", message.connection, "op",
+         "fourLetterWord", {"", reply ? "FourLetterReply" : "FourLetterWord"}});
+  fields([&](FieldSink& out) {
+    out.name("cmd", message.word);
+    if (reply) out.number("size", static_cast<std::int64_t>(message.answer_bytes));
+  });
+  return end(message.connection, reply ? Peers::kServer : Peers::kBoth, true);
+}
+
+void LineWriter::unanswered(const session::Unanswered& unanswered) {
+  const session::Outstanding& request = *unanswered.request;
+  const bool shown = options_.include_pings || request.op == nullptr ||
+                     request.op->code != zk::kOpPing;
+  if (!shown) {
+    complete(lines_of(*unanswered.connection), &request, {}, false);
+    return;
+  }
+  // Text lines keep the time it was given up; JSON objects the request's own.
+  begin({options_.json ? request.ts_us : unanswered.ts_us, true, "unanswered",
+         unanswered.connection, "op", request.op_name(), {"", "Unanswered"}});
+  fields([&](FieldSink& out) {
+    out.number("xid", request.xid);
+    if (!options_.json) out.name("op", request.op_name());
+    if (!request.path.empty()) out.bytes("path", WireBytes::of(request.path));
+    out.number("waited_us", session::elapsed_us(request.ts_us, unanswered.ts_us));
+    out.name("reason", unanswered.reason);
+  });
+  complete(lines_of(*unanswered.connection), &request,
+           end(unanswered.connection, Peers::kBoth, true), true);
+}
+
+// ---- Server-to-server messages, stream and capture problems ----
+
+std::string_view LineWriter::format_quorum(const QuorumMessage& message) {
+  std::string_view name;
+  switch (message.kind) {
+    case QuorumMessage::Kind::kElectionHeader:
+      name = "ElectionHeader";
+      break;
+    case QuorumMessage::Kind::kNotification:
+      name = "Notification";
+      break;
+    case QuorumMessage::Kind::kPacket:
+      name = zk::quorum::packet_line_name(message.packet->packet.type);
+      break;
+    case QuorumMessage::Kind::kSnapshot:
+      name = "Snapshot";
+      break;
+    case QuorumMessage::Kind::kUncommitted:
+      name = "Uncommitted";
+      break;
+  }
+  begin({message.ts_us, false, "message", message.connection, "name", name, {"", name}});
+  fields([&](FieldSink& out) {
+    switch (message.kind) {
+      case QuorumMessage::Kind::kElectionHeader:
+        return zk::quorum::describe(*message.header, out);
+      case QuorumMessage::Kind::kNotification:
+        return zk::quorum::describe(*message.notification, message.voters, out);
+      case QuorumMessage::Kind::kPacket:
+        return zk::quorum::describe(*message.packet, message.latency_us, out);
+      case QuorumMessage::Kind::kSnapshot:
+        out.number("bytes", static_cast<std::int64_t>(message.snapshot_bytes));
+        out.number("duration_us", message.snapshot_duration_us);
+        if (!message.snapshot_complete) out.boolean("complete", false);
+        return;
+      case QuorumMessage::Kind::kUncommitted:
+        return zk::quorum::describe_zxid(out, message.zxid);
+    }
+  });
+  return end_quorum(message);
+}
+
+void LineWriter::quorum(const QuorumMessage& message) {
+  print(format_quorum(message));
+}
+
+std::string_view LineWriter::format_problem(const session::StreamProblem& problem) {
+  const session::Connection& connection = *problem.connection;
+  const bool quorum = is_quorum(connection);
+  const std::string_view name = framing::problem_name(problem.problem);
+  begin({problem.ts_us, false, "error", &connection, "error", name, {"", name}});
+  fields([&](FieldSink& out) {
+    if (!quorum) {
+      out.name("direction", direction_name(problem.to_server));
+      out.number("offset", static_cast<std::int64_t>(problem.offset));
+    }
+    out.number(count_key(problem.problem, quorum), problem.count);
+  });
+  if (!quorum) return end(&connection, Peers::kBoth, true);
+  QuorumMessage sent_by;
+  sent_by.connection = problem.connection;
+  sent_by.from_client = problem.to_server;
+  return end_quorum(sent_by);
+}
+
+void LineWriter::problem(const session::StreamProblem& problem) {
+  const std::string_view line = format_problem(problem);
+  if (is_quorum(*problem.connection)) {
+    print(line);
+  } else {
+    emit(lines_of(*problem.connection), line);
+  }
+}
+
+void LineWriter::capture(const session::CaptureProblem& problem) {
+  const bool drops = problem.kind == session::CaptureProblem::Kind::kKernelDrops;
+  const std::string_view name = drops ? "KernelDrops" : "TruncatedPacket";
+  begin({problem.ts_us, false, "error", nullptr, "error", name, {"", name}});
+  fields([&](FieldSink& out) {
+    if (drops) {
+      out.number("dropped", static_cast<std::int64_t>(problem.dropped));
+      out.number("total", static_cast<std::int64_t>(problem.total));
+      out.bytes("interface", WireBytes::of(problem.interface));
+    } else {
+      // A packet the capture cut inside its headers: which connection it was is unknown.
+      out.number("captured", problem.captured);
+      out.number("wire", problem.wire_length);
+    }
+  });
+  print(end(nullptr, Peers::kNone, false));
+}
+
+}  // namespace zkdump::output

@@ -1,0 +1,346 @@
+#include "zkdump/session/client.hpp"
+
+#include <fmt/format.h>
+
+#include "zkdump/base/fifo.hpp"
+#include "zkdump/session/elapsed.hpp"
+#include "zkdump/zk/client_frames.hpp"
+#include "zkdump/zk/messages.hpp"
+
+namespace zkdump::session {
+namespace {
+
+constexpr std::size_t kMaxRememberedPath = 512;
+constexpr std::size_t kMaxFourLetterText = 64u << 10;  // what a four-letter word's answer keeps
+
+std::string session_text(std::int64_t session_id) {
+  return session_id != 0 ? fmt::format("0x{:x}", session_id) : std::string();
+}
+
+// One connection: its framing, its requests awaiting replies, and its messages to the sinks.
+class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRequests {
+ public:
+  ClientConversation(ClientShared& shared, Connection connection, bool from_start);
+
+  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override;
+  void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override;
+  void on_close(tcp::CloseReason reason, std::int64_t ts_us) override;
+  const zk::OpInfo* awaited_op(std::int32_t xid) const override;
+
+ private:
+  // Frames and problems from one direction's stream.
+  class DirectionHandler final : public framing::Handler {
+   public:
+    DirectionHandler(ClientConversation& conversation, zk::Direction direction)
+        : conversation_(conversation), direction_(direction) {}
+    void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t offset,
+                    std::int64_t ts_us) override {
+      conversation_.on_frame(direction_, bytes, tag, offset, ts_us);
+    }
+    void on_problem(framing::Problem problem, std::uint64_t offset, std::int64_t count,
+                    std::int64_t ts_us) override {
+      conversation_.on_problem(direction_, problem, offset, count, ts_us);
+    }
+
+   private:
+    ClientConversation& conversation_;
+    zk::Direction direction_;
+  };
+
+  void on_frame(zk::Direction direction, ByteSpan bytes, std::uint8_t tag, std::uint64_t offset,
+                std::int64_t ts_us);
+  void on_problem(zk::Direction direction, framing::Problem problem, std::uint64_t offset,
+                  std::int64_t count, std::int64_t ts_us);
+  void on_connect_request(ZkMessage& message, ByteSpan body);
+  void on_connect_response(ZkMessage& message, ByteSpan body);
+  void on_request(ZkMessage& message, ByteSpan body, std::int32_t frame_size);
+  void on_reply(ZkMessage& message, ByteSpan body, std::int32_t frame_size);
+  void on_event(ZkMessage& message, ByteSpan body, std::int32_t frame_size);
+  void on_four_letter_word(ZkMessage& message, ByteSpan bytes);
+  void report_four_letter_reply(std::int64_t ts_us);
+  ZkMessage message_at(zk::Direction direction, std::uint64_t offset, std::int64_t ts_us);
+
+  // Keeps the requests awaiting replies under their cap, reporting the oldest as unanswered.
+  void make_room(std::int64_t ts_us);
+  Outstanding& remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
+                        std::string_view path);
+  bool take(std::int32_t xid, Outstanding& found);
+  void report_unanswered(Outstanding& request, std::string_view reason, std::int64_t ts_us);
+  void recycle(std::string&& path);
+
+  ClientShared& shared_;
+  Connection connection_;
+  zk::Opening opening_ = zk::Opening::kUnknown;
+  framing::Stream streams_[2];
+  zk::ClientFrames frames_[2];
+  DirectionHandler handlers_[2];
+  Fifo<Outstanding> pending_;
+  std::uint64_t next_seq_ = 0;
+  std::vector<std::string> spare_paths_;  // reused so that remembering allocates nothing
+  std::string four_letter_word_;
+  std::string four_letter_text_;
+  std::uint64_t four_letter_bytes_ = 0;
+};
+
+int index_of(tcp::Side side) {
+  return static_cast<int>(side);
+}
+
+ClientConversation::ClientConversation(ClientShared& shared, Connection connection,
+                                       bool from_start)
+    : shared_(shared),
+      connection_(std::move(connection)),
+      streams_{{shared.budget, from_start}, {shared.budget, from_start}},
+      frames_{{zk::Direction::kToServer, opening_, *this, shared.options.max_frame, from_start},
+              {zk::Direction::kToClient, opening_, *this, shared.options.max_frame, from_start}},
+      handlers_{{*this, zk::Direction::kToServer}, {*this, zk::Direction::kToClient}} {
+  shared_.sinks.open(connection_);
+}
+
+void ClientConversation::on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) {
+  const int d = index_of(side);
+  streams_[d].consume(bytes, ts_us, frames_[d], handlers_[d]);
+}
+
+void ClientConversation::on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) {
+  const int d = index_of(side);
+  streams_[d].gap(missing_bytes, ts_us, frames_[d], handlers_[d]);
+}
+
+void ClientConversation::on_close(tcp::CloseReason reason, std::int64_t ts_us) {
+  for (int d = 0; d < 2; ++d) streams_[d].finish(ts_us, frames_[d], handlers_[d]);
+  if (opening_ == zk::Opening::kFourLetterWord) report_four_letter_reply(ts_us);
+  shared_.sinks.closing(connection_, reason, ts_us);
+  while (!pending_.empty()) {
+    Outstanding request = std::move(pending_.front());
+    pending_.pop_front();
+    report_unanswered(request, tcp::close_reason_name(reason), ts_us);
+  }
+  shared_.sinks.close(connection_);
+}
+
+const zk::OpInfo* ClientConversation::awaited_op(std::int32_t xid) const {
+  for (const Outstanding& request : pending_) {
+    if (request.xid == xid && request.op != nullptr) return request.op;
+  }
+  return nullptr;
+}
+
+ZkMessage ClientConversation::message_at(zk::Direction direction, std::uint64_t offset,
+                                         std::int64_t ts_us) {
+  ZkMessage message;
+  message.connection = &connection_;
+  message.direction = direction;
+  message.offset = offset;
+  message.ts_us = ts_us;
+  return message;
+}
+
+void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::uint8_t tag,
+                                  std::uint64_t offset, std::int64_t ts_us) {
+  ZkMessage message = message_at(direction, offset, ts_us);
+  const ByteSpan body = bytes.subspan(std::min(bytes.size(), zk::kLengthSize));
+  const std::int32_t frame_size = bytes.size() >= zk::kLengthSize ? load_be32(bytes.data()) : 0;
+  message.frame_size = frame_size;
+  switch (static_cast<zk::FrameTag>(tag)) {
+    case zk::FrameTag::kConnectRequest:
+      return on_connect_request(message, body);
+    case zk::FrameTag::kConnectResponse:
+      return on_connect_response(message, body);
+    case zk::FrameTag::kRequest:
+      return on_request(message, body, frame_size);
+    case zk::FrameTag::kReply:
+      return on_reply(message, body, frame_size);
+    case zk::FrameTag::kFourLetterWord:
+      return on_four_letter_word(message, bytes);
+    case zk::FrameTag::kRawText:
+      if (direction == zk::Direction::kToClient) {
+        four_letter_bytes_ += bytes.size();
+        const std::size_t room = kMaxFourLetterText - std::min(kMaxFourLetterText,
+                                                               four_letter_text_.size());
+        four_letter_text_.append(reinterpret_cast<const char*>(bytes.data()),
+                                 std::min(room, bytes.size()));
+      }
+      return;
+    case zk::FrameTag::kTlsRecord:
+      message.kind = ZkMessage::Kind::kTlsRecord;
+      shared_.sinks.zk(message);
+      return;
+    case zk::FrameTag::kOpaque:
+      return;
+  }
+}
+
+void ClientConversation::on_problem(zk::Direction direction, framing::Problem problem,
+                                    std::uint64_t offset, std::int64_t count, std::int64_t ts_us) {
+  ++shared_.counters.problems[static_cast<std::size_t>(problem)];
+  shared_.sinks.problem(
+      {&connection_, direction == zk::Direction::kToServer, problem, offset, count, ts_us});
+}
+
+void ClientConversation::on_connect_request(ZkMessage& message, ByteSpan body) {
+  ++shared_.counters.connects;
+  make_room(message.ts_us);
+  const zk::ConnectRequest request = zk::decode_connect_request(body);
+  message.kind = ZkMessage::Kind::kConnectRequest;
+  message.connect_request = &request;
+  if (!request.decoded.complete) {
+    ++shared_.counters.undecodable_frames;
+    shared_.sinks.zk(message);
+    return;
+  }
+  if (request.session_id != 0) connection_.session = session_text(request.session_id);
+  message.outstanding = &remember(0, nullptr, message.ts_us, {});
+  shared_.sinks.zk(message);
+}
+
+void ClientConversation::on_connect_response(ZkMessage& message, ByteSpan body) {
+  Outstanding request;
+  const bool paired = !pending_.empty() && pending_.front().op == nullptr && take(0, request);
+  const bool reconnect = !connection_.session.empty();
+  const zk::ConnectResponse response = zk::decode_connect_response(body);
+  message.kind = ZkMessage::Kind::kConnectResponse;
+  message.connect_response = &response;
+  message.outstanding = paired ? &request : nullptr;
+  message.latency_us = paired ? elapsed_us(request.ts_us, message.ts_us) : -1;
+  if (response.decoded.complete) {
+    ++shared_.counters.replies;
+    connection_.session = session_text(response.session_id);
+    message.session_change = response.expired() ? SessionChange::kExpired
+                             : reconnect        ? SessionChange::kReconnected
+                                                : SessionChange::kEstablished;
+  } else {
+    ++shared_.counters.undecodable_frames;
+  }
+  shared_.sinks.zk(message);
+  if (paired) recycle(std::move(request.path));
+}
+
+void ClientConversation::on_request(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
+  const zk::Request request = zk::decode_request(body, frame_size);
+  message.kind = ZkMessage::Kind::kRequest;
+  message.request = &request;
+  if (request.op == nullptr) {  // an opcode the protocol does not have: nothing to pair with
+    ++shared_.counters.undecodable_frames;
+    shared_.sinks.zk(message);
+    return;
+  }
+  ++shared_.counters.requests;
+  if (!request.decoded.complete) ++shared_.counters.undecodable_frames;
+  make_room(message.ts_us);
+  message.outstanding = &remember(request.xid, request.op, message.ts_us,
+                                  request.facts.path.view());
+  shared_.sinks.zk(message);
+}
+
+void ClientConversation::on_event(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
+  ++shared_.counters.events;
+  const zk::WatcherEvent event = zk::decode_event(body, frame_size);
+  if (!event.decoded.complete) ++shared_.counters.undecodable_frames;
+  message.kind = ZkMessage::Kind::kEvent;
+  message.event = &event;
+  shared_.sinks.zk(message);
+}
+
+void ClientConversation::on_reply(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
+  const zk::ReplyHeader header = zk::decode_reply_header(body);
+  if (header.xid == zk::kNotificationXid) return on_event(message, body, frame_size);
+  Outstanding request;
+  const bool paired = take(header.xid, request);
+  const zk::OpInfo* op = paired ? request.op : zk::op_for_reserved_xid(header.xid);
+  if (op == nullptr) ++shared_.counters.unknown_replies;
+  ++shared_.counters.replies;
+  const zk::Reply reply = zk::decode_reply(body, frame_size, op);
+  if (!reply.decoded.complete) ++shared_.counters.undecodable_frames;
+  message.kind = ZkMessage::Kind::kReply;
+  message.reply = &reply;
+  message.outstanding = paired ? &request : nullptr;
+  message.latency_us = paired ? elapsed_us(request.ts_us, message.ts_us) : -1;
+  if (paired && op != nullptr && op->code == zk::kOpCloseSession) {
+    message.session_change = SessionChange::kClosed;
+  }
+  shared_.sinks.zk(message);
+  if (paired) recycle(std::move(request.path));
+}
+
+void ClientConversation::on_four_letter_word(ZkMessage& message, ByteSpan bytes) {
+  four_letter_word_ = zk::four_letter_word(bytes.data());
+  ++shared_.counters.requests;
+  message.kind = ZkMessage::Kind::kFourLetterWord;
+  message.word = four_letter_word_;
+  shared_.sinks.zk(message);
+}
+
+// The server's raw answer to a four-letter word, once the connection ended.
+void ClientConversation::report_four_letter_reply(std::int64_t ts_us) {
+  ++shared_.counters.replies;
+  ZkMessage message = message_at(zk::Direction::kToClient, 0, ts_us);
+  message.kind = ZkMessage::Kind::kFourLetterReply;
+  message.word = four_letter_word_;
+  message.answer = four_letter_text_;
+  message.answer_bytes = four_letter_bytes_;
+  shared_.sinks.zk(message);
+}
+
+void ClientConversation::make_room(std::int64_t ts_us) {
+  if (pending_.size() < shared_.options.max_pending_per_connection) return;
+  Outstanding oldest = std::move(pending_.front());
+  pending_.pop_front();
+  report_unanswered(oldest, "pending-limit", ts_us);
+}
+
+Outstanding& ClientConversation::remember(std::int32_t xid, const zk::OpInfo* op,
+                                          std::int64_t ts_us, std::string_view path) {
+  Outstanding request;
+  request.xid = xid;
+  request.op = op;
+  request.ts_us = ts_us;
+  request.seq = next_seq_++;
+  if (!spare_paths_.empty()) {
+    request.path = std::move(spare_paths_.back());
+    spare_paths_.pop_back();
+  }
+  request.path.assign(path.substr(0, kMaxRememberedPath));
+  pending_.push_back(std::move(request));
+  return pending_.back();
+}
+
+bool ClientConversation::take(std::int32_t xid, Outstanding& found) {
+  // Replies come back in request order, so the match is almost always the oldest entry.
+  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+    if (it->xid == xid) {
+      found = std::move(*it);
+      pending_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ClientConversation::report_unanswered(Outstanding& request, std::string_view reason,
+                                           std::int64_t ts_us) {
+  if (request.op == nullptr || request.op->code != zk::kOpPing) ++shared_.counters.unanswered;
+  shared_.sinks.unanswered({&connection_, &request, reason, ts_us});
+  recycle(std::move(request.path));
+}
+
+void ClientConversation::recycle(std::string&& path) {
+  path.clear();
+  spare_paths_.push_back(std::move(path));
+}
+
+}  // namespace
+
+std::unique_ptr<tcp::StreamHandler> ClientSessions::open(const net::Endpoint& client,
+                                                         const net::Endpoint& server,
+                                                         bool from_start, std::int64_t) {
+  Connection connection;
+  connection.protocol = Protocol::kZooKeeper;
+  connection.client_endpoint = client;
+  connection.server_endpoint = server;
+  connection.client = format_endpoint(client);
+  connection.server = format_endpoint(server);
+  return std::make_unique<ClientConversation>(shared_, std::move(connection), from_start);
+}
+
+}  // namespace zkdump::session

@@ -1,0 +1,74 @@
+#include "zkdump/session/sink.hpp"
+
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+
+namespace zkdump::session {
+
+std::string_view protocol_name(Protocol protocol) {
+  switch (protocol) {
+    case Protocol::kZooKeeper:
+      return "zk";
+    case Protocol::kElection:
+      return "election";
+    case Protocol::kZab:
+      return "zab";
+  }
+  return "zk";
+}
+
+std::string format_endpoint(const net::Endpoint& endpoint) {
+  char address[INET6_ADDRSTRLEN] = {};
+  if (endpoint.address.family == 4) {
+    inet_ntop(AF_INET, endpoint.address.bytes, address, sizeof address);
+    return fmt::format("{}:{}", address, endpoint.port);
+  }
+  inet_ntop(AF_INET6, endpoint.address.bytes, address, sizeof address);
+  return fmt::format("[{}]:{}", address, endpoint.port);
+}
+
+bool Sinks::add(Sink& sink) {
+  if (sink.wants_request_slot()) {
+    if (slots_used_ == kRequestSlots) return false;
+    sink.set_request_slot(slots_used_++);
+  }
+  sink.set_state_index(sinks_.size());
+  sinks_.push_back(&sink);
+  return true;
+}
+
+void Sinks::open(Connection& connection) {
+  connection.sink_state.assign(sinks_.size(), nullptr);
+  for (Sink* sink : sinks_) sink->open(connection);
+}
+
+void Sinks::closing(Connection& connection, tcp::CloseReason reason, std::int64_t ts_us) {
+  for (Sink* sink : sinks_) sink->closing(connection, reason, ts_us);
+}
+
+void Sinks::close(Connection& connection) {
+  for (Sink* sink : sinks_) sink->close(connection);
+}
+
+void Sinks::zk(const ZkMessage& message) {
+  for (Sink* sink : sinks_) sink->zk(message);
+}
+
+void Sinks::unanswered(const Unanswered& unanswered) {
+  for (Sink* sink : sinks_) sink->unanswered(unanswered);
+}
+
+void Sinks::quorum(const QuorumMessage& message) {
+  for (Sink* sink : sinks_) sink->quorum(message);
+}
+
+void Sinks::problem(const StreamProblem& problem) {
+  for (Sink* sink : sinks_) sink->problem(problem);
+}
+
+void Sinks::capture(const CaptureProblem& problem) {
+  for (Sink* sink : sinks_) sink->capture(problem);
+}
+
+}  // namespace zkdump::session
