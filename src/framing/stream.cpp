@@ -80,7 +80,7 @@ std::size_t Stream::step_in_sync(ByteSpan rest, std::int64_t ts_us, bool closing
     return verdict.size;
   }
   if (verdict.kind == Verdict::kNeedMore && !closing) {
-    wanted_ = std::max(verdict.size, rest.size() + 1);
+    wanted_ = std::max<std::size_t>(verdict.size, rest.size() + 1);
     partial_total_ = verdict.total;
     partial_claimed_ = verdict.claimed;
     stop = true;
@@ -104,7 +104,7 @@ std::size_t Stream::step_searching(ByteSpan rest, std::int64_t ts_us, bool closi
     return verdict.size;
   }
   if (verdict.kind == Verdict::kNeedMore && !closing) {
-    wanted_ = std::max(verdict.size, rest.size() + 1);
+    wanted_ = std::max<std::size_t>(verdict.size, rest.size() + 1);
     partial_total_ = 0;  // only a candidate: a gap cannot tell where it would have ended
     stop = true;
     return 0;

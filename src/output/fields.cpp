@@ -1,6 +1,7 @@
 #include "zkdump/output/fields.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "zkdump/base/escape.hpp"
 
@@ -12,7 +13,7 @@ constexpr std::string_view kRedacted = "<redacted>";
 
 void append_number(fmt::memory_buffer& out, std::int64_t value) {
   const fmt::format_int digits(value);  // no format-string parsing on the per-field path
-  out.append(digits.data(), digits.data() + digits.size());
+  append_bytes(out, {digits.data(), digits.size()});
 }
 
 void append_hex(fmt::memory_buffer& out, std::uint64_t value) {
@@ -42,31 +43,36 @@ std::string_view flag_letters(std::int64_t value, std::string_view letters, char
 
 fmt::memory_buffer* TextFields::start(FieldKey key, FieldRole role) {
   fmt::memory_buffer* target = nullptr;
+  bool separate = true;
   if (depth_ > 0) {
-    target = start_element();
+    target = targets_[depth_];
+    separate = need_separator_[depth_];
+    need_separator_[depth_] = true;
   } else if (role == FieldRole::kMain) {
     target = &line_;
-    if (main_started_) line_.append(std::string_view(", "));
+    separate = main_started_;
     main_started_ = true;
   } else if (role == FieldRole::kDetail && options_.verbose) {
-    target = &trailer_;
-    trailer_.append(std::string_view(", "));  // the trailer follows the endpoints
+    target = &trailer_;  // the trailer follows the endpoints: always separated
   }
   if (target == nullptr) return nullptr;
-  target->append(key.text);
-  target->push_back('=');
+  const std::size_t lead = separate ? 2 : 0;
+  char* out = extend(*target, lead + key.text.size() + 1);
+  std::memcpy(out, ", ", lead);
+  std::memcpy(out + lead, key.text.data(), key.text.size());
+  out[lead + key.text.size()] = '=';
   return target;
 }
 
 fmt::memory_buffer* TextFields::start_element() {
   if (depth_ == 0) {  // a record outside any list: a main field
-    if (main_started_) line_.append(std::string_view(", "));
+    if (main_started_) append_bytes(line_, ", ");
     main_started_ = true;
     return &line_;
   }
   fmt::memory_buffer* target = targets_[depth_];
   if (target == nullptr) return nullptr;
-  if (need_separator_[depth_]) target->append(std::string_view(", "));
+  if (need_separator_[depth_]) append_bytes(*target, ", ");
   need_separator_[depth_] = true;
   return target;
 }
@@ -75,7 +81,7 @@ void TextFields::open(fmt::memory_buffer* target, char bracket) {
   if (depth_ + 1 < kMaxFieldDepth) ++depth_;
   targets_[depth_] = target;
   need_separator_[depth_] = false;
-  if (target != nullptr) target->push_back(bracket);
+  if (target != nullptr) append_char(*target, bracket);
 }
 
 void TextFields::close(char bracket) {
@@ -101,7 +107,7 @@ void TextFields::hex_id(FieldKey key, std::uint64_t value, FieldRole role) {
 
 void TextFields::boolean(FieldKey key, bool value, FieldRole role) {
   if (fmt::memory_buffer* out = start(key, role)) {
-    out->append(value ? std::string_view("True") : std::string_view("False"));
+    append_bytes(*out, value ? std::string_view("True") : std::string_view("False"));
   }
 }
 
@@ -109,18 +115,17 @@ void TextFields::bytes(FieldKey key, const WireBytes& value, FieldRole role) {
   fmt::memory_buffer* out = start(key, role);
   if (out == nullptr) return;
   if (value.is_null) {
-    out->append(std::string_view("None"));
+    append_bytes(*out, "None");
   } else {
     append_escaped_text(*out, value.view());
   }
 }
 
 void TextFields::name(FieldKey key, std::string_view value, FieldRole role) {
-  if (fmt::memory_buffer* out = start(key, role)) out->append(value);
+  if (fmt::memory_buffer* out = start(key, role)) append_bytes(*out, value);
 }
 
-void TextFields::flags(FieldKey key, std::int64_t value, std::string_view letters,
-                       FieldRole role) {
+void TextFields::flags(FieldKey key, std::int64_t value, std::string_view letters, FieldRole role) {
   char buffer[64];
   const std::string_view shown = flag_letters(value, letters, buffer);
   if (shown.empty()) {
@@ -134,10 +139,10 @@ void TextFields::preview(FieldKey key, const WireBytes& value, FieldRole role) {
   fmt::memory_buffer* out = start(key, role);
   if (out == nullptr) return;
   const WireBytes head = head_of(value);
-  out->push_back('\'');
+  append_char(*out, '\'');
   append_escaped_text(*out, head.view(), '\'');
-  out->push_back('\'');
-  if (value.size > head.size) out->append(std::string_view("..."));
+  append_char(*out, '\'');
+  if (value.size > head.size) append_bytes(*out, "...");
 }
 
 void TextFields::secret(FieldKey key, const WireBytes& value, Shown shown) {
@@ -158,12 +163,12 @@ void TextFields::list_string(const WireBytes& value) {
   fmt::memory_buffer* out = start_element();
   if (out == nullptr) return;
   if (value.is_null) {
-    out->append(std::string_view("None"));
+    append_bytes(*out, "None");
     return;
   }
-  out->push_back('\'');
+  append_char(*out, '\'');
   append_escaped_text(*out, value.view(), '\'');
-  out->push_back('\'');
+  append_char(*out, '\'');
 }
 
 void TextFields::end_list() {
@@ -172,7 +177,7 @@ void TextFields::end_list() {
 
 void TextFields::begin_record(std::string_view text_name, std::string_view) {
   fmt::memory_buffer* out = start_element();
-  if (out != nullptr) out->append(text_name);
+  if (out != nullptr) append_bytes(*out, text_name);
   open(out, '(');
 }
 
@@ -182,7 +187,7 @@ void TextFields::end_record() {
 
 void TextFields::begin_object(FieldKey key, std::string_view text_name, FieldRole role) {
   fmt::memory_buffer* out = start(key, role);
-  if (out != nullptr) out->append(text_name);
+  if (out != nullptr) append_bytes(*out, text_name);
   open(out, '(');
 }
 
@@ -193,36 +198,36 @@ void TextFields::end_object() {
 // ---- JSON ----
 
 void JsonFields::separator() {
-  if (need_separator_[depth_]) out_.push_back(',');
+  if (need_separator_[depth_]) append_char(out_, ',');
   need_separator_[depth_] = true;
 }
 
 void JsonFields::key(FieldKey field_key) {
   separator();
-  out_.push_back('"');
-  out_.append(field_key.json);
-  out_.append(std::string_view("\":"));
+  append_char(out_, '"');
+  append_bytes(out_, field_key.json);
+  append_bytes(out_, "\":");
 }
 
 void JsonFields::string(const WireBytes& value) {
   if (value.is_null) {
-    out_.append(std::string_view("null"));
+    append_bytes(out_, "null");
     return;
   }
-  out_.push_back('"');
+  append_char(out_, '"');
   append_escaped_json(out_, value.view());
-  out_.push_back('"');
+  append_char(out_, '"');
 }
 
 void JsonFields::open(char bracket) {
-  out_.push_back(bracket);
+  append_char(out_, bracket);
   if (depth_ + 1 < kMaxFieldDepth) ++depth_;
   need_separator_[depth_] = false;
 }
 
 void JsonFields::close(char bracket) {
   if (depth_ > 0) --depth_;
-  out_.push_back(bracket);
+  append_char(out_, bracket);
 }
 
 void JsonFields::number(FieldKey field_key, std::int64_t value, FieldRole) {
@@ -237,14 +242,14 @@ void JsonFields::hex_number(FieldKey field_key, std::uint64_t value, FieldRole) 
 
 void JsonFields::hex_id(FieldKey field_key, std::uint64_t value, FieldRole) {
   key(field_key);
-  out_.push_back('"');
+  append_char(out_, '"');
   append_hex(out_, value);
-  out_.push_back('"');
+  append_char(out_, '"');
 }
 
 void JsonFields::boolean(FieldKey field_key, bool value, FieldRole) {
   key(field_key);
-  out_.append(value ? std::string_view("true") : std::string_view("false"));
+  append_bytes(out_, value ? std::string_view("true") : std::string_view("false"));
 }
 
 void JsonFields::bytes(FieldKey field_key, const WireBytes& value, FieldRole) {
@@ -254,9 +259,9 @@ void JsonFields::bytes(FieldKey field_key, const WireBytes& value, FieldRole) {
 
 void JsonFields::name(FieldKey field_key, std::string_view value, FieldRole) {
   key(field_key);
-  out_.push_back('"');
-  out_.append(value);
-  out_.push_back('"');
+  append_char(out_, '"');
+  append_bytes(out_, value);
+  append_char(out_, '"');
 }
 
 void JsonFields::flags(FieldKey field_key, std::int64_t value, std::string_view, FieldRole) {
@@ -265,9 +270,9 @@ void JsonFields::flags(FieldKey field_key, std::int64_t value, std::string_view,
 
 void JsonFields::preview(FieldKey field_key, const WireBytes& value, FieldRole) {
   key(field_key);
-  out_.push_back('"');
+  append_char(out_, '"');
   append_escaped_json(out_, head_of(value).view());
-  out_.push_back('"');
+  append_char(out_, '"');
 }
 
 void JsonFields::secret(FieldKey field_key, const WireBytes& value, Shown shown) {
@@ -298,9 +303,9 @@ void JsonFields::begin_record(std::string_view, std::string_view json_name) {
   separator();
   open('{');
   if (json_name.empty()) return;
-  out_.append(std::string_view("\"op\":\""));
-  out_.append(json_name);
-  out_.push_back('"');
+  append_bytes(out_, "\"op\":\"");
+  append_bytes(out_, json_name);
+  append_char(out_, '"');
   need_separator_[depth_] = true;
 }
 

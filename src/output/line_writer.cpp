@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "zkdump/base/escape.hpp"
-#include "zkdump/base/fifo.hpp"
+#include "zkdump/base/ring.hpp"
 #include "zkdump/session/elapsed.hpp"
 
 namespace zkdump::output {
@@ -47,9 +47,8 @@ struct LineWriter::ConnectionLines {
     std::string text;
     bool awaiting_reply = false;
   };
-  Fifo<HeldLine> held;
+  Ring<HeldLine> held;  // its slots' strings keep their storage: holding allocates nothing
   std::uint64_t first_held_id = 0;
-  std::vector<std::string> spare;  // reused so that holding lines allocates nothing
 };
 
 LineWriter::LineWriter(const LineOptions& options, OutputBuffer& out)
@@ -73,7 +72,12 @@ void LineWriter::closing(session::Connection& connection, tcp::CloseReason reaso
   if (is_quorum(connection)) return;
   if (reason != tcp::CloseReason::kEvicted && reason != tcp::CloseReason::kIdle) return;
   // A connection forgotten before it closed: to make room (capacity) or after silence (idle).
-  begin({ts_us, false, "error", &connection, "error", "ConnectionEvicted",
+  begin({ts_us,
+         false,
+         "error",
+         &connection,
+         "error",
+         "ConnectionEvicted",
          {"", "ConnectionEvicted"}});
   fields([&](FieldSink& out) {
     out.name("reason", reason == tcp::CloseReason::kEvicted ? "capacity" : "idle");
@@ -109,14 +113,9 @@ void LineWriter::print(std::string_view text) {
 }
 
 void LineWriter::hold(ConnectionLines& lines, std::string_view line, bool awaiting_reply) {
-  ConnectionLines::HeldLine held;
-  if (!lines.spare.empty()) {
-    held.text = std::move(lines.spare.back());
-    lines.spare.pop_back();
-  }
+  ConnectionLines::HeldLine& held = lines.held.push_back();
   held.text.assign(line);
   held.awaiting_reply = awaiting_reply;
-  lines.held.push_back(std::move(held));
 }
 
 void LineWriter::emit(ConnectionLines& lines, std::string_view line) {
@@ -130,8 +129,6 @@ void LineWriter::emit(ConnectionLines& lines, std::string_view line) {
 void LineWriter::flush_ready(ConnectionLines& lines) {
   while (!lines.held.empty() && !lines.held.front().awaiting_reply) {
     print(lines.held.front().text);
-    lines.held.front().text.clear();
-    lines.spare.push_back(std::move(lines.held.front().text));
     lines.held.pop_front();
     ++lines.first_held_id;
   }
@@ -168,26 +165,26 @@ void LineWriter::begin(const LineStart& start) {
   trailer_.clear();
   wrote_fields_ = false;
   if (options_.json) {
-    line_.append(std::string_view("{\"ts\":"));
+    append_bytes(line_, "{\"ts\":");
     TimestampFormatter::append_epoch(line_, start.ts_us);
-    line_.append(std::string_view(",\"kind\":\""));
-    line_.append(start.kind);
+    append_bytes(line_, ",\"kind\":\"");
+    append_bytes(line_, start.kind);
     if (start.connection != nullptr) {
-      line_.append(std::string_view("\",\"proto\":\""));
-      line_.append(session::protocol_name(start.connection->protocol));
+      append_bytes(line_, "\",\"proto\":\"");
+      append_bytes(line_, session::protocol_name(start.connection->protocol));
     }
-    line_.append(std::string_view("\",\""));
-    line_.append(start.label_key);
-    line_.append(std::string_view("\":\""));
-    line_.append(start.label);
-    line_.push_back('"');
+    append_bytes(line_, "\",\"");
+    append_bytes(line_, start.label_key);
+    append_bytes(line_, "\":\"");
+    append_bytes(line_, start.label);
+    append_char(line_, '"');
     return;
   }
-  if (start.arrow) line_.append(kReplyArrow);
+  if (start.arrow) append_bytes(line_, kReplyArrow);
   timestamps_.append(line_, start.ts_us);
-  line_.append(start.name.prefix);
-  line_.append(start.name.name);
-  line_.push_back('(');
+  append_bytes(line_, start.name.prefix);
+  append_bytes(line_, start.name.name);
+  append_char(line_, '(');
 }
 
 template <typename Describe>
@@ -206,38 +203,38 @@ std::string_view LineWriter::end(const session::Connection* connection, Peers pe
                                  bool with_session) {
   if (options_.json) {
     if (connection != nullptr) {
-      line_.append(std::string_view(",\"client\":\""));
-      line_.append(connection->client);
-      line_.append(std::string_view("\",\"server\":\""));
-      line_.append(connection->server);
-      line_.push_back('"');
+      append_bytes(line_, ",\"client\":\"");
+      append_bytes(line_, connection->client);
+      append_bytes(line_, "\",\"server\":\"");
+      append_bytes(line_, connection->server);
+      append_char(line_, '"');
       if (with_session && !connection->session.empty()) {
-        line_.append(std::string_view(",\"session\":\""));
-        line_.append(connection->session);
-        line_.push_back('"');
+        append_bytes(line_, ",\"session\":\"");
+        append_bytes(line_, connection->session);
+        append_char(line_, '"');
       }
     }
-    line_.append(std::string_view("}\n"));
+    append_bytes(line_, "}\n");
     return {line_.data(), line_.size()};
   }
   std::string_view separator = wrote_fields_ ? ", " : "";
   if (peers == Peers::kClient || peers == Peers::kBoth) {
-    line_.append(separator);
-    line_.append(std::string_view("client="));
-    line_.append(connection->client);
+    append_bytes(line_, separator);
+    append_bytes(line_, "client=");
+    append_bytes(line_, connection->client);
     separator = ", ";
   }
   if (peers == Peers::kServer || peers == Peers::kBoth) {
-    line_.append(separator);
-    line_.append(std::string_view("server="));
-    line_.append(connection->server);
+    append_bytes(line_, separator);
+    append_bytes(line_, "server=");
+    append_bytes(line_, connection->server);
   }
-  line_.append(trailer_);
+  append_bytes(line_, {trailer_.data(), trailer_.size()});
   if (options_.verbose && with_session && connection != nullptr && !connection->session.empty()) {
-    line_.append(std::string_view(", session="));
-    line_.append(connection->session);
+    append_bytes(line_, ", session=");
+    append_bytes(line_, connection->session);
   }
-  line_.append(std::string_view(")\n"));
+  append_bytes(line_, ")\n");
   return {line_.data(), line_.size()};
 }
 
@@ -247,18 +244,18 @@ std::string_view LineWriter::end_quorum(const QuorumMessage& message) {
   const std::string& from = message.from_client ? connection.client : connection.server;
   const std::string& to = message.from_client ? connection.server : connection.client;
   if (options_.json) {
-    line_.append(std::string_view(",\"from\":\""));
-    line_.append(from);
-    line_.append(std::string_view("\",\"to\":\""));
-    line_.append(to);
-    line_.append(std::string_view("\"}\n"));
+    append_bytes(line_, ",\"from\":\"");
+    append_bytes(line_, from);
+    append_bytes(line_, "\",\"to\":\"");
+    append_bytes(line_, to);
+    append_bytes(line_, "\"}\n");
   } else {
-    line_.append(std::string_view(wrote_fields_ ? ", from=" : "from="));
-    line_.append(from);
-    line_.append(std::string_view(", to="));
-    line_.append(to);
-    line_.append(trailer_);
-    line_.append(std::string_view(")\n"));
+    append_bytes(line_, wrote_fields_ ? ", from=" : "from=");
+    append_bytes(line_, from);
+    append_bytes(line_, ", to=");
+    append_bytes(line_, to);
+    append_bytes(line_, {trailer_.data(), trailer_.size()});
+    append_bytes(line_, ")\n");
   }
   return {line_.data(), line_.size()};
 }
@@ -311,7 +308,12 @@ std::string_view LineWriter::format(const ZkMessage& message) {
     case ZkMessage::Kind::kFourLetterReply:
       return format_four_letter(message);
     case ZkMessage::Kind::kTlsRecord:
-      begin({message.ts_us, false, "error", message.connection, "error", "TlsNotDecodable",
+      begin({message.ts_us,
+             false,
+             "error",
+             message.connection,
+             "error",
+             "TlsNotDecodable",
              {"", "TlsNotDecodable"}});
       fields([&](FieldSink& out) {
         out.name("direction", direction_name(true));
@@ -353,11 +355,11 @@ std::string_view LineWriter::format_connect_request(const ZkMessage& message) {
 std::string_view LineWriter::format_connect_response(const ZkMessage& message) {
   const zk::ConnectResponse& response = *message.connect_response;
   if (!response.decoded.complete) {
-    return format_undecodable(message, "UndecodableConnectReply", "connect", 0,
-                              message.frame_size, response.decoded.bad_byte);
+    return format_undecodable(message, "UndecodableConnectReply", "connect", 0, message.frame_size,
+                              response.decoded.bad_byte);
   }
-  begin({message.ts_us, true, "reply", message.connection, "op", "connect",
-         zk::line_name(response)});
+  begin(
+      {message.ts_us, true, "reply", message.connection, "op", "connect", zk::line_name(response)});
   fields([&](FieldSink& out) { zk::describe(response, message.latency_us, out); });
   return end(message.connection, Peers::kServer, false);
 }
@@ -410,8 +412,13 @@ std::string_view LineWriter::format_event(const ZkMessage& message) {
 
 std::string_view LineWriter::format_four_letter(const ZkMessage& message) {
   const bool reply = message.kind == ZkMessage::Kind::kFourLetterReply;
-  begin({message.ts_us, reply, reply ? "reply" : "request", message.connection, "op",
-         "fourLetterWord", {"", reply ? "FourLetterReply" : "FourLetterWord"}});
+  begin({message.ts_us,
+         reply,
+         reply ? "reply" : "request",
+         message.connection,
+         "op",
+         "fourLetterWord",
+         {"", reply ? "FourLetterReply" : "FourLetterWord"}});
   fields([&](FieldSink& out) {
     out.name("cmd", message.word);
     if (reply) out.number("size", static_cast<std::int64_t>(message.answer_bytes));
@@ -421,15 +428,20 @@ std::string_view LineWriter::format_four_letter(const ZkMessage& message) {
 
 void LineWriter::unanswered(const session::Unanswered& unanswered) {
   const session::Outstanding& request = *unanswered.request;
-  const bool shown = options_.include_pings || request.op == nullptr ||
-                     request.op->code != zk::kOpPing;
+  const bool shown =
+      options_.include_pings || request.op == nullptr || request.op->code != zk::kOpPing;
   if (!shown) {
     complete(lines_of(*unanswered.connection), &request, {}, false);
     return;
   }
   // Text lines keep the time it was given up; JSON objects the request's own.
-  begin({options_.json ? request.ts_us : unanswered.ts_us, true, "unanswered",
-         unanswered.connection, "op", request.op_name(), {"", "Unanswered"}});
+  begin({options_.json ? request.ts_us : unanswered.ts_us,
+         true,
+         "unanswered",
+         unanswered.connection,
+         "op",
+         request.op_name(),
+         {"", "Unanswered"}});
   fields([&](FieldSink& out) {
     out.number("xid", request.xid);
     if (!options_.json) out.name("op", request.op_name());

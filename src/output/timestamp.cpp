@@ -1,6 +1,10 @@
 #include "zkdump/output/timestamp.hpp"
 
+#include <array>
+#include <cstring>
 #include <ctime>
+
+#include "zkdump/base/escape.hpp"
 
 namespace zkdump::output {
 namespace {
@@ -18,14 +22,24 @@ std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
   return (value % divisor != 0 && (value < 0) != (divisor < 0)) ? quotient - 1 : quotient;
 }
 
+// "00" to "99", so that six digits take three lookups.
+constexpr auto kDigitPairs = [] {
+  std::array<char, 200> pairs{};
+  for (int i = 0; i < 100; ++i) {
+    pairs[static_cast<std::size_t>(2 * i)] = static_cast<char>('0' + i / 10);
+    pairs[static_cast<std::size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
+  }
+  return pairs;
+}();
+
 // The six digits of the microseconds, zero-padded.
 void append_micros(fmt::memory_buffer& out, std::int64_t micros) {
-  char digits[6];
-  for (int i = 5; i >= 0; --i) {
-    digits[i] = static_cast<char>('0' + micros % 10);
-    micros /= 10;
+  char* digits = extend(out, 6);
+  auto value = static_cast<std::uint32_t>(micros);
+  for (int pair = 2; pair >= 0; --pair) {
+    std::memcpy(digits + 2 * pair, kDigitPairs.data() + 2 * (value % 100), 2);
+    value /= 100;
   }
-  out.append(digits, digits + 6);
 }
 
 }  // namespace
@@ -33,8 +47,8 @@ void append_micros(fmt::memory_buffer& out, std::int64_t micros) {
 void TimestampFormatter::append_epoch(fmt::memory_buffer& out, std::int64_t ts_us) {
   const std::int64_t seconds = floor_div(ts_us, 1'000'000);
   const fmt::format_int whole(seconds);
-  out.append(whole.data(), whole.data() + whole.size());
-  out.push_back('.');
+  append_bytes(out, {whole.data(), whole.size()});
+  append_char(out, '.');
   append_micros(out, ts_us - seconds * 1'000'000);
 }
 
@@ -47,7 +61,7 @@ void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
       return;
     case TimestampStyle::kEpoch:
       append_epoch(out, ts_us);
-      out.push_back(' ');
+      append_char(out, ' ');
       return;
     case TimestampStyle::kDeltaPrevious:
       append_delta(out, ts_us - previous);
@@ -68,9 +82,9 @@ void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
     const char* pattern = style_ == TimestampStyle::kDate ? "%Y-%m-%d %H:%M:%S." : "%H:%M:%S:";
     cached_size_ = std::strftime(cached_text_, sizeof cached_text_, pattern, &local);
   }
-  out.append(cached_text_, cached_text_ + cached_size_);
+  append_bytes(out, {cached_text_, cached_size_});
   append_micros(out, ts_us - second * 1'000'000);
-  out.push_back(' ');
+  append_char(out, ' ');
 }
 
 }  // namespace zkdump::output

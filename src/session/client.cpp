@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "zkdump/base/fifo.hpp"
+#include <cstring>
+
+#include "zkdump/base/ring.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/zk/client_frames.hpp"
 #include "zkdump/zk/messages.hpp"
@@ -64,9 +66,9 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   void make_room(std::int64_t ts_us);
   Outstanding& remember(std::int32_t xid, const zk::OpInfo* op, std::int64_t ts_us,
                         std::string_view path);
-  bool take(std::int32_t xid, Outstanding& found);
+  // Where the request with this xid waits, or pending_.size() when none does.
+  std::size_t find(std::int32_t xid) const;
   void report_unanswered(Outstanding& request, std::string_view reason, std::int64_t ts_us);
-  void recycle(std::string&& path);
 
   ClientShared& shared_;
   Connection connection_;
@@ -74,9 +76,8 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   framing::Stream streams_[2];
   zk::ClientFrames frames_[2];
   DirectionHandler handlers_[2];
-  Fifo<Outstanding> pending_;
+  Ring<Outstanding> pending_;  // its slots' paths keep their storage: remembering allocates nothing
   std::uint64_t next_seq_ = 0;
-  std::vector<std::string> spare_paths_;  // reused so that remembering allocates nothing
   std::string four_letter_word_;
   std::string four_letter_text_;
   std::uint64_t four_letter_bytes_ = 0;
@@ -86,8 +87,7 @@ int index_of(tcp::Side side) {
   return static_cast<int>(side);
 }
 
-ClientConversation::ClientConversation(ClientShared& shared, Connection connection,
-                                       bool from_start)
+ClientConversation::ClientConversation(ClientShared& shared, Connection connection, bool from_start)
     : shared_(shared),
       connection_(std::move(connection)),
       streams_{{shared.budget, from_start}, {shared.budget, from_start}},
@@ -112,16 +112,15 @@ void ClientConversation::on_close(tcp::CloseReason reason, std::int64_t ts_us) {
   if (opening_ == zk::Opening::kFourLetterWord) report_four_letter_reply(ts_us);
   shared_.sinks.closing(connection_, reason, ts_us);
   while (!pending_.empty()) {
-    Outstanding request = std::move(pending_.front());
+    report_unanswered(pending_.front(), tcp::close_reason_name(reason), ts_us);
     pending_.pop_front();
-    report_unanswered(request, tcp::close_reason_name(reason), ts_us);
   }
   shared_.sinks.close(connection_);
 }
 
 const zk::OpInfo* ClientConversation::awaited_op(std::int32_t xid) const {
-  for (const Outstanding& request : pending_) {
-    if (request.xid == xid && request.op != nullptr) return request.op;
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (pending_[i].xid == xid && pending_[i].op != nullptr) return pending_[i].op;
   }
   return nullptr;
 }
@@ -156,8 +155,8 @@ void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::
     case zk::FrameTag::kRawText:
       if (direction == zk::Direction::kToClient) {
         four_letter_bytes_ += bytes.size();
-        const std::size_t room = kMaxFourLetterText - std::min(kMaxFourLetterText,
-                                                               four_letter_text_.size());
+        const std::size_t room =
+            kMaxFourLetterText - std::min(kMaxFourLetterText, four_letter_text_.size());
         four_letter_text_.append(reinterpret_cast<const char*>(bytes.data()),
                                  std::min(room, bytes.size()));
       }
@@ -195,14 +194,13 @@ void ClientConversation::on_connect_request(ZkMessage& message, ByteSpan body) {
 }
 
 void ClientConversation::on_connect_response(ZkMessage& message, ByteSpan body) {
-  Outstanding request;
-  const bool paired = !pending_.empty() && pending_.front().op == nullptr && take(0, request);
+  const bool paired = !pending_.empty() && pending_.front().op == nullptr;
   const bool reconnect = !connection_.session.empty();
   const zk::ConnectResponse response = zk::decode_connect_response(body);
   message.kind = ZkMessage::Kind::kConnectResponse;
   message.connect_response = &response;
-  message.outstanding = paired ? &request : nullptr;
-  message.latency_us = paired ? elapsed_us(request.ts_us, message.ts_us) : -1;
+  message.outstanding = paired ? &pending_.front() : nullptr;
+  message.latency_us = paired ? elapsed_us(pending_.front().ts_us, message.ts_us) : -1;
   if (response.decoded.complete) {
     ++shared_.counters.replies;
     connection_.session = session_text(response.session_id);
@@ -213,7 +211,7 @@ void ClientConversation::on_connect_response(ZkMessage& message, ByteSpan body) 
     ++shared_.counters.undecodable_frames;
   }
   shared_.sinks.zk(message);
-  if (paired) recycle(std::move(request.path));
+  if (paired) pending_.pop_front();
 }
 
 void ClientConversation::on_request(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
@@ -228,8 +226,8 @@ void ClientConversation::on_request(ZkMessage& message, ByteSpan body, std::int3
   ++shared_.counters.requests;
   if (!request.decoded.complete) ++shared_.counters.undecodable_frames;
   make_room(message.ts_us);
-  message.outstanding = &remember(request.xid, request.op, message.ts_us,
-                                  request.facts.path.view());
+  message.outstanding =
+      &remember(request.xid, request.op, message.ts_us, request.facts.path.view());
   shared_.sinks.zk(message);
 }
 
@@ -245,22 +243,22 @@ void ClientConversation::on_event(ZkMessage& message, ByteSpan body, std::int32_
 void ClientConversation::on_reply(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
   const zk::ReplyHeader header = zk::decode_reply_header(body);
   if (header.xid == zk::kNotificationXid) return on_event(message, body, frame_size);
-  Outstanding request;
-  const bool paired = take(header.xid, request);
-  const zk::OpInfo* op = paired ? request.op : zk::op_for_reserved_xid(header.xid);
+  const std::size_t at = find(header.xid);
+  Outstanding* request = at < pending_.size() ? &pending_[at] : nullptr;
+  const zk::OpInfo* op = request != nullptr ? request->op : zk::op_for_reserved_xid(header.xid);
   if (op == nullptr) ++shared_.counters.unknown_replies;
   ++shared_.counters.replies;
   const zk::Reply reply = zk::decode_reply(body, frame_size, op);
   if (!reply.decoded.complete) ++shared_.counters.undecodable_frames;
   message.kind = ZkMessage::Kind::kReply;
   message.reply = &reply;
-  message.outstanding = paired ? &request : nullptr;
-  message.latency_us = paired ? elapsed_us(request.ts_us, message.ts_us) : -1;
-  if (paired && op != nullptr && op->code == zk::kOpCloseSession) {
+  message.outstanding = request;
+  message.latency_us = request != nullptr ? elapsed_us(request->ts_us, message.ts_us) : -1;
+  if (request != nullptr && op != nullptr && op->code == zk::kOpCloseSession) {
     message.session_change = SessionChange::kClosed;
   }
   shared_.sinks.zk(message);
-  if (paired) recycle(std::move(request.path));
+  if (request != nullptr) pending_.erase(at);
 }
 
 void ClientConversation::on_four_letter_word(ZkMessage& message, ByteSpan bytes) {
@@ -284,49 +282,35 @@ void ClientConversation::report_four_letter_reply(std::int64_t ts_us) {
 
 void ClientConversation::make_room(std::int64_t ts_us) {
   if (pending_.size() < shared_.options.max_pending_per_connection) return;
-  Outstanding oldest = std::move(pending_.front());
+  report_unanswered(pending_.front(), "pending-limit", ts_us);
   pending_.pop_front();
-  report_unanswered(oldest, "pending-limit", ts_us);
 }
 
 Outstanding& ClientConversation::remember(std::int32_t xid, const zk::OpInfo* op,
                                           std::int64_t ts_us, std::string_view path) {
-  Outstanding request;
+  Outstanding& request = pending_.push_back();
   request.xid = xid;
   request.op = op;
   request.ts_us = ts_us;
   request.seq = next_seq_++;
-  if (!spare_paths_.empty()) {
-    request.path = std::move(spare_paths_.back());
-    spare_paths_.pop_back();
-  }
-  request.path.assign(path.substr(0, kMaxRememberedPath));
-  pending_.push_back(std::move(request));
-  return pending_.back();
+  const std::string_view kept = path.substr(0, kMaxRememberedPath);
+  request.path.resize(kept.size());  // within the slot's storage, once it has grown
+  std::memcpy(request.path.data(), kept.data(), kept.size());
+  request.slots = {};
+  return request;
 }
 
-bool ClientConversation::take(std::int32_t xid, Outstanding& found) {
+std::size_t ClientConversation::find(std::int32_t xid) const {
   // Replies come back in request order, so the match is almost always the oldest entry.
-  for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-    if (it->xid == xid) {
-      found = std::move(*it);
-      pending_.erase(it);
-      return true;
-    }
-  }
-  return false;
+  std::size_t at = 0;
+  while (at < pending_.size() && pending_[at].xid != xid) ++at;
+  return at;
 }
 
 void ClientConversation::report_unanswered(Outstanding& request, std::string_view reason,
                                            std::int64_t ts_us) {
   if (request.op == nullptr || request.op->code != zk::kOpPing) ++shared_.counters.unanswered;
   shared_.sinks.unanswered({&connection_, &request, reason, ts_us});
-  recycle(std::move(request.path));
-}
-
-void ClientConversation::recycle(std::string&& path) {
-  path.clear();
-  spare_paths_.push_back(std::move(path));
 }
 
 }  // namespace

@@ -100,13 +100,12 @@ KeyStats& Collector::client_of(const session::Connection& connection) {
 }
 
 Collector::OpStats& Collector::op_stats(std::size_t op) {
-  OpStats& stats = ops_[op];
-  if (!stats.seen) {
-    stats.seen = true;
-    stats.name = op == connect_index() ? std::string_view("connect")
-                                       : zk::op_at(op).json_name;
+  std::unique_ptr<OpStats>& stats = ops_[op];
+  if (stats == nullptr) {
+    stats = std::make_unique<OpStats>();
+    stats->name = op == connect_index() ? std::string_view("connect") : zk::op_at(op).json_name;
   }
-  return stats;
+  return *stats;
 }
 
 std::string_view Collector::folded_path(std::string_view path) {
@@ -117,7 +116,7 @@ void Collector::start_interval() {
   for (KeyTable* table : {&paths_, &clients_, &event_paths_}) {
     for (auto& [key, stats] : *table) stats = KeyStats{};
   }
-  for (OpStats& op : ops_) op = OpStats{};
+  for (std::unique_ptr<OpStats>& op : ops_) op.reset();
   events_.clear();
   auth_schemes_.clear();
   for (std::uint64_t& count : sessions_) count = 0;
@@ -227,8 +226,8 @@ double Collector::duration_s() const {
 
 std::vector<const Collector::OpStats*> Collector::ops() const {
   std::vector<const OpStats*> seen;
-  for (const OpStats& op : ops_) {
-    if (op.seen) seen.push_back(&op);
+  for (const std::unique_ptr<OpStats>& op : ops_) {
+    if (op != nullptr) seen.push_back(op.get());
   }
   std::sort(seen.begin(), seen.end(),
             [](const OpStats* a, const OpStats* b) { return a->name < b->name; });
@@ -310,8 +309,8 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
       totals.kernel_drops);
 }
 
-void Collector::write_key_rows(fmt::memory_buffer& out, const KeyTable& table,
-                               const char* key_name, int measure) const {
+void Collector::write_key_rows(fmt::memory_buffer& out, const KeyTable& table, const char* key_name,
+                               int measure) const {
   put(out, "[");
   bool first = true;
   for (const auto& [key, stats] : top(table, options_.limit, measure)) {

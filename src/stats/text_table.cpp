@@ -2,8 +2,7 @@
 
 namespace zkdump::stats {
 
-std::string_view fold_path(std::string_view path, int depth) {
-  if (depth <= 0 || path.empty()) return path;
+std::string_view fold_path_to(std::string_view path, int depth) {
   std::size_t end = 0;
   for (int components = 0; components < depth; ++components) {
     end = path.find('/', end + 1);

@@ -83,8 +83,8 @@ ConnectionTable::Connection* ConnectionTable::open(const Key& key, bool from_sta
 
 void ConnectionTable::close(Connection* connection, CloseReason reason, std::int64_t ts_us) {
   // What still waits is delivered in causal order where it can be, holes given up one at a time.
-  DeliveryContext context{*connection->handler, counters_,         total_buffered_,
-                          limits_,              std::max(clock_us_, ts_us), connection->segments};
+  DeliveryContext context{*connection->handler,       counters_,           total_buffered_, limits_,
+                          std::max(clock_us_, ts_us), connection->segments};
   DirectionReassembler& client = connection->directions[0];
   DirectionReassembler& server = connection->directions[1];
   for (;;) {
@@ -115,10 +115,14 @@ ConnectionTable::Connection* ConnectionTable::find(const Key& key) {
 }
 
 bool ConnectionTable::settle(Connection* connection) {
-  DeliveryContext context{*connection->handler, counters_, total_buffered_,
-                          limits_,              clock_us_, connection->segments};
+  DeliveryContext context{*connection->handler, counters_, total_buffered_, limits_, clock_us_,
+                          connection->segments};
   DirectionReassembler& client = connection->directions[0];
   DirectionReassembler& server = connection->directions[1];
+  // The common case, bytes delivered in order as they came: nothing waits, nothing to settle.
+  if (!client.waiting() && !server.waiting() && !client.fin_seen() && !server.fin_seen()) {
+    return false;
+  }
   for (bool progress = true; progress;) {
     const bool client_moved = client.deliver_ready(server, context);
     const bool server_moved = server.deliver_ready(client, context);
@@ -181,8 +185,8 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
     // A SYN-ACK also tells where the client's stream starts, should its SYN be missing.
     if (!to_server && ack && !peer.synced()) peer.start_at_syn(segment.ack - 1);
   }
-  DeliveryContext context{*connection->handler, counters_, total_buffered_,
-                          limits_,              clock_us_, connection->segments};
+  DeliveryContext context{*connection->handler, counters_, total_buffered_, limits_, clock_us_,
+                          connection->segments};
   own.segment(segment, peer, context);
   if (ack) peer.peer_acknowledged(segment.ack, context);
   if (rst && !own.defer_reset(segment, peer, context)) {

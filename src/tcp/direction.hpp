@@ -25,7 +25,8 @@ class DirectionReassembler {
   void start_at_syn(std::uint32_t initial_sequence);
   // Delivers the segment at once when it is next in sequence and its ACK covers only peer bytes
   // already delivered; holds it otherwise.
-  void segment(const net::TcpSegment& segment, DirectionReassembler& peer, DeliveryContext& context);
+  void segment(const net::TcpSegment& segment, DirectionReassembler& peer,
+               DeliveryContext& context);
   // The peer acknowledged bytes up to `ack`. Those not seen yet are a suspected hole: the
   // capture may still hold them, later than the ACK.
   void peer_acknowledged(std::uint32_t ack, const DeliveryContext& context);
@@ -56,6 +57,7 @@ class DirectionReassembler {
     return reset_reached() && !ahead_of(peer, reset_has_ack_, reset_ack_);
   }
   bool waiting() const { return !held_.empty() || suspected_ || reset_pending_; }
+  bool fin_seen() const { return fin_seen_; }
 
  private:
   struct HeldSegment {

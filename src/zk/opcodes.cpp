@@ -81,15 +81,15 @@ constexpr std::array kOps = {
 #undef ZK_WALKERS
 #undef ZK_NOT_IN_MULTI
 
-constexpr std::int32_t kLowestCode = -11;
-constexpr std::int32_t kHighestCode = 107;
+using tables::kHighestOpcode;
+using tables::kLowestOpcode;
 
 // Dense index from opcode to row, built once at compile time.
 constexpr auto kOpIndex = [] {
-  std::array<std::int8_t, kHighestCode - kLowestCode + 1> index{};
+  std::array<std::int8_t, kHighestOpcode - kLowestOpcode + 1> index{};
   for (auto& slot : index) slot = -1;
   for (std::size_t row = 0; row < kOps.size(); ++row) {
-    index[static_cast<std::size_t>(kOps[row].code - kLowestCode)] = static_cast<std::int8_t>(row);
+    index[static_cast<std::size_t>(kOps[row].code - kLowestOpcode)] = static_cast<std::int8_t>(row);
   }
   return index;
 }();
@@ -152,9 +152,8 @@ constexpr CodeName kKeeperStates[] = {
 };
 
 // Error codes run from 0 down to -127: a dense table, since every reply header is checked.
-constexpr std::int32_t kErrorIndexSize = 128;
-constexpr auto kErrorNames = [] {
-  std::array<std::string_view, kErrorIndexSize> names{};
+constexpr auto kErrorIndex = [] {
+  std::array<std::string_view, tables::kErrorCodes> names{};
   for (const CodeName& entry : kErrors) names[static_cast<std::size_t>(-entry.code)] = entry.name;
   return names;
 }();
@@ -178,11 +177,12 @@ constexpr std::int32_t kConnectResponseSize = 4 + 4 + 8 + 4 + kPasswordSize;
 
 }  // namespace
 
-const OpInfo* find_op(std::int32_t code) {
-  if (code < kLowestCode || code > kHighestCode) return nullptr;
-  const std::int8_t row = kOpIndex[static_cast<std::size_t>(code - kLowestCode)];
-  return row < 0 ? nullptr : &kOps[static_cast<std::size_t>(row)];
-}
+namespace tables {
+const OpInfo* const kOpRows = kOps.data();
+const std::size_t kOpRowCount = kOps.size();
+const std::array<std::int8_t, kHighestOpcode - kLowestOpcode + 1> kRowByOpcode = kOpIndex;
+const std::array<std::string_view, kErrorCodes> kErrorNames = kErrorIndex;
+}  // namespace tables
 
 const OpInfo* op_for_reserved_xid(std::int32_t xid) {
   switch (xid) {
@@ -197,40 +197,6 @@ const OpInfo* op_for_reserved_xid(std::int32_t xid) {
   }
 }
 
-std::size_t op_count() {
-  return kOps.size();
-}
-
-std::size_t op_index(const OpInfo& op) {
-  return static_cast<std::size_t>(&op - kOps.data());
-}
-
-const OpInfo& op_at(std::size_t index) {
-  return kOps[index];
-}
-
-bool plausible_request_xid(std::int32_t opcode, std::int32_t xid) {
-  switch (opcode) {
-    case kOpPing:
-      return xid == kPingXid;
-    case kOpAuth:
-      return xid == kAuthXid;
-    // Clients may send setWatches with xid -8; the 3.8 Java client numbers them like any request.
-    case kOpSetWatches:
-    case kOpSetWatches2:
-      return xid == kSetWatchesXid || xid > 0;
-    default:
-      return xid > 0;
-  }
-}
-
-std::string_view error_name(std::int32_t err) {
-  return err <= 0 && err > -kErrorIndexSize ? kErrorNames[static_cast<std::size_t>(-err)]
-                                            : std::string_view();
-}
-bool is_known_error(std::int32_t err) {
-  return !error_name(err).empty();
-}
 std::string_view event_type_name(std::int32_t type) {
   return lookup(kEventTypes, type);
 }

@@ -72,8 +72,14 @@ std::int32_t string_list(Reader& reader, F& fields, FieldKey key, FieldRole role
   return count;
 }
 
+inline constexpr std::size_t kStatSize = 68;
+
 template <class F>
 void stat(Reader& reader, F& fields, FieldRole role = FieldRole::kMain) {
+  if (!fields.shows(role)) {  // a fixed-size record: passing over it checks all there is
+    reader.skip(kStatSize);
+    return;
+  }
   const std::int64_t czxid = reader.int64();
   const std::int64_t mzxid = reader.int64();
   const std::int64_t ctime = reader.int64();
@@ -183,7 +189,7 @@ void create_common(Reader& reader, const RecordContext& context, F& fields, Requ
   }
   fields.number("data_size", static_cast<std::int64_t>(data.size), role);
   if (!context.nested) fields.preview("data", data, role);
-  acl_list(acl_reader, fields, role);
+  if (fields.shows(role)) acl_list(acl_reader, fields, role);  // read once already
 }
 
 template <class F>
@@ -268,7 +274,7 @@ void multi(Reader& reader, const RecordContext& context, F& fields, RequestFacts
     }
     ++facts.sub_operations;
     fields.begin_record(sub_operation_name(*op), op->json_name);
-    request_walker<F>(*op)(reader, sub_context, fields, facts);
+    request_walker<F> (*op)(reader, sub_context, fields, facts);
     fields.end_record();
   }
   fields.end_list();
@@ -469,7 +475,7 @@ void multi_reply(Reader& reader, F& fields, ReplyFacts& facts) {
     }
     fields.begin_record(sub_operation_name(*op), op->json_name);
     if (err != 0) fields.number("err", err);
-    multi_result_walker<F>(*op)(reader, fields, facts);
+    multi_result_walker<F> (*op)(reader, fields, facts);
     fields.end_record();
   }
   fields.end_list();

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <random>
 #include <string>
@@ -35,6 +36,32 @@ TEST_CASE("histogram percentiles are within 1% of the exact nearest-rank values"
   CHECK(histogram.count() == values.size());
 }
 
+TEST_CASE("histogram buckets found without a logarithm are the buckets the logarithm defines") {
+  using stats::LatencyHistogram;
+  for (std::int64_t micros = -3; micros < (1 << 21); ++micros) {
+    REQUIRE(LatencyHistogram::bucket_of(micros) == LatencyHistogram::bucket_by_log(micros));
+  }
+  for (int bucket = 1; bucket < LatencyHistogram::kBuckets; ++bucket) {  // around every edge
+    const auto edge = static_cast<std::int64_t>(std::pow(1.02, bucket - 1));
+    for (std::int64_t micros = edge - 2; micros <= edge + 2; ++micros) {
+      REQUIRE(LatencyHistogram::bucket_of(micros) == LatencyHistogram::bucket_by_log(micros));
+    }
+  }
+  std::mt19937_64 random(11);
+  for (int width = 22; width <= 63; ++width) {  // every power of two, its edges and inside
+    const std::int64_t low = std::int64_t{1} << (width - 1);
+    const std::int64_t high = width == 63 ? INT64_MAX : (low << 1) - 1;
+    for (std::int64_t micros : {low, low + 1, high - 1, high}) {
+      REQUIRE(LatencyHistogram::bucket_of(micros) == LatencyHistogram::bucket_by_log(micros));
+    }
+    std::uniform_int_distribution<std::int64_t> inside(low, high);
+    for (int i = 0; i < 20000; ++i) {
+      const std::int64_t micros = inside(random);
+      REQUIRE(LatencyHistogram::bucket_of(micros) == LatencyHistogram::bucket_by_log(micros));
+    }
+  }
+}
+
 TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
   stats::StatsOptions options;
   options.aggregation_depth = 2;
@@ -53,7 +80,10 @@ TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
     const test::Bytes request = test::Bytes().i32(xid).i32(4).str(path).boolean(false).framed();
     connection->on_data(tcp::Side::kClientToServer, request.data, 1);
     test::Bytes reply = test::Bytes().i32(xid).i64(5).i32(path == "/e" ? -101 : 0);
-    if (path != "/e") reply.i32(-1).append(test::Bytes().i64(0).i64(0).i64(0).i64(0).i32(0).i32(0).i32(0).i64(0).i32(0).i32(0).i64(0));
+    if (path != "/e")
+      reply.i32(-1).append(
+          test::Bytes().i64(0).i64(0).i64(0).i64(0).i32(0).i32(0).i32(0).i64(0).i32(0).i32(0).i64(
+              0));
     connection->on_data(tcp::Side::kServerToClient, reply.framed().data, 101);
     ++xid;
   }

@@ -2,11 +2,28 @@
 // another field.
 #pragma once
 
+#include <cstring>
 #include <string_view>
 
 #include <fmt/format.h>
 
 namespace zkdump {
+
+// Room for `count` more bytes at the end of `out`, and where they go: one resize for a field's
+// pieces, where fmt's append and push_back check capacity piece by piece.
+inline char* extend(fmt::memory_buffer& out, std::size_t count) {
+  const std::size_t at = out.size();
+  out.resize(at + count);
+  return out.data() + at;
+}
+
+inline void append_bytes(fmt::memory_buffer& out, std::string_view bytes) {
+  std::memcpy(extend(out, bytes.size()), bytes.data(), bytes.size());
+}
+
+inline void append_char(fmt::memory_buffer& out, char c) {
+  *extend(out, 1) = c;
+}
 
 // Appends `bytes` escaped for a text line: printable ASCII and valid UTF-8 pass, everything else
 // (control bytes, C1 controls, invalid sequences, line separators, backslash, `quote`) becomes

@@ -30,6 +30,9 @@ enum class FieldRole : std::uint8_t {
 class FieldSink {
  public:
   virtual ~FieldSink() = default;
+  // Whether fields of this role are shown at all: a describer may pass over a record it would
+  // only write into the void (the Stat of every reply, without -v).
+  virtual bool shows(FieldRole role) const = 0;
 
   virtual void number(FieldKey key, std::int64_t value, FieldRole role = FieldRole::kMain) = 0;
   // A number readers know in hex (a zxid, a version): hex in text, a number in JSON.
@@ -46,7 +49,8 @@ class FieldSink {
   virtual void flags(FieldKey key, std::int64_t value, std::string_view letters,
                      FieldRole role = FieldRole::kMain) = 0;
   // A short escaped preview of a data buffer.
-  virtual void preview(FieldKey key, const WireBytes& value, FieldRole role = FieldRole::kDetail) = 0;
+  virtual void preview(FieldKey key, const WireBytes& value,
+                       FieldRole role = FieldRole::kDetail) = 0;
   // A credential or token: redacted unless the user asked to see it; then shown whole, or as a
   // preview when it is binary.
   enum class Shown : std::uint8_t { kWhole, kPreview };

@@ -14,37 +14,47 @@
 namespace zkdump::framing {
 
 enum class Problem : std::uint8_t {
-  kGap,              // bytes the capture never saw (count)
-  kMessageLostInGap, // a message whose bytes fell partly in a gap (count = its claimed length)
-  kUndecodable,      // bytes skipped while looking for the next message (count)
-  kOversized,        // a length above the protocol's cap (count = the claimed length)
-  kBadLength,        // a length the message cannot have (count = the claimed length)
-  kUnexpectedStart,  // the connection did not open as the protocol does (count = its first word)
-  kTruncatedAtClose, // a partial message when the connection ended (count = bytes held)
-  kBufferLimit,      // the buffer cap forced bytes to be dropped (count)
+  kGap,               // bytes the capture never saw (count)
+  kMessageLostInGap,  // a message whose bytes fell partly in a gap (count = its claimed length)
+  kUndecodable,       // bytes skipped while looking for the next message (count)
+  kOversized,         // a length above the protocol's cap (count = the claimed length)
+  kBadLength,         // a length the message cannot have (count = the claimed length)
+  kUnexpectedStart,   // the connection did not open as the protocol does (count = its first word)
+  kTruncatedAtClose,  // a partial message when the connection ended (count = bytes held)
+  kBufferLimit,       // the buffer cap forced bytes to be dropped (count)
 };
 inline constexpr int kProblemCount = 8;
 
-// A protocol's answer about the bytes at the front of the stream.
+// A protocol's answer about the bytes at the front of the stream. Sixteen bytes, so that it comes
+// back in registers: it is asked for every message.
 struct Verdict {
   enum Kind : std::uint8_t { kMessage, kNeedMore, kReject };
   Kind kind = kReject;
-  std::uint8_t tag = 0;     // kMessage: what the protocol says it is, handed back with it
-  std::size_t size = 0;     // kMessage: its length; kNeedMore: what the next decision needs
-  std::size_t total = 0;    // kNeedMore: the whole message's length once known (0: unknown)
-  bool reported = false;    // kReject: a problem worth a line, not just implausible bytes
+  std::uint8_t tag = 0;   // kMessage: what the protocol says it is, handed back with it
+  bool reported = false;  // kReject: a problem worth a line, not just implausible bytes
   Problem problem = Problem::kUndecodable;
-  std::int64_t claimed = 0;  // the length (or word) the bytes claimed
+  std::uint32_t size = 0;    // kMessage: its length; kNeedMore: what the next decision needs
+  std::uint32_t total = 0;   // kNeedMore: the whole message's length once known (0: unknown)
+  std::int32_t claimed = 0;  // the length (or first word) the bytes claimed
 
-  static Verdict message(std::size_t size, std::uint8_t tag) { return {kMessage, tag, size}; }
-  static Verdict need(std::size_t size, std::size_t total = 0, std::int64_t claimed = 0) {
-    return {kNeedMore, 0, size, total, false, Problem::kUndecodable, claimed};
+  static Verdict message(std::size_t size, std::uint8_t tag) {
+    return {kMessage, tag, false, Problem::kUndecodable, narrow(size)};
+  }
+  static Verdict need(std::size_t size, std::size_t total = 0, std::int32_t claimed = 0) {
+    return {kNeedMore, 0, false, Problem::kUndecodable, narrow(size), narrow(total), claimed};
   }
   static Verdict implausible() { return {}; }
-  static Verdict refuse(Problem problem, std::int64_t claimed) {
-    return {kReject, 0, 0, 0, true, problem, claimed};
+  static Verdict refuse(Problem problem, std::int32_t claimed) {
+    return {kReject, 0, true, problem, 0, 0, claimed};
+  }
+
+ private:
+  // Messages and the bytes held for them stay far below 4 GiB: the buffer budget caps them.
+  static std::uint32_t narrow(std::size_t value) {
+    return value > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(value);
   }
 };
+static_assert(sizeof(Verdict) == 16);
 
 class Protocol {
  public:
@@ -113,7 +123,7 @@ class Stream {
   std::uint64_t undecodable_start_ = 0;
   std::size_t wanted_ = 0;         // bytes the protocol needs held before judging again
   std::size_t partial_total_ = 0;  // the held message's whole length, once known
-  std::int64_t partial_claimed_ = 0;
+  std::int32_t partial_claimed_ = 0;
   std::vector<std::uint8_t> held_;  // a partial message's bytes, when a segment ended inside it
 };
 

@@ -27,6 +27,9 @@ class TextFields final : public FieldSink {
       : line_(line), trailer_(trailer), options_(options) {}
   bool wrote_main() const { return main_started_; }
 
+  bool shows(FieldRole role) const override {
+    return role == FieldRole::kMain || (role == FieldRole::kDetail && options_.verbose);
+  }
   void number(FieldKey key, std::int64_t value, FieldRole role) override;
   void hex_number(FieldKey key, std::uint64_t value, FieldRole role) override;
   void hex_id(FieldKey key, std::uint64_t value, FieldRole role) override;
@@ -69,6 +72,7 @@ class JsonFields final : public FieldSink {
     need_separator_[0] = continues_object;
   }
 
+  bool shows(FieldRole) const override { return true; }
   void number(FieldKey key, std::int64_t value, FieldRole role) override;
   void hex_number(FieldKey key, std::uint64_t value, FieldRole role) override;
   void hex_id(FieldKey key, std::uint64_t value, FieldRole role) override;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,6 @@ class Collector final : public session::Sink {
     std::uint64_t unanswered = 0;
     std::map<std::int32_t, std::uint64_t> errors;  // by error code, replies with err != 0
     LatencyHistogram latency;
-    bool seen = false;
     std::uint64_t error_count() const;
   };
   struct KeyStats {
@@ -94,7 +94,9 @@ class Collector final : public session::Sink {
                       int measure) const;
 
   StatsOptions options_;
-  std::vector<OpStats> ops_;  // by the opcode table's index; the last is the connect handshake
+  // By the opcode table's index, the last for the connect handshake; created when first seen, as
+  // each holds a histogram of 11 KB.
+  std::vector<std::unique_ptr<OpStats>> ops_;
   KeyTable paths_;
   KeyTable clients_;
   KeyTable event_paths_;

@@ -22,8 +22,13 @@ class LatencyHistogram {
   // geometric middle of the bucket, clamped to the exact min and max.
   double percentile(double q) const;
 
- private:
   static constexpr int kBuckets = 1400;  // 1.02^1400 µs is far beyond any latency
+  // Bucket 0 holds 0 µs; bucket i >= 1 holds [1.02^(i-1), 1.02^i), the last also all beyond.
+  // bucket_by_log is the definition; bucket_of gives the same answer without a logarithm.
+  static int bucket_by_log(std::int64_t micros);
+  static int bucket_of(std::int64_t micros);
+
+ private:
   std::array<std::uint64_t, kBuckets> buckets_{};
   std::uint64_t count_ = 0;
   std::int64_t sum_ = 0;

@@ -3,8 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <deque>
-#include <functional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,11 +27,11 @@ class TextTable {
   // The value under `key`, added if new. Past `max_keys` keys, new keys all land under
   // `overflow_key`, so that hostile traffic cannot grow the table.
   Value& at_or_add(std::string_view key, std::size_t max_keys, std::string_view overflow_key) {
-    std::uint64_t hash = std::hash<std::string_view>{}(key);
+    std::uint64_t hash = hash_of(key);
     if (Entry* found = find(key, hash)) return found->value;
     if (entries_.size() >= max_keys) {
       key = overflow_key;
-      hash = std::hash<std::string_view>{}(key);
+      hash = hash_of(key);
       if (Entry* found = find(key, hash)) return found->value;
     }
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
@@ -76,11 +77,40 @@ class TextTable {
     }
   }
 
+  // Eight bytes at a time, multiply and fold, from a seed chosen per table: paths come off the
+  // wire, and a fixed hash would let a client choose keys that all collide.
+  std::uint64_t hash_of(std::string_view key) const {
+    std::uint64_t hash = seed_ ^ (key.size() * 0x9e3779b97f4a7c15ull);
+    const char* p = key.data();
+    std::size_t left = key.size();
+    for (; left >= 8; p += 8, left -= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, p, 8);
+      hash = (hash ^ word) * 0xff51afd7ed558ccdull;
+      hash ^= hash >> 32;
+    }
+    std::uint64_t tail = 0;
+    for (std::size_t i = 0; i < left; ++i) {
+      tail |= std::uint64_t{static_cast<std::uint8_t>(p[i])} << (8 * i);
+    }
+    hash = (hash ^ tail) * 0xc4ceb9fe1a85ec53ull;
+    return hash ^ (hash >> 29);
+  }
+  static std::uint64_t random_seed() {
+    std::random_device source;
+    return (std::uint64_t{source()} << 32) | source();
+  }
+
+  std::uint64_t seed_ = random_seed();
   std::vector<Slot> slots_;  // at most half full, so probes stay short
   std::deque<Entry> entries_;
 };
 
+std::string_view fold_path_to(std::string_view path, int depth);
+
 // "/a/b/c" folded to depth 2 is "/a/b"; depth 0 keeps the path.
-std::string_view fold_path(std::string_view path, int depth);
+inline std::string_view fold_path(std::string_view path, int depth) {
+  return depth <= 0 || path.empty() ? path : fold_path_to(path, depth);
+}
 
 }  // namespace zkdump::stats

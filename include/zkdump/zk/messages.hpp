@@ -48,9 +48,10 @@ struct Request {
   Decoded decoded;
 };
 
+// Not in wire order: sixteen bytes come back from a function in two registers.
 struct ReplyHeader {
-  std::int32_t xid = 0;
   std::int64_t zxid = 0;
+  std::int32_t xid = 0;
   std::int32_t err = 0;
 };
 
@@ -90,11 +91,11 @@ struct LineName {
   std::string_view prefix;
   std::string_view name;
 };
-LineName line_name(const ConnectRequest& request);   // ConnectRequest, ReConnectRequest
-LineName line_name(const ConnectResponse& response); // ConnectReply, SessionExpiration
-LineName line_name(const Request& request);          // GetDataRequest, CreateEphemeralRequest
-LineName line_name(const Reply& reply);              // GetDataReply, FailedGetDataReply
-LineName line_name(const WatcherEvent& event);       // EventNodeCreated
+LineName line_name(const ConnectRequest& request);    // ConnectRequest, ReConnectRequest
+LineName line_name(const ConnectResponse& response);  // ConnectReply, SessionExpiration
+LineName line_name(const Request& request);           // GetDataRequest, CreateEphemeralRequest
+LineName line_name(const Reply& reply);               // GetDataReply, FailedGetDataReply
+LineName line_name(const WatcherEvent& event);        // EventNodeCreated
 
 void describe(const ConnectRequest& request, FieldSink& fields);
 void describe(const ConnectResponse& response, std::int64_t latency_us, FieldSink& fields);

@@ -2,6 +2,7 @@
 // outside src/zk knows a byte layout.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -37,13 +38,13 @@ inline constexpr std::size_t kReplyHeaderSize = 16;
 // What a request says that a consumer may ask for, without formatting. Views point into the
 // frame the request came in.
 struct RequestFacts {
-  WireBytes path;                  // the first path it names
-  bool watch = false;              // it leaves a watch (getData, exists, getChildren)
-  std::int32_t create_flags = -1;  // a create's CreateMode flags
-  std::int32_t watch_mode = -1;    // addWatch's mode; checkWatches' and removeWatches' type
-  std::int64_t data_size = -1;     // a create's or setData's payload
-  WireBytes auth_scheme;           // an auth packet's scheme
-  std::int32_t sub_operations = 0; // a multi's
+  WireBytes path;                   // the first path it names
+  bool watch = false;               // it leaves a watch (getData, exists, getChildren)
+  std::int32_t create_flags = -1;   // a create's CreateMode flags
+  std::int32_t watch_mode = -1;     // addWatch's mode; checkWatches' and removeWatches' type
+  std::int64_t data_size = -1;      // a create's or setData's payload
+  WireBytes auth_scheme;            // an auth packet's scheme
+  std::int32_t sub_operations = 0;  // a multi's
   // setWatches and setWatches2: watches re-registered, by kind.
   std::int32_t data_watches = 0;
   std::int32_t exist_watches = 0;
@@ -95,19 +96,61 @@ struct OpInfo {
   bool in_multi() const { return parse_multi_result != nullptr; }
 };
 
-const OpInfo* find_op(std::int32_t code);
+// The tables behind the lookups every frame makes, defined in opcodes.cpp; the lookups are inline.
+namespace tables {
+inline constexpr std::int32_t kLowestOpcode = -11;
+inline constexpr std::int32_t kHighestOpcode = 107;
+extern const OpInfo* const kOpRows;
+extern const std::size_t kOpRowCount;
+extern const std::array<std::int8_t, kHighestOpcode - kLowestOpcode + 1> kRowByOpcode;  // -1: none
+inline constexpr std::int32_t kErrorCodes = 128;  // error codes run from 0 down to -127
+extern const std::array<std::string_view, kErrorCodes> kErrorNames;
+}  // namespace tables
+
+inline const OpInfo* find_op(std::int32_t code) {
+  if (code < tables::kLowestOpcode || code > tables::kHighestOpcode) return nullptr;
+  const std::int8_t row =
+      tables::kRowByOpcode[static_cast<std::size_t>(code - tables::kLowestOpcode)];
+  return row < 0 ? nullptr : &tables::kOpRows[row];
+}
 // Every opcode's row has an index below op_count(), for per-op tables.
-std::size_t op_count();
-std::size_t op_index(const OpInfo& op);
-const OpInfo& op_at(std::size_t index);
+inline std::size_t op_count() {
+  return tables::kOpRowCount;
+}
+inline std::size_t op_index(const OpInfo& op) {
+  return static_cast<std::size_t>(&op - tables::kOpRows);
+}
+inline const OpInfo& op_at(std::size_t index) {
+  return tables::kOpRows[index];
+}
 
 // Whether a client would send a request of this opcode with this xid (ping -2, auth -4, ...).
-bool plausible_request_xid(std::int32_t opcode, std::int32_t xid);
+// Clients may send setWatches with xid -8; the 3.8 Java client numbers them like any request.
+inline bool plausible_request_xid(std::int32_t opcode, std::int32_t xid) {
+  switch (opcode) {
+    case kOpPing:
+      return xid == kPingXid;
+    case kOpAuth:
+      return xid == kAuthXid;
+    case kOpSetWatches:
+    case kOpSetWatches2:
+      return xid == kSetWatchesXid || xid > 0;
+    default:
+      return xid > 0;
+  }
+}
 // The op a reply to a reserved xid answers, even when its request was not captured.
 const OpInfo* op_for_reserved_xid(std::int32_t xid);
 
-std::string_view error_name(std::int32_t err);  // empty when unknown
-bool is_known_error(std::int32_t err);
+// Empty when unknown.
+inline std::string_view error_name(std::int32_t err) {
+  return err <= 0 && err > -tables::kErrorCodes
+             ? tables::kErrorNames[static_cast<std::size_t>(-err)]
+             : std::string_view();
+}
+inline bool is_known_error(std::int32_t err) {
+  return !error_name(err).empty();
+}
 std::string_view event_type_name(std::int32_t type);  // empty when unknown
 std::string_view keeper_state_name(std::int32_t state);
 std::string_view four_letter_word(const std::uint8_t* first4);  // empty unless a known word
