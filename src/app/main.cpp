@@ -14,7 +14,7 @@ void on_stop_signal(int) {
 int main(int argc, char** argv) {
   // A closed pipe (zkdump ... | head, even zkdump --help | grep -q) shows up as a failed write,
   // and zkdump ends quietly instead of dying of SIGPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
+  (void)std::signal(SIGPIPE, SIG_IGN);
   zkdump::app::Options options;
   bool should_exit = false;
   const int parse_status = zkdump::app::parse_options(argc, argv, options, should_exit);

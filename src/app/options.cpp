@@ -21,15 +21,9 @@ output::TimestampStyle Options::timestamp_style() const {
   }
 }
 
-int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
-  CLI::App app{
-      "zkdump: a passive ZooKeeper wire-protocol sniffer and decoder.\n"
-      "Reads packets from a capture file or a live interface, reassembles each TCP\n"
-      "connection and prints every ZooKeeper message, replies paired with requests.",
-      "zkdump"};
-  app.set_version_flag("--version", "zkdump 0.1.0");
-  app.get_formatter()->column_width(34);
+namespace {
 
+void add_source_options(CLI::App& app, Options& options) {
   app.add_option("-r", options.read_file,
                  "Read packets from a pcap or pcapng file ('-' for standard input)");
   app.add_option("-i", options.interface,
@@ -51,6 +45,9 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
       ->check(CLI::Range(1, 65535))
       ->take_all()
       ->expected(1, -1);
+}
+
+void add_output_options(CLI::App& app, Options& options) {
   app.add_option("-c", options.count, "Exit after printing this many lines");
   app.add_flag("-l", options.line_buffered,
                "Line-buffer standard output, and capture live in immediate mode");
@@ -67,6 +64,10 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
       "Timestamps: -t none, -tt epoch seconds, -ttt delta to previous line, -tttt date and time, "
       "-ttttt delta to first line (default HH:MM:SS:micros, local time)");
   app.add_flag("-q", options.quiet, "Do not print the summary on standard error");
+}
+
+// zktraffic's counting modes, --stats and --top, and which exclude which.
+void add_mode_options(CLI::App& app, Options& options) {
   auto* count_requests =
       app.add_option("--count-requests", options.count_requests,
                      "zktraffic's mode: count the first N requests and events by --group-by, "
@@ -104,6 +105,10 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   app.add_option("--aggregation-depth", options.aggregation_depth,
                  "Fold paths to their first N components in statistics (0: whole paths)")
       ->check(CLI::Range(0, 1000));
+}
+
+// Capture sizes and the bounds that keep hostile or huge traffic in constant memory.
+void add_limit_options(CLI::App& app, Options& options) {
   app.add_option("-s", options.snaplen, "Live capture snapshot length in bytes")
       ->check(CLI::Range(64, 262144));
   app.add_option("-B", options.buffer_kib, "Live capture kernel buffer size in KiB")
@@ -120,6 +125,23 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   app.add_option("--max-buffer", options.max_buffer_mib,
                  "MiB held in all for out-of-order TCP segments")
       ->check(CLI::Range(1, 65536));
+}
+
+}  // namespace
+
+int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
+  CLI::App app{
+      "zkdump: a passive ZooKeeper wire-protocol sniffer and decoder.\n"
+      "Reads packets from a capture file or a live interface, reassembles each TCP\n"
+      "connection and prints every ZooKeeper message, replies paired with requests.",
+      "zkdump"};
+  app.set_version_flag("--version", "zkdump 0.1.0");
+  app.get_formatter()->column_width(34);
+
+  add_source_options(app, options);
+  add_output_options(app, options);
+  add_mode_options(app, options);
+  add_limit_options(app, options);
   // CLI11 takes the expression as one string per word; tcpdump joins them with spaces.
   std::vector<std::string> words;
   app.add_option("expression", words, "BPF filter expression, as in tcpdump (e.g. host 10.0.0.5)");

@@ -31,8 +31,9 @@
 namespace zkdump::app {
 namespace {
 
-std::atomic<capture::PcapSource*> active_source{nullptr};
-std::atomic<bool> stop_requested{false};
+// What a signal handler may touch: it can reach nothing else.
+std::atomic<capture::PcapSource*> active_source{nullptr};  // NOLINT(*-non-const-global-variables)
+std::atomic<bool> stop_requested{false};                   // NOLINT(*-non-const-global-variables)
 
 constexpr auto kDropCheckInterval = std::chrono::seconds(1);
 constexpr auto kTopCheckInterval = std::chrono::milliseconds(100);
@@ -155,7 +156,7 @@ class Run {
   std::int64_t last_ts_us_ = 0;
   std::uint64_t drops_reported_ = 0;
   std::chrono::steady_clock::time_point next_drop_check_;
-  std::int64_t next_interval_us_ = INT64_MIN;  // capture time, when reading a file
+  std::int64_t next_interval_us_ = INT64_MIN;            // capture time, when reading a file
   std::chrono::steady_clock::time_point next_interval_;  // wall-clock time, when live
   std::unique_ptr<top::TopView> top_;
   std::chrono::steady_clock::time_point next_top_check_;
@@ -215,8 +216,8 @@ void Run::on_packet(const capture::RawPacket& raw) {
   ++packets_.packets;
   packets_.bytes += raw.wire_length;
   last_ts_us_ = raw.ts_us;
-  const net::ParseOutcome outcome = net::parse_packet(source_.linktype(), raw.bytes, raw.ts_us,
-                                                      segment_);
+  const net::ParseOutcome outcome =
+      net::parse_packet(source_.linktype(), raw.bytes, raw.ts_us, segment_);
   ++packets_.outcomes[static_cast<std::size_t>(outcome)];
   if (outcome == net::ParseOutcome::kTruncated) {
     session::CaptureProblem problem;
@@ -332,8 +333,8 @@ int Run::capture() {
     }
     if (status == capture::NextStatus::kEnd) break;
     if (status == capture::NextStatus::kError) {
-      fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source_.name(),
-                 source_.last_error(), packets_.packets);
+      fmt::print(stderr, "zkdump: {}: {} (after packet {})\n", source_.name(), source_.last_error(),
+                 packets_.packets);
       exit_code = kExitReadError;
       break;
     }

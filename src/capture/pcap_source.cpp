@@ -35,7 +35,7 @@ std::unique_ptr<PcapSource> PcapSource::open_stream(std::FILE* stream, const std
   pcap_t* handle =
       pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_MICRO, error);
   if (handle == nullptr) {
-    std::fclose(stream);
+    (void)std::fclose(stream);  // the open's error is the one to report
     throw std::runtime_error(name + ": " + error);
   }
   return std::unique_ptr<PcapSource>(new PcapSource(handle, name, false));

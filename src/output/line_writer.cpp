@@ -42,7 +42,7 @@ bool is_quorum(const session::Connection& connection) {
 }  // namespace
 
 // One connection's lines waiting to print behind a request still awaiting its reply.
-struct LineWriter::ConnectionLines {
+struct LineWriter::ConnectionLines : session::ConnectionState {
   struct HeldLine {
     std::string text;
     bool awaiting_reply = false;
@@ -60,11 +60,12 @@ LineWriter::LineWriter(const LineOptions& options, OutputBuffer& out)
 // ---- Connections and their order ----
 
 LineWriter::ConnectionLines& LineWriter::lines_of(const session::Connection& connection) const {
-  return *static_cast<ConnectionLines*>(connection.sink_state[state_index_]);
+  return connection.state<ConnectionLines>(state_index_);
 }
 
 void LineWriter::open(session::Connection& connection) {
-  if (!is_quorum(connection)) connection.sink_state[state_index_] = new ConnectionLines();
+  if (!is_quorum(connection))
+    connection.sink_state[state_index_] = std::make_unique<ConnectionLines>();
 }
 
 void LineWriter::closing(session::Connection& connection, tcp::CloseReason reason,
@@ -87,9 +88,8 @@ void LineWriter::closing(session::Connection& connection, tcp::CloseReason reaso
 
 void LineWriter::close(session::Connection& connection) {
   if (is_quorum(connection)) return;
-  std::unique_ptr<ConnectionLines> lines(&lines_of(connection));
-  flush_ready(*lines);
-  connection.sink_state[state_index_] = nullptr;
+  flush_ready(lines_of(connection));
+  connection.sink_state[state_index_].reset();
 }
 
 void LineWriter::print(std::string_view text) {
@@ -147,7 +147,7 @@ void LineWriter::hold_request(ConnectionLines& lines, std::string_view line,
 
 void LineWriter::complete(ConnectionLines& lines, const session::Outstanding* request,
                           std::string_view answer, bool visible) {
-  const std::uintptr_t held_id = request != nullptr ? request->slots[request_slot_] : 0;
+  const std::uint64_t held_id = request != nullptr ? request->slots[request_slot_] : 0;
   if (held_id == 0) {
     if (visible) emit(lines, answer);
     return;
@@ -326,7 +326,7 @@ std::string_view LineWriter::format(const ZkMessage& message) {
 
 std::string_view LineWriter::format_undecodable(const ZkMessage& message, std::string_view error,
                                                 std::string_view op, std::int32_t xid,
-                                                std::int32_t frame_size, long bad_byte) {
+                                                std::int32_t frame_size, std::int64_t bad_byte) {
   const bool reply = message.direction == zk::Direction::kToClient;
   begin({message.ts_us, reply, "error", message.connection, "op", op, {"", error}});
   fields([&](FieldSink& out) {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace zkdump::output {
 
@@ -36,7 +35,7 @@ void OutputBuffer::write_line(std::string_view line) {
       return;
     }
   }
-  std::memcpy(buffer_.get() + used_, line.data(), line.size());
+  line.copy(buffer_.get() + used_, line.size());
   used_ += line.size();
   if (line_buffered_) flush();
 }

@@ -25,9 +25,9 @@ std::int64_t floor_div(std::int64_t value, std::int64_t divisor) {
 // "00" to "99", so that six digits take three lookups.
 constexpr auto kDigitPairs = [] {
   std::array<char, 200> pairs{};
-  for (int i = 0; i < 100; ++i) {
-    pairs[static_cast<std::size_t>(2 * i)] = static_cast<char>('0' + i / 10);
-    pairs[static_cast<std::size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
+  for (std::size_t i = 0; i < 100; ++i) {
+    pairs[2 * i] = static_cast<char>('0' + i / 10);
+    pairs[2 * i + 1] = static_cast<char>('0' + i % 10);
   }
   return pairs;
 }();
@@ -36,8 +36,8 @@ constexpr auto kDigitPairs = [] {
 void append_micros(fmt::memory_buffer& out, std::int64_t micros) {
   char* digits = extend(out, 6);
   auto value = static_cast<std::uint32_t>(micros);
-  for (int pair = 2; pair >= 0; --pair) {
-    std::memcpy(digits + 2 * pair, kDigitPairs.data() + 2 * (value % 100), 2);
+  for (std::size_t pair = 3; pair-- > 0;) {
+    std::memcpy(digits + 2 * pair, kDigitPairs.data() + std::size_t{2} * (value % 100), 2);
     value /= 100;
   }
 }
@@ -76,7 +76,7 @@ void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
   const std::int64_t second = floor_div(ts_us, 1'000'000);
   if (second != cached_second_) {
     cached_second_ = second;
-    const std::time_t time = static_cast<std::time_t>(second);
+    const auto time = static_cast<std::time_t>(second);
     std::tm local{};
     localtime_r(&time, &local);
     const char* pattern = style_ == TimestampStyle::kDate ? "%Y-%m-%d %H:%M:%S." : "%H:%M:%S:";

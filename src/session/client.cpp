@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
-
 #include "zkdump/base/ring.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/zk/client_frames.hpp"
@@ -53,14 +51,24 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
                 std::int64_t ts_us);
   void on_problem(zk::Direction direction, framing::Problem problem, std::uint64_t offset,
                   std::int64_t count, std::int64_t ts_us);
-  void on_connect_request(ZkMessage& message, ByteSpan body);
-  void on_connect_response(ZkMessage& message, ByteSpan body);
-  void on_request(ZkMessage& message, ByteSpan body, std::int32_t frame_size);
-  void on_reply(ZkMessage& message, ByteSpan body, std::int32_t frame_size);
-  void on_event(ZkMessage& message, ByteSpan body, std::int32_t frame_size);
-  void on_four_letter_word(ZkMessage& message, ByteSpan bytes);
+  // Where a frame sits: what every message made of it starts from.
+  struct FrameAt {
+    zk::Direction direction;
+    std::uint64_t offset;
+    std::int64_t ts_us;
+    std::int32_t size;  // the length prefix
+  };
+  // Each makes its message next to the decoded value the message points to.
+  void on_connect_request(const FrameAt& at, ByteSpan body);
+  void on_connect_response(const FrameAt& at, ByteSpan body);
+  void on_request(const FrameAt& at, ByteSpan body);
+  void on_reply(const FrameAt& at, ByteSpan body);
+  void on_event(const FrameAt& at, ByteSpan body);
+  void on_four_letter_word(const FrameAt& at, ByteSpan bytes);
+  void on_tls_record(const FrameAt& at);
+  void on_four_letter_answer(ByteSpan bytes);
   void report_four_letter_reply(std::int64_t ts_us);
-  ZkMessage message_at(zk::Direction direction, std::uint64_t offset, std::int64_t ts_us);
+  ZkMessage message_at(const FrameAt& at, ZkMessage::Kind kind);
 
   // Keeps the requests awaiting replies under their cap, reporting the oldest as unanswered.
   void make_room(std::int64_t ts_us);
@@ -78,9 +86,13 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   DirectionHandler handlers_[2];
   Ring<Outstanding> pending_;  // its slots' paths keep their storage: remembering allocates nothing
   std::uint64_t next_seq_ = 0;
-  std::string four_letter_word_;
-  std::string four_letter_text_;
-  std::uint64_t four_letter_bytes_ = 0;
+  // A four-letter word's exchange, on the rare connection that carries one.
+  struct FourLetterExchange {
+    std::string word;
+    std::string answer;  // its first kMaxFourLetterText bytes
+    std::uint64_t answer_bytes = 0;
+  };
+  std::unique_ptr<FourLetterExchange> four_letter_;
 };
 
 int index_of(tcp::Side side) {
@@ -125,46 +137,38 @@ const zk::OpInfo* ClientConversation::awaited_op(std::int32_t xid) const {
   return nullptr;
 }
 
-ZkMessage ClientConversation::message_at(zk::Direction direction, std::uint64_t offset,
-                                         std::int64_t ts_us) {
+ZkMessage ClientConversation::message_at(const FrameAt& at, ZkMessage::Kind kind) {
   ZkMessage message;
+  message.kind = kind;
   message.connection = &connection_;
-  message.direction = direction;
-  message.offset = offset;
-  message.ts_us = ts_us;
+  message.direction = at.direction;
+  message.offset = at.offset;
+  message.ts_us = at.ts_us;
+  message.frame_size = at.size;
   return message;
 }
 
 void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::uint8_t tag,
                                   std::uint64_t offset, std::int64_t ts_us) {
-  ZkMessage message = message_at(direction, offset, ts_us);
+  const FrameAt at{direction, offset, ts_us,
+                   bytes.size() >= zk::kLengthSize ? load_be32(bytes.data()) : 0};
   const ByteSpan body = bytes.subspan(std::min(bytes.size(), zk::kLengthSize));
-  const std::int32_t frame_size = bytes.size() >= zk::kLengthSize ? load_be32(bytes.data()) : 0;
-  message.frame_size = frame_size;
   switch (static_cast<zk::FrameTag>(tag)) {
     case zk::FrameTag::kConnectRequest:
-      return on_connect_request(message, body);
+      return on_connect_request(at, body);
     case zk::FrameTag::kConnectResponse:
-      return on_connect_response(message, body);
+      return on_connect_response(at, body);
     case zk::FrameTag::kRequest:
-      return on_request(message, body, frame_size);
+      return on_request(at, body);
     case zk::FrameTag::kReply:
-      return on_reply(message, body, frame_size);
+      return on_reply(at, body);
     case zk::FrameTag::kFourLetterWord:
-      return on_four_letter_word(message, bytes);
+      return on_four_letter_word(at, bytes);
     case zk::FrameTag::kRawText:
-      if (direction == zk::Direction::kToClient) {
-        four_letter_bytes_ += bytes.size();
-        const std::size_t room =
-            kMaxFourLetterText - std::min(kMaxFourLetterText, four_letter_text_.size());
-        four_letter_text_.append(reinterpret_cast<const char*>(bytes.data()),
-                                 std::min(room, bytes.size()));
-      }
+      if (direction == zk::Direction::kToClient) on_four_letter_answer(bytes);
       return;
     case zk::FrameTag::kTlsRecord:
-      message.kind = ZkMessage::Kind::kTlsRecord;
-      shared_.sinks.zk(message);
-      return;
+      return on_tls_record(at);
     case zk::FrameTag::kOpaque:
       return;
   }
@@ -177,11 +181,11 @@ void ClientConversation::on_problem(zk::Direction direction, framing::Problem pr
       {&connection_, direction == zk::Direction::kToServer, problem, offset, count, ts_us});
 }
 
-void ClientConversation::on_connect_request(ZkMessage& message, ByteSpan body) {
+void ClientConversation::on_connect_request(const FrameAt& at, ByteSpan body) {
   ++shared_.counters.connects;
-  make_room(message.ts_us);
+  make_room(at.ts_us);
   const zk::ConnectRequest request = zk::decode_connect_request(body);
-  message.kind = ZkMessage::Kind::kConnectRequest;
+  ZkMessage message = message_at(at, ZkMessage::Kind::kConnectRequest);
   message.connect_request = &request;
   if (!request.decoded.complete) {
     ++shared_.counters.undecodable_frames;
@@ -193,11 +197,11 @@ void ClientConversation::on_connect_request(ZkMessage& message, ByteSpan body) {
   shared_.sinks.zk(message);
 }
 
-void ClientConversation::on_connect_response(ZkMessage& message, ByteSpan body) {
+void ClientConversation::on_connect_response(const FrameAt& at, ByteSpan body) {
   const bool paired = !pending_.empty() && pending_.front().op == nullptr;
   const bool reconnect = !connection_.session.empty();
   const zk::ConnectResponse response = zk::decode_connect_response(body);
-  message.kind = ZkMessage::Kind::kConnectResponse;
+  ZkMessage message = message_at(at, ZkMessage::Kind::kConnectResponse);
   message.connect_response = &response;
   message.outstanding = paired ? &pending_.front() : nullptr;
   message.latency_us = paired ? elapsed_us(pending_.front().ts_us, message.ts_us) : -1;
@@ -214,9 +218,9 @@ void ClientConversation::on_connect_response(ZkMessage& message, ByteSpan body) 
   if (paired) pending_.pop_front();
 }
 
-void ClientConversation::on_request(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
-  const zk::Request request = zk::decode_request(body, frame_size);
-  message.kind = ZkMessage::Kind::kRequest;
+void ClientConversation::on_request(const FrameAt& at, ByteSpan body) {
+  const zk::Request request = zk::decode_request(body, at.size);
+  ZkMessage message = message_at(at, ZkMessage::Kind::kRequest);
   message.request = &request;
   if (request.op == nullptr) {  // an opcode the protocol does not have: nothing to pair with
     ++shared_.counters.undecodable_frames;
@@ -231,26 +235,26 @@ void ClientConversation::on_request(ZkMessage& message, ByteSpan body, std::int3
   shared_.sinks.zk(message);
 }
 
-void ClientConversation::on_event(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
+void ClientConversation::on_event(const FrameAt& at, ByteSpan body) {
   ++shared_.counters.events;
-  const zk::WatcherEvent event = zk::decode_event(body, frame_size);
+  const zk::WatcherEvent event = zk::decode_event(body, at.size);
   if (!event.decoded.complete) ++shared_.counters.undecodable_frames;
-  message.kind = ZkMessage::Kind::kEvent;
+  ZkMessage message = message_at(at, ZkMessage::Kind::kEvent);
   message.event = &event;
   shared_.sinks.zk(message);
 }
 
-void ClientConversation::on_reply(ZkMessage& message, ByteSpan body, std::int32_t frame_size) {
+void ClientConversation::on_reply(const FrameAt& at, ByteSpan body) {
   const zk::ReplyHeader header = zk::decode_reply_header(body);
-  if (header.xid == zk::kNotificationXid) return on_event(message, body, frame_size);
-  const std::size_t at = find(header.xid);
-  Outstanding* request = at < pending_.size() ? &pending_[at] : nullptr;
+  if (header.xid == zk::kNotificationXid) return on_event(at, body);
+  const std::size_t waiting = find(header.xid);
+  Outstanding* request = waiting < pending_.size() ? &pending_[waiting] : nullptr;
   const zk::OpInfo* op = request != nullptr ? request->op : zk::op_for_reserved_xid(header.xid);
   if (op == nullptr) ++shared_.counters.unknown_replies;
   ++shared_.counters.replies;
-  const zk::Reply reply = zk::decode_reply(body, frame_size, op);
+  const zk::Reply reply = zk::decode_reply(body, at.size, op);
   if (!reply.decoded.complete) ++shared_.counters.undecodable_frames;
-  message.kind = ZkMessage::Kind::kReply;
+  ZkMessage message = message_at(at, ZkMessage::Kind::kReply);
   message.reply = &reply;
   message.outstanding = request;
   message.latency_us = request != nullptr ? elapsed_us(request->ts_us, message.ts_us) : -1;
@@ -258,25 +262,42 @@ void ClientConversation::on_reply(ZkMessage& message, ByteSpan body, std::int32_
     message.session_change = SessionChange::kClosed;
   }
   shared_.sinks.zk(message);
-  if (request != nullptr) pending_.erase(at);
+  if (request != nullptr) pending_.erase(waiting);
 }
 
-void ClientConversation::on_four_letter_word(ZkMessage& message, ByteSpan bytes) {
-  four_letter_word_ = zk::four_letter_word(bytes.data());
+void ClientConversation::on_four_letter_word(const FrameAt& at, ByteSpan bytes) {
+  if (four_letter_ == nullptr) four_letter_ = std::make_unique<FourLetterExchange>();
+  four_letter_->word = zk::four_letter_word(bytes.data());
   ++shared_.counters.requests;
-  message.kind = ZkMessage::Kind::kFourLetterWord;
-  message.word = four_letter_word_;
+  ZkMessage message = message_at(at, ZkMessage::Kind::kFourLetterWord);
+  message.word = four_letter_->word;
   shared_.sinks.zk(message);
+}
+
+void ClientConversation::on_tls_record(const FrameAt& at) {
+  const ZkMessage message = message_at(at, ZkMessage::Kind::kTlsRecord);
+  shared_.sinks.zk(message);
+}
+
+void ClientConversation::on_four_letter_answer(ByteSpan bytes) {
+  if (four_letter_ == nullptr) four_letter_ = std::make_unique<FourLetterExchange>();
+  four_letter_->answer_bytes += bytes.size();
+  const std::size_t room =
+      kMaxFourLetterText - std::min(kMaxFourLetterText, four_letter_->answer.size());
+  four_letter_->answer.append(reinterpret_cast<const char*>(bytes.data()),
+                              std::min(room, bytes.size()));
 }
 
 // The server's raw answer to a four-letter word, once the connection ended.
 void ClientConversation::report_four_letter_reply(std::int64_t ts_us) {
   ++shared_.counters.replies;
-  ZkMessage message = message_at(zk::Direction::kToClient, 0, ts_us);
-  message.kind = ZkMessage::Kind::kFourLetterReply;
-  message.word = four_letter_word_;
-  message.answer = four_letter_text_;
-  message.answer_bytes = four_letter_bytes_;
+  ZkMessage message =
+      message_at({zk::Direction::kToClient, 0, ts_us, 0}, ZkMessage::Kind::kFourLetterReply);
+  if (four_letter_ != nullptr) {
+    message.word = four_letter_->word;
+    message.answer = four_letter_->answer;
+    message.answer_bytes = four_letter_->answer_bytes;
+  }
   shared_.sinks.zk(message);
 }
 
@@ -295,7 +316,7 @@ Outstanding& ClientConversation::remember(std::int32_t xid, const zk::OpInfo* op
   request.seq = next_seq_++;
   const std::string_view kept = path.substr(0, kMaxRememberedPath);
   request.path.resize(kept.size());  // within the slot's storage, once it has grown
-  std::memcpy(request.path.data(), kept.data(), kept.size());
+  kept.copy(request.path.data(), kept.size());
   request.slots = {};
   return request;
 }

@@ -40,7 +40,8 @@ class ProposalWindow {
     return true;
   }
   Entry* find(std::int64_t zxid) {
-    std::size_t low = 0, high = size_;
+    std::size_t low = 0;
+    std::size_t high = size_;
     while (low < high) {
       const std::size_t middle = low + (high - low) / 2;
       if (at(middle).zxid < zxid) {
@@ -131,8 +132,7 @@ class QuorumConnection : public tcp::StreamHandler {
    public:
     DirectionHandler(QuorumConnection& connection, bool from_client)
         : connection_(connection), from_client_(from_client) {}
-    void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t,
-                    std::int64_t ts_us) override {
+    void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t, std::int64_t ts_us) override {
       connection_.on_message(from_client_, bytes, tag, ts_us);
     }
     void on_problem(framing::Problem problem, std::uint64_t offset, std::int64_t count,
@@ -201,8 +201,7 @@ class ZabConnection final : public QuorumConnection {
 
  protected:
   framing::Protocol& protocol(tcp::Side side) override { return frames_[static_cast<int>(side)]; }
-  void on_message(bool from_learner, ByteSpan bytes, std::uint8_t tag,
-                  std::int64_t ts_us) override;
+  void on_message(bool from_learner, ByteSpan bytes, std::uint8_t tag, std::int64_t ts_us) override;
   void closed(std::int64_t ts_us) override;
 
  private:

@@ -29,6 +29,7 @@ std::string format_endpoint(const net::Endpoint& endpoint) {
 }
 
 bool Sinks::add(Sink& sink) {
+  if (sinks_.size() == kMaxSinks) return false;
   if (sink.wants_request_slot()) {
     if (slots_used_ == kRequestSlots) return false;
     sink.set_request_slot(slots_used_++);
@@ -39,7 +40,6 @@ bool Sinks::add(Sink& sink) {
 }
 
 void Sinks::open(Connection& connection) {
-  connection.sink_state.assign(sinks_.size(), nullptr);
   for (Sink* sink : sinks_) sink->open(connection);
 }
 

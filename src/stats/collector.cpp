@@ -42,7 +42,8 @@ std::vector<Row> top(const Collector::KeyTable& table, std::size_t limit, int me
     if (stats.requests != 0 || stats.bytes != 0) rows.emplace_back(key, &stats);  // zeroed: old
   }
   const auto larger = [measure](const Row& a, const Row& b) {
-    const auto ma = measure_of(*a.second, measure), mb = measure_of(*b.second, measure);
+    const auto ma = measure_of(*a.second, measure);
+    const auto mb = measure_of(*b.second, measure);
     return ma != mb ? ma > mb : a.first < b.first;
   };
   const std::size_t keep = std::min(limit, rows.size());
@@ -91,12 +92,18 @@ void Collector::note_time(std::int64_t ts_us) {
   last_ts_us_ = std::max(last_ts_us_, ts_us);
 }
 
-KeyStats& Collector::key_in(KeyTable& table, std::string_view key) {
+KeyStats& Collector::key_in(KeyTable& table, std::string_view key) const {
   return table.at_or_add(key, options_.max_keys, kOther);
 }
 
+// Each connection's client row, found once when it opens: no lookup per message.
+struct Collector::ClientRow : session::ConnectionState {
+  explicit ClientRow(std::size_t client_row) : row(client_row) {}
+  std::size_t row;
+};
+
 KeyStats& Collector::client_of(const session::Connection& connection) {
-  return *static_cast<KeyStats*>(connection.sink_state[state_index_]);
+  return clients_.at(connection.state<ClientRow>(state_index_).row);
 }
 
 Collector::OpStats& Collector::op_stats(std::size_t op) {
@@ -108,7 +115,7 @@ Collector::OpStats& Collector::op_stats(std::size_t op) {
   return *stats;
 }
 
-std::string_view Collector::folded_path(std::string_view path) {
+std::string_view Collector::folded_path(std::string_view path) const {
   return fold_path(path, options_.aggregation_depth);
 }
 
@@ -124,10 +131,10 @@ void Collector::start_interval() {
   first_ts_us_ = last_ts_us_ = -1;
 }
 
-// Each connection's client row, found once: no lookup per message.
 void Collector::open(session::Connection& connection) {
   if (connection.protocol != session::Protocol::kZooKeeper) return;
-  connection.sink_state[state_index_] = &key_in(clients_, host_of(connection.client));
+  connection.sink_state[state_index_] = std::make_unique<ClientRow>(
+      clients_.row_of(host_of(connection.client), options_.max_keys, kOther));
 }
 
 void Collector::zk(const session::ZkMessage& message) {
@@ -141,7 +148,7 @@ void Collector::zk(const session::ZkMessage& message) {
       on_request(message, zk::op_index(*message.request->op), message.request->facts.path.view());
       if (message.request->op->code == zk::kOpAuth) {
         const std::string scheme(message.request->facts.auth_scheme.view());
-        if (auth_schemes_.size() < options_.max_keys || auth_schemes_.count(scheme) != 0) {
+        if (auth_schemes_.size() < options_.max_keys || auth_schemes_.contains(scheme)) {
           ++auth_schemes_[scheme];
         }
       }
@@ -171,19 +178,19 @@ void Collector::on_request(const session::ZkMessage& message, std::size_t op,
   OpStats& stats = op_stats(op);
   ++stats.requests;
   stats.bytes += bytes;
-  KeyStats* path_stats = nullptr;
+  std::uint64_t path_row_plus_one = 0;  // 0: no path
   if (!path.empty()) {
-    path_stats = &key_in(paths_, folded_path(path));
-    ++path_stats->requests;
-    path_stats->bytes += bytes;
+    const std::size_t row = paths_.row_of(folded_path(path), options_.max_keys, kOther);
+    KeyStats& path_stats = paths_.at(row);
+    ++path_stats.requests;
+    path_stats.bytes += bytes;
+    path_row_plus_one = row + 1;
   }
   KeyStats& client = client_of(*message.connection);
   ++client.requests;
   client.bytes += bytes;
   // The path's row goes with the request, so that its reply need not look it up again.
-  if (message.outstanding != nullptr) {
-    message.outstanding->slots[request_slot_] = reinterpret_cast<std::uintptr_t>(path_stats);
-  }
+  if (message.outstanding != nullptr) message.outstanding->slots[request_slot_] = path_row_plus_one;
 }
 
 void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err) {
@@ -198,10 +205,11 @@ void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std:
   if (message.latency_us < 0) return;
   stats.latency.add(message.latency_us);
   const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
-  if (auto* path = reinterpret_cast<KeyStats*>(message.outstanding->slots[request_slot_])) {
-    ++path->replies;
-    path->latency_sum_us += message.latency_us;
-    path->bytes += bytes;
+  if (const std::uint64_t path_row_plus_one = message.outstanding->slots[request_slot_]) {
+    KeyStats& path = paths_.at(path_row_plus_one - 1);
+    ++path.replies;
+    path.latency_sum_us += message.latency_us;
+    path.bytes += bytes;
   }
   client_of(*message.connection).bytes += bytes;
 }
@@ -246,6 +254,12 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
   const double seconds = duration_s();
   put(out, "zkdump statistics: {:.3f} s of traffic, {} requests, {} replies, {} events\n\n",
       seconds, requests_, replies_, events_total_);
+  write_op_rows_text(out, seconds);
+  write_top_tables_text(out);
+  write_counts_text(out, totals);
+}
+
+void Collector::write_op_rows_text(fmt::memory_buffer& out, double seconds) const {
   put(out, "{:<22} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "op", "requests",
       "req/s", "errors", "min_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
       "errors by name");
@@ -259,6 +273,9 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
     for (const auto& [code, count] : stats->errors) put(out, "{}={} ", error_label(code), count);
     put(out, "\n");
   }
+}
+
+void Collector::write_top_tables_text(fmt::memory_buffer& out) const {
   const auto path_table = [&](const char* title, int measure) {
     put(out, "\ntop paths by {}{}\n", title,
         options_.aggregation_depth > 0
@@ -284,6 +301,9 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals)
       put(out, "\n");
     }
   }
+}
+
+void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureTotals& totals) const {
   put(out, "\nsessions:");
   for (int i = 0; i < 4; ++i) put(out, " {} {}", kSessionChangeNames[i], sessions_[i]);
   put(out, "\nwatch events:");

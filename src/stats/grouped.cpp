@@ -78,7 +78,8 @@ void GroupedReport::zk(const session::ZkMessage& message) {
       return;
     case Kind::kConnectResponse:
       if (message.connect_response->decoded.complete) {
-        measure(message, connect_type(message.session_change == session::SessionChange::kReconnected));
+        measure(message,
+                connect_type(message.session_change == session::SessionChange::kReconnected));
       }
       return;
     case Kind::kReply:

@@ -50,10 +50,10 @@ void QuorumSummary::count_packet(const session::QuorumMessage& message) {
 void QuorumSummary::note_vote(std::int64_t sid, const zk::quorum::Notification& notification,
                               std::int64_t ts_us) {
   const std::int64_t epoch = notification.election_epoch;
-  if (rounds_.size() >= kMaxRounds && rounds_.count(epoch) == 0) return;
+  if (rounds_.size() >= kMaxRounds && !rounds_.contains(epoch)) return;
   Round& round = rounds_[epoch];
-  if (round.size() >= kMaxVotersPerRound && round.count(sid) == 0) return;
-  const bool first = round.count(sid) == 0;
+  if (round.size() >= kMaxVotersPerRound && !round.contains(sid)) return;
+  const bool first = !round.contains(sid);
   Vote& vote = round[sid];
   if (first) {
     vote.first_ts_us = ts_us;
@@ -68,7 +68,8 @@ void QuorumSummary::note_vote(std::int64_t sid, const zk::quorum::Notification& 
 // The winner of a round: the leader most settled servers name. A server that settled only tells
 // when a LOOKING peer asks, so failing that: the final vote of a majority of the voters.
 std::int64_t QuorumSummary::winner_of(const Round& round) {
-  std::map<std::int64_t, std::size_t> named_by_settled, named;
+  std::map<std::int64_t, std::size_t> named_by_settled;
+  std::map<std::int64_t, std::size_t> named;
   for (const auto& [sid, vote] : round) {
     ++named[vote.leader];
     if (vote.settled_ts_us >= 0) ++named_by_settled[vote.leader];
@@ -89,12 +90,13 @@ void QuorumSummary::write_json(fmt::memory_buffer& out) const {
   put(out, "{{\"kind\":\"quorum_summary\",\"election_rounds\":[");
   bool first_round = true;
   for (const auto& [epoch, round] : rounds_) {
-    put(out, "{}{{\"election_epoch\":{},\"winner\":{},\"servers\":[", first_round ? "" : ",",
-        epoch, winner_of(round));
+    put(out, "{}{{\"election_epoch\":{},\"winner\":{},\"servers\":[", first_round ? "" : ",", epoch,
+        winner_of(round));
     first_round = false;
     bool first_server = true;
     for (const auto& [sid, vote] : round) {
-      put(out, "{}{{\"sid\":{},\"vote\":{},\"state\":\"{}\",\"vote_changes\":{},\"settled_ts\":{}}}",
+      put(out,
+          "{}{{\"sid\":{},\"vote\":{},\"state\":\"{}\",\"vote_changes\":{},\"settled_ts\":{}}}",
           first_server ? "" : ",", sid, vote.leader, zk::quorum::peer_state_name(vote.state),
           vote.changes,
           vote.settled_ts_us < 0

@@ -14,7 +14,7 @@ struct DeliveryContext {
   ReassemblyCounters& counters;
   std::size_t& total_buffered;
   const ReassemblyLimits& limits;
-  std::int64_t clock_us;       // never runs backwards, unlike capture timestamps
+  std::int64_t clock_us = 0;   // never runs backwards, unlike capture timestamps
   std::uint64_t segments = 0;  // segments the connection carried so far
 };
 

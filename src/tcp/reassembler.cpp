@@ -226,8 +226,9 @@ bool DirectionReassembler::give_up_suspected_hole(DirectionReassembler& peer,
 bool DirectionReassembler::expire_holes(DirectionReassembler& peer, DeliveryContext& context) {
   const ReassemblyLimits& limits = context.limits;
   bool progress = false;
-  if (suspected_ && (context.clock_us - suspected_since_us_ >= limits.acked_hole_wait_us ||
-                     context.segments - suspected_since_segment_ >= limits.acked_hole_wait_segments)) {
+  if (suspected_ &&
+      (context.clock_us - suspected_since_us_ >= limits.acked_hole_wait_us ||
+       context.segments - suspected_since_segment_ >= limits.acked_hole_wait_segments)) {
     progress = give_up_suspected_hole(peer, context);
   }
   if (unacked_hole_since_us_ != INT64_MIN &&

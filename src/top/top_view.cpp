@@ -80,16 +80,11 @@ void TopView::refresh(const stats::Collector& collector, std::string_view source
 }
 
 void TopView::draw(const stats::Collector& collector, std::string_view source, bool capturing) {
-  const double elapsed =
-      last_draw_.time_since_epoch().count() == 0
-          ? 1.0
-          : std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
   const char* order_name = order_ == Order::kRequests  ? "requests"
                            : order_ == Order::kLatency ? "p99 latency"
                                                        : "errors";
   fmt::memory_buffer text;
   int row = 0;
-  text.clear();
   fmt::format_to(fmt::appender(text), "zkdump --top  {}  ", capturing ? "capturing" : "finished");
   append_escaped_text(text, source);
   fmt::format_to(fmt::appender(text), "  {} messages", collector.messages());
@@ -97,40 +92,54 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
             order_name);
   row++;
+  draw_ops(row, text, collector, capturing);
+  row++;
+  draw_hottest(row, text, collector);
+  clrtobot();
+  ::refresh();
+}
+
+double TopView::measure(const stats::Collector::OpStats& stats) const {
+  switch (order_) {
+    case Order::kLatency:
+      return stats.latency.percentile(0.99);
+    case Order::kErrors:
+      return static_cast<double>(stats.error_count());
+    case Order::kRequests:
+      break;
+  }
+  return static_cast<double>(stats.requests);
+}
+
+void TopView::draw_ops(int& row, fmt::memory_buffer& text, const stats::Collector& collector,
+                       bool capturing) {
+  const double elapsed =
+      last_draw_.time_since_epoch().count() == 0
+          ? 1.0
+          : std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
   draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10}", "op", "requests", "req/s",
             "errors", "p50_us", "p99_us", "max_us");
-  std::vector<std::pair<std::string_view, const stats::Collector::OpStats*>> ops;
-  for (const stats::Collector::OpStats* op : collector.ops()) ops.emplace_back(op->name, op);
-  const auto measure = [this](const stats::Collector::OpStats& stats) -> double {
-    switch (order_) {
-      case Order::kLatency:
-        return stats.latency.percentile(0.99);
-      case Order::kErrors:
-        return static_cast<double>(stats.error_count());
-      case Order::kRequests:
-        break;
-    }
-    return static_cast<double>(stats.requests);
-  };
-  std::sort(ops.begin(), ops.end(), [&measure](const auto& a, const auto& b) {
-    return measure(*a.second) != measure(*b.second) ? measure(*a.second) > measure(*b.second)
-                                                    : a.first < b.first;
+  std::vector<const stats::Collector::OpStats*> ops = collector.ops();
+  std::sort(ops.begin(), ops.end(), [this](const auto* a, const auto* b) {
+    return measure(*a) != measure(*b) ? measure(*a) > measure(*b) : a->name < b->name;
   });
-  for (const auto& [name, stats] : ops) {
+  for (const stats::Collector::OpStats* stats : ops) {
     // Live, the rate over the last second; for a finished file, over the whole capture.
-    const std::uint64_t before = previous_requests_[name];
+    const std::uint64_t before = previous_requests_[stats->name];
     const double seconds = collector.duration_s();
     const double rate =
         capturing
             ? static_cast<double>(stats->requests - std::min(before, stats->requests)) / elapsed
         : seconds > 0 ? static_cast<double>(stats->requests) / seconds
                       : 0.0;
-    previous_requests_[name] = stats->requests;
-    draw_line(row, text, "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}", name,
+    previous_requests_[stats->name] = stats->requests;
+    draw_line(row, text, "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}", stats->name,
               stats->requests, rate, stats->error_count(), stats->latency.percentile(0.5),
               stats->latency.percentile(0.99), stats->latency.max());
   }
-  row++;
+}
+
+void TopView::draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector) {
   draw_line(row, text,
             "hottest paths                                           requests        bytes");
   for (const auto& [path, stats] : collector.top_paths_by_requests(8)) {
@@ -145,8 +154,6 @@ void TopView::draw(const stats::Collector& collector, std::string_view source, b
   for (const auto& [client, stats] : collector.top_clients_by_requests(8)) {
     draw_line(row, text, "  {:<50} {:>10} {:>12}", client, stats->requests, stats->bytes);
   }
-  clrtobot();
-  ::refresh();
 }
 
 }  // namespace zkdump::top

@@ -78,8 +78,8 @@ Verdict ClientFrames::judge_opening(ByteSpan front) {
   }
   const std::int32_t length = load_be32(front.data());
   const bool to_server = direction_ == Direction::kToServer;
-  const bool handshake_size = to_server ? (length == 44 || length == 45)
-                                        : (length == 36 || length == 37);
+  const bool handshake_size =
+      to_server ? (length == 44 || length == 45) : (length == 36 || length == 37);
   if (handshake_size) {
     if (front.size() < frame_size(length)) return Verdict::need(frame_size(length));
     if (looks_like_handshake(length, front.data() + kLengthSize)) {
@@ -111,8 +111,8 @@ Verdict ClientFrames::judge_frame(ByteSpan front) {
     if (record_ends_early(front)) return Verdict::refuse(Problem::kBadLength, length);
     return Verdict::need(total, total, length);
   }
-  const FrameTag frame_tag = direction_ == Direction::kToServer ? FrameTag::kRequest
-                                                                : FrameTag::kReply;
+  const FrameTag frame_tag =
+      direction_ == Direction::kToServer ? FrameTag::kRequest : FrameTag::kReply;
   return Verdict::message(total, tag(frame_tag));
 }
 
@@ -126,8 +126,8 @@ Verdict ClientFrames::judge_candidate(ByteSpan front) {
   if (whole && looks_like_handshake(length, body)) {
     const bool to_server = direction_ == Direction::kToServer;
     if (to_server) opening_ = Opening::kZooKeeper;
-    return Verdict::message(total, tag(to_server ? FrameTag::kConnectRequest
-                                                 : FrameTag::kConnectResponse));
+    return Verdict::message(
+        total, tag(to_server ? FrameTag::kConnectRequest : FrameTag::kConnectResponse));
   }
   if (length < static_cast<std::int32_t>(header_size())) return Verdict::implausible();
   if (front.size() < kLengthSize + header_size()) return Verdict::need(kLengthSize + header_size());
@@ -144,7 +144,8 @@ Verdict ClientFrames::judge_candidate_reply(ByteSpan front, bool whole) const {
   const std::int32_t xid = load_be32(body);
   if (xid == kNotificationXid) {
     if (!whole) return Verdict::need(frame_size(length));
-    const WatcherEvent event = decode_event(ByteSpan(body, static_cast<std::size_t>(length)), length);
+    const WatcherEvent event =
+        decode_event(ByteSpan(body, static_cast<std::size_t>(length)), length);
     const bool valid = event.decoded.complete && !event_type_name(event.type).empty() &&
                        !keeper_state_name(event.state).empty();
     return valid ? Verdict::message(frame_size(length), tag(FrameTag::kReply))
@@ -196,7 +197,7 @@ bool ClientFrames::record_ends_early(ByteSpan partial_frame) const {
   return reader.ok() && reader.offset() < record_length;
 }
 
-bool ClientFrames::whole_request_valid(ByteSpan frame) const {
+bool ClientFrames::whole_request_valid(ByteSpan frame) {
   const std::int32_t length = load_be32(frame.data());
   const Request request =
       decode_request(frame.subspan(kLengthSize, static_cast<std::size_t>(length)), length);

@@ -8,8 +8,9 @@ namespace {
 // Where a record that failed stopped making sense, counted from the frame's first byte.
 Decoded outcome(const Reader& reader, std::size_t record_start) {
   if (reader.complete()) return {true, -1};
-  const long failed_at = reader.ok() ? static_cast<long>(reader.offset()) : reader.failure_offset();
-  return {false, static_cast<long>(kLengthSize + record_start) + failed_at};
+  const std::int64_t failed_at =
+      reader.ok() ? static_cast<std::int64_t>(reader.offset()) : reader.failure_offset();
+  return {false, static_cast<std::int64_t>(kLengthSize + record_start) + failed_at};
 }
 
 ByteSpan after(ByteSpan body, std::size_t header) {
@@ -56,7 +57,7 @@ Request decode_request(ByteSpan body, std::int32_t frame_size) {
   request.op = find_op(request.opcode);
   request.body = after(body, kRequestHeaderSize);
   if (!header.ok() || request.op == nullptr) {
-    request.decoded = {false, static_cast<long>(kLengthSize)};
+    request.decoded = {false, static_cast<std::int64_t>(kLengthSize)};
     return request;
   }
   Reader reader(request.body);

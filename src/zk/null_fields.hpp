@@ -11,7 +11,7 @@ namespace zkdump::zk {
 class NullFields {
  public:
   using Shown = FieldSink::Shown;
-  bool shows(FieldRole) const { return false; }
+  static bool shows(FieldRole) { return false; }
   void number(FieldKey, std::int64_t, FieldRole = FieldRole::kMain) {}
   void hex_number(FieldKey, std::uint64_t, FieldRole = FieldRole::kMain) {}
   void hex_id(FieldKey, std::uint64_t, FieldRole = FieldRole::kMain) {}

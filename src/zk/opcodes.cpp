@@ -11,8 +11,10 @@ namespace {
 
 using namespace records;
 
-// A record walker as the table holds it: parsing it, and describing it.
-#define ZK_WALKERS(walker) walker<NullFields>, walker<FieldSink>
+// A record walker as the table holds it: parsing it, and describing it. (A template's name
+// cannot be put in parentheses.)
+#define ZK_WALKERS(walker) \
+  walker<NullFields>, walker<FieldSink>  // NOLINT(bugprone-macro-parentheses)
 #define ZK_NOT_IN_MULTI nullptr, nullptr
 
 constexpr std::array kOps = {

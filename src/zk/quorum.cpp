@@ -135,7 +135,9 @@ struct TxnTypeInfo {
   TxnWalker<FieldSink> describe;
 };
 
-#define ZK_TXN_WALKERS(walker) walker<NullFields>, walker<FieldSink>
+// (A template's name cannot be put in parentheses.)
+#define ZK_TXN_WALKERS(walker) \
+  walker<NullFields>, walker<FieldSink>  // NOLINT(bugprone-macro-parentheses)
 constexpr std::array<TxnTypeInfo, 14> kTxnTypes = {{
     {1, "create", ZK_TXN_WALKERS(create_txn)},
     {2, "delete", ZK_TXN_WALKERS(delete_txn)},
@@ -188,7 +190,7 @@ void multi_txn(Reader& reader, F& fields, TxnFacts&) {
     } else {
       Reader inner(ByteSpan(data.data, data.size));
       TxnFacts inner_facts;
-      txn_walker<F>(*info)(inner, fields, inner_facts);
+      txn_walker<F> (*info)(inner, fields, inner_facts);
       if (!inner.complete()) reader.fail();
     }
     fields.end_record();
@@ -214,7 +216,7 @@ bool txn(Reader& reader, F& fields, TxnFacts& facts) {
     fields.number("txn_size", static_cast<std::int64_t>(reader.remaining()));
     reader.skip(reader.remaining());
   } else {
-    txn_walker<F>(*info)(reader, fields, facts);
+    txn_walker<F> (*info)(reader, fields, facts);
   }
   fields.hex_number("txn_zxid", static_cast<std::uint64_t>(zxid), FieldRole::kDetail);
   fields.number("time", time, FieldRole::kDetail);

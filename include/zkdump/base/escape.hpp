@@ -2,7 +2,6 @@
 // another field.
 #pragma once
 
-#include <cstring>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -18,7 +17,7 @@ inline char* extend(fmt::memory_buffer& out, std::size_t count) {
 }
 
 inline void append_bytes(fmt::memory_buffer& out, std::string_view bytes) {
-  std::memcpy(extend(out, bytes.size()), bytes.data(), bytes.size());
+  bytes.copy(extend(out, bytes.size()), bytes.size());  // unlike memcpy, fine with an empty view
 }
 
 inline void append_char(fmt::memory_buffer& out, char c) {

@@ -15,7 +15,8 @@ namespace zkdump {
 struct FieldKey {
   std::string_view text;
   std::string_view json;
-  constexpr FieldKey(const char* both) : text(both), json(both) {}  // NOLINT: keys read as strings
+  constexpr FieldKey(const char* both)
+      : text(both), json(both) {}  // NOLINT(google-explicit-constructor): keys read as strings
   constexpr FieldKey(std::string_view text_label, std::string_view json_key)
       : text(text_label), json(json_key) {}
 };

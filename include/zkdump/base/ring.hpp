@@ -40,8 +40,10 @@ class Ring {
   }
 
  private:
-  void grow() {  // sizes stay powers of two
-    std::vector<T> bigger(slots_.empty() ? 16 : slots_.size() * 2);
+  // Sizes stay powers of two, from one: most connections never have more than one request
+  // waiting, and tens of thousands of them must stay cheap.
+  void grow() {
+    std::vector<T> bigger(slots_.empty() ? 1 : slots_.size() * 2);
     for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
     slots_ = std::move(bigger);
     head_ = 0;

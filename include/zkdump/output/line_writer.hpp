@@ -76,7 +76,7 @@ class LineWriter final : public session::Sink {
   std::string_view format_four_letter(const session::ZkMessage& message);
   std::string_view format_undecodable(const session::ZkMessage& message, std::string_view error,
                                       std::string_view op, std::int32_t xid,
-                                      std::int32_t frame_size, long bad_byte);
+                                      std::int32_t frame_size, std::int64_t bad_byte);
   std::string_view format_quorum(const session::QuorumMessage& message);
   std::string_view format_problem(const session::StreamProblem& problem);
   bool visible(const session::ZkMessage& message) const;
@@ -84,7 +84,7 @@ class LineWriter final : public session::Sink {
   ConnectionLines& lines_of(const session::Connection& connection) const;
   // Prints `line`, or holds it behind earlier lines still waiting for their replies.
   void emit(ConnectionLines& lines, std::string_view line);
-  void hold(ConnectionLines& lines, std::string_view line, bool awaiting_reply);
+  static void hold(ConnectionLines& lines, std::string_view line, bool awaiting_reply);
   void hold_request(ConnectionLines& lines, std::string_view line, session::Outstanding* request);
   void complete(ConnectionLines& lines, const session::Outstanding* request,
                 std::string_view answer, bool visible);

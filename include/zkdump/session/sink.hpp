@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,29 +22,48 @@ enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab };
 std::string_view protocol_name(Protocol protocol);  // zk, election, zab: JSON's "proto"
 
 // One connection, identified once: its endpoints formatted once, not per line.
+inline constexpr std::size_t kMaxSinks = 8;
+
+// What a sink keeps per connection (its held lines, its statistics row). The connection owns it,
+// so it ends with the connection however the run ends.
+struct ConnectionState {
+  ConnectionState() = default;
+  ConnectionState(const ConnectionState&) = delete;
+  ConnectionState& operator=(const ConnectionState&) = delete;
+  virtual ~ConnectionState() = default;
+};
+
 struct Connection {
   Protocol protocol = Protocol::kZooKeeper;
   net::Endpoint client_endpoint;
   net::Endpoint server_endpoint;
-  std::string client;   // IP:PORT, [IPv6]:PORT
+  std::string client;  // IP:PORT, [IPv6]:PORT
   std::string server;
   std::string session;  // zk: 0x..., once a connect named it
-  // Per-sink state: each sink may keep a pointer here, at the index the Sinks set gave it.
-  std::vector<void*> sink_state;
+  // Per-sink state, at the index the Sinks set gave each sink; null where a sink keeps none.
+  // In place: tens of thousands of connections must cost no more allocations than they need.
+  std::array<std::unique_ptr<ConnectionState>, kMaxSinks> sink_state;
+
+  // The state the sink at `index` keeps here, as the type it made it.
+  template <typename State>
+  State& state(std::size_t index) const {
+    return static_cast<State&>(*sink_state[index]);
+  }
 };
 
 std::string format_endpoint(const net::Endpoint& endpoint);
 
-// Per-request state sinks keep with a request until its reply (a held line, a statistics row).
+// Per-request numbers sinks keep with a request until its reply (a held line's, a statistics
+// row's), at the index the Sinks set gave each sink.
 inline constexpr std::size_t kRequestSlots = 4;
-using RequestSlots = std::array<std::uintptr_t, kRequestSlots>;
+using RequestSlots = std::array<std::uint64_t, kRequestSlots>;
 
 // A request awaiting its reply, as the session remembers it.
 struct Outstanding {
   std::int32_t xid = 0;
   const zk::OpInfo* op = nullptr;  // null for the ConnectRequest
   std::int64_t ts_us = 0;
-  std::string path;  // capped copy, for the reply's consumers and the unanswered report
+  std::string path;       // capped copy, for the reply's consumers and the unanswered report
   std::uint64_t seq = 0;  // numbered per connection, in request order
   RequestSlots slots{};
   std::string_view op_name() const { return op != nullptr ? op->json_name : "connect"; }
@@ -67,7 +87,7 @@ struct ZkMessage {
   Connection* connection = nullptr;
   zk::Direction direction = zk::Direction::kToServer;
   std::int64_t ts_us = 0;
-  std::uint64_t offset = 0;  // where the frame starts in its direction's byte stream
+  std::uint64_t offset = 0;     // where the frame starts in its direction's byte stream
   std::int32_t frame_size = 0;  // its length prefix
   const zk::ConnectRequest* connect_request = nullptr;
   const zk::ConnectResponse* connect_response = nullptr;
@@ -93,7 +113,13 @@ struct Unanswered {
 
 // A server-to-server message, with what the session tracks of its connection.
 struct QuorumMessage {
-  enum class Kind : std::uint8_t { kElectionHeader, kNotification, kPacket, kSnapshot, kUncommitted };
+  enum class Kind : std::uint8_t {
+    kElectionHeader,
+    kNotification,
+    kPacket,
+    kSnapshot,
+    kUncommitted
+  };
   Kind kind = Kind::kPacket;
   Connection* connection = nullptr;
   bool from_client = true;  // sent by the connecting side (the initiator, or the learner)
@@ -105,8 +131,8 @@ struct QuorumMessage {
   std::int64_t latency_us = -1;  // an ACK or COMMIT since its PROPOSAL; a REVALIDATE's answer
   // PROPOSAL, ACK and COMMIT of a learner in sync (not a sync's replay).
   bool broadcast = false;
-  std::string_view follower;  // server.N once its FOLLOWERINFO named it, else its IP:PORT
-  std::int64_t zxid = 0;      // kUncommitted
+  std::string_view follower;         // server.N once its FOLLOWERINFO named it, else its IP:PORT
+  std::int64_t zxid = 0;             // kUncommitted
   std::uint64_t snapshot_bytes = 0;  // kSnapshot
   std::int64_t snapshot_duration_us = 0;
   bool snapshot_complete = true;
@@ -161,7 +187,8 @@ class Sink {
 // Every sink of a run, in the order they were added; the stages call this one.
 class Sinks {
  public:
-  // Refuses (returns false) a sink wanting a request slot once all are taken.
+  // Refuses (returns false) a sink past kMaxSinks, or one wanting a request slot once all are
+  // taken.
   bool add(Sink& sink);
   std::size_t size() const { return sinks_.size(); }
 

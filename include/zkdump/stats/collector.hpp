@@ -85,11 +85,15 @@ class Collector final : public session::Sink {
   void on_request(const session::ZkMessage& message, std::size_t op, std::string_view path);
   void on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err);
   void on_event(const session::ZkMessage& message);
-  KeyStats& key_in(KeyTable& table, std::string_view key);
+  KeyStats& key_in(KeyTable& table, std::string_view key) const;
+  struct ClientRow;
   KeyStats& client_of(const session::Connection& connection);
   OpStats& op_stats(std::size_t op);
-  std::string_view folded_path(std::string_view path);
+  std::string_view folded_path(std::string_view path) const;
   void note_time(std::int64_t ts_us);
+  void write_op_rows_text(fmt::memory_buffer& out, double seconds) const;
+  void write_top_tables_text(fmt::memory_buffer& out) const;
+  void write_counts_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
   void write_key_rows(fmt::memory_buffer& out, const KeyTable& table, const char* key_name,
                       int measure) const;
 

@@ -2,6 +2,7 @@
 // depth.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <deque>
@@ -13,9 +14,10 @@
 namespace zkdump::stats {
 
 // A table keyed by text, looked up once per message with a view (only a new key is copied).
-// Open addressing over a power-of-two slot array that keeps each key's hash: a lookup reads one
-// slot and, on a hash match, one entry, where a node-based map chases three pointers and divides.
-// Entries never move, so a caller may keep a pointer to a value for as long as the table lives.
+// Open addressing over a power-of-two array of 8-byte slots, each a row number and part of its
+// key's hash: a lookup reads one slot and, on a hash match, one entry, where a node-based map
+// chases three pointers and divides. Rows never change and entries never move, so a caller may
+// keep a row number, or a reference to a value, for as long as the table lives.
 template <typename Value>
 class TextTable {
  public:
@@ -24,20 +26,24 @@ class TextTable {
     Value value;
   };
 
-  // The value under `key`, added if new. Past `max_keys` keys, new keys all land under
+  // The row of `key`, added if new. Past `max_keys` keys, new keys all land in the row of
   // `overflow_key`, so that hostile traffic cannot grow the table.
-  Value& at_or_add(std::string_view key, std::size_t max_keys, std::string_view overflow_key) {
+  std::size_t row_of(std::string_view key, std::size_t max_keys, std::string_view overflow_key) {
     std::uint64_t hash = hash_of(key);
-    if (Entry* found = find(key, hash)) return found->value;
-    if (entries_.size() >= max_keys) {
+    if (const std::size_t row = find(key, hash); row != kNoRow) return row;
+    if (entries_.size() >= std::min(max_keys, kMaxRows)) {
       key = overflow_key;
       hash = hash_of(key);
-      if (Entry* found = find(key, hash)) return found->value;
+      if (const std::size_t row = find(key, hash); row != kNoRow) return row;
     }
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-    Entry& entry = entries_.emplace_back(Entry{std::string(key), Value{}});
-    place(Slot{hash, &entry});
-    return entry.value;
+    entries_.push_back(Entry{std::string(key), Value{}});
+    place(Slot{static_cast<std::uint32_t>(hash), static_cast<std::uint32_t>(entries_.size())});
+    return entries_.size() - 1;
+  }
+  Value& at(std::size_t row) { return entries_[row].value; }
+  Value& at_or_add(std::string_view key, std::size_t max_keys, std::string_view overflow_key) {
+    return at(row_of(key, max_keys, overflow_key));
   }
 
   std::size_t size() const { return entries_.size(); }
@@ -47,25 +53,30 @@ class TextTable {
   auto end() const { return entries_.end(); }
 
  private:
+  static constexpr std::size_t kNoRow = SIZE_MAX;
+  static constexpr std::size_t kMaxRows = UINT32_MAX - 1;  // a slot holds a row number in 32 bits
   struct Slot {
-    std::uint64_t hash = 0;
-    Entry* entry = nullptr;
+    std::uint32_t hash = 0;          // the low half of the key's hash
+    std::uint32_t row_plus_one = 0;  // 0: an empty slot
   };
 
-  Entry* find(std::string_view key, std::uint64_t hash) {
-    if (slots_.empty()) return nullptr;
+  std::size_t find(std::string_view key, std::uint64_t hash) const {
+    if (slots_.empty()) return kNoRow;
     const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const auto low = static_cast<std::uint32_t>(hash);
+    for (std::size_t i = low & mask;; i = (i + 1) & mask) {
       const Slot& slot = slots_[i];
-      if (slot.entry == nullptr) return nullptr;
-      if (slot.hash == hash && slot.entry->key == key) return slot.entry;
+      if (slot.row_plus_one == 0) return kNoRow;
+      if (slot.hash == low && entries_[slot.row_plus_one - 1].key == key) {
+        return slot.row_plus_one - 1;
+      }
     }
   }
 
   void place(const Slot& slot) {
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = slot.hash & mask;
-    while (slots_[i].entry != nullptr) i = (i + 1) & mask;
+    while (slots_[i].row_plus_one != 0) i = (i + 1) & mask;
     slots_[i] = slot;
   }
 
@@ -73,7 +84,7 @@ class TextTable {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
     for (const Slot& slot : old) {
-      if (slot.entry != nullptr) place(slot);
+      if (slot.row_plus_one != 0) place(slot);
     }
   }
 

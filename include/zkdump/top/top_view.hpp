@@ -27,6 +27,11 @@ class TopView {
  private:
   enum class Order { kRequests, kLatency, kErrors };
   void draw(const stats::Collector& collector, std::string_view source, bool capturing);
+  void draw_ops(int& row, fmt::memory_buffer& text, const stats::Collector& collector,
+                bool capturing);
+  static void draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector);
+  // What the op rows are sorted by, largest first.
+  double measure(const stats::Collector::OpStats& stats) const;
 
   Order order_ = Order::kRequests;
   std::chrono::steady_clock::time_point last_draw_{};

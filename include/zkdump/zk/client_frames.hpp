@@ -59,7 +59,7 @@ class ClientFrames final : public framing::Protocol {
   // True when the record in a frame still arriving already ended short of its length prefix:
   // the length is corrupt. Records are self-delimiting, so this needs no more bytes.
   bool record_ends_early(ByteSpan partial_frame) const;
-  bool whole_request_valid(ByteSpan frame) const;
+  static bool whole_request_valid(ByteSpan frame);
   bool looks_like_handshake(std::int32_t length, const std::uint8_t* body) const;
 
   Direction direction_;

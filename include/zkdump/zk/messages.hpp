@@ -15,7 +15,7 @@ namespace zkdump::zk {
 // included) where it stopped making sense.
 struct Decoded {
   bool complete = false;
-  long bad_byte = -1;
+  std::int64_t bad_byte = -1;
 };
 
 struct ConnectRequest {

@@ -21,9 +21,10 @@ struct Parse {
 };
 
 // ---- Leader election ----
-inline constexpr std::int64_t kElectionProtocolV1 = -65536;     // sid and one address
-inline constexpr std::int64_t kElectionProtocolV2 = -65535;     // sid and several addresses
-inline constexpr std::size_t kMaxElectionMessage = 512 * 1024;  // QuorumCnxManager.PACKETMAXSIZE
+inline constexpr std::int64_t kElectionProtocolV1 = -65536;  // sid and one address
+inline constexpr std::int64_t kElectionProtocolV2 = -65535;  // sid and several addresses
+inline constexpr std::size_t kMaxElectionMessage =
+    std::size_t{512} * 1024;  // QuorumCnxManager.PACKETMAXSIZE
 
 std::string_view peer_state_name(std::int32_t state);  // LOOKING, FOLLOWING, ...; empty if unknown
 
@@ -117,7 +118,7 @@ struct ZabPacket {
   QuorumPacket packet;
   bool from_learner = false;
   TxnFacts txn;
-  bool data_decoded = false;  // the data is the record its type says
+  bool data_decoded = false;      // the data is the record its type says
   std::int64_t learner_sid = -1;  // a FOLLOWERINFO's or OBSERVERINFO's sid
 };
 ZabPacket decode_zab_packet(const QuorumPacket& packet, bool from_learner);

@@ -40,9 +40,9 @@ class Reader {
   bool complete() const { return ok() && at_end(); }
   std::size_t offset() const { return static_cast<std::size_t>(cursor_ - begin_); }
   std::size_t remaining() const { return static_cast<std::size_t>(end_ - cursor_); }
-  long failure_offset() const { return failure_offset_; }
+  std::int64_t failure_offset() const { return failure_offset_; }
   void fail() {
-    if (ok()) failure_offset_ = static_cast<long>(offset());
+    if (ok()) failure_offset_ = static_cast<std::int64_t>(offset());
   }
 
  private:
@@ -59,7 +59,7 @@ class Reader {
   const std::uint8_t* begin_;
   const std::uint8_t* cursor_;
   const std::uint8_t* end_;
-  long failure_offset_ = -1;
+  std::int64_t failure_offset_ = -1;
 };
 
 }  // namespace zkdump::zk
