@@ -4,20 +4,20 @@
 
 namespace zkdump::app {
 
-output::TimestampStyle Options::timestamp_style() const {
+TimestampStyle Options::timestamp_style() const {
   switch (timestamp_flags) {
     case 0:
-      return output::TimestampStyle::kTime;
+      return TimestampStyle::kTime;
     case 1:
-      return output::TimestampStyle::kNone;
+      return TimestampStyle::kNone;
     case 2:
-      return output::TimestampStyle::kEpoch;
+      return TimestampStyle::kEpoch;
     case 3:
-      return output::TimestampStyle::kDeltaPrevious;
+      return TimestampStyle::kDeltaPrevious;
     case 4:
-      return output::TimestampStyle::kDate;
+      return TimestampStyle::kDate;
     default:
-      return output::TimestampStyle::kDeltaFirst;
+      return TimestampStyle::kDeltaFirst;
   }
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "zkdump/output/timestamp.hpp"
+#include "zkdump/base/timestamp.hpp"
 #include "zkdump/zk/protocol.hpp"
 
 namespace zkdump::app {
@@ -46,7 +46,7 @@ struct Options {
   std::int64_t idle_timeout_s = 300;
   std::size_t max_buffer_mib = 256;
 
-  output::TimestampStyle timestamp_style() const;
+  TimestampStyle timestamp_style() const;
 };
 
 // Parses argv; on --help, --version or an error prints what CLI11 says and returns the exit code.

@@ -113,9 +113,8 @@ void QuorumSummary::write_json(fmt::memory_buffer& out) const {
 
 void QuorumSummary::write_text(fmt::memory_buffer& out) const {
   // Relative styles would be relative to nothing here.
-  const bool absolute =
-      style_ == output::TimestampStyle::kDate || style_ == output::TimestampStyle::kEpoch;
-  output::TimestampFormatter timestamps(absolute ? style_ : output::TimestampStyle::kTime);
+  const bool absolute = style_ == TimestampStyle::kDate || style_ == TimestampStyle::kEpoch;
+  TimestampFormatter timestamps(absolute ? style_ : TimestampStyle::kTime);
   put(out, "election summary\n");
   for (const auto& [epoch, round] : rounds_) {
     put(out, "  round {}: winner {}\n", epoch, winner_of(round));

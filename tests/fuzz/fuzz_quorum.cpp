@@ -50,15 +50,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   QuorumOutput& output = (control & 1) != 0 ? json : text;
   zkdump::output::LineWriter writer(output.options(), output.out());
   zkdump::stats::ZabStats stats;
-  zkdump::stats::QuorumSummary summary(zkdump::output::TimestampStyle::kTime);
+  zkdump::stats::QuorumSummary summary(zkdump::TimestampStyle::kTime);
   zkdump::session::Sinks sinks;
   sinks.add(writer);
   sinks.add(stats);
   sinks.add(summary);
   zkdump::framing::Budget budget;
   zkdump::session::PortMap ports;
-  ports.set(kServerPort, FUZZ_ELECTION ? zkdump::session::PortRole::kElection
-                                       : zkdump::session::PortRole::kZab);
+  ports.set(kServerPort,
+            FUZZ_ELECTION ? zkdump::session::PortRole::kElection : zkdump::session::PortRole::kZab);
   zkdump::session::QuorumSessions sessions(sinks, budget, ports);
   zkdump::net::Endpoint client, server;
   client.port = 40000;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The man page renders, and documents every option --help lists.
-# usage: check_docs.sh ZKDUMP MANPAGE
+# The man page renders, documents every option --help lists, and names the JSON schema version
+# and every kind the schema has.
+# usage: check_docs.sh ZKDUMP MANPAGE SCHEMA
 set -euo pipefail
-zkdump=$1 manpage=$2
+zkdump=$1 manpage=$2 schema=$3
 rendered=$(MANWIDTH=120 man -l "$manpage" 2> /dev/null | col -b)
 [ -n "$rendered" ] || { echo "FAIL: man -l $manpage renders nothing" >&2; exit 1; }
 missing=0
@@ -12,5 +13,19 @@ for option in $("$zkdump" --help | grep -o -E '^ +(-[a-zA-Z],)?-{1,2}[a-zA-Z][a-
     missing=1
   fi
 done
+version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["$id"].rsplit(":v", 1)[1])' "$schema")
+if ! grep -q "schema version $version" <<< "$(tr -s ' \t\n' ' ' <<< "$rendered")"; then
+  echo "FAIL: the man page does not name JSON schema version $version" >&2
+  missing=1
+fi
+for kind in $(python3 -c 'import json,sys
+s = json.load(open(sys.argv[1]))
+print(" ".join(d["properties"]["kind"]["const"] for d in s["$defs"].values()
+               if "kind" in d.get("properties", {}) and "const" in d["properties"]["kind"]))' "$schema"); do
+  if ! grep -q -E "^ {7}($kind|$kind, |.*, $kind)\b" <<< "$rendered"; then
+    echo "FAIL: JSON kind $kind is in the schema but not in the man page" >&2
+    missing=1
+  fi
+done
 [ "$missing" -eq 0 ]
-echo "every --help option is in the man page"
+echo "every --help option, the JSON schema version and every JSON kind are in the man page"

@@ -156,7 +156,8 @@ TEST_CASE("a reply found while resynchronising must answer a request still await
   Bytes stray = reply_header;
   stray.str("x");  // a reply to xid 41, which nobody awaits
   Bytes awaited = Bytes().i32(42).i64(5).i32(0).str("data");
-  awaited.append(Bytes().i64(0).i64(0).i64(0).i64(0).i32(0).i32(0).i32(0).i64(0).i32(0).i32(0).i64(0));
+  awaited.append(
+      Bytes().i64(0).i64(0).i64(0).i64(0).i32(0).i32(0).i32(0).i64(0).i32(0).i32(0).i64(0));
   Bytes both = stray.framed();
   both.append(awaited.framed());
   connection.feed(both, 1000, zk::Direction::kToClient);

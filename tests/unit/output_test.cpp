@@ -64,7 +64,7 @@ class SessionRun {
 
 output::LineOptions untimed(bool paired = false) {
   output::LineOptions options;
-  options.timestamps = output::TimestampStyle::kNone;
+  options.timestamps = TimestampStyle::kNone;
   options.paired = paired;
   options.include_pings = true;
   return options;

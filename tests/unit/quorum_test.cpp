@@ -157,7 +157,9 @@ TEST_CASE("notifications in each historical size: 28, 36, 40 and 44 bytes plus t
   }
   quorum::Notification n;
   REQUIRE(quorum::decode_notification(span(notification(2, 40)), n));
-  CHECK(text_of([&](FieldSink& f) { quorum::describe(n, {4, 5}, f); }) ==
+  CHECK(text_of([&](FieldSink& f) {
+          quorum::describe(n, {4, 5}, f);
+        }) ==
         "from_sid=4, to_sid=5, state=LEADING, leader=3, zxid=0x100000002, zxid_epoch=1, "
         "zxid_counter=2, election_epoch=1, peer_epoch=1, version=2");
   // An unknown state, a stray byte, or a config longer than the message are not notifications.
@@ -175,7 +177,8 @@ TEST_CASE("zxids print in hex, epoch and counter split out with -v; JSON has num
   CHECK(fmt::to_string(extras) == ", zxid_epoch=3, zxid_counter=7");
   output::JsonFields json_fields(json, verbose, false);
   quorum::describe_zxid(json_fields, -1);
-  CHECK(fmt::to_string(json) == "\"zxid\":-1,\"zxid_epoch\":4294967295,\"zxid_counter\":4294967295");
+  CHECK(fmt::to_string(json) ==
+        "\"zxid\":-1,\"zxid_epoch\":4294967295,\"zxid_counter\":4294967295");
 }
 
 TEST_CASE("the ports of every server a config names, IPv6 and roles included") {
@@ -325,7 +328,7 @@ namespace {
 // with the ZAB statistics and the summary as further sinks.
 class QuorumRun {
  public:
-  QuorumRun() : writer_(untimed(), output_.buffer()), summary_(output::TimestampStyle::kTime) {
+  QuorumRun() : writer_(untimed(), output_.buffer()), summary_(TimestampStyle::kTime) {
     ports_.set(3888, session::PortRole::kElection);
     ports_.set(2888, session::PortRole::kZab);
     sinks_.add(writer_);
@@ -355,7 +358,7 @@ class QuorumRun {
  private:
   static output::LineOptions untimed() {
     output::LineOptions options;
-    options.timestamps = output::TimestampStyle::kNone;
+    options.timestamps = TimestampStyle::kNone;
     return options;
   }
 
@@ -503,7 +506,9 @@ TEST_CASE("REVALIDATE: the leader's answer pairs with the learner's question by 
 
 TEST_CASE("ZAB statistics count each proposal once, however many learners get it") {
   QuorumRun run;
-  const auto proposal = [](std::int64_t zxid) { return quorum_packet(quorum::kProposal, zxid, Bytes()); };
+  const auto proposal = [](std::int64_t zxid) {
+    return quorum_packet(quorum::kProposal, zxid, Bytes());
+  };
   const auto newleader = quorum_packet(quorum::kNewLeader, 0x100000000, Bytes());
   auto first = run.open(2888, 40001);
   auto second = run.open(2888, 40002);
@@ -513,8 +518,10 @@ TEST_CASE("ZAB statistics count each proposal once, however many learners get it
   first->on_data(tcp::Side::kServerToClient, span(proposal(0x100000001)), 0);
   second->on_data(tcp::Side::kServerToClient, span(proposal(0x100000001)), 10);  // the same one
   first->on_data(tcp::Side::kServerToClient, span(proposal(0x100000002)), 1'000'000);
-  first->on_data(tcp::Side::kServerToClient, span(quorum_packet(quorum::kCommit, 0x100000002, Bytes())), 1'000'100);
-  first->on_data(tcp::Side::kClientToServer, span(quorum_packet(quorum::kAck, 0x100000002, Bytes())), 1'000'050);
+  first->on_data(tcp::Side::kServerToClient,
+                 span(quorum_packet(quorum::kCommit, 0x100000002, Bytes())), 1'000'100);
+  first->on_data(tcp::Side::kClientToServer,
+                 span(quorum_packet(quorum::kAck, 0x100000002, Bytes())), 1'000'050);
   fmt::memory_buffer json;
   run.stats().write_json(json);
   const std::string text = fmt::to_string(json);

@@ -85,7 +85,8 @@ TEST_CASE("field writers render the same fields as text and as JSON") {
   const output::FieldOptions options{true, false};
   output::TextFields text(text_main, text_trailer, options);
   output::JsonFields json_fields(json, options, false);
-  for (FieldSink* fields : {static_cast<FieldSink*>(&text), static_cast<FieldSink*>(&json_fields)}) {
+  for (FieldSink* fields :
+       {static_cast<FieldSink*>(&text), static_cast<FieldSink*>(&json_fields)}) {
     fields->number("xid", 7);
     fields->bytes("path", wire);
     fields->boolean("watch", true);

@@ -170,7 +170,7 @@ TEST_CASE("a reply whose request was lost waits the bound, then the gap, then th
 TEST_CASE("a FIN recorded ahead of the data before it closes the connection after the data") {
   Harness h;
   handshake(h);
-  h.send(true, 107, "", net::kTcpAck | net::kTcpFin, 501);  // FIN ahead of "def"
+  h.send(true, 107, "", net::kTcpAck | net::kTcpFin, 501);   // FIN ahead of "def"
   h.send(false, 501, "", net::kTcpAck | net::kTcpFin, 108);  // the server's FIN, acking both
   CHECK(h.factory.last->closes == 0);
   h.send(true, 104, "def", net::kTcpAck, 501);
@@ -209,7 +209,7 @@ TEST_CASE("capture time that steps backwards between directions does not age hol
   handshake(h);
   h.at_us = 1'000'000;
   h.send(false, 501, "", net::kTcpAck, 107);  // recorded on one CPU, a second ahead...
-  h.at_us = 100;                               // ...the data on another
+  h.at_us = 100;                              // ...the data on another
   h.send(true, 104, "def", net::kTcpAck, 501);
   CHECK(h.factory.last->stream[0] == "abcdef");
   CHECK(h.factory.last->gaps[0] == 0);

@@ -9,9 +9,9 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/timestamp.hpp"
 #include "zkdump/output/fields.hpp"
 #include "zkdump/output/output_buffer.hpp"
-#include "zkdump/output/timestamp.hpp"
 #include "zkdump/session/sink.hpp"
 
 namespace zkdump::output {

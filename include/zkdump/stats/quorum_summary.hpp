@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "zkdump/output/timestamp.hpp"
+#include "zkdump/base/timestamp.hpp"
 #include "zkdump/session/sink.hpp"
 
 namespace zkdump::stats {
@@ -15,7 +15,7 @@ namespace zkdump::stats {
 class QuorumSummary final : public session::Sink {
  public:
   // Settling times print in the lines' style, where it is absolute.
-  explicit QuorumSummary(output::TimestampStyle style) : style_(style) {}
+  explicit QuorumSummary(TimestampStyle style) : style_(style) {}
 
   void quorum(const session::QuorumMessage& message) override;
 
@@ -38,7 +38,7 @@ class QuorumSummary final : public session::Sink {
   void count_packet(const session::QuorumMessage& message);
   static std::int64_t winner_of(const Round& round);
 
-  output::TimestampStyle style_;
+  TimestampStyle style_;
   std::uint64_t messages_ = 0;
   std::uint64_t proposals_ = 0;
   std::uint64_t commits_ = 0;

@@ -1,4 +1,4 @@
-#include "zkdump/output/timestamp.hpp"
+#include "zkdump/base/timestamp.hpp"
 
 #include <array>
 #include <cstring>
@@ -6,7 +6,7 @@
 
 #include "zkdump/base/escape.hpp"
 
-namespace zkdump::output {
+namespace zkdump {
 namespace {
 
 void append_delta(fmt::memory_buffer& out, std::int64_t delta_us) {
@@ -87,4 +87,4 @@ void TimestampFormatter::append(fmt::memory_buffer& out, std::int64_t ts_us) {
   append_char(out, ' ');
 }
 
-}  // namespace zkdump::output
+}  // namespace zkdump

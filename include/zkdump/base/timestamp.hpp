@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-namespace zkdump::output {
+namespace zkdump {
 
 enum class TimestampStyle {
   kTime,           // HH:MM:SS:uuuuuu, local time (zktraffic's)
@@ -32,4 +32,4 @@ class TimestampFormatter {
   std::int64_t previous_us_ = INT64_MIN;
 };
 
-}  // namespace zkdump::output
+}  // namespace zkdump
