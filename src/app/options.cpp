@@ -1,6 +1,9 @@
 #include "options.hpp"
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
+
+#include "exit_codes.hpp"
 
 namespace zkdump::app {
 
@@ -23,6 +26,17 @@ TimestampStyle Options::timestamp_style() const {
 
 namespace {
 
+// --help and --version exit 0; every usage error prints "zkdump: ..." and exits 1, as tcpdump's
+// do (CLI11's own codes, 100 and up, would mean nothing to a script).
+int exit_on(const CLI::App& app, const CLI::ParseError& error) {
+  if (error.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+    (void)app.exit(error);
+    return kExitOk;
+  }
+  fmt::print(stderr, "zkdump: {}\nzkdump: see zkdump --help\n", error.what());
+  return kExitUsage;
+}
+
 void add_source_options(CLI::App& app, Options& options) {
   app.add_option("-r", options.read_file,
                  "Read packets from a pcap or pcapng file ('-' for standard input)");
@@ -31,6 +45,10 @@ void add_source_options(CLI::App& app, Options& options) {
   app.add_option("-w", options.write_file, "Also write the raw packets read to this pcap file");
   app.add_option("-Z", options.drop_user,
                  "Once the capture is open, drop root privileges and run as this user");
+  app.add_flag("-D", options.list_interfaces,
+               "List the interfaces zkdump can capture on, as tcpdump -D does, and exit");
+  app.add_flag("-n", options.no_resolve,
+               "Accepted for tcpdump's sake (-n, -nn): zkdump never resolves names or ports");
   app.add_option("--election-port", options.election_ports,
                  "Also decode leader election on this server port; repeat for several")
       ->check(CLI::Range(1, 65535));
@@ -48,7 +66,8 @@ void add_source_options(CLI::App& app, Options& options) {
 }
 
 void add_output_options(CLI::App& app, Options& options) {
-  app.add_option("-c", options.count, "Exit after printing this many lines");
+  app.add_option("-c", options.count, "Exit after printing this many lines")
+      ->check(CLI::PositiveNumber);
   app.add_flag("-l", options.line_buffered,
                "Line-buffer standard output, and capture live in immediate mode");
   app.add_flag("-p,--include-pings", options.include_pings, "Show PingRequest/PingReply");
@@ -129,6 +148,37 @@ void add_limit_options(CLI::App& app, Options& options) {
 
 }  // namespace
 
+// Options that would be silently ignored together are refused instead. Returns the complaint.
+std::string conflict(const CLI::App& app, const Options& options) {
+  const auto given = [&app](const char* name) { return app.count(name) > 0; };
+  const bool grouped = options.count_requests > 0 || options.measure_latency > 0;
+  const bool summary = options.stats || options.top || grouped;
+  const char* mode = options.stats                ? "--stats"
+                     : options.top                ? "--top"
+                     : options.count_requests > 0 ? "--count-requests"
+                                                  : "--measure-latency";
+  if (given("-r") && given("-i")) return "-r and -i: read a file or capture live, not both";
+  if (options.stats && options.top) return "--stats and --top: choose one";
+  if (options.json && (options.top || grouped)) {
+    return fmt::format("--json cannot go with {}: it prints no JSON", mode);
+  }
+  if (given("--stats-interval") && !options.stats) return "--stats-interval needs --stats";
+  if (given("--stats-limit") && !options.stats) return "--stats-limit needs --stats";
+  if (given("--aggregation-depth") && !summary) {
+    return "--aggregation-depth needs --stats, --top, --count-requests or --measure-latency";
+  }
+  if (given("--group-by") && !grouped)
+    return "--group-by needs --count-requests or --measure-latency";
+  if (given("--sort-by") && options.measure_latency == 0)
+    return "--sort-by needs --measure-latency";
+  for (const char* line_option : {"-c", "-v", "-p", "--unpaired", "--show-credentials"}) {
+    if (summary && given(line_option)) {
+      return fmt::format("{} shapes message lines, which {} does not print", line_option, mode);
+    }
+  }
+  return {};
+}
+
 int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   CLI::App app{
       "zkdump: a passive ZooKeeper wire-protocol sniffer and decoder.\n"
@@ -149,9 +199,12 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
 
   try {
     app.parse(argc, argv);
+    if (const std::string complaint = conflict(app, options); !complaint.empty()) {
+      throw CLI::ValidationError(complaint);
+    }
   } catch (const CLI::ParseError& error) {
     should_exit = true;
-    return app.exit(error);
+    return exit_on(app, error);
   }
   for (const std::string& word : words) {
     if (!options.filter.empty()) options.filter += ' ';

@@ -11,10 +11,12 @@
 namespace zkdump::app {
 
 struct Options {
-  std::string read_file;   // -r
-  std::string interface;   // -i
-  std::string write_file;  // -w
-  std::string drop_user;   // -Z
+  std::string read_file;         // -r
+  std::string interface;         // -i
+  std::string write_file;        // -w
+  std::string drop_user;         // -Z
+  bool list_interfaces = false;  // -D
+  int no_resolve = 0;            // -n, -nn: accepted, zkdump never resolves names
   std::vector<int> ports{2181};
   std::vector<int> election_ports;  // leader election between servers (3888 in --omni)
   std::vector<int> quorum_ports;    // ZAB between leader and learners (2888 in --omni)
@@ -49,7 +51,8 @@ struct Options {
   TimestampStyle timestamp_style() const;
 };
 
-// Parses argv; on --help, --version or an error prints what CLI11 says and returns the exit code.
+// Parses argv; on --help or --version prints them, on an error prints "zkdump: ..."; either way
+// sets should_exit and returns the exit status.
 int parse_options(int argc, char** argv, Options& options, bool& should_exit);
 
 }  // namespace zkdump::app

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "config.hpp"
 #include "zkdump/net/packet.hpp"
@@ -128,10 +129,15 @@ class Run {
   bool keep_going() const;
   void on_packet(const capture::RawPacket& raw);
   void check_drops();
-  void report_interval_if_due(bool have_packet, std::int64_t ts_us);
+  // Capture time when reading a file, wall-clock time when live: what intervals and spans use.
+  std::int64_t clock_us() const { return live_ ? now_us() : last_ts_us_; }
+  void report_intervals_due(std::int64_t now);
   void service_top(bool capturing);
   stats::CaptureTotals totals() const;
-  void write_stats_report();
+  stats::ReportSpan run_span() const;
+  void write_final_stats(const stats::ReportSpan& span);
+  void write_stats_report(const stats::Collector& collector, const stats::ZabStats& zab,
+                          const stats::CaptureTotals& totals, const stats::ReportSpan& span);
   void write_quorum_summary();
   void write(const fmt::memory_buffer& report) { out_.write_line({report.data(), report.size()}); }
 
@@ -141,9 +147,11 @@ class Run {
   output::OutputBuffer out_;
   session::Sinks sinks_;
   std::optional<output::LineWriter> lines_;
-  stats::Collector collector_;
-  stats::GroupedReport grouped_;
+  stats::Collector collector_;  // the whole run
   stats::ZabStats zab_stats_;
+  std::optional<stats::Collector> interval_collector_;  // --stats-interval: the current interval
+  std::optional<stats::ZabStats> interval_zab_stats_;
+  stats::GroupedReport grouped_;
   stats::QuorumSummary quorum_summary_;
   framing::Budget budget_;
   session::PortMap ports_;
@@ -153,11 +161,12 @@ class Run {
   tcp::ConnectionTable connections_;
   PacketCounters packets_;
   net::TcpSegment segment_;
-  std::int64_t last_ts_us_ = 0;
+  std::int64_t last_ts_us_ = INT64_MIN;
+  std::int64_t run_start_us_ = INT64_MIN;
+  std::int64_t interval_start_us_ = INT64_MIN;
+  stats::CaptureTotals interval_base_;  // the run's totals when the interval began
   std::uint64_t drops_reported_ = 0;
   std::chrono::steady_clock::time_point next_drop_check_;
-  std::int64_t next_interval_us_ = INT64_MIN;            // capture time, when reading a file
-  std::chrono::steady_clock::time_point next_interval_;  // wall-clock time, when live
   std::unique_ptr<top::TopView> top_;
   std::chrono::steady_clock::time_point next_top_check_;
   bool quit_ = false;
@@ -176,9 +185,7 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd)
       servers_(sinks_, budget_, ports_),
       router_(ports_, clients_, servers_),
       connections_(router_, config.reassembly),
-      next_drop_check_(std::chrono::steady_clock::now() + kDropCheckInterval),
-      next_interval_(std::chrono::steady_clock::now() +
-                     std::chrono::seconds(config.stats_interval_s)) {
+      next_drop_check_(std::chrono::steady_clock::now() + kDropCheckInterval) {
   set_port_roles(config, ports_);
   attach_sinks();
   if (config.mode == Mode::kTop) top_ = std::make_unique<top::TopView>();
@@ -196,6 +203,10 @@ void Run::attach_sinks() {
       sinks_.add(collector_);
       sinks_.add(quorum_summary_);
       sinks_.add(zab_stats_);
+      if (config_.stats_interval_s > 0) {
+        sinks_.add(interval_collector_.emplace(config_.stats));
+        sinks_.add(interval_zab_stats_.emplace());
+      }
       break;
     case Mode::kTop:
       sinks_.add(collector_);
@@ -215,7 +226,7 @@ bool Run::keep_going() const {
 void Run::on_packet(const capture::RawPacket& raw) {
   ++packets_.packets;
   packets_.bytes += raw.wire_length;
-  last_ts_us_ = raw.ts_us;
+  last_ts_us_ = std::max(last_ts_us_, raw.ts_us);  // capture clocks may step back: spans do not
   const net::ParseOutcome outcome =
       net::parse_packet(source_.linktype(), raw.bytes, raw.ts_us, segment_);
   ++packets_.outcomes[static_cast<std::size_t>(outcome)];
@@ -269,40 +280,41 @@ stats::CaptureTotals Run::totals() const {
   return totals;
 }
 
-void Run::write_stats_report() {
+void Run::write_stats_report(const stats::Collector& collector, const stats::ZabStats& zab,
+                             const stats::CaptureTotals& totals, const stats::ReportSpan& span) {
   fmt::memory_buffer report;
   if (config_.json) {
-    collector_.write_json(report, totals());
-    if (!zab_stats_.empty()) zab_stats_.write_json(report);
+    collector.write_json(report, totals, span);
+    if (!zab.empty()) zab.write_json(report, span);
   } else {
-    collector_.write_text(report, totals());
-    if (!zab_stats_.empty()) {
+    collector.write_text(report, totals, span);
+    if (!zab.empty()) {
       report.push_back('\n');
-      zab_stats_.write_text(report);
+      zab.write_text(report, span);
     }
   }
   write(report);
   out_.flush();
 }
 
-// --stats-interval: a report per interval of capture time (of wall-clock time when live), each
-// covering only its interval.
-void Run::report_interval_if_due(bool have_packet, std::int64_t ts_us) {
-  if (config_.mode != Mode::kStats || config_.stats_interval_s <= 0) return;
-  const std::int64_t interval_us = config_.stats_interval_s * 1'000'000;
-  bool due = false;
-  if (live_) {
-    due = std::chrono::steady_clock::now() >= next_interval_;
-    if (due) next_interval_ += std::chrono::seconds(config_.stats_interval_s);
-  } else if (have_packet) {
-    if (next_interval_us_ == INT64_MIN) next_interval_us_ = ts_us + interval_us;
-    due = ts_us >= next_interval_us_;
-    while (ts_us >= next_interval_us_) next_interval_us_ += interval_us;
+// --stats-interval: a report for every interval that ended by `now`, each covering only its
+// interval, empty ones included, so a pipeline reading them gets an even series. Intervals fall
+// on multiples of their length since the epoch (10 s: :00, :10, :20), as sar's do.
+void Run::report_intervals_due(std::int64_t now) {
+  if (!interval_collector_ || now == INT64_MIN) return;
+  const std::int64_t length_us = config_.stats_interval_s * 1'000'000;
+  if (interval_start_us_ == INT64_MIN) {
+    interval_start_us_ = run_start_us_ - (run_start_us_ % length_us + length_us) % length_us;
   }
-  if (!due) return;
-  write_stats_report();
-  collector_.start_interval();
-  zab_stats_.start_interval();
+  while (now >= interval_start_us_ + length_us) {
+    const stats::CaptureTotals current = totals();
+    write_stats_report(*interval_collector_, *interval_zab_stats_, current - interval_base_,
+                       {interval_start_us_, interval_start_us_ + length_us, false});
+    interval_collector_->start_interval();
+    interval_zab_stats_->start_interval();
+    interval_base_ = current;
+    interval_start_us_ += length_us;
+  }
 }
 
 // --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
@@ -322,11 +334,18 @@ int Run::capture() {
   if (stop_requested.load()) source_.interrupt();
   capture::RawPacket raw;
   int exit_code = kExitOk;
+  if (live_) run_start_us_ = now_us();
   while (keep_going()) {
     if (top_) service_top(true);
     const capture::NextStatus status = source_.next(raw);
-    if (live_) check_drops();
-    report_interval_if_due(status == capture::NextStatus::kPacket, raw.ts_us);
+    if (live_) {
+      check_drops();
+      report_intervals_due(now_us());
+    } else if (status == capture::NextStatus::kPacket) {
+      // Before the packet: its messages belong to the interval its time falls in.
+      run_start_us_ = run_start_us_ == INT64_MIN ? raw.ts_us : std::min(run_start_us_, raw.ts_us);
+      report_intervals_due(raw.ts_us);
+    }
     if (status == capture::NextStatus::kTimeout) {
       connections_.advance(now_us());  // live: holes and idle connections age without packets
       continue;
@@ -356,10 +375,28 @@ void Run::write_quorum_summary() {
     if (!config_.json) {
       zab_stats_.write_brief_text(report);
     } else if (!zab_stats_.empty()) {
-      zab_stats_.write_json(report);
+      zab_stats_.write_json(report, run_span());
     }
   }
   write(report);
+}
+
+stats::ReportSpan Run::run_span() const {
+  std::int64_t end = clock_us();
+  if (end == INT64_MIN) end = 0;  // a capture without a packet
+  return {run_start_us_ == INT64_MIN ? end : run_start_us_, end, true};
+}
+
+// With --stats-interval, the last interval (however short) and then the whole run.
+void Run::write_final_stats(const stats::ReportSpan& span) {
+  if (interval_collector_) {
+    report_intervals_due(span.end_us);
+    if (span.end_us > interval_start_us_ && interval_start_us_ != INT64_MIN) {
+      write_stats_report(*interval_collector_, *interval_zab_stats_, totals() - interval_base_,
+                         {interval_start_us_, span.end_us, false});
+    }
+  }
+  write_stats_report(collector_, zab_stats_, totals(), span);
 }
 
 void Run::finish() {
@@ -376,9 +413,10 @@ void Run::finish() {
     next_drop_check_ = std::chrono::steady_clock::now();
     check_drops();
   }
-  connections_.close_all(last_ts_us_);
+  const stats::ReportSpan span = run_span();
+  connections_.close_all(span.end_us);
   if (config_.mode == Mode::kLines || config_.mode == Mode::kStats) write_quorum_summary();
-  if (config_.mode == Mode::kStats) write_stats_report();
+  if (config_.mode == Mode::kStats) write_final_stats(span);
   if (config_.mode == Mode::kGrouped) {
     fmt::memory_buffer report;
     grouped_.write(report);
@@ -398,13 +436,43 @@ void request_stop() {
   if (capture::PcapSource* source = active_source.load()) source->interrupt();
 }
 
+// What tcpdump says as a live capture starts, and which ports zkdump decodes.
+void announce(const capture::PcapSource& source, const Config& config) {
+  std::string ports = fmt::format("client port {}", fmt::join(config.client_ports, ", "));
+  if (!config.election_ports.empty()) {
+    ports += fmt::format("; election port {}", fmt::join(config.election_ports, ", "));
+  }
+  if (!config.quorum_ports.empty()) {
+    ports += fmt::format("; ZAB port {}", fmt::join(config.quorum_ports, ", "));
+  }
+  if (config.learn_ports) ports += "; and every port the election's configs name";
+  fmt::print(stderr, "zkdump: listening on {}, link-type {}, snapshot length {} bytes; {}\n",
+             source.name(), source.linktype_name(), source.snaplen(), ports);
+}
+
+int list_interfaces() {
+  try {
+    for (const std::string& line : capture::list_interfaces()) fmt::print("{}\n", line);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "zkdump: {}\n", error.what());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
 int run(const Options& options) {
+  if (options.list_interfaces) return list_interfaces();
   std::unique_ptr<capture::PcapSource> source;
   const Config config = make_config(options);
   try {
     if (options.top && options.read_file == "-") {
       throw std::runtime_error(
           "--top reads its keys from the terminal: it cannot read the capture from -r -");
+    }
+    if (options.top && (isatty(STDIN_FILENO) != 1 || isatty(STDOUT_FILENO) != 1)) {
+      throw std::runtime_error(
+          "--top draws on a terminal and reads its keys from it: standard input and output must "
+          "be one (--stats prints a report anywhere)");
     }
     if (options.read_file.empty()) {
       capture::LiveOptions live_options;
@@ -414,6 +482,7 @@ int run(const Options& options) {
       live_options.immediate = options.line_buffered || options.top;
       source = capture::PcapSource::open_live(live_options);
       source->set_filter(live_filter(config, options.filter, source->linktype()));
+      if (!options.quiet) announce(*source, config);
     } else {
       source = capture::PcapSource::open_file(options.read_file);
       // Offline, only the user's expression filters: fragments and other traffic are counted.

@@ -1,15 +1,11 @@
 // Wires the stages together: capture -> link/IP/TCP -> reassembly -> framing -> pairing -> output.
 #pragma once
 
+#include "exit_codes.hpp"
 #include "options.hpp"
 #include "zkdump/capture/pcap_source.hpp"
 
 namespace zkdump::app {
-
-// Exit codes, as the man page documents them.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitUsage = 1;      // bad options, unreadable file, no capture permission
-inline constexpr int kExitReadError = 2;  // the capture file ended in the middle of a record
 
 // Opens the capture the options name, then decodes it to standard output.
 int run(const Options& options);

@@ -1,6 +1,7 @@
 #include "zkdump/capture/pcap_source.hpp"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 
 #include <stdexcept>
 
@@ -11,7 +12,48 @@ pcap_t* as_pcap(void* handle) {
   return static_cast<pcap_t*>(handle);
 }
 
+std::string interface_flags(bpf_u_int32 flags) {
+  std::string text;
+  const auto add = [&text](const char* word) {
+    text += text.empty() ? word : std::string(", ") + word;
+  };
+  if ((flags & PCAP_IF_UP) != 0) add("Up");
+  if ((flags & PCAP_IF_RUNNING) != 0) add("Running");
+  if ((flags & PCAP_IF_WIRELESS) != 0) add("Wireless");
+  if ((flags & PCAP_IF_LOOPBACK) != 0) add("Loopback");
+  switch (flags & PCAP_IF_CONNECTION_STATUS) {
+    case PCAP_IF_CONNECTION_STATUS_CONNECTED:
+      add("Connected");
+      break;
+    case PCAP_IF_CONNECTION_STATUS_DISCONNECTED:
+      add("Disconnected");
+      break;
+    default:
+      break;
+  }
+  return text.empty() ? "none" : text;
+}
+
 }  // namespace
+
+std::vector<std::string> list_interfaces() {
+  char error[PCAP_ERRBUF_SIZE] = {};
+  pcap_if_t* devices = nullptr;
+  if (pcap_findalldevs(&devices, error) != 0) {
+    throw std::runtime_error(std::string("cannot list interfaces: ") + error);
+  }
+  std::vector<std::string> lines;
+  for (const pcap_if_t* device = devices; device != nullptr; device = device->next) {
+    std::string line = std::to_string(lines.size() + 1) + "." + device->name;
+    if (device->description != nullptr) line += std::string(" (") + device->description + ")";
+    line += " [" + interface_flags(device->flags) + "]";
+    lines.push_back(std::move(line));
+  }
+  pcap_freealldevs(devices);
+  if (lines.empty())
+    throw std::runtime_error("no interface to capture on (capture needs root or CAP_NET_RAW)");
+  return lines;
+}
 
 PcapSource::PcapSource(void* handle, std::string name, bool live)
     : handle_(handle), name_(std::move(name)), live_(live) {}
@@ -25,7 +67,10 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
   char error[PCAP_ERRBUF_SIZE] = {};
   pcap_t* handle =
       pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, error);
-  if (handle == nullptr) throw std::runtime_error(path + ": " + error);
+  if (handle == nullptr) {
+    const std::string message = error;  // libpcap names the file in some messages, not in others
+    throw std::runtime_error(message.starts_with(path) ? message : path + ": " + message);
+  }
   return std::unique_ptr<PcapSource>(
       new PcapSource(handle, path == "-" ? "standard input" : path, false));
 }
@@ -67,7 +112,16 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& options) {
     pcap_close(handle);
     throw std::runtime_error(message);
   }
-  return std::unique_ptr<PcapSource>(new PcapSource(handle, interface, true));
+  // libpcap's own timeout cannot be relied on to return without packets (TPACKET_V3 retires a
+  // block on its timer only once it holds one): zkdump polls the descriptor itself.
+  const int fd = pcap_get_selectable_fd(handle);
+  if (fd < 0 || pcap_setnonblock(handle, 1, error) != 0) {
+    pcap_close(handle);
+    throw std::runtime_error(interface + ": cannot wait for packets with a timeout: " + error);
+  }
+  auto source = std::unique_ptr<PcapSource>(new PcapSource(handle, interface, true));
+  source->selectable_fd_ = fd;
+  return source;
 }
 
 void PcapSource::set_filter(const std::string& expression) {
@@ -88,7 +142,16 @@ void PcapSource::write_to(const std::string& path) {
   dumper_ = dumper;
 }
 
-NextStatus PcapSource::next(RawPacket& packet) {
+NextStatus PcapSource::next(RawPacket& packet, std::chrono::milliseconds wait) {
+  const NextStatus status = read_one(packet);
+  if (!live_ || status != NextStatus::kTimeout) return status;
+  pollfd ready{selectable_fd_, POLLIN, 0};
+  // A timeout, or EINTR from a signal: either way the caller looks at its clock and flags.
+  if (poll(&ready, 1, static_cast<int>(wait.count())) <= 0) return NextStatus::kTimeout;
+  return read_one(packet);
+}
+
+NextStatus PcapSource::read_one(RawPacket& packet) {
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   const int status = pcap_next_ex(as_pcap(handle_), &header, &data);
@@ -111,6 +174,19 @@ void PcapSource::interrupt() {
 
 int PcapSource::linktype() const {
   return pcap_datalink(as_pcap(handle_));
+}
+
+std::string PcapSource::linktype_name() const {
+  const int type = linktype();
+  const char* name = pcap_datalink_val_to_name(type);
+  const char* description = pcap_datalink_val_to_description(type);
+  std::string text = name != nullptr ? name : std::to_string(type);
+  if (description != nullptr) text += std::string(" (") + description + ")";
+  return text;
+}
+
+int PcapSource::snaplen() const {
+  return pcap_snapshot(as_pcap(handle_));
 }
 
 std::string PcapSource::last_error() const {

@@ -182,7 +182,7 @@ void ClientConversation::on_problem(zk::Direction direction, framing::Problem pr
 }
 
 void ClientConversation::on_connect_request(const FrameAt& at, ByteSpan body) {
-  ++shared_.counters.connects;
+  ++shared_.counters.requests;
   make_room(at.ts_us);
   const zk::ConnectRequest request = zk::decode_connect_request(body);
   ZkMessage message = message_at(at, ZkMessage::Kind::kConnectRequest);
@@ -205,8 +205,8 @@ void ClientConversation::on_connect_response(const FrameAt& at, ByteSpan body) {
   message.connect_response = &response;
   message.outstanding = paired ? &pending_.front() : nullptr;
   message.latency_us = paired ? elapsed_us(pending_.front().ts_us, message.ts_us) : -1;
+  ++shared_.counters.replies;
   if (response.decoded.complete) {
-    ++shared_.counters.replies;
     connection_.session = session_text(response.session_id);
     message.session_change = response.expired() ? SessionChange::kExpired
                              : reconnect        ? SessionChange::kReconnected

@@ -131,6 +131,28 @@ void Collector::start_interval() {
   first_ts_us_ = last_ts_us_ = -1;
 }
 
+// Requests and replies as the run's summary counts them: every one recognised as such, decoded
+// or not, four-letter words included.
+void Collector::count_message(const session::ZkMessage& message) {
+  using Kind = session::ZkMessage::Kind;
+  switch (message.kind) {
+    case Kind::kConnectRequest:
+    case Kind::kFourLetterWord:
+      ++requests_;
+      return;
+    case Kind::kRequest:
+      if (message.request->op != nullptr) ++requests_;
+      return;
+    case Kind::kConnectResponse:
+    case Kind::kReply:
+    case Kind::kFourLetterReply:
+      ++replies_;
+      return;
+    default:
+      return;
+  }
+}
+
 void Collector::open(session::Connection& connection) {
   if (connection.protocol != session::Protocol::kZooKeeper) return;
   connection.sink_state[state_index_] = std::make_unique<ClientRow>(
@@ -139,6 +161,7 @@ void Collector::open(session::Connection& connection) {
 
 void Collector::zk(const session::ZkMessage& message) {
   using Kind = session::ZkMessage::Kind;
+  count_message(message);
   switch (message.kind) {
     case Kind::kConnectRequest:
       if (message.connect_request->decoded.complete) on_request(message, connect_index(), {});
@@ -173,7 +196,6 @@ void Collector::zk(const session::ZkMessage& message) {
 void Collector::on_request(const session::ZkMessage& message, std::size_t op,
                            std::string_view path) {
   note_time(message.ts_us);
-  ++requests_;
   const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
   OpStats& stats = op_stats(op);
   ++stats.requests;
@@ -195,7 +217,6 @@ void Collector::on_request(const session::ZkMessage& message, std::size_t op,
 
 void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err) {
   note_time(message.ts_us);
-  ++replies_;
   if (op >= ops_.size()) return;  // a reply to a request never seen
   OpStats& stats = op_stats(op);
   if (err != 0) ++stats.errors[err];
@@ -250,26 +271,25 @@ std::vector<Row> Collector::top_clients_by_requests(std::size_t limit) const {
   return top(clients_, limit, kByRequests);
 }
 
-void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals) const {
-  const double seconds = duration_s();
-  put(out, "zkdump statistics: {:.3f} s of traffic, {} requests, {} replies, {} events\n\n",
-      seconds, requests_, replies_, events_total_);
-  write_op_rows_text(out, seconds);
+void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals,
+                           const ReportSpan& span) const {
+  put(out, "zkdump statistics for ");
+  write_span_text(out, span);
+  put(out, ": {} requests, {} replies, {} events\n\n", requests_, replies_, events_total_);
+  write_op_rows_text(out, span);
   write_top_tables_text(out);
   write_counts_text(out, totals);
 }
 
-void Collector::write_op_rows_text(fmt::memory_buffer& out, double seconds) const {
+void Collector::write_op_rows_text(fmt::memory_buffer& out, const ReportSpan& span) const {
   put(out, "{:<22} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "op", "requests",
       "req/s", "errors", "min_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us",
       "errors by name");
   for (const OpStats* stats : ops()) {
     const LatencyHistogram& h = stats->latency;
     put(out, "{:<22} {:>9} {:>9.1f} {:>7} {:>8} {:>8.0f} {:>8.0f} {:>8.0f} {:>8.0f} {:>8}  ",
-        stats->name, stats->requests,
-        seconds > 0 ? static_cast<double>(stats->requests) / seconds : 0.0, stats->error_count(),
-        h.min(), h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.percentile(0.999),
-        h.max());
+        stats->name, stats->requests, span.rate(stats->requests), stats->error_count(), h.min(),
+        h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.percentile(0.999), h.max());
     for (const auto& [code, count] : stats->errors) put(out, "{}={} ", error_label(code), count);
     put(out, "\n");
   }
@@ -343,16 +363,17 @@ void Collector::write_key_rows(fmt::memory_buffer& out, const KeyTable& table, c
   put(out, "]");
 }
 
-void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals) const {
-  const double seconds = duration_s();
-  put(out, "{{\"kind\":\"stats\",\"duration_s\":{:.6f},\"op_stats\":{{", seconds);
+void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals,
+                           const ReportSpan& span) const {
+  put(out, "{{\"kind\":\"stats\",");
+  write_span_json(out, span);
+  put(out, ",\"op_stats\":{{");
   bool first = true;
   for (const OpStats* stats : ops()) {
     put(out,
         "{}\"{}\":{{\"count\":{},\"rate\":{:.3f},\"bytes\":{},\"unanswered\":{},\"errors\":{},"
         "\"errors_by_name\":{{",
-        first ? "" : ",", stats->name, stats->requests,
-        seconds > 0 ? static_cast<double>(stats->requests) / seconds : 0.0, stats->bytes,
+        first ? "" : ",", stats->name, stats->requests, span.rate(stats->requests), stats->bytes,
         stats->unanswered, stats->error_count());
     first = false;
     bool first_error = true;

@@ -22,7 +22,7 @@ ZabStats::Follower& ZabStats::follower(std::string_view name) {
   return followers_.try_emplace(std::string(name)).first->second;
 }
 
-void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us) {
+void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid) {
   const auto newest = newest_zxid_by_leader_.find(leader);
   if (newest == newest_zxid_by_leader_.end()) {
     if (newest_zxid_by_leader_.size() >= kMaxFollowers) return;
@@ -31,8 +31,6 @@ void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid, std::int6
     if (zxid <= newest->second) return;  // the same proposal, sent to another learner
     newest->second = zxid;
   }
-  if (proposals_ == 0) first_proposal_us_ = ts_us;
-  last_proposal_us_ = ts_us;
   ++proposals_;
 }
 
@@ -40,7 +38,7 @@ void ZabStats::quorum(const session::QuorumMessage& message) {
   if (message.kind != session::QuorumMessage::Kind::kPacket || !message.broadcast) return;
   const zk::quorum::QuorumPacket& packet = message.packet->packet;
   if (packet.type == zk::quorum::kProposal && !message.from_client) {
-    on_proposal(message.connection->server, packet.zxid, message.ts_us);
+    on_proposal(message.connection->server, packet.zxid);
   } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck && message.from_client) {
     follower(message.follower).acks.add(message.latency_us);
   } else if (message.latency_us >= 0 && packet.type == zk::quorum::kCommit &&
@@ -54,10 +52,6 @@ void ZabStats::start_interval() {
   followers_.clear();
 }
 
-double ZabStats::proposal_seconds() const {
-  return static_cast<double>(last_proposal_us_ - first_proposal_us_) / 1e6;
-}
-
 void ZabStats::write_brief_text(fmt::memory_buffer& out) const {
   for (const auto& [name, figures] : followers_) {
     put(out,
@@ -67,10 +61,10 @@ void ZabStats::write_brief_text(fmt::memory_buffer& out) const {
   }
 }
 
-void ZabStats::write_text(fmt::memory_buffer& out) const {
-  const double seconds = proposal_seconds();
-  put(out, "zab statistics: {} proposals in {:.3f} s, {:.1f} proposals/s\n\n", proposals_, seconds,
-      seconds > 0 ? static_cast<double>(proposals_) / seconds : 0.0);
+void ZabStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) const {
+  put(out, "zab statistics for ");
+  write_span_text(out, span);
+  put(out, ": {} proposals, {:.1f} proposals/s\n\n", proposals_, span.rate(proposals_));
   put(out, "{:<22} {:<7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "follower", "latency",
       "count", "min_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us");
   for (const auto& [name, figures] : followers_) {
@@ -82,12 +76,11 @@ void ZabStats::write_text(fmt::memory_buffer& out) const {
   }
 }
 
-void ZabStats::write_json(fmt::memory_buffer& out) const {
-  const double seconds = proposal_seconds();
-  put(out,
-      "{{\"kind\":\"zab_stats\",\"proposals\":{},\"duration_s\":{:.6f},"
-      "\"proposals_per_s\":{:.3f},\"followers\":{{",
-      proposals_, seconds, seconds > 0 ? static_cast<double>(proposals_) / seconds : 0.0);
+void ZabStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) const {
+  put(out, "{{\"kind\":\"zab_stats\",");
+  write_span_json(out, span);
+  put(out, ",\"proposals\":{},\"proposals_per_s\":{:.3f},\"followers\":{{", proposals_,
+      span.rate(proposals_));
   bool first = true;
   for (const auto& [name, figures] : followers_) {
     put(out, "{}\"{}\":{{\"ack_latency\":", first ? "" : ",", name);

@@ -86,8 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fmt::memory_buffer report;
   summary.write_text(report);
   summary.write_json(report);
-  stats.write_text(report);
-  stats.write_json(report);
+  stats.write_text(report, {});
+  stats.write_json(report, {});
   stats.write_brief_text(report);
   return 0;
 }

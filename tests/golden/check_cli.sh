@@ -48,8 +48,37 @@ grep -q "truncated" "$work/err" || fail "no warning names the truncation"
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "a closed pipe should end zkdump with status 0"
 [ ! -s "$work/err" ] || fail "a closed pipe should end zkdump quietly: $(cat "$work/err")"
 
-"$zkdump" --bogus-option > /dev/null 2>&1
-[ $? -ne 0 ] || fail "an unknown option should fail"
+# Usage errors: exit 1 and a "zkdump:" message, never CLI11's own codes; options that would be
+# silently ignored together are refused.
+usage_error() {  # usage_error WHAT ARGS...: zkdump ARGS must refuse, exit 1, say why in one zkdump: line
+  local what=$1; shift
+  timeout 10 "$zkdump" "$@" > "$work/out" 2> "$work/err" < /dev/null
+  local status=$?
+  [ "$status" -eq 1 ] || fail "$what: exit $status, not 1"
+  head -n 1 "$work/err" | grep -q '^zkdump: ' || fail "$what: no zkdump: message: $(head -n 1 "$work/err")"
+  [ ! -s "$work/out" ] || fail "$what: printed output"
+}
+usage_error "an unknown option" --bogus-option
+usage_error "a bad value" -s 10
+usage_error "-r with -i" -r "$pcap" -i lo
+usage_error "--stats with --top" -r "$pcap" --stats --top
+usage_error "--json with --top" -r "$pcap" --json --top
+usage_error "--json with --count-requests" -r "$pcap" --json --count-requests 5
+usage_error "--stats-interval without --stats" -r "$pcap" --stats-interval 5
+usage_error "--aggregation-depth without statistics" -r "$pcap" --aggregation-depth 2
+usage_error "--sort-by without --measure-latency" -r "$pcap" --count-requests 5 --sort-by p99
+usage_error "-c 0" -r "$pcap" -c 0
+usage_error "-v with --stats" -r "$pcap" --stats -v
+usage_error "--top without a terminal" -r "$pcap" --top
+usage_error "a file that does not exist" -r "$work/nonexistent.pcap"
+[ "$(grep -o "nonexistent.pcap" "$work/err" | wc -l)" -eq 1 ] || fail "the missing file is named $(grep -o "nonexistent.pcap" "$work/err" | wc -l) times"
+
+# tcpdump habits: -n and -nn change nothing (zkdump never resolves names); -D lists interfaces.
+"$zkdump" -q -nn -r "$pcap" | cmp -s - "$work/plain.txt" || fail "-nn changed the output"
+"$zkdump" -q -n -r "$pcap" | cmp -s - "$work/plain.txt" || fail "-n changed the output"
+if command -v tcpdump > /dev/null && tcpdump -D > "$work/tcpdump-D" 2> /dev/null; then
+  "$zkdump" -D | cmp -s - "$work/tcpdump-D" || fail "-D does not list what tcpdump -D lists"
+fi
 help=$("$zkdump" --help) || fail "--help exited non-zero"
 grep -q -- "--include-pings" <<< "$help" || fail "--help does not list --include-pings"
 

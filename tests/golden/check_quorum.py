@@ -70,11 +70,12 @@ if not asked or len(answered) != len(asked):
 # by the sid its FOLLOWERINFO gave) as many ACK latencies as COMMIT latencies, percentiles in order.
 distinct = len({zxid for zxid, _, _ in proposals})
 stats = run("--stats")
-m = re.search(r"^zab statistics: (\d+) proposals in ([\d.]+) s, ([\d.]+) proposals/s$", stats, re.M)
+m = re.search(r"^zab statistics for the whole run .* \(([\d.]+) s\): (\d+) proposals, ([\d.]+) proposals/s$", stats,
+              re.M)
 if not m:
     failures.append("no zab statistics under --stats")
 else:
-    count, seconds, rate = int(m.group(1)), float(m.group(2)), float(m.group(3))
+    seconds, count, rate = float(m.group(1)), int(m.group(2)), float(m.group(3))
     if count != distinct:
         failures.append("--stats counts %d proposals, the capture has %d distinct" % (count, distinct))
     if seconds <= 0 or abs(rate - count / seconds) > 0.1:

@@ -105,6 +105,8 @@ broken = {
     "a negative latency": dict(good, kind="reply", latency_us=-3),
     "a boolean as a string": dict(good, watch="True"),
     "a stats document without its totals": {"kind": "stats", "duration_s": 1.0, "op_stats": {}},
+    "a statistics document without its time span": {"kind": "zab_stats", "proposals": 0, "proposals_per_s": 0,
+                                                     "followers": {}, "duration_s": 1.0},
 }
 if validator.is_valid(good) is not True:
     failures.append("a good request line is rejected: %s" % list(validator.iter_errors(good))[0].message)

@@ -56,13 +56,29 @@ if folded["session_changes"]["established"] < 3 or folded["watch_events"]["total
     failures.append("sessions/events/auth: %s %s %s" % (folded["session_changes"], folded["watch_events"],
                                                         folded["auth"]))
 
-# --stats-interval: one document per interval, which together count everything once.
+# --stats-interval: one document per interval of capture time, back to back, each counting only
+# its own interval (rates over the interval), then the whole run; the intervals add up to it.
 docs = [json.loads(line) for line in zkdump_json("--stats", "--stats-interval", "1", "-r", load).splitlines()]
-summed = collections.Counter()
-for doc in docs:
+intervals, run_doc = docs[:-1], docs[-1]
+summed, summed_requests = collections.Counter(), 0
+for doc in intervals:
     summed.update({op: entry["count"] for op, entry in doc["op_stats"].items()})
-if len(docs) < 2 or dict(summed) != {op: entry["count"] for op, entry in stats["op_stats"].items()}:
+    summed_requests += doc["totals"]["requests"]
+    for op, entry in doc["op_stats"].items():
+        if abs(entry["rate"] - entry["count"] / doc["duration_s"]) > 0.01:
+            failures.append("--stats-interval: %s rate %s for %d in %s s" % (op, entry["rate"], entry["count"],
+                                                                          doc["duration_s"]))
+if len(intervals) < 2 or any(doc["scope"] != "interval" for doc in intervals) or run_doc["scope"] != "run":
+    failures.append("--stats-interval: scopes %s" % [doc["scope"] for doc in docs])
+elif dict(summed) != {op: entry["count"] for op, entry in stats["op_stats"].items()} or \
+        summed_requests != run_doc["totals"]["requests"]:
     failures.append("--stats-interval: %d documents counting %s" % (len(docs), dict(summed)))
+for earlier, later in zip(intervals, intervals[1:]):
+    if later["start"] != earlier["end"] or abs(earlier["duration_s"] - 1.0) > 1e-6:
+        failures.append("--stats-interval: interval %s-%s then %s" % (earlier["start"], earlier["end"], later["start"]))
+if not (intervals[0]["start"] <= run_doc["start"] and intervals[-1]["end"] == run_doc["end"]):
+    failures.append("--stats-interval: intervals %s-%s, run %s-%s" % (intervals[0]["start"], intervals[-1]["end"],
+                                                                     run_doc["start"], run_doc["end"]))
 
 # zktraffic's modes: --count-requests N by type, --measure-latency N sorted by --sort-by.
 TYPE_NAMES = {"connect": "ConnectRequest", "closeSession": "CloseRequest", "create": "CreateRequest",

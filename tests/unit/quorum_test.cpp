@@ -437,9 +437,10 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
   CHECK(run.counters() == "zab: 3 proposals, 2 commits, 1 acks, 1 uncommitted, 0 snapshot bytes\n");
 
   fmt::memory_buffer report;
-  run.stats().write_text(report);
+  run.stats().write_text(report, {1000, 5000, true});
   const std::string text = fmt::to_string(report);
-  CHECK(text.find("zab statistics: 2 proposals in 0.004 s, 500.0 proposals/s") == 0);
+  CHECK(text.find("zab statistics for the whole run ") == 0);
+  CHECK(text.find("(0.004 s): 2 proposals, 500.0 proposals/s") != std::string::npos);
   CHECK(text.find("server.3               ack            1     3500") != std::string::npos);
   CHECK(text.find("server.3               commit         1     2000") != std::string::npos);
 }
@@ -523,9 +524,10 @@ TEST_CASE("ZAB statistics count each proposal once, however many learners get it
   first->on_data(tcp::Side::kClientToServer,
                  span(quorum_packet(quorum::kAck, 0x100000002, Bytes())), 1'000'050);
   fmt::memory_buffer json;
-  run.stats().write_json(json);
+  run.stats().write_json(json, {0, 1'000'000, true});
   const std::string text = fmt::to_string(json);
-  CHECK(text.find("{\"kind\":\"zab_stats\",\"proposals\":2,\"duration_s\":1.000000,"
+  CHECK(text.find("{\"kind\":\"zab_stats\",\"scope\":\"run\",\"start\":0.000000,"
+                  "\"end\":1.000000,\"duration_s\":1.000000,\"proposals\":2,"
                   "\"proposals_per_s\":2.000,") == 0);
   CHECK(text.find("\"commit_latency\":{\"count\":1,\"min_us\":100,") != std::string::npos);
   CHECK(text.find("\"ack_latency\":{\"count\":1,\"min_us\":50,") != std::string::npos);

@@ -95,7 +95,7 @@ TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
   CHECK(ops[0]->errors.at(-101) == 1);
   CHECK(ops[0]->latency.count() == 7);
   fmt::memory_buffer json;
-  collector.write_json(json, {});
+  collector.write_json(json, {}, {});
   const std::string text = fmt::to_string(json);
   CHECK(text.find("\"path\":\"/a/b\",\"requests\":2") != std::string::npos);
   CHECK(text.find("(other)") != std::string::npos);  // /c, /d and /e came after the cap of 3

@@ -1,11 +1,13 @@
 // Capture: packets from a pcap/pcapng file, standard input or a live interface, via libpcap.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace zkdump::capture {
 
@@ -34,6 +36,10 @@ struct CaptureStats {
   bool available = false;
 };
 
+// The interfaces libpcap can capture on, one line each as tcpdump -D prints them:
+// "1.eth0 [Up, Running, Connected]". Throws std::runtime_error when none can be listed.
+std::vector<std::string> list_interfaces();
+
 class PcapSource {
  public:
   // Both throw std::runtime_error with a message naming the file or interface.
@@ -48,9 +54,15 @@ class PcapSource {
   void set_filter(const std::string& expression);  // throws on a bad expression
   // Copies every packet read from now on into a pcap file (-w).
   void write_to(const std::string& path);
-  NextStatus next(RawPacket& packet);
+  // The next packet. Live, waits at most `wait` for one (kTimeout when none came, or when a
+  // signal arrived): the caller's clock, keys and timers run however quiet the link is.
+  NextStatus next(RawPacket& packet,
+                  std::chrono::milliseconds wait = std::chrono::milliseconds(100));
   void interrupt();  // safe from a signal handler
   int linktype() const;
+  // "EN10MB (Ethernet)", as tcpdump names link types.
+  std::string linktype_name() const;
+  int snaplen() const;
   std::string last_error() const;
   std::string name() const { return name_; }
   bool live() const { return live_; }
@@ -58,10 +70,12 @@ class PcapSource {
 
  private:
   PcapSource(void* handle, std::string name, bool live);
+  NextStatus read_one(RawPacket& packet);
   void* handle_;            // pcap_t
   void* dumper_ = nullptr;  // pcap_dumper_t
   std::string name_;
   bool live_;
+  int selectable_fd_ = -1;  // live: polled with our own timeout, the handle being non-blocking
 };
 
 }  // namespace zkdump::capture

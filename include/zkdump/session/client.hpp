@@ -23,7 +23,6 @@ struct ClientCounters {
   std::uint64_t requests = 0;
   std::uint64_t replies = 0;
   std::uint64_t events = 0;
-  std::uint64_t connects = 0;
   std::uint64_t unknown_replies = 0;
   std::uint64_t unanswered = 0;  // pings aside: a capture that ends between two is no news
   std::uint64_t undecodable_frames = 0;

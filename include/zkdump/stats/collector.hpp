@@ -13,6 +13,7 @@
 
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
+#include "zkdump/stats/report_span.hpp"
 #include "zkdump/stats/text_table.hpp"
 
 namespace zkdump::stats {
@@ -33,6 +34,18 @@ struct CaptureTotals {
   std::uint64_t kernel_drops = 0;
   std::uint64_t undecodable_frames = 0;
   std::uint64_t unknown_replies = 0;
+
+  // What happened between two snapshots of a run's totals.
+  CaptureTotals operator-(const CaptureTotals& earlier) const {
+    return {packets - earlier.packets,
+            bytes_to_server - earlier.bytes_to_server,
+            bytes_to_client - earlier.bytes_to_client,
+            gaps - earlier.gaps,
+            gap_bytes - earlier.gap_bytes,
+            kernel_drops - earlier.kernel_drops,
+            undecodable_frames - earlier.undecodable_frames,
+            unknown_replies - earlier.unknown_replies};
+  }
 };
 
 class Collector final : public session::Sink {
@@ -48,8 +61,10 @@ class Collector final : public session::Sink {
   // requests still waiting point to remain valid.
   void start_interval();
 
-  void write_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
-  void write_json(fmt::memory_buffer& out, const CaptureTotals& totals) const;
+  void write_text(fmt::memory_buffer& out, const CaptureTotals& totals,
+                  const ReportSpan& span) const;
+  void write_json(fmt::memory_buffer& out, const CaptureTotals& totals,
+                  const ReportSpan& span) const;
 
   struct OpStats {
     std::string_view name;
@@ -87,11 +102,12 @@ class Collector final : public session::Sink {
   void on_event(const session::ZkMessage& message);
   KeyStats& key_in(KeyTable& table, std::string_view key) const;
   struct ClientRow;
+  void count_message(const session::ZkMessage& message);
   KeyStats& client_of(const session::Connection& connection);
   OpStats& op_stats(std::size_t op);
   std::string_view folded_path(std::string_view path) const;
   void note_time(std::int64_t ts_us);
-  void write_op_rows_text(fmt::memory_buffer& out, double seconds) const;
+  void write_op_rows_text(fmt::memory_buffer& out, const ReportSpan& span) const;
   void write_top_tables_text(fmt::memory_buffer& out) const;
   void write_counts_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
   void write_key_rows(fmt::memory_buffer& out, const KeyTable& table, const char* key_name,

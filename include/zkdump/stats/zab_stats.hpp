@@ -10,6 +10,7 @@
 
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
+#include "zkdump/stats/report_span.hpp"
 
 namespace zkdump::stats {
 
@@ -26,8 +27,8 @@ class ZabStats final : public session::Sink {
   // One line per follower: counts, average and maximum (the end-of-run summary).
   void write_brief_text(fmt::memory_buffer& out) const;
   // Proposals per second and a table of percentiles per follower (--stats).
-  void write_text(fmt::memory_buffer& out) const;
-  void write_json(fmt::memory_buffer& out) const;
+  void write_text(fmt::memory_buffer& out, const ReportSpan& span) const;
+  void write_json(fmt::memory_buffer& out, const ReportSpan& span) const;
 
  private:
   struct Follower {
@@ -35,14 +36,11 @@ class ZabStats final : public session::Sink {
     LatencyHistogram commits;
   };
   Follower& follower(std::string_view name);
-  double proposal_seconds() const;
   // Once per learner: the same zxid comes from `leader` (IP:PORT) to each of them.
-  void on_proposal(std::string_view leader, std::int64_t zxid, std::int64_t ts_us);
+  void on_proposal(std::string_view leader, std::int64_t zxid);
 
   std::uint64_t proposals_ = 0;  // distinct: each leader's zxids only grow
   std::map<std::string, std::int64_t, std::less<>> newest_zxid_by_leader_;
-  std::int64_t first_proposal_us_ = 0;
-  std::int64_t last_proposal_us_ = 0;
   std::map<std::string, Follower, std::less<>> followers_;
 };
 
