@@ -4,8 +4,11 @@ percentiles are within 1% of the exact ones computed here from the message lines
 to --aggregation-depth, and nothing is left unanswered.
 usage: check_stats.py ZKDUMP PCAP_DIR"""
 import collections
+import glob
 import json
 import math
+import os
+import re
 import subprocess
 import sys
 
@@ -25,6 +28,19 @@ if counted != sent:
     failures.append("per-op counts %s != sent %s" % (counted, sent))
 if stats["totals"]["unanswered"] != 0:
     failures.append("%d unanswered" % stats["totals"]["unanswered"])
+
+# The run's summary on stderr and --stats count requests and replies alike, on every capture.
+for pcap in sorted(glob.glob(pcaps + "/*.pcap")):
+    args_file = pcap[:-len(".pcap")] + ".args"
+    extra = open(args_file).read().split() if os.path.exists(args_file) else []
+    run = subprocess.run([zkdump, "--stats", "--json", *extra, "-r", pcap], check=True, capture_output=True,
+                         text=True)
+    totals = [doc for doc in map(json.loads, run.stdout.splitlines()) if doc["kind"] == "stats"][0]["totals"]
+    summary = re.search(r"zkdump: (\d+) requests, (\d+) replies", run.stderr)
+    if not summary or (int(summary.group(1)), int(summary.group(2))) != (totals["requests"], totals["replies"]):
+        failures.append("%s: stderr says %s, --stats %d requests and %d replies"
+                        % (os.path.basename(pcap), summary and summary.group(0), totals["requests"],
+                           totals["replies"]))
 
 # Exact percentiles (nearest rank) from the paired replies' latencies.
 latencies = collections.defaultdict(list)
