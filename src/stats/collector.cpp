@@ -182,7 +182,7 @@ void Collector::zk(const session::ZkMessage& message) {
       return;
     case Kind::kReply: {
       const zk::OpInfo* op = message.reply->op;
-      on_reply(message, op != nullptr ? zk::op_index(*op) : ops_.size(), message.reply->header.err);
+      on_reply(message, op != nullptr ? zk::op_index(*op) : ops_.size(), message.reply->error());
       return;
     }
     case Kind::kEvent:

@@ -17,10 +17,6 @@ ByteSpan after(ByteSpan body, std::size_t header) {
   return body.size() >= header ? body.subspan(header) : ByteSpan();
 }
 
-std::string_view or_unknown(std::string_view name) {
-  return name.empty() ? std::string_view("Unknown") : name;
-}
-
 }  // namespace
 
 ConnectRequest decode_connect_request(ByteSpan body) {
@@ -123,7 +119,7 @@ LineName line_name(const Request& request) {
 
 LineName line_name(const Reply& reply) {
   if (reply.op == nullptr) return {"", "UnknownReply"};
-  return {reply.header.err != 0 ? "Failed" : "", reply.op->reply_name};
+  return {reply.error() != 0 ? "Failed" : "", reply.op->reply_name};
 }
 
 LineName line_name(const WatcherEvent& event) {
@@ -164,8 +160,9 @@ void describe(const Request& request, FieldSink& fields) {
 void describe(const Reply& reply, std::int64_t latency_us, FieldSink& fields) {
   fields.number("xid", reply.header.xid);
   fields.number("zxid", reply.header.zxid);
-  fields.number({"error", "err"}, reply.header.err);
-  fields.name("err_name", or_unknown(error_name(reply.header.err)), FieldRole::kDetail);
+  // A failed multi carries err 0 in its header: its error is the failed operation's.
+  fields.number({"error", "err"}, reply.error());
+  fields.name("err_name", or_unknown(error_name(reply.error())), FieldRole::kDetail);
   if (latency_us >= 0) fields.number("latency_us", latency_us, FieldRole::kDetail);
   if (reply.op == nullptr) {
     fields.number("size", reply.frame_size);

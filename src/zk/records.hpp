@@ -465,6 +465,7 @@ void multi_reply(Reader& reader, F& fields, ReplyFacts& facts) {
       }
       fields.begin_record("Error", "error");
       fields.number("err", result_err);
+      fields.name("err_name", or_unknown(error_name(result_err)));
       fields.end_record();
       continue;
     }

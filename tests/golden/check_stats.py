@@ -29,6 +29,21 @@ if counted != sent:
 if stats["totals"]["unanswered"] != 0:
     failures.append("%d unanswered" % stats["totals"]["unanswered"])
 
+# A failed multi is a failed reply: named so, its error the failed operation's (not
+# RuntimeInconsistency), in text, JSON and --stats alike.
+all_ops = pcaps + "/kazoo_all_ops.pcap"
+text = subprocess.run([zkdump, "-q", "-r", all_ops], check=True, capture_output=True, text=True).stdout
+if not re.search(r"FailedMultiReply\(xid=\d+, zxid=\d+, error=-110, results=\[Error\(err=0, err_name=OK\), "
+                 r"Error\(err=-110, err_name=NodeExists\)", text):
+    failures.append("the failed multi is not a FailedMultiReply with error=-110")
+multi_replies = [m for m in map(json.loads, zkdump_json("-r", all_ops).splitlines())
+                 if m["kind"] == "reply" and m["op"] == "multi"]
+if sorted(m["err"] for m in multi_replies) != [-110, 0]:
+    failures.append("multi replies' JSON err: %s" % [m["err"] for m in multi_replies])
+multi_stats = json.loads(zkdump_json("--stats", "-r", all_ops))["op_stats"]["multi"]
+if multi_stats["errors_by_name"] != {"NodeExists": 1}:
+    failures.append("--stats counts the failed multi as %s" % multi_stats["errors_by_name"])
+
 # The run's summary on stderr and --stats count requests and replies alike, on every capture.
 for pcap in sorted(glob.glob(pcaps + "/*.pcap")):
     args_file = pcap[:-len(".pcap")] + ".args"

@@ -112,8 +112,12 @@ std::string render_reply(std::int32_t code, const Bytes& body, bool& complete) {
   std::string text = fmt::to_string(main) + "|" + fmt::to_string(trailer);
   const std::string header = "xid=7, zxid=5, error=0";
   const std::string header_trailer = ", err_name=OK";
-  text.erase(0, text.starts_with(header + ", ") ? header.size() + 2 : header.size());
-  const std::size_t at = text.find(header_trailer);
+  if (text.starts_with(header + ", ")) {
+    text.erase(0, header.size() + 2);
+  } else if (text.starts_with(header)) {
+    text.erase(0, header.size());
+  }
+  const std::size_t at = text.find(header_trailer, text.find('|'));
   if (at != std::string::npos) text.erase(at, header_trailer.size());
   return text;
 }
@@ -188,12 +192,15 @@ TEST_CASE("reply bodies decode by the request's opcode") {
   CHECK(complete);
   CHECK(render_reply(107, Bytes().i32(1).str("ip").str("127.0.0.1"), complete) ==
         "ids=[Id(scheme=ip, user=127.0.0.1)]|");
-  // A failed multi: every result is an ErrorResponse; the failing op's code is its error.
+  // A failed multi: every result is an ErrorResponse, named; the failing op's code is the reply's
+  // error, not the RuntimeInconsistency of the operations after it.
   Bytes failed;
   failed.i32(-1).boolean(false).i32(0).i32(0).i32(-1).boolean(false).i32(-110).i32(-110);
   failed.i32(-1).boolean(false).i32(-2).i32(-2).i32(-1).boolean(true).i32(-1);
-  CHECK(render_reply(14, failed, complete) ==
-        "results=[Error(err=0), Error(err=-110), Error(err=-2)]|");
+  CHECK(
+      render_reply(14, failed, complete) ==
+      "xid=7, zxid=5, error=-110, results=[Error(err=0, err_name=OK), Error(err=-110, "
+      "err_name=NodeExists), Error(err=-2, err_name=RuntimeInconsistency)]|, err_name=NodeExists");
   CHECK(complete);
   const Bytes failed_frame = Bytes().i32(7).i64(5).i32(0).append(failed);
   CHECK(zk::decode_reply(failed_frame.data, 0, zk::find_op(14)).error() == -110);

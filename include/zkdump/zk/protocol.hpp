@@ -148,6 +148,10 @@ inline std::string_view error_name(std::int32_t err) {
              ? tables::kErrorNames[static_cast<std::size_t>(-err)]
              : std::string_view();
 }
+// A name from a table, or "Unknown" for a code the table lacks.
+inline std::string_view or_unknown(std::string_view name) {
+  return name.empty() ? std::string_view("Unknown") : name;
+}
 inline bool is_known_error(std::int32_t err) {
   return !error_name(err).empty();
 }
