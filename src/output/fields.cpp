@@ -117,7 +117,7 @@ void TextFields::bytes(FieldKey key, const WireBytes& value, FieldRole role) {
   if (value.is_null) {
     append_bytes(*out, "None");
   } else {
-    append_escaped_text(*out, value.view());
+    append_text_value(*out, value.view());
   }
 }
 

@@ -305,7 +305,7 @@ void Collector::write_top_tables_text(fmt::memory_buffer& out) const {
     for (const auto& [path, stats] : top(paths_, options_.limit, measure)) {
       put(out, "  {:>9} {:>12} {:>10.0f}  ", stats->requests, stats->bytes,
           stats->average_latency());
-      append_escaped_text(out, path);
+      append_text_value(out, path);
       put(out, "\n");
     }
   };
@@ -317,7 +317,7 @@ void Collector::write_top_tables_text(fmt::memory_buffer& out) const {
         measure == kByBytes ? "bytes" : "requests", "requests", "bytes");
     for (const auto& [client, stats] : top(clients_, options_.limit, measure)) {
       put(out, "  {:>9} {:>12}  ", stats->requests, stats->bytes);
-      append_escaped_text(out, client);
+      append_text_value(out, client);
       put(out, "\n");
     }
   }
@@ -331,13 +331,13 @@ void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureTotals& 
   put(out, "\n  paths that fired most:\n");
   for (const auto& [path, stats] : top(event_paths_, options_.limit, kByRequests)) {
     put(out, "  {:>9}  ", stats->requests);
-    append_escaped_text(out, path);
+    append_text_value(out, path);
     put(out, "\n");
   }
   put(out, "auth schemes:");
   for (const auto& [scheme, count] : auth_schemes_) {
     put(out, " ");
-    append_escaped_text(out, scheme);
+    append_text_value(out, scheme);
     put(out, " {}", count);
   }
   put(out, "\nbytes: {} to servers, {} to clients\n", totals.bytes_to_server,

@@ -91,7 +91,7 @@ void GroupedReport::zk(const session::ZkMessage& message) {
 }
 
 void GroupedReport::write(fmt::memory_buffer& out) const {
-  auto key_text = [&out](std::string_view key) { append_escaped_text(out, key); };
+  auto key_text = [&out](std::string_view key) { append_text_value(out, key); };
   if (!options_.measure_latency) {
     std::vector<std::pair<std::string_view, std::uint64_t>> rows;
     for (const auto& [key, group] : groups_) rows.emplace_back(key, group.count);

@@ -144,7 +144,7 @@ void TopView::draw_hottest(int& row, fmt::memory_buffer& text, const stats::Coll
             "hottest paths                                           requests        bytes");
   for (const auto& [path, stats] : collector.top_paths_by_requests(8)) {
     text.clear();
-    append_escaped_text(text, path);
+    append_text_value(text, path);
     const std::string shown(text.data(), std::min<std::size_t>(text.size(), 50));
     draw_line(row, text, "  {:<50} {:>10} {:>12}", shown, stats->requests, stats->bytes);
   }

@@ -5,6 +5,7 @@ its exit (no signal death), its peak RSS (under 256 MB) and the lines it must pr
 usage: check_hostile.py ZKDUMP RECUT_DIR PCAP_DIR [CASE...]"""
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -161,6 +162,22 @@ def case_escapes(work):
         expect("escapes", out, "\\u001b[2J" if "--json" in options else "\\x1b[2J")
 
 
+def case_forged_fields(work):
+    # Anyone who can create a znode chooses its name: it must not read as another field, and a
+    # bidirectional override must not reorder what follows it on the terminal.
+    forged, reversed_ = b"/a, client=6.6.6.6:1", "/b\u202e=tneilc".encode()
+    path = os.path.join(work, "forged.pcap")
+    recut.write_pcap(path, connection(43100, [CONNECT, get_data(1, forged), get_data(2, reversed_)], []))
+    out, _ = run("a path that forges fields", path)
+    expect("forged fields", out, "path='/a, client=6.6.6.6:1', watch=False")
+    expect("forged fields", out, "path='/b\\xe2\\x80\\xae=tneilc'")
+    unquoted = [re.sub(r"'(?:[^'\\\\]|\\\\.)*'", "''", line) for line in out.splitlines()]
+    if "\u202e" in out or any(line.count(" client=") > 1 for line in unquoted):
+        sys.exit("FAIL forged fields: a raw override or a second client= field:\n%s" % out)
+    out, _ = run("a path that forges fields --json", path, "--json")
+    expect("forged fields", out, '"path":"/b\\u202e=tneilc"')
+
+
 QUORUM_OPTIONS = ("--election-port", "3888", "--quorum-port", "2888")
 
 
@@ -197,7 +214,7 @@ def case_quorum_huge(work):
 
 
 CASES = {"random": case_random_bytes, "flipped": case_flipped, "huge": case_huge_frame,
-         "connections": case_many_connections, "escapes": case_escapes,
+         "connections": case_many_connections, "escapes": case_escapes, "forged": case_forged_fields,
          "quorum-random": case_quorum_random, "quorum-flipped": case_quorum_flipped,
          "quorum-huge": case_quorum_huge}
 with tempfile.TemporaryDirectory() as work:

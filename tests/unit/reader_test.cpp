@@ -58,6 +58,11 @@ std::string escaped_text(std::string_view in, char quote = 0) {
   append_escaped_text(out, in, quote);
   return fmt::to_string(out);
 }
+std::string text_value(std::string_view in) {
+  fmt::memory_buffer out;
+  append_text_value(out, in);
+  return fmt::to_string(out);
+}
 std::string escaped_json(std::string_view in) {
   fmt::memory_buffer out;
   append_escaped_json(out, in);
@@ -75,8 +80,25 @@ TEST_CASE("escaping keeps wire bytes from faking lines or driving the terminal")
   CHECK(escaped_text("\xc2\x9b") == "\\xc2\\x9b");           // C1 CSI is escaped
   CHECK(escaped_text("\xff\xfe") == "\\xff\\xfe");           // not UTF-8
   CHECK(escaped_text("\xe2\x80\xa8") == "\\xe2\\x80\\xa8");  // U+2028 line separator
+  CHECK(escaped_text("\xe2\x80\xae") == "\\xe2\\x80\\xae");  // U+202E right-to-left override
   CHECK(escaped_json("q\"\n") == "q\\\"\\u000a");
   CHECK(escaped_json("\xff") == "\\\\xff");
+  CHECK(escaped_json("a\xe2\x80\xae"
+                     "b\xe2\x81\xa6") == "a\\u202eb\\u2066");  // bidi controls
+}
+
+TEST_CASE("a text value that could pass for another field is quoted, a plain one is not") {
+  CHECK(text_value("/plain/path-1_2.x") == "/plain/path-1_2.x");
+  CHECK(text_value("/数据") == "/数据");
+  CHECK(text_value("/a, client=6.6.6.6:1") == "'/a, client=6.6.6.6:1'");
+  for (const char* delimiter : {",", "=", "(", ")", " "}) {
+    CHECK(text_value(std::string("/a") + delimiter + "b") == std::string("'/a") + delimiter + "b'");
+  }
+  CHECK(text_value("it's") == "'it\\'s'");
+  CHECK(text_value("/a\tb") == "'/a\\x09b'");
+  CHECK(text_value("/b\xe2\x80\xae") == "'/b\\xe2\\x80\\xae'");
+  CHECK(text_value("\xff") == "'\\xff'");
+  CHECK(text_value("back\\slash") == "back\\\\slash");
 }
 
 TEST_CASE("field writers render the same fields as text and as JSON") {

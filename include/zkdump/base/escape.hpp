@@ -25,10 +25,16 @@ inline void append_char(fmt::memory_buffer& out, char c) {
 }
 
 // Appends `bytes` escaped for a text line: printable ASCII and valid UTF-8 pass, everything else
-// (control bytes, C1 controls, invalid sequences, line separators, backslash, `quote`) becomes
-// an escape.
+// (control bytes, C1 controls, invalid sequences, line separators, bidirectional controls,
+// backslash, `quote`) becomes an escape, \xNN per byte.
 void append_escaped_text(fmt::memory_buffer& out, std::string_view bytes, char quote = 0);
-// Appends `bytes` as the inside of a JSON string; bytes that are not UTF-8 show as \xNN.
+// A value of a text line (a path, a name from the wire): as it is when plain, so that
+// zktraffic-compatible lines stay byte-identical; quoted ('...') and escaped when it holds a
+// delimiter of the line format (, = ( ) ' space), a control byte, bytes that are not UTF-8 or
+// a bidirectional control, so that it cannot pass for another field.
+void append_text_value(fmt::memory_buffer& out, std::string_view bytes);
+// Appends `bytes` as the inside of a JSON string: format controls as \uXXXX, bytes that are not
+// UTF-8 as \xNN.
 void append_escaped_json(fmt::memory_buffer& out, std::string_view bytes);
 
 }  // namespace zkdump
