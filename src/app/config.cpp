@@ -55,6 +55,8 @@ Config make_config(const Options& options) {
   config.quiet = options.quiet;
   config.line_buffered = options.line_buffered;
   config.stats_interval_s = options.stats_interval_s;
+  const bool paired_lines = mode_of(options) == Mode::kLines && !options.unpaired;
+  config.pending_after_us = paired_lines ? options.pending_after_us : 0;
   config.lines = line_options(options);
   config.stats.aggregation_depth = options.aggregation_depth;
   config.stats.limit = options.stats_limit;

@@ -23,6 +23,7 @@ struct Config {
   bool quiet = false;
   bool line_buffered = false;  // -l: every line written at once (a terminal always is)
   std::int64_t stats_interval_s = 0;
+  std::int64_t pending_after_us = 0;  // live paired lines: report requests waiting this long
   output::LineOptions lines;
   stats::StatsOptions stats;
   stats::GroupedOptions grouped;

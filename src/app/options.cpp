@@ -1,6 +1,9 @@
 #include "options.hpp"
 
 #include <fmt/format.h>
+#include <charconv>
+#include <system_error>
+
 #include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"
@@ -22,6 +25,27 @@ TimestampStyle Options::timestamp_style() const {
     default:
       return TimestampStyle::kDeltaFirst;
   }
+}
+
+std::optional<std::int64_t> parse_duration_us(std::string_view text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  const auto [rest, error] = std::from_chars(text.data(), end, value);
+  if (error != std::errc() || rest == text.data() || value < 0) return std::nullopt;
+  const std::string_view unit(rest, static_cast<std::size_t>(end - rest));
+  double scale = 0;
+  if (unit.empty() || unit == "s") {
+    scale = 1e6;
+  } else if (unit == "ms") {
+    scale = 1e3;
+  } else if (unit == "us") {
+    scale = 1;
+  } else {
+    return std::nullopt;
+  }
+  const double micros = value * scale;
+  if (micros > 1e15) return std::nullopt;  // beyond any wait
+  return static_cast<std::int64_t>(micros + 0.5);
 }
 
 namespace {
@@ -76,6 +100,15 @@ void add_output_options(CLI::App& app, Options& options) {
   app.add_flag("--json", options.json, "Print one JSON object per message");
   app.add_flag("--unpaired", options.unpaired,
                "Print messages in capture order instead of pairing each reply with its request");
+  app.add_option_function<std::string>(
+      "--pending-after",
+      [&options](const std::string& text) {
+        const std::optional<std::int64_t> duration = parse_duration_us(text);
+        if (!duration) throw CLI::ValidationError("--pending-after", "not a duration: " + text);
+        options.pending_after_us = *duration;
+      },
+      "Live, paired lines: print a Pending line for a request still unanswered after this long "
+      "(default 1s; 500ms, 2s; 0 never); its reply still pairs when it comes");
   app.add_flag("--show-credentials", options.show_credentials,
                "Show auth credentials and SASL tokens (redacted by default)");
   app.add_flag(
@@ -163,6 +196,9 @@ std::string conflict(const CLI::App& app, const Options& options) {
     return fmt::format("--json cannot go with {}: it prints no JSON", mode);
   }
   if (given("--stats-interval") && !options.stats) return "--stats-interval needs --stats";
+  if (given("--pending-after") && (summary || options.unpaired || given("-r"))) {
+    return "--pending-after applies to paired message lines of a live capture";
+  }
   if (given("--stats-limit") && !options.stats) return "--stats-limit needs --stats";
   if (given("--aggregation-depth") && !summary) {
     return "--aggregation-depth needs --stats, --top, --count-requests or --measure-latency";

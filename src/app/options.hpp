@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "zkdump/base/timestamp.hpp"
@@ -35,6 +37,7 @@ struct Options {
                      // of message lines
   std::size_t stats_limit = 10;
   std::int64_t stats_interval_s = 0;
+  std::int64_t pending_after_us = 1'000'000;  // 0: never
   int aggregation_depth = 0;
   std::uint64_t count_requests = 0;  // zktraffic's summary modes
   std::uint64_t measure_latency = 0;
@@ -50,6 +53,9 @@ struct Options {
 
   TimestampStyle timestamp_style() const;
 };
+
+// "1.5s", "250ms", "800us", or a bare number of seconds; nothing for anything else.
+std::optional<std::int64_t> parse_duration_us(std::string_view text);
 
 // Parses argv; on --help or --version prints them, on an error prints "zkdump: ..."; either way
 // sets should_exit and returns the exit status.

@@ -38,6 +38,7 @@ std::atomic<bool> stop_requested{false};                   // NOLINT(*-non-const
 
 constexpr auto kDropCheckInterval = std::chrono::seconds(1);
 constexpr auto kTopCheckInterval = std::chrono::milliseconds(100);
+constexpr auto kPendingCheckInterval = std::chrono::milliseconds(100);
 
 // -Z: once the capture is open, run as USER, as tcpdump does.
 void drop_privileges(const std::string& user) {
@@ -129,10 +130,12 @@ class Run {
   bool keep_going() const;
   void on_packet(const capture::RawPacket& raw);
   void check_drops();
+  void check_pending();
   // Capture time when reading a file, wall-clock time when live: what intervals and spans use.
   std::int64_t clock_us() const { return live_ ? now_us() : last_ts_us_; }
   void report_intervals_due(std::int64_t now);
   void service_top(bool capturing);
+  void draw_top(bool capturing);
   stats::CaptureTotals totals() const;
   stats::ReportSpan run_span() const;
   void write_final_stats(const stats::ReportSpan& span);
@@ -167,6 +170,7 @@ class Run {
   stats::CaptureTotals interval_base_;  // the run's totals when the interval began
   std::uint64_t drops_reported_ = 0;
   std::chrono::steady_clock::time_point next_drop_check_;
+  std::chrono::steady_clock::time_point next_pending_check_;
   std::unique_ptr<top::TopView> top_;
   std::chrono::steady_clock::time_point next_top_check_;
   bool quit_ = false;
@@ -267,6 +271,15 @@ void Run::check_drops() {
   drops_reported_ = dropped;
 }
 
+// Live: requests waiting past --pending-after are reported while they wait, not when answered.
+void Run::check_pending() {
+  if (config_.pending_after_us <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_pending_check_) return;
+  next_pending_check_ = now + kPendingCheckInterval;
+  clients_.report_pending(now_us(), config_.pending_after_us);
+}
+
 stats::CaptureTotals Run::totals() const {
   stats::CaptureTotals totals;
   totals.packets = packets_.packets;
@@ -326,7 +339,12 @@ void Run::service_top(bool capturing) {
     quit_ = true;
     return;
   }
-  top_->refresh(collector_, source_.name(), capturing);
+  if (top_->due()) draw_top(capturing);
+}
+
+void Run::draw_top(bool capturing) {
+  const std::string source = source_.name();
+  top_->draw({collector_, source, capturing, clients_.oldest_pending(), clock_us()});
 }
 
 int Run::capture() {
@@ -340,6 +358,7 @@ int Run::capture() {
     const capture::NextStatus status = source_.next(raw);
     if (live_) {
       check_drops();
+      check_pending();
       report_intervals_due(now_us());
     } else if (status == capture::NextStatus::kPacket) {
       // Before the packet: its messages belong to the interval its time falls in.
@@ -401,7 +420,7 @@ void Run::write_final_stats(const stats::ReportSpan& span) {
 
 void Run::finish() {
   if (top_) {  // a finished file stays on screen until q
-    top_->refresh(collector_, source_.name(), false, true);
+    draw_top(false);
     while (!quit_ && !stop_requested.load()) {
       service_top(false);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

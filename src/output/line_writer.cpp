@@ -453,6 +453,26 @@ void LineWriter::unanswered(const session::Unanswered& unanswered) {
            end(unanswered.connection, Peers::kBoth, true), true);
 }
 
+// Printed at once, ahead of the lines held for this connection: the operator looks now.
+void LineWriter::pending(const session::Pending& pending) {
+  const session::Outstanding& request = *pending.request;
+  if (!options_.include_pings && request.op != nullptr && request.op->code == zk::kOpPing) return;
+  begin({pending.ts_us,
+         false,
+         "pending",
+         pending.connection,
+         "op",
+         request.op_name(),
+         {"", "Pending"}});
+  fields([&](FieldSink& out) {
+    out.number("xid", request.xid);
+    if (!options_.json) out.name("op", request.op_name());
+    if (!request.path.empty()) out.bytes("path", WireBytes::of(request.path));
+    out.number("waited_us", session::elapsed_us(request.ts_us, pending.ts_us));
+  });
+  print(end(pending.connection, Peers::kBoth, true));
+}
+
 // ---- Server-to-server messages, stream and capture problems ----
 
 std::string_view LineWriter::format_quorum(const QuorumMessage& message) {

@@ -17,15 +17,25 @@ std::string session_text(std::int64_t session_id) {
   return session_id != 0 ? fmt::format("0x{:x}", session_id) : std::string();
 }
 
+}  // namespace
+
 // One connection: its framing, its requests awaiting replies, and its messages to the sinks.
 class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRequests {
  public:
   ClientConversation(ClientShared& shared, Connection connection, bool from_start);
+  ~ClientConversation() override;
+  ClientConversation(const ClientConversation&) = delete;
+  ClientConversation& operator=(const ClientConversation&) = delete;
 
   void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override;
   void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override;
   void on_close(tcp::CloseReason reason, std::int64_t ts_us) override;
   const zk::OpInfo* awaited_op(std::int32_t xid) const override;
+
+  void report_pending(std::int64_t now_us, std::int64_t after_us);
+  // The request that has waited longest, or null.
+  const Outstanding* oldest_pending() const { return pending_.empty() ? nullptr : &pending_[0]; }
+  const Connection& connection() const { return connection_; }
 
  private:
   // Frames and problems from one direction's stream.
@@ -79,6 +89,7 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   void report_unanswered(Outstanding& request, std::string_view reason, std::int64_t ts_us);
 
   ClientShared& shared_;
+  std::list<ClientConversation*>::iterator registration_;
   Connection connection_;
   zk::Opening opening_ = zk::Opening::kUnknown;
   framing::Stream streams_[2];
@@ -95,9 +106,13 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   std::unique_ptr<FourLetterExchange> four_letter_;
 };
 
+namespace {
+
 int index_of(tcp::Side side) {
   return static_cast<int>(side);
 }
+
+}  // namespace
 
 ClientConversation::ClientConversation(ClientShared& shared, Connection connection, bool from_start)
     : shared_(shared),
@@ -106,7 +121,22 @@ ClientConversation::ClientConversation(ClientShared& shared, Connection connecti
       frames_{{zk::Direction::kToServer, opening_, *this, shared.options.max_frame, from_start},
               {zk::Direction::kToClient, opening_, *this, shared.options.max_frame, from_start}},
       handlers_{{*this, zk::Direction::kToServer}, {*this, zk::Direction::kToClient}} {
+  registration_ = shared_.conversations.insert(shared_.conversations.end(), this);
   shared_.sinks.open(connection_);
+}
+
+ClientConversation::~ClientConversation() {
+  shared_.conversations.erase(registration_);
+}
+
+void ClientConversation::report_pending(std::int64_t now_us, std::int64_t after_us) {
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    Outstanding& request = pending_[i];
+    if (elapsed_us(request.ts_us, now_us) < after_us) return;  // the rest came later still
+    if (request.reported_pending) continue;
+    request.reported_pending = true;
+    shared_.sinks.pending({&connection_, &request, now_us});
+  }
 }
 
 void ClientConversation::on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) {
@@ -314,6 +344,7 @@ Outstanding& ClientConversation::remember(std::int32_t xid, const zk::OpInfo* op
   request.op = op;
   request.ts_us = ts_us;
   request.seq = next_seq_++;
+  request.reported_pending = false;
   const std::string_view kept = path.substr(0, kMaxRememberedPath);
   request.path.resize(kept.size());  // within the slot's storage, once it has grown
   kept.copy(request.path.data(), kept.size());
@@ -334,8 +365,6 @@ void ClientConversation::report_unanswered(Outstanding& request, std::string_vie
   shared_.sinks.unanswered({&connection_, &request, reason, ts_us});
 }
 
-}  // namespace
-
 std::unique_ptr<tcp::StreamHandler> ClientSessions::open(const net::Endpoint& client,
                                                          const net::Endpoint& server,
                                                          bool from_start, std::int64_t) {
@@ -346,6 +375,24 @@ std::unique_ptr<tcp::StreamHandler> ClientSessions::open(const net::Endpoint& cl
   connection.client = format_endpoint(client);
   connection.server = format_endpoint(server);
   return std::make_unique<ClientConversation>(shared_, std::move(connection), from_start);
+}
+
+void ClientSessions::report_pending(std::int64_t now_us, std::int64_t after_us) {
+  for (ClientConversation* conversation : shared_.conversations) {
+    conversation->report_pending(now_us, after_us);
+  }
+}
+
+OldestPending ClientSessions::oldest_pending() const {
+  OldestPending oldest;
+  for (const ClientConversation* conversation : shared_.conversations) {
+    const Outstanding* request = conversation->oldest_pending();
+    if (request != nullptr &&
+        (oldest.request == nullptr || request->ts_us < oldest.request->ts_us)) {
+      oldest = {&conversation->connection(), request};
+    }
+  }
+  return oldest;
 }
 
 }  // namespace zkdump::session

@@ -59,6 +59,10 @@ void Sinks::unanswered(const Unanswered& unanswered) {
   for (Sink* sink : sinks_) sink->unanswered(unanswered);
 }
 
+void Sinks::pending(const Pending& pending) {
+  for (Sink* sink : sinks_) sink->pending(pending);
+}
+
 void Sinks::quorum(const QuorumMessage& message) {
   for (Sink* sink : sinks_) sink->quorum(message);
 }

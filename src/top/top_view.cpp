@@ -70,33 +70,49 @@ bool TopView::handle_keys() {
   return true;
 }
 
-void TopView::refresh(const stats::Collector& collector, std::string_view source, bool capturing,
-                      bool force) {
-  const auto now = std::chrono::steady_clock::now();
-  if (!force && !dirty_ && now - last_draw_ < kRedrawInterval) return;
-  draw(collector, source, capturing);
-  last_draw_ = now;
-  dirty_ = false;
+bool TopView::due() const {
+  return dirty_ || std::chrono::steady_clock::now() - last_draw_ >= kRedrawInterval;
 }
 
-void TopView::draw(const stats::Collector& collector, std::string_view source, bool capturing) {
+void TopView::draw(const Input& input) {
+  const stats::Collector& collector = input.collector;
+  const bool capturing = input.capturing;
   const char* order_name = order_ == Order::kRequests  ? "requests"
                            : order_ == Order::kLatency ? "p99 latency"
                                                        : "errors";
   fmt::memory_buffer text;
   int row = 0;
   fmt::format_to(fmt::appender(text), "zkdump --top  {}  ", capturing ? "capturing" : "finished");
-  append_escaped_text(text, source);
+  append_escaped_text(text, input.source);
   fmt::format_to(fmt::appender(text), "  {} messages", collector.messages());
   put_line(row++, {text.data(), text.size()});
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
             order_name);
+  draw_oldest_pending(row, text, input);
   row++;
   draw_ops(row, text, collector, capturing);
   row++;
   draw_hottest(row, text, collector);
   clrtobot();
   ::refresh();
+  last_draw_ = std::chrono::steady_clock::now();
+  dirty_ = false;
+}
+
+// A stalled server shows here first: the request that has waited longest for its reply.
+void TopView::draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input) {
+  const session::Outstanding* request = input.oldest.request;
+  if (request == nullptr) {
+    draw_line(row, text, "oldest pending: none");
+    return;
+  }
+  text.clear();
+  fmt::format_to(fmt::appender(text), "oldest pending: {} xid={} waiting {:.1f} s  ",
+                 request->op_name(), request->xid,
+                 static_cast<double>(session::elapsed_us(request->ts_us, input.now_us)) / 1e6);
+  append_text_value(text, request->path);
+  fmt::format_to(fmt::appender(text), "  client {}", input.oldest.connection->client);
+  put_line(row++, {text.data(), text.size()});
 }
 
 double TopView::measure(const stats::Collector::OpStats& stats) const {

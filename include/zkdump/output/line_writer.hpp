@@ -37,6 +37,7 @@ class LineWriter final : public session::Sink {
   void close(session::Connection& connection) override;
   void zk(const session::ZkMessage& message) override;
   void unanswered(const session::Unanswered& unanswered) override;
+  void pending(const session::Pending& pending) override;
   void quorum(const session::QuorumMessage& message) override;
   void problem(const session::StreamProblem& problem) override;
   void capture(const session::CaptureProblem& problem) override;

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <list>
 #include <memory>
 
 #include "zkdump/framing/stream.hpp"
@@ -33,21 +34,34 @@ struct ClientCounters {
   }
 };
 
+class ClientConversation;
+
 // What every connection's conversation shares.
 struct ClientShared {
   ClientOptions options;
   Sinks& sinks;
   framing::Budget& budget;
   ClientCounters counters;
+  std::list<ClientConversation*> conversations;  // every open one, for the timers below
+};
+
+// The request that has waited longest for its reply, and its connection (both null: none).
+struct OldestPending {
+  const Connection* connection = nullptr;
+  const Outstanding* request = nullptr;
 };
 
 class ClientSessions : public tcp::StreamHandlerFactory {
  public:
   ClientSessions(const ClientOptions& options, Sinks& sinks, framing::Budget& budget)
-      : shared_{options, sinks, budget, {}} {}
+      : shared_{options, sinks, budget, {}, {}} {}
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
   const ClientCounters& counters() const { return shared_.counters; }
+  // Reports, once each, the requests that have waited `after_us` or more for their reply by
+  // `now_us` (Sinks::pending): live, a stalled server shows at once, not when it answers.
+  void report_pending(std::int64_t now_us, std::int64_t after_us);
+  OldestPending oldest_pending() const;
 
  private:
   ClientShared shared_;

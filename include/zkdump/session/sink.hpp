@@ -65,6 +65,7 @@ struct Outstanding {
   std::int64_t ts_us = 0;
   std::string path;       // capped copy, for the reply's consumers and the unanswered report
   std::uint64_t seq = 0;  // numbered per connection, in request order
+  bool reported_pending = false;
   RequestSlots slots{};
   std::string_view op_name() const { return op != nullptr ? op->json_name : "connect"; }
 };
@@ -102,6 +103,14 @@ struct ZkMessage {
   Outstanding* outstanding = nullptr;
   std::int64_t latency_us = -1;  // replies to a request seen: since it, never negative
   SessionChange session_change = SessionChange::kNone;
+};
+
+// A request still waiting for its reply after the --pending-after threshold (live), reported once
+// while it waits: its reply, if it comes, still pairs as usual.
+struct Pending {
+  const Connection* connection = nullptr;
+  const Outstanding* request = nullptr;
+  std::int64_t ts_us = 0;  // now
 };
 
 struct Unanswered {
@@ -175,6 +184,7 @@ class Sink {
   // Every frame of the client protocol, decoded or not (its typed message says).
   virtual void zk(const ZkMessage&) {}
   virtual void unanswered(const Unanswered&) {}
+  virtual void pending(const Pending&) {}
   virtual void quorum(const QuorumMessage&) {}
   virtual void problem(const StreamProblem&) {}
   virtual void capture(const CaptureProblem&) {}
@@ -197,6 +207,7 @@ class Sinks {
   void close(Connection& connection);
   void zk(const ZkMessage& message);
   void unanswered(const Unanswered& unanswered);
+  void pending(const Pending& pending);
   void quorum(const QuorumMessage& message);
   void problem(const StreamProblem& problem);
   void capture(const CaptureProblem& problem);

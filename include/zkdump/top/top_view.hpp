@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "zkdump/session/client.hpp"
+#include "zkdump/session/elapsed.hpp"
 #include "zkdump/stats/collector.hpp"
 
 namespace zkdump::top {
@@ -20,13 +22,21 @@ class TopView {
 
   // Reads waiting keys; false once the user pressed q.
   bool handle_keys();
-  // Redraws when a second has passed since the last redraw, or when `force` is set.
-  void refresh(const stats::Collector& collector, std::string_view source, bool capturing,
-               bool force = false);
+  // What a redraw shows.
+  struct Input {
+    const stats::Collector& collector;
+    std::string_view source;
+    bool capturing;
+    session::OldestPending oldest;  // the request waiting longest for its reply
+    std::int64_t now_us;            // on the capture's clock
+  };
+  // Whether a second has passed since the last redraw, or a key asked for one.
+  bool due() const;
+  void draw(const Input& input);
 
  private:
   enum class Order { kRequests, kLatency, kErrors };
-  void draw(const stats::Collector& collector, std::string_view source, bool capturing);
+  static void draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input);
   void draw_ops(int& row, fmt::memory_buffer& text, const stats::Collector& collector,
                 bool capturing);
   static void draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector);
