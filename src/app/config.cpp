@@ -58,6 +58,7 @@ Config make_config(const Options& options) {
   const bool paired_lines = mode_of(options) == Mode::kLines && !options.unpaired;
   config.pending_after_us = paired_lines ? options.pending_after_us : 0;
   config.lines = line_options(options);
+  config.filters = options.filters;
   config.stats.aggregation_depth = options.aggregation_depth;
   config.stats.limit = options.stats_limit;
   config.grouped = grouped_options(options);

@@ -159,6 +159,62 @@ void add_mode_options(CLI::App& app, Options& options) {
       ->check(CLI::Range(0, 1000));
 }
 
+bool is_op_name(std::string_view name) {
+  if (name == "connect" || name == "notification") return true;
+  for (std::size_t i = 0; i < zk::op_count(); ++i) {
+    if (zk::op_at(i).json_name == name) return true;
+  }
+  return false;
+}
+
+// Field filters: OR within one option repeated, AND across options.
+void add_filter_options(CLI::App& app, Options& options) {
+  session::FilterOptions& filters = options.filters;
+  app.add_option("--path", filters.path_prefixes,
+                 "Only exchanges whose path starts with PREFIX; repeat for several");
+  app.add_option_function<std::vector<std::string>>(
+      "--op",
+      [&filters](const std::vector<std::string>& names) {
+        for (const std::string& name : names) {
+          if (!is_op_name(name)) throw CLI::ValidationError("--op", "no such op: " + name);
+          filters.ops.push_back(name);
+        }
+      },
+      "Only this op (as ZooDefs names it: getData, create, multi, connect, notification...); "
+      "repeat for several");
+  app.add_option_function<std::vector<std::string>>(
+      "--session",
+      [&filters](const std::vector<std::string>& ids) {
+        for (const std::string& id : ids) {
+          const std::optional<std::int64_t> session = session::parse_session_id(id);
+          if (!session) throw CLI::ValidationError("--session", "not a session id: " + id);
+          filters.sessions.push_back(*session);
+        }
+      },
+      "Only this session (0x1000a2b3c4d0001); repeat for several");
+  app.add_option_function<std::vector<std::string>>(
+      "--client",
+      [&filters](const std::vector<std::string>& hosts) {
+        for (const std::string& host : hosts) {
+          const std::optional<session::ClientMatch> client = session::parse_client_match(host);
+          if (!client) throw CLI::ValidationError("--client", "not HOST or HOST:PORT: " + host);
+          filters.clients.push_back(*client);
+        }
+      },
+      "Only this client IP, or IP:PORT ([IPv6]:PORT); repeat for several");
+  app.add_flag("--errors", filters.errors_only,
+               "Only failed replies, each with its request (and requests never answered)");
+  app.add_option_function<std::string>(
+      "--slower-than",
+      [&filters](const std::string& text) {
+        const std::optional<std::int64_t> duration = parse_duration_us(text);
+        if (!duration) throw CLI::ValidationError("--slower-than", "not a duration: " + text);
+        filters.slower_than_us = *duration;
+      },
+      "Only exchanges whose reply took at least DURATION (5ms, 1s), with requests that waited "
+      "that long unanswered");
+}
+
 // Capture sizes and the bounds that keep hostile or huge traffic in constant memory.
 void add_limit_options(CLI::App& app, Options& options) {
   app.add_option("-s", options.snaplen, "Live capture snapshot length in bytes")
@@ -196,6 +252,13 @@ std::string conflict(const CLI::App& app, const Options& options) {
     return fmt::format("--json cannot go with {}: it prints no JSON", mode);
   }
   if (given("--stats-interval") && !options.stats) return "--stats-interval needs --stats";
+  const bool at_reply = given("--errors") || given("--slower-than");
+  if (at_reply && options.unpaired) {
+    return "--errors and --slower-than need paired lines: a request prints with its reply";
+  }
+  if (at_reply && options.count_requests > 0) {
+    return "--errors and --slower-than cannot go with --count-requests: it counts requests";
+  }
   if (given("--pending-after") && (summary || options.unpaired || given("-r"))) {
     return "--pending-after applies to paired message lines of a live capture";
   }
@@ -227,6 +290,7 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   add_source_options(app, options);
   add_output_options(app, options);
   add_mode_options(app, options);
+  add_filter_options(app, options);
   add_limit_options(app, options);
   // CLI11 takes the expression as one string per word; tcpdump joins them with spaces.
   std::vector<std::string> words;

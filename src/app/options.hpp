@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "zkdump/base/timestamp.hpp"
+#include "zkdump/session/filter.hpp"
 #include "zkdump/zk/protocol.hpp"
 
 namespace zkdump::app {
@@ -38,6 +39,7 @@ struct Options {
   std::size_t stats_limit = 10;
   std::int64_t stats_interval_s = 0;
   std::int64_t pending_after_us = 1'000'000;  // 0: never
+  session::FilterOptions filters;             // --path, --op, --session, --client, ...
   int aggregation_depth = 0;
   std::uint64_t count_requests = 0;  // zktraffic's summary modes
   std::uint64_t measure_latency = 0;

@@ -157,6 +157,7 @@ class Run {
   stats::GroupedReport grouped_;
   stats::QuorumSummary quorum_summary_;
   framing::Budget budget_;
+  session::ExchangeFilter filter_;
   session::PortMap ports_;
   session::ClientSessions clients_;
   session::QuorumSessions servers_;
@@ -185,7 +186,8 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd)
       grouped_(config.grouped),
       quorum_summary_(config.lines.timestamps),
       budget_{config.max_buffer_bytes, 0},
-      clients_(config.client, sinks_, budget_),
+      filter_(config.filters),
+      clients_(config.client, sinks_, budget_, filter_.active() ? &filter_ : nullptr),
       servers_(sinks_, budget_, ports_),
       router_(ports_, clients_, servers_),
       connections_(router_, config.reassembly),

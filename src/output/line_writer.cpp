@@ -146,13 +146,14 @@ void LineWriter::hold_request(ConnectionLines& lines, std::string_view line,
 }
 
 void LineWriter::complete(ConnectionLines& lines, const session::Outstanding* request,
-                          std::string_view answer, bool visible) {
+                          std::string_view answer, bool visible, bool keep_request) {
   const std::uint64_t held_id = request != nullptr ? request->slots[request_slot_] : 0;
   if (held_id == 0) {
     if (visible) emit(lines, answer);
     return;
   }
   ConnectionLines::HeldLine& held = lines.held[held_id - 1 - lines.first_held_id];
+  if (!keep_request) held.text.clear();  // the filters left the exchange out: nothing prints
   if (visible) held.text.append(answer);
   held.awaiting_reply = false;
   flush_ready(lines);
@@ -272,11 +273,12 @@ bool LineWriter::visible(const ZkMessage& message) const {
 
 void LineWriter::zk(const ZkMessage& message) {
   ConnectionLines& lines = lines_of(*message.connection);
-  const bool shown = visible(message);
+  const bool selected = message.selection != session::Selection::kNo;
+  const bool shown = selected && visible(message);
   switch (message.kind) {
     case ZkMessage::Kind::kConnectRequest:
     case ZkMessage::Kind::kRequest:
-      if (shown) {
+      if (shown) {  // kAtReply too: held, its reply decides
         hold_request(lines, format(message), message.outstanding);
       } else if (message.outstanding != nullptr) {
         message.outstanding->slots[request_slot_] = 0;
@@ -284,10 +286,11 @@ void LineWriter::zk(const ZkMessage& message) {
       return;
     case ZkMessage::Kind::kConnectResponse:
     case ZkMessage::Kind::kReply:
-      complete(lines, message.outstanding, shown ? format(message) : std::string_view(), shown);
+      complete(lines, message.outstanding, shown ? format(message) : std::string_view(), shown,
+               selected);
       return;
     default:
-      emit(lines, format(message));
+      if (selected) emit(lines, format(message));
       return;
   }
 }
@@ -430,8 +433,8 @@ void LineWriter::unanswered(const session::Unanswered& unanswered) {
   const session::Outstanding& request = *unanswered.request;
   const bool shown =
       options_.include_pings || request.op == nullptr || request.op->code != zk::kOpPing;
-  if (!shown) {
-    complete(lines_of(*unanswered.connection), &request, {}, false);
+  if (!shown || !unanswered.selected) {
+    complete(lines_of(*unanswered.connection), &request, {}, false, unanswered.selected);
     return;
   }
   // Text lines keep the time it was given up; JSON objects the request's own.
@@ -456,6 +459,7 @@ void LineWriter::unanswered(const session::Unanswered& unanswered) {
 // Printed at once, ahead of the lines held for this connection: the operator looks now.
 void LineWriter::pending(const session::Pending& pending) {
   const session::Outstanding& request = *pending.request;
+  if (!pending.selected) return;
   if (!options_.include_pings && request.op != nullptr && request.op->code == zk::kOpPing) return;
   begin({pending.ts_us,
          false,

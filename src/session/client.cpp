@@ -79,6 +79,13 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   void on_four_letter_answer(ByteSpan bytes);
   void report_four_letter_reply(std::int64_t ts_us);
   ZkMessage message_at(const FrameAt& at, ZkMessage::Kind kind);
+  // What the field filters say of a request (or of a message that stands alone) ...
+  Selection select(std::string_view op, std::string_view path) const;
+  // ... of a reply, given its request's selection (or its op, when no request was seen) ...
+  Selection select_reply(const Outstanding* request, std::string_view op, std::int32_t error,
+                         std::int64_t latency_us) const;
+  // ... and of a request still waiting, or never answered.
+  bool selected_waiting(const Outstanding& request, std::int64_t waited_us) const;
 
   // Keeps the requests awaiting replies under their cap, reporting the oldest as unanswered.
   void make_room(std::int64_t ts_us);
@@ -102,6 +109,7 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
     std::string word;
     std::string answer;  // its first kMaxFourLetterText bytes
     std::uint64_t answer_bytes = 0;
+    Selection selection = Selection::kYes;
   };
   std::unique_ptr<FourLetterExchange> four_letter_;
 };
@@ -135,7 +143,8 @@ void ClientConversation::report_pending(std::int64_t now_us, std::int64_t after_
     if (elapsed_us(request.ts_us, now_us) < after_us) return;  // the rest came later still
     if (request.reported_pending) continue;
     request.reported_pending = true;
-    shared_.sinks.pending({&connection_, &request, now_us});
+    shared_.sinks.pending({&connection_, &request, now_us,
+                           selected_waiting(request, elapsed_us(request.ts_us, now_us))});
   }
 }
 
@@ -176,6 +185,25 @@ ZkMessage ClientConversation::message_at(const FrameAt& at, ZkMessage::Kind kind
   message.ts_us = at.ts_us;
   message.frame_size = at.size;
   return message;
+}
+
+Selection ClientConversation::select(std::string_view op, std::string_view path) const {
+  return shared_.filter == nullptr ? Selection::kYes
+                                   : shared_.filter->at_request(connection_, op, path);
+}
+
+Selection ClientConversation::select_reply(const Outstanding* request, std::string_view op,
+                                           std::int32_t error, std::int64_t latency_us) const {
+  if (shared_.filter == nullptr) return Selection::kYes;
+  const Selection selection = request != nullptr ? request->selection : select(op, {});
+  if (selection != Selection::kAtReply) return selection;
+  return shared_.filter->at_reply(error, latency_us) ? Selection::kYes : Selection::kNo;
+}
+
+bool ClientConversation::selected_waiting(const Outstanding& request,
+                                          std::int64_t waited_us) const {
+  return request.selection == Selection::kYes ||
+         (request.selection == Selection::kAtReply && shared_.filter->waited(waited_us));
 }
 
 void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::uint8_t tag,
@@ -223,7 +251,9 @@ void ClientConversation::on_connect_request(const FrameAt& at, ByteSpan body) {
     return;
   }
   if (request.session_id != 0) connection_.session = session_text(request.session_id);
+  message.selection = select("connect", {});
   message.outstanding = &remember(0, nullptr, message.ts_us, {});
+  message.outstanding->selection = message.selection;
   shared_.sinks.zk(message);
 }
 
@@ -235,6 +265,7 @@ void ClientConversation::on_connect_response(const FrameAt& at, ByteSpan body) {
   message.connect_response = &response;
   message.outstanding = paired ? &pending_.front() : nullptr;
   message.latency_us = paired ? elapsed_us(pending_.front().ts_us, message.ts_us) : -1;
+  message.selection = select_reply(message.outstanding, "connect", 0, message.latency_us);
   ++shared_.counters.replies;
   if (response.decoded.complete) {
     connection_.session = session_text(response.session_id);
@@ -260,8 +291,10 @@ void ClientConversation::on_request(const FrameAt& at, ByteSpan body) {
   ++shared_.counters.requests;
   if (!request.decoded.complete) ++shared_.counters.undecodable_frames;
   make_room(message.ts_us);
+  message.selection = select(request.op->json_name, request.facts.path.view());
   message.outstanding =
       &remember(request.xid, request.op, message.ts_us, request.facts.path.view());
+  message.outstanding->selection = message.selection;
   shared_.sinks.zk(message);
 }
 
@@ -271,6 +304,9 @@ void ClientConversation::on_event(const FrameAt& at, ByteSpan body) {
   if (!event.decoded.complete) ++shared_.counters.undecodable_frames;
   ZkMessage message = message_at(at, ZkMessage::Kind::kEvent);
   message.event = &event;
+  // An event is neither an error nor slow: a filter on those leaves it out.
+  const Selection selection = select("notification", event.path.view());
+  message.selection = selection == Selection::kAtReply ? Selection::kNo : selection;
   shared_.sinks.zk(message);
 }
 
@@ -291,6 +327,8 @@ void ClientConversation::on_reply(const FrameAt& at, ByteSpan body) {
   if (request != nullptr && op != nullptr && op->code == zk::kOpCloseSession) {
     message.session_change = SessionChange::kClosed;
   }
+  message.selection = select_reply(request, op != nullptr ? op->json_name : "unknown",
+                                   reply.error(), message.latency_us);
   shared_.sinks.zk(message);
   if (request != nullptr) pending_.erase(waiting);
 }
@@ -301,6 +339,9 @@ void ClientConversation::on_four_letter_word(const FrameAt& at, ByteSpan bytes) 
   ++shared_.counters.requests;
   ZkMessage message = message_at(at, ZkMessage::Kind::kFourLetterWord);
   message.word = four_letter_->word;
+  // Not a ZooKeeper op: neither an error nor a latency can select it.
+  four_letter_->selection = select({}, {}) == Selection::kYes ? Selection::kYes : Selection::kNo;
+  message.selection = four_letter_->selection;
   shared_.sinks.zk(message);
 }
 
@@ -327,6 +368,7 @@ void ClientConversation::report_four_letter_reply(std::int64_t ts_us) {
     message.word = four_letter_->word;
     message.answer = four_letter_->answer;
     message.answer_bytes = four_letter_->answer_bytes;
+    message.selection = four_letter_->selection;
   }
   shared_.sinks.zk(message);
 }
@@ -362,7 +404,8 @@ std::size_t ClientConversation::find(std::int32_t xid) const {
 void ClientConversation::report_unanswered(Outstanding& request, std::string_view reason,
                                            std::int64_t ts_us) {
   if (request.op == nullptr || request.op->code != zk::kOpPing) ++shared_.counters.unanswered;
-  shared_.sinks.unanswered({&connection_, &request, reason, ts_us});
+  shared_.sinks.unanswered({&connection_, &request, reason, ts_us,
+                            selected_waiting(request, elapsed_us(request.ts_us, ts_us))});
 }
 
 std::unique_ptr<tcp::StreamHandler> ClientSessions::open(const net::Endpoint& client,

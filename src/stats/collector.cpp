@@ -137,11 +137,15 @@ void Collector::count_message(const session::ZkMessage& message) {
   using Kind = session::ZkMessage::Kind;
   switch (message.kind) {
     case Kind::kConnectRequest:
+      if (message.selection == session::Selection::kYes) ++requests_;
+      return;
     case Kind::kFourLetterWord:
       ++requests_;
       return;
     case Kind::kRequest:
-      if (message.request->op != nullptr) ++requests_;
+      if (message.request->op != nullptr && message.selection == session::Selection::kYes) {
+        ++requests_;
+      }
       return;
     case Kind::kConnectResponse:
     case Kind::kReply:
@@ -161,6 +165,7 @@ void Collector::open(session::Connection& connection) {
 
 void Collector::zk(const session::ZkMessage& message) {
   using Kind = session::ZkMessage::Kind;
+  if (message.selection == session::Selection::kNo) return;  // the field filters scope --stats
   count_message(message);
   switch (message.kind) {
     case Kind::kConnectRequest:
@@ -169,6 +174,7 @@ void Collector::zk(const session::ZkMessage& message) {
     case Kind::kRequest:
       if (message.request->op == nullptr) return;
       on_request(message, zk::op_index(*message.request->op), message.request->facts.path.view());
+      if (message.selection != session::Selection::kYes) return;
       if (message.request->op->code == zk::kOpAuth) {
         const std::string scheme(message.request->facts.auth_scheme.view());
         if (auth_schemes_.size() < options_.max_keys || auth_schemes_.contains(scheme)) {
@@ -193,30 +199,56 @@ void Collector::zk(const session::ZkMessage& message) {
   }
 }
 
+// What a request leaves in its slot: its path's row (so that its reply need not look it up
+// again), and its size (so that a request the filters decide at its reply can be counted then).
+struct Collector::RequestRecord {
+  std::uint64_t path_row_plus_one = 0;  // 0: no path
+  std::uint64_t bytes = 0;
+
+  std::uint64_t packed() const { return bytes << 32 | path_row_plus_one; }
+  static RequestRecord unpack(std::uint64_t slot) { return {slot & 0xffffffffu, slot >> 32}; }
+};
+
 void Collector::on_request(const session::ZkMessage& message, std::size_t op,
                            std::string_view path) {
   note_time(message.ts_us);
-  const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
+  RequestRecord record;
+  record.bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
+  if (!path.empty()) {
+    record.path_row_plus_one = paths_.row_of(folded_path(path), options_.max_keys, kOther) + 1;
+  }
+  if (message.outstanding != nullptr) message.outstanding->slots[request_slot_] = record.packed();
+  if (message.selection == session::Selection::kAtReply) return;  // counted if its reply is
+  count_request(*message.connection, op, record);
+}
+
+void Collector::count_request(const session::Connection& connection, std::size_t op,
+                              const RequestRecord& record) {
   OpStats& stats = op_stats(op);
   ++stats.requests;
-  stats.bytes += bytes;
-  std::uint64_t path_row_plus_one = 0;  // 0: no path
-  if (!path.empty()) {
-    const std::size_t row = paths_.row_of(folded_path(path), options_.max_keys, kOther);
-    KeyStats& path_stats = paths_.at(row);
-    ++path_stats.requests;
-    path_stats.bytes += bytes;
-    path_row_plus_one = row + 1;
+  stats.bytes += record.bytes;
+  if (record.path_row_plus_one != 0) {
+    KeyStats& path = paths_.at(record.path_row_plus_one - 1);
+    ++path.requests;
+    path.bytes += record.bytes;
   }
-  KeyStats& client = client_of(*message.connection);
+  KeyStats& client = client_of(connection);
   ++client.requests;
-  client.bytes += bytes;
-  // The path's row goes with the request, so that its reply need not look it up again.
-  if (message.outstanding != nullptr) message.outstanding->slots[request_slot_] = path_row_plus_one;
+  client.bytes += record.bytes;
+}
+
+// A request the filters decided at its end (reply or none): counted now that it is selected.
+void Collector::count_deferred(const session::Connection& connection,
+                               const session::Outstanding* request) {
+  if (request == nullptr || request->selection != session::Selection::kAtReply) return;
+  ++requests_;
+  const std::size_t op = request->op != nullptr ? zk::op_index(*request->op) : connect_index();
+  count_request(connection, op, RequestRecord::unpack(request->slots[request_slot_]));
 }
 
 void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err) {
   note_time(message.ts_us);
+  count_deferred(*message.connection, message.outstanding);
   if (op >= ops_.size()) return;  // a reply to a request never seen
   OpStats& stats = op_stats(op);
   if (err != 0) ++stats.errors[err];
@@ -226,8 +258,9 @@ void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std:
   if (message.latency_us < 0) return;
   stats.latency.add(message.latency_us);
   const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
-  if (const std::uint64_t path_row_plus_one = message.outstanding->slots[request_slot_]) {
-    KeyStats& path = paths_.at(path_row_plus_one - 1);
+  const RequestRecord record = RequestRecord::unpack(message.outstanding->slots[request_slot_]);
+  if (record.path_row_plus_one != 0) {
+    KeyStats& path = paths_.at(record.path_row_plus_one - 1);
     ++path.replies;
     path.latency_sum_us += message.latency_us;
     path.bytes += bytes;
@@ -244,6 +277,8 @@ void Collector::on_event(const session::ZkMessage& message) {
 }
 
 void Collector::unanswered(const session::Unanswered& unanswered) {
+  if (!unanswered.selected) return;
+  count_deferred(*unanswered.connection, unanswered.request);
   ++unanswered_;
   const zk::OpInfo* op = unanswered.request->op;
   ++op_stats(op != nullptr ? zk::op_index(*op) : connect_index()).unanswered;

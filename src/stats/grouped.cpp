@@ -60,6 +60,9 @@ void GroupedReport::measure(const session::ZkMessage& message, std::string_view 
 
 void GroupedReport::zk(const session::ZkMessage& message) {
   using Kind = session::ZkMessage::Kind;
+  // The field filters scope the counts; a request they decide at its reply is counted by
+  // --measure-latency there (--count-requests refuses such filters).
+  if (message.selection != session::Selection::kYes) return;
   switch (message.kind) {
     case Kind::kConnectRequest:
       if (message.connect_request->decoded.complete) {

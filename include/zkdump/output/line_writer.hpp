@@ -87,8 +87,10 @@ class LineWriter final : public session::Sink {
   void emit(ConnectionLines& lines, std::string_view line);
   static void hold(ConnectionLines& lines, std::string_view line, bool awaiting_reply);
   void hold_request(ConnectionLines& lines, std::string_view line, session::Outstanding* request);
+  // The reply (or end) of a request: `answer` printed after its held line if `visible`; the
+  // held line itself dropped unless `keep_request`.
   void complete(ConnectionLines& lines, const session::Outstanding* request,
-                std::string_view answer, bool visible);
+                std::string_view answer, bool visible, bool keep_request = true);
   void flush_ready(ConnectionLines& lines);
   void print(std::string_view text);
 

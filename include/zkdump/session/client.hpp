@@ -42,6 +42,7 @@ struct ClientShared {
   Sinks& sinks;
   framing::Budget& budget;
   ClientCounters counters;
+  const ExchangeFilter* filter;                  // null: every message
   std::list<ClientConversation*> conversations;  // every open one, for the timers below
 };
 
@@ -53,8 +54,9 @@ struct OldestPending {
 
 class ClientSessions : public tcp::StreamHandlerFactory {
  public:
-  ClientSessions(const ClientOptions& options, Sinks& sinks, framing::Budget& budget)
-      : shared_{options, sinks, budget, {}, {}} {}
+  ClientSessions(const ClientOptions& options, Sinks& sinks, framing::Budget& budget,
+                 const ExchangeFilter* filter = nullptr)
+      : shared_{options, sinks, budget, {}, filter, {}} {}
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
   const ClientCounters& counters() const { return shared_.counters; }

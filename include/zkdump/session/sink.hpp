@@ -12,6 +12,7 @@
 
 #include "zkdump/framing/stream.hpp"
 #include "zkdump/net/packet.hpp"
+#include "zkdump/session/filter.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 #include "zkdump/zk/messages.hpp"
 #include "zkdump/zk/quorum.hpp"
@@ -66,6 +67,7 @@ struct Outstanding {
   std::string path;       // capped copy, for the reply's consumers and the unanswered report
   std::uint64_t seq = 0;  // numbered per connection, in request order
   bool reported_pending = false;
+  Selection selection = Selection::kYes;  // by the field filters
   RequestSlots slots{};
   std::string_view op_name() const { return op != nullptr ? op->json_name : "connect"; }
 };
@@ -103,6 +105,9 @@ struct ZkMessage {
   Outstanding* outstanding = nullptr;
   std::int64_t latency_us = -1;  // replies to a request seen: since it, never negative
   SessionChange session_change = SessionChange::kNone;
+  // By the field filters: kNo, a message sinks leave out (a request's reply, then, too);
+  // kAtReply, a request whose reply decides.
+  Selection selection = Selection::kYes;
 };
 
 // A request still waiting for its reply after the --pending-after threshold (live), reported once
@@ -111,6 +116,7 @@ struct Pending {
   const Connection* connection = nullptr;
   const Outstanding* request = nullptr;
   std::int64_t ts_us = 0;  // now
+  bool selected = true;    // by the field filters
 };
 
 struct Unanswered {
@@ -118,6 +124,7 @@ struct Unanswered {
   const Outstanding* request = nullptr;
   std::string_view reason;  // closed, reset, idle, evicted, capture-end, pending-limit
   std::int64_t ts_us = 0;
+  bool selected = true;  // by the field filters
 };
 
 // A server-to-server message, with what the session tracks of its connection.

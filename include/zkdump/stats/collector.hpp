@@ -102,7 +102,11 @@ class Collector final : public session::Sink {
   void on_event(const session::ZkMessage& message);
   KeyStats& key_in(KeyTable& table, std::string_view key) const;
   struct ClientRow;
+  struct RequestRecord;
   void count_message(const session::ZkMessage& message);
+  void count_request(const session::Connection& connection, std::size_t op,
+                     const RequestRecord& record);
+  void count_deferred(const session::Connection& connection, const session::Outstanding* request);
   KeyStats& client_of(const session::Connection& connection);
   OpStats& op_stats(std::size_t op);
   std::string_view folded_path(std::string_view path) const;
