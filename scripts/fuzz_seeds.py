@@ -2,6 +2,8 @@
 """Seed corpora for the fuzz targets, cut from the real captures in pcaps/.
 usage: fuzz_seeds.py PCAP_DIR OUT_DIR"""
 import glob
+import gzip
+import lzma
 import os
 import sys
 
@@ -26,7 +28,11 @@ def write(target, name, data):
 for path in sorted(glob.glob(os.path.join(pcap_dir, "*.pcap"))):
     base = os.path.splitext(os.path.basename(path))[0]
     with open(path, "rb") as f:
-        write("pcap", base, f.read())
+        head = f.read(4096)  # within the fuzzers' -max_len
+    write("pcap", base, head)
+    # The same bytes compressed, as zkdump reads .gz and .xz captures.
+    write("pcap", base + ".gz", gzip.compress(head))
+    write("pcap", base + ".xz", lzma.compress(head))
     packets = recut.read_pcap(path)
     streams = {}
     records = bytearray()

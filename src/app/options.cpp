@@ -63,7 +63,8 @@ int exit_on(const CLI::App& app, const CLI::ParseError& error) {
 
 void add_source_options(CLI::App& app, Options& options) {
   app.add_option("-r", options.read_file,
-                 "Read packets from a pcap or pcapng file ('-' for standard input)");
+                 "Read packets from a pcap or pcapng file, gzip or xz compressed or not ('-' for "
+                 "standard input)");
   app.add_option("-i", options.interface,
                  "Capture live on this interface ('any' for all); needs root or CAP_NET_RAW");
   app.add_option("-w", options.write_file, "Also write the raw packets read to this pcap file");

@@ -3,7 +3,11 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
+
+#include "decompress.hpp"
 
 namespace zkdump::capture {
 namespace {
@@ -64,26 +68,25 @@ PcapSource::~PcapSource() {
 }
 
 std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
-  char error[PCAP_ERRBUF_SIZE] = {};
-  pcap_t* handle =
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, error);
-  if (handle == nullptr) {
-    const std::string message = error;  // libpcap names the file in some messages, not in others
-    throw std::runtime_error(message.starts_with(path) ? message : path + ": " + message);
-  }
-  return std::unique_ptr<PcapSource>(
-      new PcapSource(handle, path == "-" ? "standard input" : path, false));
+  const std::string name = path == "-" ? "standard input" : path;
+  std::FILE* raw = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (raw == nullptr) throw std::runtime_error(name + ": " + std::strerror(errno));
+  return open_stream(raw, name);
 }
 
-std::unique_ptr<PcapSource> PcapSource::open_stream(std::FILE* stream, const std::string& name) {
+std::unique_ptr<PcapSource> PcapSource::open_stream(std::FILE* raw, const std::string& name) {
+  auto decompress_error = std::make_shared<std::string>();
+  std::FILE* stream = open_capture_stream(raw, decompress_error);
   char error[PCAP_ERRBUF_SIZE] = {};
   pcap_t* handle =
       pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_MICRO, error);
   if (handle == nullptr) {
     (void)std::fclose(stream);  // the open's error is the one to report
-    throw std::runtime_error(name + ": " + error);
+    throw std::runtime_error(name + ": " + (decompress_error->empty() ? error : *decompress_error));
   }
-  return std::unique_ptr<PcapSource>(new PcapSource(handle, name, false));
+  auto source = std::unique_ptr<PcapSource>(new PcapSource(handle, name, false));
+  source->decompress_error_ = std::move(decompress_error);
+  return source;
 }
 
 std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& options) {
@@ -190,6 +193,7 @@ int PcapSource::snaplen() const {
 }
 
 std::string PcapSource::last_error() const {
+  if (decompress_error_ != nullptr && !decompress_error_->empty()) return *decompress_error_;
   return pcap_geterr(as_pcap(handle_));
 }
 

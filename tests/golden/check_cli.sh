@@ -76,6 +76,20 @@ usage_error "a file that does not exist" -r "$work/nonexistent.pcap"
 # tcpdump habits: -n and -nn change nothing (zkdump never resolves names); -D lists interfaces.
 "$zkdump" -q -nn -r "$pcap" | cmp -s - "$work/plain.txt" || fail "-nn changed the output"
 "$zkdump" -q -n -r "$pcap" | cmp -s - "$work/plain.txt" || fail "-n changed the output"
+# Compressed captures, as files and on standard input, through zlib and liblzma.
+gzip -c "$pcap" > "$work/capture.pcap.gz"
+xz -c "$pcap" > "$work/capture.pcap.xz"
+for compressed in "$work/capture.pcap.gz" "$work/capture.pcap.xz"; do
+  "$zkdump" -q -r "$compressed" | cmp -s - "$work/plain.txt" || fail "-r $(basename "$compressed") differs"
+  "$zkdump" -q -r - < "$compressed" | cmp -s - "$work/plain.txt" || fail "-r - < $(basename "$compressed") differs"
+done
+head -c 3000 "$work/capture.pcap.gz" > "$work/cut.pcap.gz"
+"$zkdump" -q -r "$work/cut.pcap.gz" > "$work/out" 2> "$work/err"
+[ $? -eq 2 ] && grep -q truncated "$work/err" || fail "a cut gzip capture: no truncation reported: $(cat "$work/err")"
+printf '\xfd7zXZ\x00not xz at all' > "$work/bad.pcap.xz"
+"$zkdump" -q -r "$work/bad.pcap.xz" > "$work/out" 2> "$work/err"
+[ $? -eq 1 ] && grep -q "bad.pcap.xz: corrupt xz data" "$work/err" || fail "a corrupt xz file: $(cat "$work/err")"
+
 if command -v tcpdump > /dev/null && tcpdump -D > "$work/tcpdump-D" 2> /dev/null; then
   "$zkdump" -D | cmp -s - "$work/tcpdump-D" || fail "-D does not list what tcpdump -D lists"
 fi

@@ -42,9 +42,11 @@ std::vector<std::string> list_interfaces();
 
 class PcapSource {
  public:
-  // Both throw std::runtime_error with a message naming the file or interface.
+  // Both throw std::runtime_error with a message naming the file or interface. A file may be
+  // compressed with gzip or xz.
   static std::unique_ptr<PcapSource> open_file(const std::string& path);
-  // Reads a capture from an open stream, which the source then owns and closes.
+  // Reads a capture (compressed or not) from an open stream, which the source then owns and
+  // closes.
   static std::unique_ptr<PcapSource> open_stream(std::FILE* stream, const std::string& name);
   static std::unique_ptr<PcapSource> open_live(const LiveOptions& options);
   ~PcapSource();
@@ -75,7 +77,10 @@ class PcapSource {
   void* dumper_ = nullptr;  // pcap_dumper_t
   std::string name_;
   bool live_;
-  int selectable_fd_ = -1;  // live: polled with our own timeout, the handle being non-blocking
+  int selectable_fd_ = -1;
+  std::shared_ptr<std::string>
+      decompress_error_;  // what a gzip or xz capture's decoder said  // live: polled with our own
+                          // timeout, the handle being non-blocking
 };
 
 }  // namespace zkdump::capture
