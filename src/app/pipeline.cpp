@@ -139,6 +139,7 @@ class Run {
   stats::CaptureTotals totals() const;
   stats::ReportSpan run_span() const;
   void write_final_stats(const stats::ReportSpan& span);
+  void report_omni() const;
   void write_stats_report(const stats::Collector& collector, const stats::ZabStats& zab,
                           const stats::CaptureTotals& totals, const stats::ReportSpan& span);
   void write_quorum_summary();
@@ -420,6 +421,30 @@ void Run::write_final_stats(const stats::ReportSpan& span) {
   write_stats_report(collector_, zab_stats_, totals(), span);
 }
 
+// --omni: which ports the election's configs taught it (with the summary), and a warning when
+// it decoded no server-to-server traffic at all, which else would look like a quiet ensemble.
+void Run::report_omni() const {
+  if (!config_.quiet) {
+    std::string learned;
+    for (const auto& [sid, ports] : servers_.learned()) {
+      learned +=
+          fmt::format("{}server {} (election {}, ZAB {}, client {})", learned.empty() ? "" : ", ",
+                      sid, ports.election_port, ports.quorum_port, ports.client_port);
+    }
+    fmt::print(stderr, "zkdump: --omni learned {}\n",
+               learned.empty() ? "no server's ports: no election notification carried the "
+                                 "ensemble's configuration"
+                               : learned);
+  }
+  if (servers_.messages() == 0) {
+    fmt::print(stderr,
+               "zkdump: warning: --omni decoded no election or ZAB traffic. It starts on election "
+               "port(s) {} and ZAB port(s) {} and learns the others from election "
+               "notifications; name the ensemble's ports with --election-port and --quorum-port\n",
+               fmt::join(config_.election_ports, ", "), fmt::join(config_.quorum_ports, ", "));
+  }
+}
+
 void Run::finish() {
   if (top_) {  // a finished file stays on screen until q
     draw_top(false);
@@ -448,6 +473,7 @@ void Run::finish() {
   if (!config_.quiet && !out_.closed()) {
     print_summary(packets_, connections_.counters(), clients_.counters(), source_.stats());
   }
+  if (config_.learn_ports && !out_.closed()) report_omni();
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ namespace quorum = zk::quorum;
 
 constexpr std::size_t kMaxRememberedProposals = 65536;  // per connection
 constexpr std::size_t kMaxPendingRevalidations = 4096;  // per connection
+constexpr std::size_t kMaxLearnedServers = 256;
 
 // The proposals a learner connection still waits on, oldest first. A leader proposes in zxid
 // order, so the window stays sorted and a zxid is found by bisection; the ring reuses its
@@ -169,7 +170,7 @@ class ElectionConnection final : public QuorumConnection {
       initiator_sid_ = header.sid;
       message.kind = QuorumMessage::Kind::kElectionHeader;
       message.header = &header;
-      shared_.sinks.quorum(message);
+      shared_.deliver(message);
       return;
     }
     ByteSpan payload;
@@ -183,7 +184,7 @@ class ElectionConnection final : public QuorumConnection {
     message.notification = &notification;
     message.voters = {from_initiator ? initiator_sid_ : acceptor_sid,
                       from_initiator ? acceptor_sid : initiator_sid_};
-    shared_.sinks.quorum(message);
+    shared_.deliver(message);
   }
 
  private:
@@ -254,7 +255,7 @@ void ZabConnection::on_packet(bool from_learner, ByteSpan bytes, std::int64_t ts
   message.follower = follower_;
   pair(raw, from_learner, message);
   if (raw.type == quorum::kRevalidate) pair_revalidate(packet.txn.session, from_learner, message);
-  shared_.sinks.quorum(message);
+  shared_.deliver(message);
   if (raw.type == quorum::kNewLeader && !from_learner) broadcasting_ = true;
   if (raw.type == quorum::kSnap && !from_learner) {
     frames_[1].expect_snapshot();
@@ -269,7 +270,7 @@ void ZabConnection::report_snapshot(std::int64_t ts_us, bool complete) {
   message.snapshot_bytes = snapshot_bytes_;
   message.snapshot_duration_us = elapsed_us(snapshot_start_ts_, ts_us);
   message.snapshot_complete = complete;
-  shared_.sinks.quorum(message);
+  shared_.deliver(message);
   snapshot_bytes_ = 0;
 }
 
@@ -280,7 +281,7 @@ void ZabConnection::closed(std::int64_t ts_us) {
     QuorumMessage message = message_at(false, ts_us);
     message.kind = QuorumMessage::Kind::kUncommitted;
     message.zxid = proposal.zxid;
-    shared_.sinks.quorum(message);
+    shared_.deliver(message);
   });
 }
 
@@ -318,6 +319,10 @@ void QuorumShared::learn_config(std::string_view config) {
   const auto port = [](int value) { return static_cast<std::uint16_t>(value); };
   const auto valid = [](int value) { return value > 0 && value < 65536; };
   for (const zk::quorum::ServerPorts& server : zk::quorum::config_servers(config)) {
+    if (ports.learn_from_config &&
+        (learned.size() < kMaxLearnedServers || learned.contains(server.sid))) {
+      learned[server.sid] = server;
+    }
     if (valid(server.election_port)) {
       sid_by_election_port[port(server.election_port)] = server.sid;
       if (ports.learn_from_config) ports.set(port(server.election_port), PortRole::kElection);

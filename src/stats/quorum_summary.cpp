@@ -1,16 +1,26 @@
 #include "zkdump/stats/quorum_summary.hpp"
 
+#include <algorithm>
 #include <string>
+
+#include <fmt/ranges.h>
 
 namespace zkdump::stats {
 namespace {
 
-constexpr std::size_t kMaxRounds = 1024;
-constexpr std::size_t kMaxVotersPerRound = 256;
+constexpr std::size_t kMaxElections = 1024;
+constexpr std::size_t kMaxVoters = 256;
+constexpr std::size_t kMaxEpochsPerElection = 64;
+// FastLeaderElection waits at most 60 s between notifications of one election.
+constexpr std::int64_t kSilenceBetweenElectionsUs = 60'000'000;
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
   fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
+}
+
+std::string json_time(std::int64_t ts_us) {
+  return ts_us < 0 ? std::string("null") : fmt::format("{:.6f}", static_cast<double>(ts_us) / 1e6);
 }
 
 }  // namespace
@@ -26,6 +36,7 @@ void QuorumSummary::quorum(const session::QuorumMessage& message) {
       return;
     case Kind::kPacket:
       ++messages_;
+      zab_since_notification_ = true;
       count_packet(message);
       return;
     case Kind::kSnapshot:
@@ -41,36 +52,62 @@ void QuorumSummary::quorum(const session::QuorumMessage& message) {
 
 void QuorumSummary::count_packet(const session::QuorumMessage& message) {
   const std::int32_t type = message.packet->packet.type;
-  if (type == zk::quorum::kProposal && !message.from_client) ++proposals_;
+  if (type == zk::quorum::kProposal && !message.from_client) {
+    ++proposals_sent_;
+    if (distinct_.add(message.connection->server, message.packet->packet.zxid)) ++proposals_;
+  }
   if (message.latency_us < 0) return;
   if (type == zk::quorum::kCommit && !message.from_client) ++commits_;
   if (type == zk::quorum::kAck && message.from_client) ++acks_;
 }
 
+bool QuorumSummary::begins_election(const zk::quorum::Notification& notification,
+                                    std::int64_t ts_us) const {
+  if (elections_.empty()) return true;
+  const Election& current = elections_.back();
+  if (notification.election_epoch > current.newest_epoch()) return true;
+  if (notification.state != 0) return false;  // a settled server answering: part of this one
+  return zab_since_notification_ || current.settled() ||
+         ts_us - current.last_us > kSilenceBetweenElectionsUs;
+}
+
 void QuorumSummary::note_vote(std::int64_t sid, const zk::quorum::Notification& notification,
                               std::int64_t ts_us) {
-  const std::int64_t epoch = notification.election_epoch;
-  if (rounds_.size() >= kMaxRounds && !rounds_.contains(epoch)) return;
-  Round& round = rounds_[epoch];
-  if (round.size() >= kMaxVotersPerRound && !round.contains(sid)) return;
-  const bool first = !round.contains(sid);
-  Vote& vote = round[sid];
-  if (first) {
-    vote.first_ts_us = ts_us;
-  } else if (vote.leader != notification.leader) {
-    ++vote.changes;
+  if (begins_election(notification, ts_us)) {
+    if (elections_.size() >= kMaxElections) {
+      ++elections_dropped_;
+      return;
+    }
+    elections_.push_back({ts_us, ts_us, {notification.election_epoch}, {}});
   }
+  zab_since_notification_ = false;
+  Election& election = elections_.back();
+  election.last_us = std::max(election.last_us, ts_us);
+  std::vector<std::int64_t>& epochs = election.epochs;
+  if (std::find(epochs.begin(), epochs.end(), notification.election_epoch) == epochs.end() &&
+      epochs.size() < kMaxEpochsPerElection) {
+    epochs.push_back(notification.election_epoch);
+  }
+  if (election.votes.size() >= kMaxVoters && !election.votes.contains(sid)) return;
+  const bool first = !election.votes.contains(sid);
+  Vote& vote = election.votes[sid];
+  if (!first && vote.leader != notification.leader) ++vote.changes;
   vote.leader = notification.leader;
   vote.state = notification.state;
   if (notification.state != 0 && vote.settled_ts_us < 0) vote.settled_ts_us = ts_us;
 }
 
-// The winner of a round: the leader most settled servers name. A server that settled only tells
-// when a LOOKING peer asks, so failing that: the final vote of a majority of the voters.
-std::int64_t QuorumSummary::winner_of(const Round& round) {
+bool QuorumSummary::Election::settled() const {
+  return std::all_of(votes.begin(), votes.end(),
+                     [](const auto& entry) { return entry.second.state != 0; });
+}
+
+// The winner: the leader most settled servers name. A server that settled only tells when a
+// LOOKING peer asks, so failing that: the final vote of a majority of the voters; else -1.
+std::int64_t QuorumSummary::Election::winner() const {
   std::map<std::int64_t, std::size_t> named_by_settled;
   std::map<std::int64_t, std::size_t> named;
-  for (const auto& [sid, vote] : round) {
+  for (const auto& [sid, vote] : votes) {
     ++named[vote.leader];
     if (vote.settled_ts_us >= 0) ++named_by_settled[vote.leader];
   }
@@ -82,57 +119,74 @@ std::int64_t QuorumSummary::winner_of(const Round& round) {
     return most;
   };
   if (!named_by_settled.empty()) return most_named(named_by_settled).first;
-  const auto [leader, votes] = most_named(named);
-  return 2 * votes > round.size() ? leader : -1;
+  const auto [leader, count] = most_named(named);
+  return 2 * count > votes.size() ? leader : -1;
 }
 
 void QuorumSummary::write_json(fmt::memory_buffer& out) const {
-  put(out, "{{\"kind\":\"quorum_summary\",\"election_rounds\":[");
-  bool first_round = true;
-  for (const auto& [epoch, round] : rounds_) {
-    put(out, "{}{{\"election_epoch\":{},\"winner\":{},\"servers\":[", first_round ? "" : ",", epoch,
-        winner_of(round));
-    first_round = false;
+  put(out, "{{\"kind\":\"quorum_summary\",\"elections\":[");
+  bool first_election = true;
+  for (const Election& election : elections_) {
+    put(out,
+        "{}{{\"start\":{},\"end\":{},\"election_epoch\":{},\"epochs\":[{}],\"winner\":{},"
+        "\"servers\":[",
+        first_election ? "" : ",", json_time(election.start_us), json_time(election.last_us),
+        election.newest_epoch(), fmt::join(election.epochs, ","), election.winner());
+    first_election = false;
     bool first_server = true;
-    for (const auto& [sid, vote] : round) {
+    for (const auto& [sid, vote] : election.votes) {
       put(out,
           "{}{{\"sid\":{},\"vote\":{},\"state\":\"{}\",\"vote_changes\":{},\"settled_ts\":{}}}",
           first_server ? "" : ",", sid, vote.leader, zk::quorum::peer_state_name(vote.state),
-          vote.changes,
-          vote.settled_ts_us < 0
-              ? std::string("null")
-              : fmt::format("{:.6f}", static_cast<double>(vote.settled_ts_us) / 1e6));
+          vote.changes, json_time(vote.settled_ts_us));
       first_server = false;
     }
     put(out, "]}}");
   }
   put(out,
-      "],\"proposals\":{},\"commits\":{},\"acks\":{},\"uncommitted\":{},\"snapshot_bytes\":{}}}\n",
-      proposals_, commits_, acks_, uncommitted_, snapshot_bytes_);
+      "],\"elections_dropped\":{},\"proposals\":{},\"proposals_sent\":{},\"commits\":{},"
+      "\"acks\":{},\"uncommitted\":{},\"snapshot_bytes\":{}}}\n",
+      elections_dropped_, proposals_, proposals_sent_, commits_, acks_, uncommitted_,
+      snapshot_bytes_);
+}
+
+void QuorumSummary::write_election_text(fmt::memory_buffer& out, const Election& election,
+                                        TimestampFormatter& timestamps) const {
+  put(out, "  election at ");
+  timestamps.append(out, election.start_us);
+  put(out, "to ");
+  timestamps.append(out, election.last_us);
+  put(out, "(epoch {}", election.newest_epoch());
+  if (election.epochs.size() > 1) {
+    put(out, ", {} rounds: epochs {}", election.epochs.size(), fmt::join(election.epochs, ", "));
+  }
+  put(out, "): winner {}\n", election.winner());
+  for (const auto& [sid, vote] : election.votes) {
+    put(out, "    server {} voted {} ({} changes), {}", sid, vote.leader, vote.changes,
+        zk::quorum::peer_state_name(vote.state));
+    if (vote.settled_ts_us < 0) {
+      put(out, " when last heard\n");
+      continue;
+    }
+    put(out, " since ");
+    timestamps.append(out, vote.settled_ts_us);
+    out.resize(out.size() - 1);  // the formatter's trailing space
+    put(out, "\n");
+  }
 }
 
 void QuorumSummary::write_text(fmt::memory_buffer& out) const {
   // Relative styles would be relative to nothing here.
   const bool absolute = style_ == TimestampStyle::kDate || style_ == TimestampStyle::kEpoch;
   TimestampFormatter timestamps(absolute ? style_ : TimestampStyle::kTime);
-  put(out, "election summary\n");
-  for (const auto& [epoch, round] : rounds_) {
-    put(out, "  round {}: winner {}\n", epoch, winner_of(round));
-    for (const auto& [sid, vote] : round) {
-      put(out, "    server {} voted {} ({} changes), {}", sid, vote.leader, vote.changes,
-          zk::quorum::peer_state_name(vote.state));
-      if (vote.settled_ts_us < 0) {
-        put(out, " when last heard\n");
-        continue;
-      }
-      put(out, " since ");
-      timestamps.append(out, vote.settled_ts_us);
-      out.resize(out.size() - 1);  // the formatter's trailing space
-      put(out, "\n");
-    }
-  }
-  put(out, "zab: {} proposals, {} commits, {} acks, {} uncommitted, {} snapshot bytes\n",
-      proposals_, commits_, acks_, uncommitted_, snapshot_bytes_);
+  put(out, "election summary: {} election{}\n", elections_.size(),
+      elections_.size() == 1 ? "" : "s");
+  for (const Election& election : elections_) write_election_text(out, election, timestamps);
+  if (elections_dropped_ > 0) put(out, "  {} more elections not kept\n", elections_dropped_);
+  put(out,
+      "zab: {} proposals (sent {} times to learners), {} commits, {} acks, {} uncommitted, {} "
+      "snapshot bytes\n",
+      proposals_, proposals_sent_, commits_, acks_, uncommitted_, snapshot_bytes_);
 }
 
 }  // namespace zkdump::stats

@@ -23,15 +23,7 @@ ZabStats::Follower& ZabStats::follower(std::string_view name) {
 }
 
 void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid) {
-  const auto newest = newest_zxid_by_leader_.find(leader);
-  if (newest == newest_zxid_by_leader_.end()) {
-    if (newest_zxid_by_leader_.size() >= kMaxFollowers) return;
-    newest_zxid_by_leader_.emplace(std::string(leader), zxid);
-  } else {
-    if (zxid <= newest->second) return;  // the same proposal, sent to another learner
-    newest->second = zxid;
-  }
-  ++proposals_;
+  if (distinct_.add(leader, zxid)) ++proposals_;
 }
 
 void ZabStats::quorum(const session::QuorumMessage& message) {

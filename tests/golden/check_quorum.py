@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Checks the decoding of a real ensemble's failover capture (scripts/make_quorum_capture.sh):
 every PROPOSAL has its COMMIT, the election summary names the leaders the servers' own `srvr`
-reported, decoding resumes cleanly after each snapshot, REVALIDATE pairs, and --stats gives every follower's ACK
-and COMMIT latency percentiles and the proposals per second, in text and JSON.
+reported (one election per phase, two at the same election epoch), decoding resumes cleanly after
+each snapshot, REVALIDATE pairs, --stats gives every follower's ACK and COMMIT latency percentiles
+and the proposals per second, in text and JSON, and --omni names the ports it learned or warns.
 usage: check_quorum.py ZKDUMP CAPTURE_BASE   (CAPTURE_BASE.pcap, .args, .leaders)"""
 import json
 import re
@@ -35,16 +36,16 @@ if not proposals:
     failures.append("no Proposal decoded")
 if proposals - commits:
     failures.append("proposals without a commit: %s" % sorted(proposals - commits)[:5])
-if not re.search(r"zab: (\d+) proposals, \1 commits, \d+ acks, 0 uncommitted", out):
+if not re.search(r"zab: \d+ proposals \(sent (\d+) times to learners\), \1 commits, \d+ acks, 0 uncommitted",
+                 out):
     failures.append("the summary does not show every proposal committed")
 
-# The election summary's winners, round by round, are the leaders srvr reported.
-reported = []
-for line in open(base + ".leaders"):
-    label, server, mode = line.split()
-    if mode == "leader" and int(server.split(".")[1]) not in reported:
-        reported.append(int(server.split(".")[1]))
-winners = [int(w) for w in re.findall(r"^  round \d+: winner (-?\d+)$", out, re.M)]
+# The election summary has one election per phase of the ensemble (the first start, the leader's
+# failover, the old leader's return; the last two at the same election epoch), each won by the
+# leader srvr reported for that phase.
+reported = [int(server.split(".")[1]) for label, server, mode in map(str.split, open(base + ".leaders"))
+            if mode == "leader"]
+winners = [int(w) for w in re.findall(r"^  election at .*: winner (-?\d+)$", out, re.M)]
 if winners != reported:
     failures.append("election winners %s, servers reported leaders %s" % (winners, reported))
 
@@ -102,6 +103,15 @@ else:
     for name, figures in zab[0]["followers"].items():
         if figures["commit_latency"]["count"] != rows[(name, "commit")][0]:
             failures.append("%s: JSON and text commit counts differ" % name)
+
+# --omni says which ports it learned from the election's configs; on the same capture without
+# the election ports that teach them, it warns that it decoded no server-to-server traffic.
+taught = subprocess.run([zkdump, *args, "-r", base + ".pcap"], capture_output=True, text=True).stderr
+if "--omni learned server 1 (election 3891, ZAB 2891, client 2191)" not in taught or "warning" in taught:
+    failures.append("--omni did not name the ports it learned: %s" % taught[-300:])
+untaught = subprocess.run([zkdump, "-q", "--omni", "-r", base + ".pcap"], capture_output=True, text=True).stderr
+if "warning: --omni decoded no election or ZAB traffic" not in untaught:
+    failures.append("--omni on ports it could not learn gave no warning: %r" % untaught)
 
 if failures:
     print("FAIL:\n  " + "\n  ".join(failures))

@@ -434,7 +434,9 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
   CHECK(out.find("Commit(zxid=0x200000001, latency_us=2000") != std::string::npos);
   CHECK(out.find("Ack(zxid=0x200000001, latency_us=3500") != std::string::npos);
   CHECK(out.find("Uncommitted(zxid=0x200000002") != std::string::npos);
-  CHECK(run.counters() == "zab: 3 proposals, 2 commits, 1 acks, 1 uncommitted, 0 snapshot bytes\n");
+  CHECK(run.counters() ==
+        "zab: 3 proposals (sent 3 times to learners), 2 commits, 1 acks, 1 uncommitted, 0 "
+        "snapshot bytes\n");
 
   fmt::memory_buffer report;
   run.stats().write_text(report, {1000, 5000, true});
@@ -559,7 +561,8 @@ TEST_CASE("election: the acceptor's sid comes from the config, votes make the su
   CHECK(out.find("Notification(from_sid=1, to_sid=2, state=FOLLOWING, leader=2") !=
         std::string::npos);
   const std::string text = run.summary();
-  CHECK(text.find("  round 1: winner 2\n") != std::string::npos);
+  CHECK(text.find("election summary: 1 election\n  election at ") == 0);
+  CHECK(text.find(" (epoch 1): winner 2\n") != std::string::npos);
   CHECK(text.find("    server 1 voted 2 (1 changes), FOLLOWING since ") != std::string::npos);
   CHECK(text.find("    server 2 voted 2 (0 changes), LEADING since ") != std::string::npos);
 }
@@ -578,8 +581,9 @@ TEST_CASE("election: with no settled server heard, a majority's final vote names
     connection->on_close(tcp::CloseReason::kFin, 2);
   }
   const std::string text = run.summary();
-  CHECK(text.find("  round 1: winner 3\n") != std::string::npos);
-  CHECK(text.find("  round 2: winner -1\n") != std::string::npos);  // no majority
+  CHECK(text.find("election summary: 2 elections\n") == 0);  // a new election epoch, a new one
+  CHECK(text.find(" (epoch 1): winner 3\n") != std::string::npos);
+  CHECK(text.find(" (epoch 2): winner -1\n") != std::string::npos);  // no majority
   CHECK(text.find("    server 2 voted 1 (0 changes), LOOKING when last heard\n") !=
         std::string::npos);
 }

@@ -35,7 +35,13 @@ struct QuorumShared {
   framing::Budget& budget;
   PortMap& ports;
   std::map<std::uint16_t, std::int64_t> sid_by_election_port;
+  std::map<std::int64_t, zk::quorum::ServerPorts> learned;  // --omni: each server's, by sid
+  std::uint64_t messages = 0;                               // handed to the sinks
 
+  void deliver(const QuorumMessage& message) {
+    ++messages;
+    sinks.quorum(message);
+  }
   void learn_config(std::string_view config);
   std::int64_t sid_of_election_port(std::uint16_t port) const;
 };
@@ -43,9 +49,12 @@ struct QuorumShared {
 class QuorumSessions : public tcp::StreamHandlerFactory {
  public:
   QuorumSessions(Sinks& sinks, framing::Budget& budget, PortMap& ports)
-      : shared_{sinks, budget, ports, {}} {}
+      : shared_{sinks, budget, ports, {}, {}, 0} {}
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
+  // What --omni learned from the election's configs: each server's ports, by sid.
+  const std::map<std::int64_t, zk::quorum::ServerPorts>& learned() const { return shared_.learned; }
+  std::uint64_t messages() const { return shared_.messages; }
 
  private:
   QuorumShared shared_;

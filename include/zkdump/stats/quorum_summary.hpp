@@ -2,16 +2,25 @@
 // each server settled, the winner) and the ZAB counters.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "zkdump/base/timestamp.hpp"
 #include "zkdump/session/sink.hpp"
+#include "zkdump/stats/distinct_proposals.hpp"
 
 namespace zkdump::stats {
 
+// Elections are told apart by what the capture shows: a new one begins with a notification of a
+// new election epoch, after ZAB traffic showed a leader at work, after every voter of the last
+// one settled, or after a minute of silence (longer than FastLeaderElection waits between its
+// notifications); so a leader failover and a server rejoining, at the same epoch, are two.
 class QuorumSummary final : public session::Sink {
  public:
   // Settling times print in the lines' style, where it is absolute.
@@ -27,25 +36,39 @@ class QuorumSummary final : public session::Sink {
   struct Vote {
     std::int64_t leader = 0;
     std::int32_t state = 0;
-    std::uint32_t changes = 0;  // how often the server changed its vote this round
-    std::int64_t first_ts_us = 0;
+    std::uint32_t changes = 0;        // how often the server changed its vote in this election
     std::int64_t settled_ts_us = -1;  // first notification that was no longer LOOKING
   };
-  using Round = std::map<std::int64_t, Vote>;  // by sid
+  struct Election {
+    std::int64_t start_us = 0;
+    std::int64_t last_us = 0;
+    std::vector<std::int64_t> epochs;    // election epochs seen, in order
+    std::map<std::int64_t, Vote> votes;  // by sid
+
+    bool settled() const;
+    std::int64_t winner() const;
+    std::int64_t newest_epoch() const { return *std::max_element(epochs.begin(), epochs.end()); }
+  };
 
   void note_vote(std::int64_t sid, const zk::quorum::Notification& notification,
                  std::int64_t ts_us);
+  bool begins_election(const zk::quorum::Notification& notification, std::int64_t ts_us) const;
   void count_packet(const session::QuorumMessage& message);
-  static std::int64_t winner_of(const Round& round);
+  void write_election_text(fmt::memory_buffer& out, const Election& election,
+                           TimestampFormatter& timestamps) const;
 
   TimestampStyle style_;
   std::uint64_t messages_ = 0;
-  std::uint64_t proposals_ = 0;
+  DistinctProposals distinct_;
+  std::uint64_t proposals_ = 0;       // distinct
+  std::uint64_t proposals_sent_ = 0;  // to every learner
   std::uint64_t commits_ = 0;
   std::uint64_t acks_ = 0;
   std::uint64_t uncommitted_ = 0;  // proposals a connection closed on without their COMMIT
   std::uint64_t snapshot_bytes_ = 0;
-  std::map<std::int64_t, Round> rounds_;  // by election epoch
+  std::vector<Election> elections_;
+  std::uint64_t elections_dropped_ = 0;  // past the cap: counted, not kept
+  bool zab_since_notification_ = false;
 };
 
 }  // namespace zkdump::stats

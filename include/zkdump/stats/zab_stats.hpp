@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "zkdump/session/sink.hpp"
+#include "zkdump/stats/distinct_proposals.hpp"
 #include "zkdump/stats/histogram.hpp"
 #include "zkdump/stats/report_span.hpp"
 
@@ -39,8 +40,8 @@ class ZabStats final : public session::Sink {
   // Once per learner: the same zxid comes from `leader` (IP:PORT) to each of them.
   void on_proposal(std::string_view leader, std::int64_t zxid);
 
-  std::uint64_t proposals_ = 0;  // distinct: each leader's zxids only grow
-  std::map<std::string, std::int64_t, std::less<>> newest_zxid_by_leader_;
+  std::uint64_t proposals_ = 0;
+  DistinctProposals distinct_;
   std::map<std::string, Follower, std::less<>> followers_;
 };
 
