@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <charconv>
+#include <cmath>
 #include <system_error>
 
 #include <CLI/CLI.hpp>
@@ -45,7 +46,7 @@ std::optional<std::int64_t> parse_duration_us(std::string_view text) {
   }
   const double micros = value * scale;
   if (micros > 1e15) return std::nullopt;  // beyond any wait
-  return static_cast<std::int64_t>(micros + 0.5);
+  return std::llround(micros);
 }
 
 namespace {

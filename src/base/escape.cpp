@@ -99,7 +99,7 @@ struct TextEscape {
       append_hex_escape(out, c, "\\x");
     }
   }
-  void control(fmt::memory_buffer& out, std::string_view sequence, std::uint32_t) const {
+  static void control(fmt::memory_buffer& out, std::string_view sequence, std::uint32_t) {
     for (const char c : sequence) append_hex_escape(out, static_cast<unsigned char>(c), "\\x");
   }
 };

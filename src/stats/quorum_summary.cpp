@@ -151,7 +151,7 @@ void QuorumSummary::write_json(fmt::memory_buffer& out) const {
 }
 
 void QuorumSummary::write_election_text(fmt::memory_buffer& out, const Election& election,
-                                        TimestampFormatter& timestamps) const {
+                                        TimestampFormatter& timestamps) {
   put(out, "  election at ");
   timestamps.append(out, election.start_us);
   put(out, "to ");

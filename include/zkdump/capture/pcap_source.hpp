@@ -47,7 +47,7 @@ class PcapSource {
   static std::unique_ptr<PcapSource> open_file(const std::string& path);
   // Reads a capture (compressed or not) from an open stream, which the source then owns and
   // closes.
-  static std::unique_ptr<PcapSource> open_stream(std::FILE* stream, const std::string& name);
+  static std::unique_ptr<PcapSource> open_stream(std::FILE* raw, const std::string& name);
   static std::unique_ptr<PcapSource> open_live(const LiveOptions& options);
   ~PcapSource();
   PcapSource(const PcapSource&) = delete;

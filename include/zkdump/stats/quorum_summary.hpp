@@ -54,8 +54,8 @@ class QuorumSummary final : public session::Sink {
                  std::int64_t ts_us);
   bool begins_election(const zk::quorum::Notification& notification, std::int64_t ts_us) const;
   void count_packet(const session::QuorumMessage& message);
-  void write_election_text(fmt::memory_buffer& out, const Election& election,
-                           TimestampFormatter& timestamps) const;
+  static void write_election_text(fmt::memory_buffer& out, const Election& election,
+                                  TimestampFormatter& timestamps);
 
   TimestampStyle style_;
   std::uint64_t messages_ = 0;
