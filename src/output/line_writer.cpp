@@ -1,5 +1,7 @@
 #include "zkdump/output/line_writer.hpp"
 
+#include <charconv>
+
 #include <memory>
 #include <vector>
 
@@ -9,6 +11,8 @@
 
 namespace zkdump::output {
 namespace {
+
+constexpr char kTimeMark = '\x01';
 
 using session::QuorumMessage;
 using session::ZkMessage;
@@ -92,8 +96,33 @@ void LineWriter::close(session::Connection& connection) {
   connection.sink_state[state_index_].reset();
 }
 
+bool LineWriter::relative_times() const {
+  return options_.timestamps == TimestampStyle::kDeltaPrevious ||
+         options_.timestamps == TimestampStyle::kDeltaFirst;
+}
+
+// Replaces each time mark with its delta, in the order the lines print. A mark cannot be
+// forged: values never carry a raw control byte.
+std::string_view LineWriter::with_times(std::string_view text) {
+  constexpr std::size_t kMarkSize = 17;
+  relative_.clear();
+  std::size_t at = 0;
+  for (std::size_t mark = text.find(kTimeMark);
+       mark != std::string_view::npos && mark + kMarkSize <= text.size();
+       mark = text.find(kTimeMark, at)) {
+    append_bytes(relative_, text.substr(at, mark - at));
+    std::uint64_t ts = 0;
+    std::from_chars(text.data() + mark + 1, text.data() + mark + kMarkSize, ts, 16);
+    timestamps_.append(relative_, static_cast<std::int64_t>(ts));
+    at = mark + kMarkSize;
+  }
+  append_bytes(relative_, text.substr(at));
+  return {relative_.data(), relative_.size()};
+}
+
 void LineWriter::print(std::string_view text) {
   if (limit_reached_ || text.empty()) return;
+  if (relative_times()) text = with_times(text);
   if (options_.max_lines == 0) {
     out_.write_line(text);
     return;
@@ -182,7 +211,13 @@ void LineWriter::begin(const LineStart& start) {
     return;
   }
   if (start.arrow) append_bytes(line_, kReplyArrow);
-  timestamps_.append(line_, start.ts_us);
+  if (relative_times()) {
+    // A delta is to the line printed before, known only when this one prints: a mark for now.
+    fmt::format_to(fmt::appender(line_), "{}{:016x}", kTimeMark,
+                   static_cast<std::uint64_t>(start.ts_us));
+  } else {
+    timestamps_.append(line_, start.ts_us);
+  }
   append_bytes(line_, start.name.prefix);
   append_bytes(line_, start.name.name);
   append_char(line_, '(');
@@ -218,6 +253,8 @@ std::string_view LineWriter::end(const session::Connection* connection, Peers pe
     append_bytes(line_, "}\n");
     return {line_.data(), line_.size()};
   }
+  // Unpaired, a reply follows other lines, not its request: it names its connection in full.
+  if (!options_.paired && peers == Peers::kServer) peers = Peers::kBoth;
   std::string_view separator = wrote_fields_ ? ", " : "";
   if (peers == Peers::kClient || peers == Peers::kBoth) {
     append_bytes(line_, separator);
@@ -424,7 +461,10 @@ std::string_view LineWriter::format_four_letter(const ZkMessage& message) {
          {"", reply ? "FourLetterReply" : "FourLetterWord"}});
   fields([&](FieldSink& out) {
     out.name("cmd", message.word);
-    if (reply) out.number("size", static_cast<std::int64_t>(message.answer_bytes));
+    if (!reply) return;
+    out.number("size", static_cast<std::int64_t>(message.answer_bytes));
+    // What the server said (its first 64 KiB), quoted and escaped: -v in text, always in JSON.
+    out.bytes("text", WireBytes::of(message.answer), FieldRole::kDetail);
   });
   return end(message.connection, reply ? Peers::kServer : Peers::kBoth, true);
 }

@@ -12,11 +12,6 @@ namespace {
 constexpr std::string_view kOther = "(other)";
 constexpr const char* kSessionChangeNames[] = {"established", "reconnected", "expired", "closed"};
 
-std::string_view host_of(std::string_view endpoint) {
-  const std::size_t colon = endpoint.rfind(':');
-  return colon == std::string_view::npos ? endpoint : endpoint.substr(0, colon);
-}
-
 using Row = Collector::Row;
 using KeyStats = Collector::KeyStats;
 
@@ -160,7 +155,7 @@ void Collector::count_message(const session::ZkMessage& message) {
 void Collector::open(session::Connection& connection) {
   if (connection.protocol != session::Protocol::kZooKeeper) return;
   connection.sink_state[state_index_] = std::make_unique<ClientRow>(
-      clients_.row_of(host_of(connection.client), options_.max_keys, kOther));
+      clients_.row_of(connection.client_host(), options_.max_keys, kOther));
 }
 
 void Collector::zk(const session::ZkMessage& message) {

@@ -34,8 +34,8 @@ GroupedReport::Group& GroupedReport::group_of(const session::ZkMessage& message,
     case GroupBy::kType:
       key = type;
       break;
-    case GroupBy::kClient:
-      key = message.connection->client;
+    case GroupBy::kClient:  // by host, as --stats and --top group clients
+      key = message.connection->client_host();
       break;
   }
   return groups_.at_or_add(key, options_.max_groups, kOther);

@@ -28,6 +28,29 @@ first_line -t | grep -q -E '^[A-Za-z]+\(' || fail "-t"
 first_line -tt | grep -q -E '^[0-9]{10}\.[0-9]{6} [A-Za-z]+\(' || fail "-tt"
 first_line -ttt | grep -q -E '^00:00:00\.000000 ' || fail "-ttt"
 first_line -tttt | grep -q -E '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}\.[0-9]{6} ' || fail "-tttt"
+# -ttt: each line's delta is to the line printed above it (paired order, not capture order).
+python3 - "$zkdump" "$(dirname "$pcap")/pipelined_load.pcap" <<'PY' || fail "-ttt deltas do not follow the printed lines"
+import re, subprocess, sys
+run = lambda flag: subprocess.run([sys.argv[1], "-q", flag, "-r", sys.argv[2]], capture_output=True, text=True,
+                                  check=True).stdout.splitlines()
+stamp = re.compile(r"^(?:————►)?(-?)(\d+):(\d+):(\d+)\.(\d+) ")
+def micros(line):
+    sign, h, m, s, us = stamp.match(line).groups()
+    value = ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000000 + int(us)
+    return -value if sign else value
+epochs = [round(float(line.split(" ")[0].replace("————►", "")) * 1e6) for line in run("-tt")]
+deltas = [micros(line) for line in run("-ttt")]
+expected = [0] + [b - a for a, b in zip(epochs, epochs[1:])]
+sys.exit(0 if deltas == expected and len(deltas) > 1000 else 1)
+PY
+# A four-letter word's answer shows, quoted and escaped, with -v (and always in JSON).
+"$zkdump" -q -v -r "$(dirname "$pcap")/four_letter_words.pcap" | grep -q "FourLetterReply(cmd=ruok, size=4, server=[0-9.:]*, text=imok)" ||
+  fail "-v does not show a four-letter word's answer"
+"$zkdump" -q -v -r "$(dirname "$pcap")/four_letter_words.pcap" | grep -q "FourLetterReply(cmd=srvr, size=[0-9]*, server=[0-9.:]*, text='Zookeeper version: .*\\x0aMode: standalone" ||
+  fail "-v does not show srvr's answer, escaped"
+# --unpaired: a reply does not follow its request, so it names its client.
+"$zkdump" -q --unpaired -r "$pcap" | grep -q "^————►.*Reply(.*, client=[0-9.:]*, server=" ||
+  fail "--unpaired replies do not name their client"
 first_line --json | python3 -c 'import json,sys; m=json.loads(sys.stdin.read()); assert {"ts","kind","op","client","server"} <= m.keys()' ||
   fail "--json keys"
 

@@ -125,6 +125,10 @@ first_ten = subprocess.run([zkdump, "-q", "--count-requests", "10", "--group-by"
                            check=True, capture_output=True, text=True).stdout.split()
 if sum(int(count) for count in first_ten[1::2]) != 10:
     failures.append("--count-requests 10 counted %s" % first_ten)
+# Clients are hosts, the same in --stats as in --group-by client.
+stats_clients = {row["client"] for row in stats["clients"]["by_requests"]}
+if set(first_ten[0::2]) != stats_clients:
+    failures.append("--group-by client groups %s, --stats %s" % (set(first_ten[0::2]), stats_clients))
 latency_lines = subprocess.run([zkdump, "-q", "--measure-latency", "3000", "--group-by", "type", "--sort-by", "p99",
                                 "-r", load], check=True, capture_output=True, text=True).stdout.splitlines()
 if latency_lines[0].split() != ["type", "avg", "p95", "p99"]:

@@ -116,8 +116,7 @@ TEST_CASE("request lines are zktraffic's, word for word") {
 TEST_CASE("reply, connect and event lines, with the arrow and the timestamp") {
   setenv("TZ", "UTC", 1);
   tzset();
-  output::LineOptions options;
-  options.paired = false;
+  output::LineOptions options;  // paired: each reply right after its request, as zktraffic shows
   SessionRun run(options, false);
   run.client(Bytes().i32(9).i32(8).str("/").boolean(false).framed());
   run.server(Bytes().i32(9).i64(7306).i32(0).i32(4).str("a").str("b").str("c").str("d").framed());
@@ -143,7 +142,7 @@ TEST_CASE("reply, connect and event lines, with the arrow and the timestamp") {
 }
 
 TEST_CASE("-v appends after server=, never inserts") {
-  output::LineOptions options = untimed();
+  output::LineOptions options = untimed(true);
   options.verbose = true;
   SessionRun run(options, false);
   run.client(Bytes().i32(6).i32(3).str("/gone").boolean(false).framed(), 0);
@@ -151,6 +150,14 @@ TEST_CASE("-v appends after server=, never inserts") {
   CHECK(run.text().find("————►FailedExistsReply(xid=6, zxid=7305, error=-101, "
                         "server=127.0.0.1:2181, err_name=NoNode, latency_us=531)\n") !=
         std::string::npos);
+}
+
+TEST_CASE("unpaired, a reply names its client too: it does not follow its request") {
+  SessionRun run(untimed(), false);
+  run.client(Bytes().i32(6).i32(3).str("/gone").boolean(false).framed());
+  run.server(Bytes().i32(6).i64(7305).i32(-101).framed());
+  CHECK(run.text().find("————►FailedExistsReply(xid=6, zxid=7305, error=-101, "
+                        "client=127.0.0.1:60446, server=127.0.0.1:2181)\n") != std::string::npos);
 }
 
 TEST_CASE("JSON lines carry the protocol, one key once, and the connection's session") {
@@ -208,7 +215,7 @@ TEST_CASE("pairing: replies decode by their request's opcode and print right aft
 }
 
 TEST_CASE("pairing: repeated special xids pair first in, first out; pings stay hidden") {
-  output::LineOptions options = untimed();
+  output::LineOptions options = untimed(true);
   options.include_pings = false;
   SessionRun run(options, true, 16384, true);
   run.client(connect_request());

@@ -93,13 +93,16 @@ class LineWriter final : public session::Sink {
                 std::string_view answer, bool visible, bool keep_request = true);
   void flush_ready(ConnectionLines& lines);
   void print(std::string_view text);
+  bool relative_times() const;
+  std::string_view with_times(std::string_view text);
 
   LineOptions options_;
   FieldOptions field_options_;
   OutputBuffer& out_;
   TimestampFormatter timestamps_;
   fmt::memory_buffer line_;
-  fmt::memory_buffer trailer_;  // text -v fields, which go after the endpoints
+  fmt::memory_buffer trailer_;   // text -v fields, which go after the endpoints
+  fmt::memory_buffer relative_;  // -ttt, -ttttt: a piece of lines with its deltas filled in
   bool wrote_fields_ = false;
   std::uint64_t lines_ = 0;  // counted only under -c
   bool limit_reached_ = false;

@@ -41,6 +41,13 @@ struct Connection {
   std::string client;  // IP:PORT, [IPv6]:PORT
   std::string server;
   std::string session;  // zk: 0x..., once a connect named it
+
+  // The client's address without its port ("10.0.0.7", "[::1]"): what statistics group by.
+  std::string_view client_host() const {
+    const std::size_t colon = client.rfind(':');
+    return colon == std::string::npos ? std::string_view(client)
+                                      : std::string_view(client).substr(0, colon);
+  }
   // Per-sink state, at the index the Sinks set gave each sink; null where a sink keeps none.
   // In place: tens of thousands of connections must cost no more allocations than they need.
   std::array<std::unique_ptr<ConnectionState>, kMaxSinks> sink_state;
