@@ -63,6 +63,11 @@ reconnect_after_restart() {
   grep -q '^reconnected' "$work/reconnect.out"
 }
 
+session_expiry() {
+  "$ZK_PYTHON" "$repo/scripts/traffic/session_expiry.py" "$host" > "$work/expiry.out" 2> "$work/expiry.log"
+  grep -q 'expired: True; lock gone' "$work/expiry.out"
+}
+
 sasl_clients() {
   # Two zkCli.sh sessions authenticate with SASL DIGEST-MD5: the first with the right password,
   # the second with a wrong one (AuthFailed, -115). The first idles long enough to ping.
@@ -85,6 +90,7 @@ capture clients_c_and_java c_and_java_clients
 capture four_letter_words four_letter_words
 capture reconnect reconnect_after_restart
 capture pipelined_load pipelined_load
+capture session_expiry session_expiry
 # A server that accepts SASL DIGEST-MD5 for user bob.
 mkdir -p "$work/jaas"
 printf 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_bob="bobsecret";\n};\n' \

@@ -197,7 +197,8 @@ Selection ClientConversation::select_reply(const Outstanding* request, std::stri
   if (shared_.filter == nullptr) return Selection::kYes;
   const Selection selection = request != nullptr ? request->selection : select(op, {});
   if (selection != Selection::kAtReply) return selection;
-  return shared_.filter->at_reply(error, latency_us) ? Selection::kYes : Selection::kNo;
+  return shared_.filter->at_reply(connection_, error, latency_us) ? Selection::kYes
+                                                                  : Selection::kNo;
 }
 
 bool ClientConversation::selected_waiting(const Outstanding& request,
@@ -265,16 +266,18 @@ void ClientConversation::on_connect_response(const FrameAt& at, ByteSpan body) {
   message.connect_response = &response;
   message.outstanding = paired ? &pending_.front() : nullptr;
   message.latency_us = paired ? elapsed_us(pending_.front().ts_us, message.ts_us) : -1;
-  message.selection = select_reply(message.outstanding, "connect", 0, message.latency_us);
   ++shared_.counters.replies;
   if (response.decoded.complete) {
-    connection_.session = session_text(response.session_id);
+    // An expired session's reply carries id 0: the connection still belongs to the old one.
+    if (!response.expired()) connection_.session = session_text(response.session_id);
     message.session_change = response.expired() ? SessionChange::kExpired
                              : reconnect        ? SessionChange::kReconnected
                                                 : SessionChange::kEstablished;
   } else {
     ++shared_.counters.undecodable_frames;
   }
+  message.selection =
+      select_reply(message.outstanding, "connect", response.error(), message.latency_us);
   shared_.sinks.zk(message);
   if (paired) pending_.pop_front();
 }

@@ -33,24 +33,32 @@ bool ExchangeFilter::active() const {
 }
 
 bool ExchangeFilter::matches_request(const Connection& connection, std::string_view op,
-                                     std::string_view path) const {
-  const std::optional<std::int64_t> session = session_of(connection);
+                                     std::string_view path, bool session_known) const {
   return any_or_unset(options_.path_prefixes,
                       [path](const std::string& prefix) { return path.starts_with(prefix); }) &&
          any_or_unset(options_.ops, [op](const std::string& name) { return name == op; }) &&
-         any_or_unset(options_.sessions, [&session](std::int64_t id) { return session == id; }) &&
+         (!session_known || matches_session(connection)) &&
          any_or_unset(options_.clients, [&connection](const ClientMatch& match) {
            return same_client(match, connection.client_endpoint);
          });
 }
 
-Selection ExchangeFilter::at_request(const Connection& connection, std::string_view op,
-                                     std::string_view path) const {
-  if (!matches_request(connection, op, path)) return Selection::kNo;
-  return decides_at_reply() ? Selection::kAtReply : Selection::kYes;
+bool ExchangeFilter::matches_session(const Connection& connection) const {
+  const std::optional<std::int64_t> session = session_of(connection);
+  return any_or_unset(options_.sessions, [&session](std::int64_t id) { return session == id; });
 }
 
-bool ExchangeFilter::at_reply(std::int32_t error, std::int64_t latency_us) const {
+Selection ExchangeFilter::at_request(const Connection& connection, std::string_view op,
+                                     std::string_view path) const {
+  // A new session's connect learns its id from the reply, which then decides.
+  const bool session_known = op != "connect" || session_of(connection).has_value();
+  if (!matches_request(connection, op, path, session_known)) return Selection::kNo;
+  return decides_at_reply() || !session_known ? Selection::kAtReply : Selection::kYes;
+}
+
+bool ExchangeFilter::at_reply(const Connection& connection, std::int32_t error,
+                              std::int64_t latency_us) const {
+  if (!matches_session(connection)) return false;
   if (options_.errors_only && error == 0) return false;
   return options_.slower_than_us < 0 || latency_us >= options_.slower_than_us;
 }

@@ -179,7 +179,8 @@ void Collector::zk(const session::ZkMessage& message) {
       if (message.request->op->code == zk::kOpSasl) ++auth_schemes_["sasl"];
       return;
     case Kind::kConnectResponse:
-      if (message.connect_response->decoded.complete) on_reply(message, connect_index(), 0);
+      if (message.connect_response->decoded.complete)
+        on_reply(message, connect_index(), message.connect_response->error());
       return;
     case Kind::kReply: {
       const zk::OpInfo* op = message.reply->op;

@@ -141,6 +141,8 @@ void describe(const ConnectResponse& response, std::int64_t latency_us, FieldSin
   fields.hex_id("session", static_cast<std::uint64_t>(response.session_id));
   fields.boolean("readonly", response.read_only);
   fields.boolean("expired", response.expired(), FieldRole::kDetail);
+  fields.number({"error", "err"}, response.error(), FieldRole::kDetail);
+  fields.name("err_name", error_name(response.error()), FieldRole::kDetail);
   if (latency_us >= 0) fields.number("latency_us", latency_us, FieldRole::kDetail);
 }
 

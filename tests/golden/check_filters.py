@@ -88,7 +88,20 @@ expect(load, ["--slower-than", "20ms", "--op", "setData"],
        lambda e: waited(e) >= 20000 and e["request"]["op"] == "setData")
 sessions = collections.Counter(m["session"] for m in lines(load) if m["kind"] == "request" and "session" in m)
 session = sorted(sessions)[1]
-expect(load, ["--session", session], lambda e: e["request"].get("session") == session)
+
+
+def of_session(exchange, session):
+    """A request of that session, or the connect whose reply opened it."""
+    opened = exchange["request"]["op"] == "connect" and (exchange["reply"] or {}).get("session")
+    return session in (exchange["request"].get("session"), opened)
+
+
+expect(load, ["--session", session], lambda e: of_session(e, session))
+expiry = pcaps + "/session_expiry.pcap"
+expired = "0x" + "%x" % min(int(m["session"], 16) for m in lines(expiry) if m["op"] == "connect"
+                            and m["kind"] == "reply" and m["session"] != "0x0")
+expect(expiry, ["--session", expired], lambda e: of_session(e, expired))
+expect(expiry, ["--session", expired, "--errors"], lambda e: of_session(e, expired) and err(e) != 0)
 clients = sorted({m["client"] for m in lines(load)})
 expect(load, ["--client", clients[0], "--client", clients[2]], lambda e: e["request"]["client"] in clients[0:3:2])
 host = clients[0].rsplit(":", 1)[0]

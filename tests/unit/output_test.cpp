@@ -171,8 +171,8 @@ TEST_CASE("JSON lines carry the protocol, one key once, and the connection's ses
   const std::string text = run.close();
   CHECK(text.find("{\"ts\":1425594674.722741,\"kind\":\"request\",\"proto\":\"zk\","
                   "\"op\":\"connect\",") == 0);
-  CHECK(text.find("\"session\":\"0x77\",\"readonly\":false,\"expired\":false,"
-                  "\"latency_us\":0,\"client\":\"127.0.0.1:60446\","
+  CHECK(text.find("\"session\":\"0x77\",\"readonly\":false,\"expired\":false,\"err\":0,"
+                  "\"err_name\":\"OK\",\"latency_us\":0,\"client\":\"127.0.0.1:60446\","
                   "\"server\":\"127.0.0.1:2181\"}\n") != std::string::npos);
   CHECK(text.find("\"kind\":\"reply\",\"proto\":\"zk\",\"op\":\"getChildren\",\"xid\":1,"
                   "\"zxid\":5,\"err\":0,\"err_name\":\"OK\",\"latency_us\":4,\"count\":0,") !=

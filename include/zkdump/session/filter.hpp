@@ -45,14 +45,16 @@ class ExchangeFilter {
   // A request, or a message that stands alone (an event): what it shows itself.
   Selection at_request(const Connection& connection, std::string_view op,
                        std::string_view path) const;
-  // A reply to a request selected kAtReply; latency_us < 0 when the request was not seen.
-  bool at_reply(std::int32_t error, std::int64_t latency_us) const;
+  // A reply to a request selected kAtReply, once the reply updated the connection's session;
+  // latency_us < 0 when the request was not seen.
+  bool at_reply(const Connection& connection, std::int32_t error, std::int64_t latency_us) const;
   // A request that never got its reply, or still waits: a failure, and slow if it waited long.
   bool waited(std::int64_t waited_us) const;
 
  private:
-  bool matches_request(const Connection& connection, std::string_view op,
-                       std::string_view path) const;
+  bool matches_request(const Connection& connection, std::string_view op, std::string_view path,
+                       bool session_known) const;
+  bool matches_session(const Connection& connection) const;
   FilterOptions options_;
 };
 

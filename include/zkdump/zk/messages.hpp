@@ -36,6 +36,8 @@ struct ConnectResponse {
   Decoded decoded;
 
   bool expired() const { return timeout <= 0; }
+  // What the client library makes of it: an expiry is SessionExpired.
+  std::int32_t error() const { return expired() ? kErrSessionExpired : 0; }
 };
 
 struct Request {

@@ -30,6 +30,7 @@ inline constexpr std::int32_t kOpSetWatches2 = 105;
 inline constexpr std::int32_t kOpCloseSession = -11;
 
 inline constexpr std::int32_t kErrRuntimeInconsistency = -2;
+inline constexpr std::int32_t kErrSessionExpired = -112;
 
 inline constexpr std::size_t kLengthSize = 4;
 inline constexpr std::size_t kRequestHeaderSize = 8;
