@@ -288,6 +288,14 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
       "zkdump"};
   app.set_version_flag("--version", "zkdump 0.1.0");
   app.get_formatter()->column_width(34);
+  // Examples from the man page, where docs.man_page_examples runs them.
+  app.footer(
+      "Examples:\n"
+      "  zkdump -r cap.pcap --slower-than 10ms\n"
+      "  zkdump -r cap.pcap --session 0x1000a2b3c4d0001\n"
+      "  zkdump -i any -l --errors | grep -B1 -E 'error=-(102|115)'\n"
+      "  zkdump -r cap.pcap --stats --aggregation-depth 2\n"
+      "See zkdump(1) for more.");
 
   add_source_options(app, options);
   add_output_options(app, options);

@@ -9,6 +9,7 @@ namespace zkdump::stats {
 namespace {
 
 constexpr std::string_view kOther = "(other)";
+constexpr std::string_view kNoPath = "<none>";
 constexpr const char* kGroupNames[] = {"path", "type", "client"};
 
 // zktraffic's percentile: the value at index ceil(q * n) - 1 of the sorted samples.
@@ -28,8 +29,8 @@ GroupedReport::Group& GroupedReport::group_of(const session::ZkMessage& message,
                                               std::string_view type, std::string_view path) {
   std::string_view key;
   switch (options_.group_by) {
-    case GroupBy::kPath:
-      key = fold_path(path, options_.aggregation_depth);
+    case GroupBy::kPath:  // connect, ping, multi...: no path of their own
+      key = path.empty() ? kNoPath : fold_path(path, options_.aggregation_depth);
       break;
     case GroupBy::kType:
       key = type;
