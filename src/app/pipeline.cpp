@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -134,6 +135,7 @@ class Run {
   // Capture time when reading a file, wall-clock time when live: what intervals and spans use.
   std::int64_t clock_us() const { return live_ ? now_us() : last_ts_us_; }
   void report_intervals_due(std::int64_t now);
+  stats::ReportSpan interval_span(std::int64_t end) const;
   void service_top(bool capturing);
   void draw_top(bool capturing);
   stats::CaptureTotals totals() const;
@@ -325,12 +327,17 @@ void Run::report_intervals_due(std::int64_t now) {
   while (now >= interval_start_us_ + length_us) {
     const stats::CaptureTotals current = totals();
     write_stats_report(*interval_collector_, *interval_zab_stats_, current - interval_base_,
-                       {interval_start_us_, interval_start_us_ + length_us, false});
+                       interval_span(interval_start_us_ + length_us));
     interval_collector_->start_interval();
     interval_zab_stats_->start_interval();
     interval_base_ = current;
     interval_start_us_ += length_us;
   }
+}
+
+// The current interval up to `end`; the first begins with the run, not at its boundary.
+stats::ReportSpan Run::interval_span(std::int64_t end) const {
+  return {std::max(interval_start_us_, run_start_us_), end, false};
 }
 
 // --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
@@ -415,7 +422,7 @@ void Run::write_final_stats(const stats::ReportSpan& span) {
     report_intervals_due(span.end_us);
     if (span.end_us > interval_start_us_ && interval_start_us_ != INT64_MIN) {
       write_stats_report(*interval_collector_, *interval_zab_stats_, totals() - interval_base_,
-                         {interval_start_us_, span.end_us, false});
+                         interval_span(span.end_us));
     }
   }
   write_stats_report(collector_, zab_stats_, totals(), span);

@@ -104,10 +104,14 @@ if len(intervals) < 2 or any(doc["scope"] != "interval" for doc in intervals) or
 elif dict(summed) != {op: entry["count"] for op, entry in stats["op_stats"].items()} or \
         summed_requests != run_doc["totals"]["requests"]:
     failures.append("--stats-interval: %d documents counting %s" % (len(docs), dict(summed)))
+# The first begins with the run, the others on whole seconds; all but the first and last last 1 s.
 for earlier, later in zip(intervals, intervals[1:]):
-    if later["start"] != earlier["end"] or abs(earlier["duration_s"] - 1.0) > 1e-6:
+    if later["start"] != earlier["end"] or later["start"] % 1 != 0:
         failures.append("--stats-interval: interval %s-%s then %s" % (earlier["start"], earlier["end"], later["start"]))
-if not (intervals[0]["start"] <= run_doc["start"] and intervals[-1]["end"] == run_doc["end"]):
+for doc in intervals[1:-1]:
+    if abs(doc["duration_s"] - 1.0) > 1e-6:
+        failures.append("--stats-interval: a middle interval of %s s" % doc["duration_s"])
+if not (intervals[0]["start"] == run_doc["start"] and intervals[-1]["end"] == run_doc["end"]):
     failures.append("--stats-interval: intervals %s-%s, run %s-%s" % (intervals[0]["start"], intervals[-1]["end"],
                                                                      run_doc["start"], run_doc["end"]))
 
