@@ -68,6 +68,16 @@ session_expiry() {
   grep -q 'expired: True; lock gone' "$work/expiry.out"
 }
 
+tls_clients() {
+  # A TLS client on the plain port, as a client configured for the secure port would be: openssl
+  # offers TLS 1.3 with a server name and ALPN, then TLS 1.2 only; the server drops both.
+  local tls_host=${host%:*} tls_port=${host##*:}
+  timeout 10 openssl s_client -connect "$tls_host:$tls_port" -servername zk1.example.test \
+    -alpn h2,http/1.1 < /dev/null > "$work/tls13.log" 2>&1 || true
+  timeout 10 openssl s_client -connect "$tls_host:$tls_port" -servername zk2.example.test \
+    -tls1_2 < /dev/null > "$work/tls12.log" 2>&1 || true
+}
+
 sasl_clients() {
   # Two zkCli.sh sessions authenticate with SASL DIGEST-MD5: the first with the right password,
   # the second with a wrong one (AuthFailed, -115). The first idles long enough to ping.
@@ -91,6 +101,7 @@ capture four_letter_words four_letter_words
 capture reconnect reconnect_after_restart
 capture pipelined_load pipelined_load
 capture session_expiry session_expiry
+capture tls_clients tls_clients
 # A server that accepts SASL DIGEST-MD5 for user bob.
 mkdir -p "$work/jaas"
 printf 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_bob="bobsecret";\n};\n' \

@@ -348,6 +348,7 @@ std::string_view LineWriter::format(const ZkMessage& message) {
     case ZkMessage::Kind::kFourLetterReply:
       return format_four_letter(message);
     case ZkMessage::Kind::kTlsRecord:
+      if (message.client_hello != nullptr) return format_client_hello(message);
       begin({message.ts_us,
              false,
              "error",
@@ -362,6 +363,18 @@ std::string_view LineWriter::format(const ZkMessage& message) {
       return end(message.connection, Peers::kBoth, true);
   }
   return {};
+}
+
+std::string_view LineWriter::format_client_hello(const ZkMessage& message) {
+  begin({message.ts_us,
+         false,
+         "tls",
+         message.connection,
+         "name",
+         "ClientHello",
+         {"Tls", "ClientHello"}});
+  fields([&](FieldSink& out) { tls::describe(*message.client_hello, out); });
+  return end(message.connection, Peers::kBoth, false);
 }
 
 std::string_view LineWriter::format_undecodable(const ZkMessage& message, std::string_view error,

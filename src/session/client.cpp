@@ -4,6 +4,7 @@
 
 #include "zkdump/base/ring.hpp"
 #include "zkdump/session/elapsed.hpp"
+#include "zkdump/tls/client_hello.hpp"
 #include "zkdump/zk/client_frames.hpp"
 #include "zkdump/zk/messages.hpp"
 
@@ -75,7 +76,7 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   void on_reply(const FrameAt& at, ByteSpan body);
   void on_event(const FrameAt& at, ByteSpan body);
   void on_four_letter_word(const FrameAt& at, ByteSpan bytes);
-  void on_tls_record(const FrameAt& at);
+  void on_tls_record(const FrameAt& at, ByteSpan record);
   void on_four_letter_answer(ByteSpan bytes);
   void report_four_letter_reply(std::int64_t ts_us);
   ZkMessage message_at(const FrameAt& at, ZkMessage::Kind kind);
@@ -227,7 +228,7 @@ void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::
       if (direction == zk::Direction::kToClient) on_four_letter_answer(bytes);
       return;
     case zk::FrameTag::kTlsRecord:
-      return on_tls_record(at);
+      return on_tls_record(at, bytes);
     case zk::FrameTag::kOpaque:
       return;
   }
@@ -348,8 +349,10 @@ void ClientConversation::on_four_letter_word(const FrameAt& at, ByteSpan bytes) 
   shared_.sinks.zk(message);
 }
 
-void ClientConversation::on_tls_record(const FrameAt& at) {
-  const ZkMessage message = message_at(at, ZkMessage::Kind::kTlsRecord);
+void ClientConversation::on_tls_record(const FrameAt& at, ByteSpan record) {
+  ZkMessage message = message_at(at, ZkMessage::Kind::kTlsRecord);
+  const tls::ClientHello hello = tls::decode_client_hello(record);
+  if (hello.is_client_hello) message.client_hello = &hello;
   shared_.sinks.zk(message);
 }
 

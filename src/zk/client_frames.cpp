@@ -1,6 +1,7 @@
 #include "zkdump/zk/client_frames.hpp"
 
 #include "null_fields.hpp"
+#include "zkdump/tls/client_hello.hpp"
 #include "zkdump/zk/messages.hpp"
 
 namespace zkdump::zk {
@@ -10,12 +11,6 @@ using framing::Problem;
 using framing::Verdict;
 
 constexpr std::int64_t kMaxPlausibleZxid = std::int64_t{1} << 48;  // epochs stay far below 2^16
-constexpr std::size_t kTlsHeaderSize = 5;
-
-bool is_tls_record(const std::uint8_t* p) {
-  return p[0] == 0x16 && p[1] == 0x03;
-}
-
 std::uint8_t tag(FrameTag frame_tag) {
   return static_cast<std::uint8_t>(frame_tag);
 }
@@ -52,10 +47,10 @@ bool ClientFrames::looks_like_handshake(std::int32_t length, const std::uint8_t*
 }
 
 Verdict ClientFrames::judge_client_opening(ByteSpan front) {
-  if (is_tls_record(front.data())) {
-    if (front.size() < kTlsHeaderSize) return Verdict::need(kTlsHeaderSize);
+  if (tls::starts_handshake_record(front)) {
+    if (front.size() < tls::kRecordHeaderSize) return Verdict::need(tls::kRecordHeaderSize);
     const std::size_t record =
-        kTlsHeaderSize + (std::size_t{front[3]} << 8 | std::size_t{front[4]});
+        tls::kRecordHeaderSize + (std::size_t{front[3]} << 8 | std::size_t{front[4]});
     if (front.size() < record) return Verdict::need(record);
     opening_ = Opening::kTls;
     expect_handshake_ = false;

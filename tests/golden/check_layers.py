@@ -12,13 +12,14 @@ ALLOWED = {
     "base": set(),
     "net": {"base"},
     "framing": {"base"},
-    "zk": {"base", "framing"},
+    "tls": {"base"},
+    "zk": {"base", "framing", "tls"},
     "tcp": {"base", "net"},
     "capture": {"base"},
-    "session": {"base", "framing", "zk", "tcp", "net"},
-    "output": {"base", "framing", "zk", "tcp", "net", "session"},
-    "stats": {"base", "framing", "zk", "tcp", "net", "session"},
-    "top": {"base", "framing", "zk", "tcp", "net", "session", "stats"},
+    "session": {"base", "framing", "tls", "zk", "tcp", "net"},
+    "output": {"base", "framing", "tls", "zk", "tcp", "net", "session"},
+    "stats": {"base", "framing", "tls", "zk", "tcp", "net", "session"},
+    "top": {"base", "framing", "tls", "zk", "tcp", "net", "session", "stats"},
     "app": None,  # builds the pipeline: everything
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"zkdump/([a-z_]+)/')

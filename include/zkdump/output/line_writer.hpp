@@ -75,6 +75,7 @@ class LineWriter final : public session::Sink {
   std::string_view format_reply(const session::ZkMessage& message);
   std::string_view format_event(const session::ZkMessage& message);
   std::string_view format_four_letter(const session::ZkMessage& message);
+  std::string_view format_client_hello(const session::ZkMessage& message);
   std::string_view format_undecodable(const session::ZkMessage& message, std::string_view error,
                                       std::string_view op, std::int32_t xid,
                                       std::int32_t frame_size, std::int64_t bad_byte);

@@ -14,6 +14,7 @@
 #include "zkdump/net/packet.hpp"
 #include "zkdump/session/filter.hpp"
 #include "zkdump/tcp/reassembly.hpp"
+#include "zkdump/tls/client_hello.hpp"
 #include "zkdump/zk/messages.hpp"
 #include "zkdump/zk/quorum.hpp"
 
@@ -104,7 +105,8 @@ struct ZkMessage {
   const zk::Request* request = nullptr;
   const zk::Reply* reply = nullptr;
   const zk::WatcherEvent* event = nullptr;
-  std::string_view word;    // a four-letter word, and its answer's
+  const tls::ClientHello* client_hello = nullptr;  // kTlsRecord: null when it is not one
+  std::string_view word;                           // a four-letter word, and its answer's
   std::string_view answer;  // what the server answered to it (the first 64 KiB)
   std::uint64_t answer_bytes = 0;
   // Requests (and ConnectRequests): their entry, whose slots a sink may fill. Replies: the
