@@ -12,10 +12,11 @@ import recut  # noqa: E402
 
 MAX_SEED = 64 * 1024
 pcap_dir, out = sys.argv[1:3]
-targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap", "election", "zab")
+targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap", "election", "zab", "etcd")
 # The server ports of the quorum capture's ensemble (scripts/make_quorum_capture.sh) and defaults.
 QUORUM_PORTS = {port: "election" for port in range(3888, 3900)}
 QUORUM_PORTS.update({port: "zab" for port in range(2888, 2900)})
+QUORUM_PORTS[2379] = "etcd"  # scripts/make_etcd_captures.sh; seeded like the quorum connections
 for target in targets:
     os.makedirs(os.path.join(out, target), exist_ok=True)
 
@@ -48,7 +49,7 @@ for path in sorted(glob.glob(os.path.join(pcap_dir, "*.pcap"))):
         records += bytes([p["flags"], (1 if to_server else 0) | ((client_port % 8) << 1),
                           offset >> 8, offset & 0xff, len(payload), 1]) + payload
     write("reassembler", base, bytes(records))
-    # Server-to-server connections: each packet's payload as records of direction and length.
+    # Server-to-server and etcd connections: each packet's payload as records of direction and length.
     quorum = {}
     for p in packets:
         to_server = p["dport"] in QUORUM_PORTS

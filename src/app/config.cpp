@@ -69,6 +69,7 @@ Config make_config(const Options& options) {
   config.client_ports = options.ports;
   config.election_ports = or_default(options.election_ports, options.omni, 3888);
   config.quorum_ports = or_default(options.quorum_ports, options.omni, 2888);
+  config.etcd_ports = options.etcd_ports;
   config.learn_ports = options.omni;
   return config;
 }
@@ -80,12 +81,14 @@ void set_port_roles(const Config& config, session::PortMap& ports) {
   assign(config.client_ports, session::PortRole::kClient);
   assign(config.election_ports, session::PortRole::kElection);
   assign(config.quorum_ports, session::PortRole::kZab);
+  assign(config.etcd_ports, session::PortRole::kEtcd);
   ports.learn_from_config = config.learn_ports;
 }
 
 std::string live_filter(const Config& config, const std::string& expression, int linktype) {
   std::string ports;
-  for (const auto& list : {config.client_ports, config.election_ports, config.quorum_ports}) {
+  for (const auto& list :
+       {config.client_ports, config.election_ports, config.quorum_ports, config.etcd_ports}) {
     for (int port : list) {
       if (!ports.empty()) ports += " or ";
       ports += fmt::format("port {}", port);

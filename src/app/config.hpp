@@ -35,6 +35,7 @@ struct Config {
   std::vector<int> client_ports;
   std::vector<int> election_ports;
   std::vector<int> quorum_ports;
+  std::vector<int> etcd_ports;
   bool learn_ports = false;  // --omni: from the election's configs
 };
 

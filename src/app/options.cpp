@@ -81,6 +81,9 @@ void add_source_options(CLI::App& app, Options& options) {
   app.add_option("--quorum-port", options.quorum_ports,
                  "Also decode ZAB (leader to learners) on this server port; repeat for several")
       ->check(CLI::Range(1, 65535));
+  app.add_option("--etcd-port", options.etcd_ports,
+                 "Also decode etcd v3 (gRPC over HTTP/2) on this server port; repeat for several")
+      ->check(CLI::Range(1, 65535));
   app.add_flag("--omni", options.omni,
                "Decode client, election (default 3888) and ZAB (default 2888) traffic together, "
                "learning every server's ports from the election's configs");

@@ -23,6 +23,7 @@ struct Options {
   std::vector<int> ports{2181};
   std::vector<int> election_ports;  // leader election between servers (3888 in --omni)
   std::vector<int> quorum_ports;    // ZAB between leader and learners (2888 in --omni)
+  std::vector<int> etcd_ports;      // etcd v3 (gRPC over HTTP/2)
   bool omni = false;        // client, election and ZAB together, learning ports from configs
   std::string filter;       // the trailing BPF expression
   std::uint64_t count = 0;  // -c

@@ -22,6 +22,7 @@
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/client.hpp"
+#include "zkdump/session/etcd.hpp"
 #include "zkdump/session/quorum.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/grouped.hpp"
@@ -72,12 +73,17 @@ struct PacketCounters {
 class ProtocolRouter final : public tcp::StreamHandlerFactory {
  public:
   ProtocolRouter(const session::PortMap& ports, session::ClientSessions& clients,
-                 session::QuorumSessions& servers)
-      : ports_(ports), clients_(clients), servers_(servers) {}
+                 session::QuorumSessions& servers, session::EtcdSessions& etcd)
+      : ports_(ports), clients_(clients), servers_(servers), etcd_(etcd) {}
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override {
-    if (ports_.role(server.port) == session::PortRole::kClient) {
-      return clients_.open(client, server, from_start, ts_us);
+    switch (ports_.role(server.port)) {
+      case session::PortRole::kClient:
+        return clients_.open(client, server, from_start, ts_us);
+      case session::PortRole::kEtcd:
+        return etcd_.open(client, server, from_start, ts_us);
+      default:
+        break;
     }
     return servers_.open(client, server, from_start, ts_us);
   }
@@ -86,6 +92,7 @@ class ProtocolRouter final : public tcp::StreamHandlerFactory {
   const session::PortMap& ports_;
   session::ClientSessions& clients_;
   session::QuorumSessions& servers_;
+  session::EtcdSessions& etcd_;
 };
 
 void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters& tcp,
@@ -164,6 +171,7 @@ class Run {
   session::PortMap ports_;
   session::ClientSessions clients_;
   session::QuorumSessions servers_;
+  session::EtcdSessions etcd_;
   ProtocolRouter router_;
   tcp::ConnectionTable connections_;
   PacketCounters packets_;
@@ -192,7 +200,8 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd)
       filter_(config.filters),
       clients_(config.client, sinks_, budget_, filter_.active() ? &filter_ : nullptr),
       servers_(sinks_, budget_, ports_),
-      router_(ports_, clients_, servers_),
+      etcd_({}, sinks_, budget_),
+      router_(ports_, clients_, servers_, etcd_),
       connections_(router_, config.reassembly),
       next_drop_check_(std::chrono::steady_clock::now() + kDropCheckInterval) {
   set_port_roles(config, ports_);
@@ -498,6 +507,9 @@ void announce(const capture::PcapSource& source, const Config& config) {
   }
   if (!config.quorum_ports.empty()) {
     ports += fmt::format("; ZAB port {}", fmt::join(config.quorum_ports, ", "));
+  }
+  if (!config.etcd_ports.empty()) {
+    ports += fmt::format("; etcd port {}", fmt::join(config.etcd_ports, ", "));
   }
   if (config.learn_ports) ports += "; and every port the election's configs name";
   fmt::print(stderr, "zkdump: listening on {}, link-type {}, snapshot length {} bytes; {}\n",

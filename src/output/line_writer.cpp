@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "etcd_lines.hpp"
 #include "zkdump/base/escape.hpp"
 #include "zkdump/base/ring.hpp"
 #include "zkdump/session/elapsed.hpp"
@@ -40,7 +41,13 @@ FieldKey count_key(framing::Problem problem, bool quorum) {
 }
 
 bool is_quorum(const session::Connection& connection) {
-  return connection.protocol != session::Protocol::kZooKeeper;
+  return connection.protocol == session::Protocol::kElection ||
+         connection.protocol == session::Protocol::kZab;
+}
+
+// Only ZooKeeper client lines wait behind a request for its reply.
+bool holds_lines(const session::Connection& connection) {
+  return connection.protocol == session::Protocol::kZooKeeper;
 }
 
 }  // namespace
@@ -68,13 +75,13 @@ LineWriter::ConnectionLines& LineWriter::lines_of(const session::Connection& con
 }
 
 void LineWriter::open(session::Connection& connection) {
-  if (!is_quorum(connection))
+  if (holds_lines(connection))
     connection.sink_state[state_index_] = std::make_unique<ConnectionLines>();
 }
 
 void LineWriter::closing(session::Connection& connection, tcp::CloseReason reason,
                          std::int64_t ts_us) {
-  if (is_quorum(connection)) return;
+  if (!holds_lines(connection)) return;
   if (reason != tcp::CloseReason::kEvicted && reason != tcp::CloseReason::kIdle) return;
   // A connection forgotten before it closed: to make room (capacity) or after silence (idle).
   begin({ts_us,
@@ -91,7 +98,7 @@ void LineWriter::closing(session::Connection& connection, tcp::CloseReason reaso
 }
 
 void LineWriter::close(session::Connection& connection) {
-  if (is_quorum(connection)) return;
+  if (!holds_lines(connection)) return;
   flush_ready(lines_of(connection));
   connection.sink_state[state_index_].reset();
 }
@@ -576,6 +583,19 @@ void LineWriter::quorum(const QuorumMessage& message) {
   print(format_quorum(message));
 }
 
+void LineWriter::etcd(const session::EtcdMessage& message) {
+  print(format_etcd(message));
+}
+
+std::string_view LineWriter::format_etcd(const session::EtcdMessage& message) {
+  const EtcdLine line = etcd_line(message);
+  const bool arrow = !message.to_server && line.kind != std::string_view("error");
+  begin(
+      {message.ts_us, arrow, line.kind, message.connection, line.label_key, line.label, line.name});
+  fields([&](FieldSink& out) { describe_etcd(message, out); });
+  return end(message.connection, message.to_server ? Peers::kClient : Peers::kServer, false);
+}
+
 std::string_view LineWriter::format_problem(const session::StreamProblem& problem) {
   const session::Connection& connection = *problem.connection;
   const bool quorum = is_quorum(connection);
@@ -597,7 +617,7 @@ std::string_view LineWriter::format_problem(const session::StreamProblem& proble
 
 void LineWriter::problem(const session::StreamProblem& problem) {
   const std::string_view line = format_problem(problem);
-  if (is_quorum(*problem.connection)) {
+  if (!holds_lines(*problem.connection)) {
     print(line);
   } else {
     emit(lines_of(*problem.connection), line);

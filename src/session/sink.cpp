@@ -14,6 +14,8 @@ std::string_view protocol_name(Protocol protocol) {
       return "election";
     case Protocol::kZab:
       return "zab";
+    case Protocol::kEtcd:
+      return "etcd";
   }
   return "zk";
 }
@@ -53,6 +55,10 @@ void Sinks::close(Connection& connection) {
 
 void Sinks::zk(const ZkMessage& message) {
   for (Sink* sink : sinks_) sink->zk(message);
+}
+
+void Sinks::etcd(const EtcdMessage& message) {
+  for (Sink* sink : sinks_) sink->etcd(message);
 }
 
 void Sinks::unanswered(const Unanswered& unanswered) {

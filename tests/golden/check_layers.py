@@ -13,13 +13,15 @@ ALLOWED = {
     "net": {"base"},
     "framing": {"base"},
     "tls": {"base"},
+    "http2": {"base", "framing", "tls"},
+    "etcd": {"base"},
     "zk": {"base", "framing", "tls"},
     "tcp": {"base", "net"},
     "capture": {"base"},
-    "session": {"base", "framing", "tls", "zk", "tcp", "net"},
-    "output": {"base", "framing", "tls", "zk", "tcp", "net", "session"},
-    "stats": {"base", "framing", "tls", "zk", "tcp", "net", "session"},
-    "top": {"base", "framing", "tls", "zk", "tcp", "net", "session", "stats"},
+    "session": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net"},
+    "output": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
+    "stats": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
+    "top": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session", "stats"},
     "app": None,  # builds the pipeline: everything
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"zkdump/([a-z_]+)/')

@@ -28,6 +28,10 @@ enum class FieldRole : std::uint8_t {
   kInName,  // JSON only: a text line says it in its name (EventNodeCreated, ReConnectRequest)
 };
 
+// Containers (lists, records, objects) open inside one another at most this deep: describers
+// of nested wire data stop short of it.
+inline constexpr int kMaxFieldNesting = 8;
+
 class FieldSink {
  public:
   virtual ~FieldSink() = default;

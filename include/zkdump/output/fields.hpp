@@ -18,7 +18,7 @@ struct FieldOptions {
 };
 
 // Nesting: records inside lists inside records, at most this deep (multi > op > acl list).
-inline constexpr int kMaxFieldDepth = 8;
+inline constexpr int kMaxFieldDepth = kMaxFieldNesting;
 
 class TextFields final : public FieldSink {
  public:

@@ -39,6 +39,7 @@ class LineWriter final : public session::Sink {
   void unanswered(const session::Unanswered& unanswered) override;
   void pending(const session::Pending& pending) override;
   void quorum(const session::QuorumMessage& message) override;
+  void etcd(const session::EtcdMessage& message) override;
   void problem(const session::StreamProblem& problem) override;
   void capture(const session::CaptureProblem& problem) override;
 
@@ -76,6 +77,7 @@ class LineWriter final : public session::Sink {
   std::string_view format_event(const session::ZkMessage& message);
   std::string_view format_four_letter(const session::ZkMessage& message);
   std::string_view format_client_hello(const session::ZkMessage& message);
+  std::string_view format_etcd(const session::EtcdMessage& message);
   std::string_view format_undecodable(const session::ZkMessage& message, std::string_view error,
                                       std::string_view op, std::int32_t xid,
                                       std::int32_t frame_size, std::int64_t bad_byte);

@@ -14,7 +14,7 @@
 
 namespace zkdump::session {
 
-enum class PortRole : std::uint8_t { kNone, kClient, kElection, kZab };
+enum class PortRole : std::uint8_t { kNone, kClient, kElection, kZab, kEtcd };
 
 // Which protocol each server port speaks. In omni mode, the ports every election notification's
 // config names are learned as they appear.

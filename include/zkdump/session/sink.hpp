@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zkdump/etcd/messages.hpp"
 #include "zkdump/framing/stream.hpp"
 #include "zkdump/net/packet.hpp"
 #include "zkdump/session/filter.hpp"
@@ -20,8 +21,8 @@
 
 namespace zkdump::session {
 
-enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab };
-std::string_view protocol_name(Protocol protocol);  // zk, election, zab: JSON's "proto"
+enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab, kEtcd };
+std::string_view protocol_name(Protocol protocol);  // zk, election, zab, etcd: JSON's "proto"
 
 // One connection, identified once: its endpoints formatted once, not per line.
 inline constexpr std::size_t kMaxSinks = 8;
@@ -173,6 +174,32 @@ struct StreamProblem {
   std::int64_t ts_us = 0;
 };
 
+// What an etcd connection carried: a gRPC message, a call's final status, a stream reset, a
+// GOAWAY, or a header block that could not be decoded. Views are valid during the call only.
+struct EtcdMessage {
+  enum class Kind : std::uint8_t {
+    kRequest,             // a gRPC message from the client
+    kReply,               // a gRPC message from the server
+    kStatus,              // the call's trailers: grpc-status and grpc-message
+    kReset,               // RST_STREAM (error_code)
+    kGoaway,              // GOAWAY (error_code, stream: the last one the sender processed)
+    kUndecodableHeaders,  // a header block HPACK could not decode (a capture begun mid-stream)
+  };
+  Connection* connection = nullptr;
+  const etcd::Method* method = nullptr;  // null: the path is unknown or not etcd's
+  std::string_view path;                 // the call's :path, when its headers were seen
+  ByteSpan body;                         // kRequest, kReply: the protobuf message
+  std::string_view grpc_message;         // kStatus, percent-encoded as sent
+  std::int64_t ts_us = 0;
+  std::int64_t latency_us = -1;  // a call's first reply and its status: since its first request
+  std::uint32_t stream = 0;
+  std::int32_t grpc_status = -1;  // kStatus
+  std::uint32_t error_code = 0;   // kReset, kGoaway
+  Kind kind = Kind::kRequest;
+  bool to_server = true;
+  bool compressed = false;  // its gRPC compressed flag: the body is not shown
+};
+
 // What happened to the capture itself, outside any connection.
 struct CaptureProblem {
   enum class Kind : std::uint8_t { kKernelDrops, kTruncatedPacket };
@@ -202,6 +229,7 @@ class Sink {
   virtual void unanswered(const Unanswered&) {}
   virtual void pending(const Pending&) {}
   virtual void quorum(const QuorumMessage&) {}
+  virtual void etcd(const EtcdMessage&) {}
   virtual void problem(const StreamProblem&) {}
   virtual void capture(const CaptureProblem&) {}
 
@@ -225,6 +253,7 @@ class Sinks {
   void unanswered(const Unanswered& unanswered);
   void pending(const Pending& pending);
   void quorum(const QuorumMessage& message);
+  void etcd(const EtcdMessage& message);
   void problem(const StreamProblem& problem);
   void capture(const CaptureProblem& problem);
 

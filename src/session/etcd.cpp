@@ -1,0 +1,347 @@
+#include "zkdump/session/etcd.hpp"
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "zkdump/http2/frames.hpp"
+#include "zkdump/http2/hpack.hpp"
+#include "zkdump/session/elapsed.hpp"
+
+namespace zkdump::session {
+namespace {
+
+constexpr std::size_t kGrpcPrefixSize = 5;  // compressed flag, 4-byte length
+constexpr std::size_t kMaxKeptHeaderValue = 1024;
+constexpr int kToServer = 0;
+constexpr int kToClient = 1;
+
+// What a header block says that matters here; long values are cut.
+struct Headers final : http2::FieldVisitor {
+  std::string path;
+  std::string grpc_message;
+  std::int32_t grpc_status = -1;
+
+  void field(std::string_view name, std::string_view value) override {
+    value = value.substr(0, kMaxKeptHeaderValue);
+    if (name == ":path") {
+      path.assign(value);
+    } else if (name == "grpc-message") {
+      grpc_message.assign(value);
+    } else if (name == "grpc-status") {
+      grpc_status = 0;
+      for (const char c : value.substr(0, 9)) {
+        if (c < '0' || c > '9') return void(grpc_status = -1);
+        grpc_status = grpc_status * 10 + (c - '0');
+      }
+    }
+  }
+};
+
+// One gRPC call: one HTTP/2 stream.
+struct Call {
+  std::uint32_t stream = 0;
+  std::string path;
+  const etcd::Method* method = nullptr;
+  std::int64_t first_request_us = -1;
+  std::uint64_t replies = 0;  // a stream's later replies (watch events) answer no one request
+  std::array<std::vector<std::uint8_t>, 2> partial;  // a message cut across DATA frames
+  std::array<std::size_t, 2> skip_left{};            // an oversized message's bytes to pass over
+};
+
+}  // namespace
+
+class EtcdConversation final : public tcp::StreamHandler {
+ public:
+  EtcdConversation(EtcdShared& shared, Connection connection, bool from_start)
+      : shared_(shared),
+        connection_(std::move(connection)),
+        streams_{{shared.budget, from_start}, {shared.budget, from_start}},
+        frames_{{true, from_start}, {false, from_start}},
+        handlers_{{*this, kToServer}, {*this, kToClient}} {
+    shared_.sinks.open(connection_);
+  }
+
+  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override {
+    const int d = static_cast<int>(side);
+    streams_[d].consume(bytes, ts_us, frames_[d], handlers_[d]);
+  }
+  void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override {
+    const int d = static_cast<int>(side);
+    streams_[d].gap(missing_bytes, ts_us, frames_[d], handlers_[d]);
+  }
+  void on_close(tcp::CloseReason reason, std::int64_t ts_us) override {
+    for (int d = 0; d < 2; ++d) streams_[d].finish(ts_us, frames_[d], handlers_[d]);
+    shared_.sinks.closing(connection_, reason, ts_us);
+    shared_.sinks.close(connection_);
+  }
+
+ private:
+  class DirectionHandler final : public framing::Handler {
+   public:
+    DirectionHandler(EtcdConversation& conversation, int direction)
+        : conversation_(conversation), direction_(direction) {}
+    void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t, std::int64_t ts_us) override {
+      if (static_cast<http2::FrameTag>(tag) == http2::FrameTag::kFrame) {
+        conversation_.on_frame(direction_, bytes, ts_us);
+      }
+    }
+    void on_problem(framing::Problem problem, std::uint64_t offset, std::int64_t count,
+                    std::int64_t ts_us) override {
+      conversation_.shared_.sinks.problem(
+          {&conversation_.connection_, direction_ == kToServer, problem, offset, count, ts_us});
+    }
+
+   private:
+    EtcdConversation& conversation_;
+    int direction_;
+  };
+
+  // A header block being gathered from HEADERS and CONTINUATION frames.
+  struct PendingBlock {
+    std::vector<std::uint8_t> bytes;
+    std::uint32_t stream = 0;
+    bool end_stream = false;
+    bool open = false;
+    bool too_large = false;
+  };
+
+  void on_frame(int d, ByteSpan frame, std::int64_t ts_us);
+  void on_settings(int d, const http2::FrameHeader& header, ByteSpan payload);
+  void on_header_fragment(int d, const http2::FrameHeader& header, ByteSpan fragment, bool first,
+                          std::int64_t ts_us);
+  void on_header_block(int d, PendingBlock& block, std::int64_t ts_us);
+  void on_data_frame(int d, const http2::FrameHeader& header, ByteSpan data, std::int64_t ts_us);
+  void cut_messages(int d, Call& call, ByteSpan data, std::int64_t ts_us);
+  void emit_message(int d, Call& call, ByteSpan message, std::int64_t ts_us);
+  void on_reset(int d, const http2::FrameHeader& header, ByteSpan payload, std::int64_t ts_us);
+  void on_goaway(int d, ByteSpan payload, std::int64_t ts_us);
+  EtcdMessage message_at(int d, std::uint32_t stream, EtcdMessage::Kind kind, std::int64_t ts_us,
+                         const Call* call);
+  Call& call_for(std::uint32_t stream);
+  Call* find_call(std::uint32_t stream);
+  void forget(std::uint32_t stream);
+
+  EtcdShared& shared_;
+  Connection connection_;
+  framing::Stream streams_[2];
+  http2::Frames frames_[2];
+  DirectionHandler handlers_[2];
+  http2::HeaderDecoder hpack_[2];
+  PendingBlock blocks_[2];
+  std::deque<Call> calls_;
+};
+
+void EtcdConversation::on_frame(int d, ByteSpan frame, std::int64_t ts_us) {
+  const http2::FrameHeader header = http2::parse_frame_header(frame);
+  const ByteSpan payload = frame.subspan(http2::kFrameHeaderSize);
+  bool ok = true;
+  switch (static_cast<http2::FrameType>(header.type)) {
+    case http2::FrameType::kSettings:
+      return on_settings(d, header, payload);
+    case http2::FrameType::kHeaders:
+    case http2::FrameType::kPushPromise:  // its block changes the HPACK table too
+      return on_header_fragment(d, header, http2::frame_content(header, payload, ok), true, ts_us);
+    case http2::FrameType::kContinuation:
+      return on_header_fragment(d, header, payload, false, ts_us);
+    case http2::FrameType::kData:
+      return on_data_frame(d, header, http2::frame_content(header, payload, ok), ts_us);
+    case http2::FrameType::kRstStream:
+      return on_reset(d, header, payload, ts_us);
+    case http2::FrameType::kGoaway:
+      return on_goaway(d, payload, ts_us);
+    default:
+      return;  // PING, WINDOW_UPDATE, PRIORITY and unknown types carry nothing to show
+  }
+}
+
+// A side's SETTINGS govern what the other side sends it.
+void EtcdConversation::on_settings(int d, const http2::FrameHeader& header, ByteSpan payload) {
+  if ((header.flags & http2::kAck) != 0) return;
+  for (std::size_t at = 0; at + 6 <= payload.size(); at += 6) {
+    const auto id = static_cast<std::uint16_t>(payload[at] << 8 | payload[at + 1]);
+    const auto value = static_cast<std::uint32_t>(load_be32(payload.data() + at + 2));
+    if (id == http2::kSettingsHeaderTableSize) hpack_[1 - d].change_table_size(value);
+    if (id == http2::kSettingsMaxFrameSize) {
+      frames_[1 - d].set_max_frame_size(
+          std::clamp(value, http2::kDefaultMaxFrameSize, http2::kLargestMaxFrameSize));
+    }
+  }
+}
+
+void EtcdConversation::on_header_fragment(int d, const http2::FrameHeader& header,
+                                          ByteSpan fragment, bool first, std::int64_t ts_us) {
+  PendingBlock& block = blocks_[d];
+  if (first) {
+    block.bytes.clear();
+    block.stream = header.stream;
+    block.end_stream = (header.flags & http2::kEndStream) != 0;
+    block.open = true;
+    block.too_large = false;
+    if (header.type == static_cast<std::uint8_t>(http2::FrameType::kPushPromise)) {
+      fragment = fragment.subspan(std::min<std::size_t>(4, fragment.size()));  // promised id
+    }
+  } else if (!block.open || block.stream != header.stream) {
+    return;  // a CONTINUATION without its HEADERS: lost with a gap
+  }
+  if (block.bytes.size() + fragment.size() > shared_.options.max_header_block) {
+    block.too_large = true;
+  } else {
+    block.bytes.insert(block.bytes.end(), fragment.begin(), fragment.end());
+  }
+  if ((header.flags & http2::kEndHeaders) != 0) on_header_block(d, block, ts_us);
+}
+
+void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t ts_us) {
+  block.open = false;
+  Headers headers;
+  const bool decoded = !block.too_large && hpack_[d].decode(block.bytes, headers);
+  Call& call = call_for(block.stream);
+  if (!decoded) {
+    ++shared_.counters.undecodable_headers;
+    shared_.sinks.etcd(
+        message_at(d, block.stream, EtcdMessage::Kind::kUndecodableHeaders, ts_us, &call));
+  }
+  if (d == kToServer && !headers.path.empty()) {
+    call.path = std::move(headers.path);
+    call.method = etcd::find_method(call.path);
+  }
+  if (d == kToClient && headers.grpc_status >= 0) {
+    ++shared_.counters.statuses;
+    EtcdMessage status = message_at(d, block.stream, EtcdMessage::Kind::kStatus, ts_us, &call);
+    status.grpc_status = headers.grpc_status;
+    status.grpc_message = headers.grpc_message;
+    shared_.sinks.etcd(status);
+  }
+  if (d == kToClient && block.end_stream) forget(block.stream);
+}
+
+void EtcdConversation::on_data_frame(int d, const http2::FrameHeader& header, ByteSpan data,
+                                     std::int64_t ts_us) {
+  Call& call = call_for(header.stream);
+  cut_messages(d, call, data, ts_us);
+}
+
+// gRPC messages run across DATA frames, and a frame may hold several.
+void EtcdConversation::cut_messages(int d, Call& call, ByteSpan data, std::int64_t ts_us) {
+  std::vector<std::uint8_t>& partial = call.partial[d];
+  while (!data.empty()) {
+    if (call.skip_left[d] > 0) {  // the rest of a message too large to hold
+      const std::size_t passed = std::min(call.skip_left[d], data.size());
+      call.skip_left[d] -= passed;
+      data = data.subspan(passed);
+      continue;
+    }
+    const bool prefix_known = partial.size() >= kGrpcPrefixSize;
+    const std::uint32_t length =
+        prefix_known ? static_cast<std::uint32_t>(load_be32(partial.data() + 1)) : 0;
+    if (prefix_known && length > shared_.options.max_message) {
+      ++shared_.counters.oversized_messages;
+      shared_.sinks.problem({&connection_, d == kToServer, framing::Problem::kOversized, 0,
+                             static_cast<std::int64_t>(length), ts_us});
+      call.skip_left[d] = length;
+      partial.clear();
+      continue;
+    }
+    const std::size_t want = prefix_known ? kGrpcPrefixSize + length : kGrpcPrefixSize;
+    const std::size_t take = std::min(want - partial.size(), data.size());
+    partial.insert(partial.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+    data = data.subspan(take);
+    if (prefix_known && partial.size() == want) {
+      emit_message(d, call, partial, ts_us);
+      partial.clear();
+    }
+  }
+  // A message of length 0 is whole with its prefix.
+  if (partial.size() == kGrpcPrefixSize && load_be32(partial.data() + 1) == 0) {
+    emit_message(d, call, partial, ts_us);
+    partial.clear();
+  }
+}
+
+void EtcdConversation::emit_message(int d, Call& call, ByteSpan message, std::int64_t ts_us) {
+  const bool request = d == kToServer;
+  if (request && call.first_request_us < 0) call.first_request_us = ts_us;
+  ++(request ? shared_.counters.requests : shared_.counters.replies);
+  EtcdMessage out =
+      message_at(d, call.stream, request ? EtcdMessage::Kind::kRequest : EtcdMessage::Kind::kReply,
+                 ts_us, &call);
+  out.compressed = message[0] != 0;
+  out.body = message.subspan(kGrpcPrefixSize);
+  shared_.sinks.etcd(out);
+  if (!request) ++call.replies;
+}
+
+void EtcdConversation::on_reset(int d, const http2::FrameHeader& header, ByteSpan payload,
+                                std::int64_t ts_us) {
+  EtcdMessage reset =
+      message_at(d, header.stream, EtcdMessage::Kind::kReset, ts_us, find_call(header.stream));
+  if (payload.size() >= 4) reset.error_code = static_cast<std::uint32_t>(load_be32(payload.data()));
+  shared_.sinks.etcd(reset);
+  forget(header.stream);
+}
+
+void EtcdConversation::on_goaway(int d, ByteSpan payload, std::int64_t ts_us) {
+  if (payload.size() < 8) return;
+  const auto last_stream = static_cast<std::uint32_t>(load_be32(payload.data())) & 0x7fffffffu;
+  EtcdMessage goaway = message_at(d, last_stream, EtcdMessage::Kind::kGoaway, ts_us, nullptr);
+  goaway.error_code = static_cast<std::uint32_t>(load_be32(payload.data() + 4));
+  shared_.sinks.etcd(goaway);
+}
+
+EtcdMessage EtcdConversation::message_at(int d, std::uint32_t stream, EtcdMessage::Kind kind,
+                                         std::int64_t ts_us, const Call* call) {
+  EtcdMessage message;
+  message.kind = kind;
+  message.connection = &connection_;
+  message.to_server = d == kToServer;
+  message.ts_us = ts_us;
+  message.stream = stream;
+  if (call != nullptr) {
+    message.method = call->method;
+    message.path = call->path;
+    // The first reply and the final status are timed from the first request.
+    const bool answers = kind == EtcdMessage::Kind::kStatus ||
+                         (kind == EtcdMessage::Kind::kReply && call->replies == 0);
+    const bool timed = answers && call->first_request_us >= 0;
+    if (timed) message.latency_us = elapsed_us(call->first_request_us, ts_us);
+  }
+  return message;
+}
+
+Call* EtcdConversation::find_call(std::uint32_t stream) {
+  const auto found = std::find_if(calls_.begin(), calls_.end(),
+                                  [stream](const Call& call) { return call.stream == stream; });
+  return found == calls_.end() ? nullptr : &*found;
+}
+
+// The call on this stream, begun if it was not known (its headers came before the capture).
+Call& EtcdConversation::call_for(std::uint32_t stream) {
+  if (Call* call = find_call(stream)) return *call;
+  if (calls_.size() >= shared_.options.max_calls_per_connection) calls_.pop_front();
+  calls_.emplace_back();
+  calls_.back().stream = stream;
+  return calls_.back();
+}
+
+void EtcdConversation::forget(std::uint32_t stream) {
+  const auto found = std::find_if(calls_.begin(), calls_.end(),
+                                  [stream](const Call& call) { return call.stream == stream; });
+  if (found != calls_.end()) calls_.erase(found);
+}
+
+std::unique_ptr<tcp::StreamHandler> EtcdSessions::open(const net::Endpoint& client,
+                                                       const net::Endpoint& server, bool from_start,
+                                                       std::int64_t) {
+  Connection connection;
+  connection.protocol = Protocol::kEtcd;
+  connection.client_endpoint = client;
+  connection.server_endpoint = server;
+  connection.client = format_endpoint(client);
+  connection.server = format_endpoint(server);
+  return std::make_unique<EtcdConversation>(shared_, std::move(connection), from_start);
+}
+
+}  // namespace zkdump::session

@@ -1,0 +1,77 @@
+// The etcd decoder for one connection: HTTP/2 framing, HPACK, gRPC message cutting and protobuf
+// decoding, printed as text or JSON. Both directions interleaved as the input says: after a
+// control byte, each record is a byte holding the direction (high bit) and a length (low 7
+// bits), then that many bytes.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "zkdump/output/line_writer.hpp"
+#include "zkdump/output/output_buffer.hpp"
+#include "zkdump/session/etcd.hpp"
+
+namespace {
+
+// One output per style for the whole run, into /dev/null; sessions are made anew per input.
+class Output {
+ public:
+  explicit Output(bool json) : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false) {
+    options_.json = json;
+    options_.verbose = true;
+  }
+  ~Output() {
+    out_.flush();
+    close(null_fd_);
+  }
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+  zkdump::output::OutputBuffer& out() { return out_; }
+  const zkdump::output::LineOptions& options() const { return options_; }
+
+ private:
+  int null_fd_;
+  zkdump::output::OutputBuffer out_;
+  zkdump::output::LineOptions options_;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  const std::uint8_t control = data[0];
+  static Output text(false), json(true);
+  Output& output = (control & 1) != 0 ? json : text;
+  zkdump::output::LineWriter writer(output.options(), output.out());
+  zkdump::session::Sinks sinks;
+  sinks.add(writer);
+  zkdump::framing::Budget budget;
+  budget.limit = 8u << 20;
+  zkdump::session::EtcdOptions options;
+  options.max_message = 64u << 10;  // small caps reach the skipping paths
+  options.max_header_block = 4u << 10;
+  options.max_calls_per_connection = 8;
+  zkdump::session::EtcdSessions sessions(options, sinks, budget);
+  zkdump::net::Endpoint client, server;
+  client.port = 40000;
+  server.port = 2379;
+  auto connection = sessions.open(client, server, (control & 2) != 0, 0);
+  std::size_t at = 1;
+  std::int64_t ts = 0;
+  while (at < size) {
+    const std::uint8_t record = data[at++];
+    const auto side = (record & 0x80) != 0 ? zkdump::tcp::Side::kServerToClient
+                                           : zkdump::tcp::Side::kClientToServer;
+    const std::size_t length = std::min<std::size_t>(record & 0x7f, size - at);
+    ts += record & 0x0f;
+    if (length == 0 && (control & 4) != 0) {  // bit 2: an empty record is a gap
+      connection->on_gap(side, record, ts);
+    } else {
+      connection->on_data(side, zkdump::tcp::ByteSpan(data + at, length), ts);
+    }
+    at += length;
+  }
+  connection->on_close(zkdump::tcp::CloseReason::kFin, ts);
+  return 0;
+}
