@@ -25,6 +25,7 @@
 #include "zkdump/session/etcd.hpp"
 #include "zkdump/session/quorum.hpp"
 #include "zkdump/stats/collector.hpp"
+#include "zkdump/stats/etcd_stats.hpp"
 #include "zkdump/stats/grouped.hpp"
 #include "zkdump/stats/quorum_summary.hpp"
 #include "zkdump/stats/zab_stats.hpp"
@@ -149,8 +150,14 @@ class Run {
   stats::ReportSpan run_span() const;
   void write_final_stats(const stats::ReportSpan& span);
   void report_omni() const;
-  void write_stats_report(const stats::Collector& collector, const stats::ZabStats& zab,
-                          const stats::CaptureTotals& totals, const stats::ReportSpan& span);
+  // What one statistics report is made of: the whole run's sinks, or an interval's.
+  struct StatsSinks {
+    const stats::Collector& collector;
+    const stats::ZabStats& zab;
+    const stats::EtcdStats& etcd;
+  };
+  void write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals& totals,
+                          const stats::ReportSpan& span);
   void write_quorum_summary();
   void write(const fmt::memory_buffer& report) { out_.write_line({report.data(), report.size()}); }
 
@@ -164,6 +171,8 @@ class Run {
   stats::ZabStats zab_stats_;
   std::optional<stats::Collector> interval_collector_;  // --stats-interval: the current interval
   std::optional<stats::ZabStats> interval_zab_stats_;
+  stats::EtcdStats etcd_stats_;
+  std::optional<stats::EtcdStats> interval_etcd_stats_;
   stats::GroupedReport grouped_;
   stats::QuorumSummary quorum_summary_;
   framing::Budget budget_;
@@ -221,9 +230,11 @@ void Run::attach_sinks() {
       sinks_.add(collector_);
       sinks_.add(quorum_summary_);
       sinks_.add(zab_stats_);
+      sinks_.add(etcd_stats_);
       if (config_.stats_interval_s > 0) {
         sinks_.add(interval_collector_.emplace(config_.stats));
         sinks_.add(interval_zab_stats_.emplace());
+        sinks_.add(interval_etcd_stats_.emplace());
       }
       break;
     case Mode::kTop:
@@ -307,17 +318,22 @@ stats::CaptureTotals Run::totals() const {
   return totals;
 }
 
-void Run::write_stats_report(const stats::Collector& collector, const stats::ZabStats& zab,
-                             const stats::CaptureTotals& totals, const stats::ReportSpan& span) {
+void Run::write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals& totals,
+                             const stats::ReportSpan& span) {
   fmt::memory_buffer report;
   if (config_.json) {
-    collector.write_json(report, totals, span);
-    if (!zab.empty()) zab.write_json(report, span);
+    sinks.collector.write_json(report, totals, span);
+    if (!sinks.zab.empty()) sinks.zab.write_json(report, span);
+    if (!sinks.etcd.empty()) sinks.etcd.write_json(report, span);
   } else {
-    collector.write_text(report, totals, span);
-    if (!zab.empty()) {
+    sinks.collector.write_text(report, totals, span);
+    if (!sinks.zab.empty()) {
       report.push_back('\n');
-      zab.write_text(report, span);
+      sinks.zab.write_text(report, span);
+    }
+    if (!sinks.etcd.empty()) {
+      report.push_back('\n');
+      sinks.etcd.write_text(report, span);
     }
   }
   write(report);
@@ -335,10 +351,11 @@ void Run::report_intervals_due(std::int64_t now) {
   }
   while (now >= interval_start_us_ + length_us) {
     const stats::CaptureTotals current = totals();
-    write_stats_report(*interval_collector_, *interval_zab_stats_, current - interval_base_,
-                       interval_span(interval_start_us_ + length_us));
+    write_stats_report({*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_},
+                       current - interval_base_, interval_span(interval_start_us_ + length_us));
     interval_collector_->start_interval();
     interval_zab_stats_->start_interval();
+    interval_etcd_stats_->start_interval();
     interval_base_ = current;
     interval_start_us_ += length_us;
   }
@@ -430,11 +447,11 @@ void Run::write_final_stats(const stats::ReportSpan& span) {
   if (interval_collector_) {
     report_intervals_due(span.end_us);
     if (span.end_us > interval_start_us_ && interval_start_us_ != INT64_MIN) {
-      write_stats_report(*interval_collector_, *interval_zab_stats_, totals() - interval_base_,
-                         interval_span(span.end_us));
+      write_stats_report({*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_},
+                         totals() - interval_base_, interval_span(span.end_us));
     }
   }
-  write_stats_report(collector_, zab_stats_, totals(), span);
+  write_stats_report({collector_, zab_stats_, etcd_stats_}, totals(), span);
 }
 
 // --omni: which ports the election's configs taught it (with the summary), and a warning when

@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "zkdump/etcd/protobuf.hpp"
+
 namespace zkdump::etcd {
 namespace {
 
@@ -242,6 +244,35 @@ constexpr std::array kMethods = {
 };
 
 }  // namespace
+
+WatchFacts watch_facts(ByteSpan watch_response) {
+  WatchFacts facts;
+  pb::Reader reader(watch_response);
+  pb::Field field;
+  while (reader.next(field)) {
+    if (field.number == kWatchResponseFields[2].number) facts.created = field.value != 0;
+    if (field.number == kWatchResponseFields[3].number) facts.canceled = field.value != 0;
+    if (field.number != kWatchResponseFields[7].number) continue;
+    pb::Reader event(field.bytes);
+    pb::Field type{kEventFields[0].number, pb::WireType::kVarint, 0, {}};
+    pb::Field member;
+    while (event.next(member)) {
+      if (member.number == kEventFields[0].number) type = member;
+    }
+    ++(type.value == 1 ? facts.deletes : facts.puts);
+  }
+  return facts;
+}
+
+bool txn_succeeded(ByteSpan txn_response) {
+  pb::Reader reader(txn_response);
+  pb::Field field;
+  bool succeeded = false;
+  while (reader.next(field)) {
+    if (field.number == kTxnResponseFields[1].number) succeeded = field.value != 0;
+  }
+  return succeeded;
+}
 
 const Method* find_method(std::string_view path) {
   for (const Method& method : kMethods) {

@@ -302,9 +302,10 @@ EtcdMessage EtcdConversation::message_at(int d, std::uint32_t stream, EtcdMessag
   if (call != nullptr) {
     message.method = call->method;
     message.path = call->path;
-    // The first reply and the final status are timed from the first request.
-    const bool answers = kind == EtcdMessage::Kind::kStatus ||
-                         (kind == EtcdMessage::Kind::kReply && call->replies == 0);
+    // The call's first answer (its first reply, or a status without one) is timed from its
+    // first request: a stream's later replies and the end of a stream answer no one request.
+    const bool answers = call->replies == 0 &&
+                         (kind == EtcdMessage::Kind::kStatus || kind == EtcdMessage::Kind::kReply);
     const bool timed = answers && call->first_request_us >= 0;
     if (timed) message.latency_us = elapsed_us(call->first_request_us, ts_us);
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """--stats on real captures: per-op counts equal what the generating script sent, latency
 percentiles are within 1% of the exact ones computed here from the message lines, paths fold
-to --aggregation-depth, and nothing is left unanswered.
+to --aggregation-depth, and nothing is left unanswered; etcd figures match the etcd lines.
 usage: check_stats.py ZKDUMP PCAP_DIR"""
 import collections
 import glob
@@ -140,6 +140,43 @@ if latency_lines[0].split() != ["type", "avg", "p95", "p99"]:
 p99s = [float(line.split()[3]) for line in latency_lines[2:]]
 if not p99s or p99s != sorted(p99s, reverse=True):
     failures.append("--measure-latency not sorted by p99: %s" % latency_lines)
+
+# etcd: each method's calls, messages, statuses, first-answer latencies, watch events and Txn
+# outcomes, as counted from the message lines themselves.
+etcd_args = ["--etcd-port", "2379", "-r", pcaps + "/etcd_kv.pcap"]
+etcd_lines = [json.loads(line) for line in zkdump_json(*etcd_args).splitlines()]
+etcd_stats = [doc for doc in map(json.loads, zkdump_json("--stats", *etcd_args).splitlines())
+              if doc["kind"] == "etcd_stats"]
+expected = collections.defaultdict(lambda: {"calls": 0, "requests": 0, "replies": 0, "statuses": collections.Counter(),
+                                            "latencies": []})
+for line in etcd_lines:
+    entry = expected[line["op"]] if "op" in line else None
+    if line["kind"] == "request":
+        entry["requests"] += 1
+    elif line["kind"] == "reply":
+        entry["replies"] += 1
+    elif line["kind"] == "status":
+        entry["calls"] += 1
+        entry["statuses"][line["grpc_status_name"]] += 1
+    if entry is not None and "latency_us" in line:
+        entry["latencies"].append(line["latency_us"])
+if len(etcd_stats) != 1:
+    failures.append("etcd: %d etcd_stats documents" % len(etcd_stats))
+else:
+    for method, want in expected.items():
+        got = etcd_stats[0]["methods"].get(method, {})
+        if [got.get(k) for k in ("calls", "requests", "replies")] != [want[k] for k in ("calls", "requests", "replies")] \
+                or got.get("statuses") != dict(want["statuses"]) \
+                or got.get("latency", {}).get("count") != len(want["latencies"]) \
+                or got["latency"]["max_us"] != max(want["latencies"], default=0):
+            failures.append("etcd %s: %s, lines say %s" % (method, got, want))
+    events = [e for line in etcd_lines if line.get("op") == "Watch" for e in line.get("kv_events", [])]
+    txns = [line["succeeded"] for line in etcd_lines if line.get("op") == "Txn" and line["kind"] == "reply"]
+    activity, outcomes = etcd_stats[0]["watch_activity"], etcd_stats[0]["txn_outcomes"]
+    if activity["events"] != len(events) or activity["deletes"] != sum(e["event_type"] == "DELETE" for e in events):
+        failures.append("etcd watch: %s for %d events in the lines" % (activity, len(events)))
+    if [outcomes["succeeded_count"], outcomes["failed_count"]] != [txns.count(True), txns.count(False)]:
+        failures.append("etcd txn: %s, lines say %s" % (outcomes, txns))
 
 if failures:
     sys.exit("FAIL: " + "\n".join(failures))

@@ -23,9 +23,16 @@ struct Proto {
 
   Proto& varint(std::uint64_t value) {
     do {
-      bytes.push_back(static_cast<std::uint8_t>((value & 0x7f) | (value > 0x7f ? 0x80 : 0)));
+      const auto byte = static_cast<std::uint8_t>((value & 0x7f) | (value > 0x7f ? 0x80 : 0));
+      put(&byte, 1);
       value >>= 7;
     } while (value != 0);
+    return *this;
+  }
+  // One way in, out of line, as in bytes.hpp (g++ 12 -O3 false overflow warnings).
+  [[gnu::noinline]] Proto& put(const void* data, std::size_t size) {
+    const auto* first = static_cast<const std::uint8_t*>(data);
+    bytes.insert(bytes.end(), first, first + size);
     return *this;
   }
   Proto& number(std::uint32_t field, std::uint64_t value) {
@@ -33,8 +40,7 @@ struct Proto {
   }
   Proto& text(std::uint32_t field, std::string_view value) {
     varint(field << 3 | 2).varint(value.size());
-    bytes.insert(bytes.end(), value.begin(), value.end());
-    return *this;
+    return put(value.data(), value.size());
   }
   Proto& message(std::uint32_t field, const Proto& inner) {
     return text(field, std::string_view(reinterpret_cast<const char*>(inner.bytes.data()),
@@ -137,7 +143,7 @@ namespace {
 struct Collected final : zkdump::http2::FieldVisitor {
   std::vector<std::string> fields;
   void field(std::string_view name, std::string_view value) override {
-    fields.push_back(std::string(name) + "=" + std::string(value));
+    fields.push_back(fmt::format("{}={}", name, value));
   }
 };
 

@@ -52,6 +52,16 @@ struct Method {
 
 inline constexpr int kMaxDepth = 8;  // nested messages shown; deeper ones are named, not opened
 
+// What statistics count in a reply, read without describing it.
+struct WatchFacts {
+  std::uint32_t puts = 0;
+  std::uint32_t deletes = 0;
+  bool created = false;
+  bool canceled = false;
+};
+WatchFacts watch_facts(ByteSpan watch_response);
+bool txn_succeeded(ByteSpan txn_response);
+
 // The method a gRPC :path names, or null.
 const Method* find_method(std::string_view path);
 // Writes a message's fields by its table; never deeper than kMaxDepth, never recursively.

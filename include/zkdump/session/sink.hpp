@@ -191,7 +191,8 @@ struct EtcdMessage {
   ByteSpan body;                         // kRequest, kReply: the protobuf message
   std::string_view grpc_message;         // kStatus, percent-encoded as sent
   std::int64_t ts_us = 0;
-  std::int64_t latency_us = -1;  // a call's first reply and its status: since its first request
+  std::int64_t latency_us = -1;  // the call's first answer (reply, or status without one): since
+                                 // its first request
   std::uint32_t stream = 0;
   std::int32_t grpc_status = -1;  // kStatus
   std::uint32_t error_code = 0;   // kReset, kGoaway
