@@ -114,11 +114,13 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
              session.unknown_replies, session.undecodable_frames);
   fmt::print(stderr,
              "zkdump: {} connections ({} expired, {} evicted); {} gaps ({} bytes), {} snaplen-cut "
-             "segments, {} oversized frames, {} undecodable stretches, {} buffer-cap drops\n",
+             "segments, {} oversized frames, {} undecodable stretches, {} buffer-cap drops, {} "
+             "segments late after a reset\n",
              tcp.connections_opened, tcp.connections_expired, tcp.connections_evicted, tcp.gaps,
              tcp.gap_bytes, tcp.truncated_segments, session.problem(Problem::kOversized),
              session.problem(Problem::kUndecodable),
-             session.problem(Problem::kBufferLimit) + tcp.out_of_order_dropped);
+             session.problem(Problem::kBufferLimit) + tcp.out_of_order_dropped,
+             tcp.late_after_reset);
   if (stats.available) {
     fmt::print(
         stderr,

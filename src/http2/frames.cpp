@@ -1,5 +1,6 @@
 #include "zkdump/http2/frames.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "zkdump/tls/client_hello.hpp"
@@ -46,14 +47,6 @@ bool plausible(const FrameHeader& header, ByteSpan front, std::uint32_t max_fram
          stream_fits(header);
 }
 
-bool starts_http1_request(ByteSpan front) {
-  const std::string_view text = text_of(front);
-  for (const std::string_view method : kHttp1Methods) {
-    if (text.starts_with(method)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 FrameHeader parse_frame_header(ByteSpan bytes) {
@@ -82,6 +75,23 @@ ByteSpan frame_content(const FrameHeader& header, ByteSpan payload, bool& ok) {
   }
   if (padding > payload.size()) return ok = false, ByteSpan();
   return payload.first(payload.size() - padding);
+}
+
+bool starts_http1_request(ByteSpan bytes) {
+  const std::string_view text = text_of(bytes);
+  for (const std::string_view method : kHttp1Methods) {
+    if (text.starts_with(method)) return true;
+  }
+  return false;
+}
+
+bool starts_http1_response(ByteSpan bytes) {
+  return text_of(bytes).starts_with("HTTP/1.");
+}
+
+std::string_view first_line(ByteSpan bytes, std::size_t limit) {
+  const std::string_view text = text_of(bytes.first(std::min(bytes.size(), limit)));
+  return text.substr(0, text.find("\r\n"));
 }
 
 std::string_view frame_type_name(std::uint8_t type) {

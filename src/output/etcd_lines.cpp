@@ -4,6 +4,7 @@
 
 #include "zkdump/etcd/messages.hpp"
 #include "zkdump/http2/grpc.hpp"
+#include "zkdump/tls/client_hello.hpp"
 
 namespace zkdump::output {
 namespace {
@@ -59,11 +60,26 @@ EtcdLine etcd_line(const session::EtcdMessage& message) {
       return {"error", "error", "Goaway", {"", "Goaway"}};
     case Kind::kUndecodableHeaders:
       return {"error", "error", "UndecodableHeaders", {"", "UndecodableHeaders"}};
+    case Kind::kTlsClientHello:
+      return {"tls", "name", "ClientHello", {"Tls", "ClientHello"}};
+    case Kind::kHttp1Request:
+      return {"request", "op", "http1", {"Http1", "Request"}};
+    case Kind::kHttp1Response:
+      return {"reply", "op", "http1", {"Http1", "Response"}};
   }
   return {"error", "error", "Unknown", {"", "Unknown"}};
 }
 
 void describe_etcd(const session::EtcdMessage& message, FieldSink& out) {
+  switch (message.kind) {
+    case Kind::kTlsClientHello:
+      return tls::describe(*message.client_hello, out);
+    case Kind::kHttp1Request:
+    case Kind::kHttp1Response:
+      return out.bytes("http_line", WireBytes::of(message.http_line));
+    default:
+      break;
+  }
   out.number("stream", message.stream);
   if (!message.path.empty()) out.bytes("method", WireBytes::of(message.path), FieldRole::kInName);
   switch (message.kind) {
@@ -78,7 +94,7 @@ void describe_etcd(const session::EtcdMessage& message, FieldSink& out) {
     case Kind::kGoaway:
       out.number("error_code", message.error_code);
       break;
-    case Kind::kUndecodableHeaders:
+    default:
       break;
   }
   if (message.latency_us >= 0) out.number("latency_us", message.latency_us);

@@ -9,6 +9,7 @@
 #include "zkdump/http2/frames.hpp"
 #include "zkdump/http2/hpack.hpp"
 #include "zkdump/session/elapsed.hpp"
+#include "zkdump/tls/client_hello.hpp"
 
 namespace zkdump::session {
 namespace {
@@ -59,7 +60,7 @@ class EtcdConversation final : public tcp::StreamHandler {
       : shared_(shared),
         connection_(std::move(connection)),
         streams_{{shared.budget, from_start}, {shared.budget, from_start}},
-        frames_{{true, from_start}, {false, from_start}},
+        frames_{{true, from_start, opening_}, {false, from_start, opening_}},
         handlers_{{*this, kToServer}, {*this, kToClient}} {
     shared_.sinks.open(connection_);
   }
@@ -84,8 +85,15 @@ class EtcdConversation final : public tcp::StreamHandler {
     DirectionHandler(EtcdConversation& conversation, int direction)
         : conversation_(conversation), direction_(direction) {}
     void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t, std::int64_t ts_us) override {
-      if (static_cast<http2::FrameTag>(tag) == http2::FrameTag::kFrame) {
-        conversation_.on_frame(direction_, bytes, ts_us);
+      switch (static_cast<http2::FrameTag>(tag)) {
+        case http2::FrameTag::kFrame:
+          return conversation_.on_frame(direction_, bytes, ts_us);
+        case http2::FrameTag::kTls:
+        case http2::FrameTag::kHttp1:
+          return conversation_.on_unframed(direction_, bytes, static_cast<http2::FrameTag>(tag),
+                                           ts_us);
+        case http2::FrameTag::kClientPreface:
+          return;
       }
     }
     void on_problem(framing::Problem problem, std::uint64_t offset, std::int64_t count,
@@ -109,6 +117,7 @@ class EtcdConversation final : public tcp::StreamHandler {
   };
 
   void on_frame(int d, ByteSpan frame, std::int64_t ts_us);
+  void on_unframed(int d, ByteSpan bytes, http2::FrameTag tag, std::int64_t ts_us);
   void on_settings(int d, const http2::FrameHeader& header, ByteSpan payload);
   void on_header_fragment(int d, const http2::FrameHeader& header, ByteSpan fragment, bool first,
                           std::int64_t ts_us);
@@ -127,10 +136,12 @@ class EtcdConversation final : public tcp::StreamHandler {
   EtcdShared& shared_;
   Connection connection_;
   framing::Stream streams_[2];
+  http2::Opening opening_ = http2::Opening::kUnknown;
   http2::Frames frames_[2];
   DirectionHandler handlers_[2];
   http2::HeaderDecoder hpack_[2];
   PendingBlock blocks_[2];
+  bool hello_seen_ = false;
   std::deque<Call> calls_;
 };
 
@@ -155,6 +166,28 @@ void EtcdConversation::on_frame(int d, ByteSpan frame, std::int64_t ts_us) {
     default:
       return;  // PING, WINDOW_UPDATE, PRIORITY and unknown types carry nothing to show
   }
+}
+
+// TLS shows its ClientHello, once; HTTP/1.x (etcd's JSON gateway) the first line of each request
+// and response that starts a chunk of the stream, as curl and the gateway write them.
+void EtcdConversation::on_unframed(int d, ByteSpan bytes, http2::FrameTag tag, std::int64_t ts_us) {
+  if (tag == http2::FrameTag::kTls) {
+    if (d != kToServer || hello_seen_) return;
+    hello_seen_ = true;
+    const tls::ClientHello hello = tls::decode_client_hello(bytes);
+    if (!hello.is_client_hello) return;
+    EtcdMessage message = message_at(d, 0, EtcdMessage::Kind::kTlsClientHello, ts_us, nullptr);
+    message.client_hello = &hello;
+    return shared_.sinks.etcd(message);
+  }
+  const bool request = d == kToServer && http2::starts_http1_request(bytes);
+  const bool response = d == kToClient && http2::starts_http1_response(bytes);
+  if (!request && !response) return;
+  EtcdMessage message = message_at(
+      d, 0, request ? EtcdMessage::Kind::kHttp1Request : EtcdMessage::Kind::kHttp1Response, ts_us,
+      nullptr);
+  message.http_line = http2::first_line(bytes, kMaxKeptHeaderValue);
+  shared_.sinks.etcd(message);
 }
 
 // A side's SETTINGS govern what the other side sends it.

@@ -97,6 +97,7 @@ void ConnectionTable::close(Connection* connection, CloseReason reason, std::int
   }
   client.finish(context);
   server.finish(context);
+  if (reason == CloseReason::kReset) remember_reset(*connection, ts_us);
   connection->handler->on_close(reason, ts_us);
   ++counters_.connections_closed;
   unlink(connection);
@@ -173,6 +174,10 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
   if (connection == nullptr) {
     // A bare ACK, FIN or RST of a connection we do not track carries nothing to decode.
     if (!syn && segment.payload.empty() && segment.payload_missing == 0) return;
+    if (!syn && late_after_reset(key, static_cast<int>(side), segment.seq, segment.ts_us)) {
+      ++counters_.late_after_reset;
+      return;
+    }
     connection = open(key, syn, segment.ts_us);
   }
   touch(connection);
@@ -220,6 +225,27 @@ void ConnectionTable::expire_idle(std::int64_t now_us) {
     ++counters_.connections_expired;
     close(oldest_, CloseReason::kIdle, now_us);
   }
+}
+
+void ConnectionTable::remember_reset(const Connection& connection, std::int64_t ts_us) {
+  ResetMemory& slot = recent_resets_[next_reset_slot_];
+  next_reset_slot_ = (next_reset_slot_ + 1) % kRememberedResets;
+  slot.key = connection.key;
+  slot.next_seq = {connection.directions[0].next_seq(), connection.directions[1].next_seq()};
+  slot.ts_us = ts_us;
+}
+
+// Late: on a connection reset within the reordering bound, at or just past where its stream
+// stood.
+bool ConnectionTable::late_after_reset(const Key& key, int side, std::uint32_t seq,
+                                       std::int64_t ts_us) const {
+  constexpr std::uint32_t kLateWindow = 1u << 20;
+  for (const ResetMemory& reset : recent_resets_) {
+    if (reset.ts_us == INT64_MIN || !(reset.key == key)) continue;
+    const bool recent = ts_us - reset.ts_us <= limits_.acked_hole_wait_us;
+    if (recent && seq - reset.next_seq[static_cast<std::size_t>(side)] < kLateWindow) return true;
+  }
+  return false;
 }
 
 void ConnectionTable::close_all(std::int64_t ts_us) {

@@ -48,6 +48,7 @@ class DirectionReassembler {
   bool synced() const { return synced_; }
   bool started_at_syn() const { return started_at_syn_; }
   std::uint32_t initial_sequence() const { return initial_sequence_; }
+  std::uint32_t next_seq() const { return next_seq_; }
   bool finished() const { return fin_seen_ && synced_ && next_seq_ == fin_seq_; }
   // When this direction ended: its FIN's capture time, or its deferred reset's.
   std::int64_t end_ts_us() const { return end_ts_us_; }

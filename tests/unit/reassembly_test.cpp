@@ -191,6 +191,19 @@ TEST_CASE("a reset recorded ahead of data it follows takes effect after the data
   CHECK(h.factory.last->gaps[1] == 0);
 }
 
+TEST_CASE("a peer's last bytes recorded after a reset without ACK are late, not a new connection") {
+  Harness h;
+  handshake(h);
+  h.send(false, 501, "", net::kTcpRst);  // the server resets; the client's last bytes are in flight
+  CHECK(h.factory.last->closes == 1);
+  h.send(true, 104, "bye", net::kTcpAck, 502);
+  CHECK(h.factory.opened == 1);
+  CHECK(h.table->counters().late_after_reset == 1);
+  h.at_us += h.limits.acked_hole_wait_us + 1;  // past the reordering bound: a connection again
+  h.send(true, 107, "new", net::kTcpAck, 502);
+  CHECK(h.factory.opened == 2);
+}
+
 TEST_CASE("data beyond a hole nobody acknowledged waits longer, for a retransmission") {
   Harness h;
   handshake(h);

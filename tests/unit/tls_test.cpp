@@ -101,7 +101,8 @@ TEST_CASE("a ClientHello gives its highest real version, server name and protoco
 }
 
 TEST_CASE("a ClientHello without extensions keeps its legacy version") {
-  const ClientHello decoded = decode_client_hello(record({}, 0x0301).span());
+  const Wire hello = record({}, 0x0301);
+  const ClientHello decoded = decode_client_hello(hello.span());
   CHECK(decoded.complete);
   CHECK(zkdump::tls::version_name(decoded.version) == "TLS1.0");
   CHECK(decoded.server_name.size == 0);
@@ -135,7 +136,8 @@ TEST_CASE("lengths that claim more than there is never read past the record") {
 TEST_CASE("more ALPN protocols than kept are counted, and other records are not hellos") {
   std::vector<std::string> many;
   for (int i = 0; i < 20; ++i) many.push_back(fmt::format("p{}", i));
-  const ClientHello decoded = decode_client_hello(record({alpn(many)}).span());
+  const Wire hello = record({alpn(many)});  // the decoded views point into it
+  const ClientHello decoded = decode_client_hello(hello.span());
   CHECK(decoded.complete);
   CHECK(decoded.protocol_count == 20);
   CHECK(text(decoded.protocols[zkdump::tls::kMaxProtocols - 1]) == "p7");

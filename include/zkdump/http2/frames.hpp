@@ -52,6 +52,11 @@ FrameHeader parse_frame_header(ByteSpan bytes);
 // Empty (with `ok` false) when they claim more than the payload has.
 ByteSpan frame_content(const FrameHeader& header, ByteSpan payload, bool& ok);
 std::string_view frame_type_name(std::uint8_t type);
+// Whether bytes start an HTTP/1.x request ("POST /v3/kv/range HTTP/1.1") or response.
+bool starts_http1_request(ByteSpan bytes);
+bool starts_http1_response(ByteSpan bytes);
+// The first line of an HTTP/1.x message, without its CRLF, at most `limit` bytes.
+std::string_view first_line(ByteSpan bytes, std::size_t limit);
 
 enum class FrameTag : std::uint8_t { kClientPreface, kFrame, kHttp1, kTls };
 
@@ -59,14 +64,15 @@ enum class FrameTag : std::uint8_t { kClientPreface, kFrame, kHttp1, kTls };
 enum class Opening : std::uint8_t { kUnknown, kHttp2, kHttp1, kTls };
 
 // Cuts one direction into the preface and frames. `max_frame_size` follows the SETTINGS the
-// receiving side announced. A connection that opens with an HTTP/1.x request line or TLS is
-// handed over whole (kHttp1, kTls) and read as it comes.
+// receiving side announced. A connection whose client opens with an HTTP/1.x request line or
+// TLS is handed over whole, both directions (kHttp1, kTls), as it comes: the two directions
+// share what the opening said.
 class Frames final : public framing::Protocol {
  public:
-  Frames(bool to_server, bool from_start) : to_server_(to_server), expect_opening_(from_start) {}
+  Frames(bool to_server, bool from_start, Opening& opening)
+      : to_server_(to_server), expect_opening_(from_start), opening_(opening) {}
   framing::Verdict judge(ByteSpan front, bool searching, bool closing) override;
   void set_max_frame_size(std::uint32_t size) { max_frame_size_ = size; }
-  Opening opening() const { return opening_; }
 
  private:
   framing::Verdict judge_opening(ByteSpan front);
@@ -74,7 +80,7 @@ class Frames final : public framing::Protocol {
 
   bool to_server_;
   bool expect_opening_;
-  Opening opening_ = Opening::kUnknown;
+  Opening& opening_;
   std::uint32_t max_frame_size_ = kLargestMaxFrameSize;
 };
 

@@ -184,12 +184,17 @@ struct EtcdMessage {
     kReset,               // RST_STREAM (error_code)
     kGoaway,              // GOAWAY (error_code, stream: the last one the sender processed)
     kUndecodableHeaders,  // a header block HPACK could not decode (a capture begun mid-stream)
+    kTlsClientHello,      // a TLS connection's first record (client_hello); nothing after it
+    kHttp1Request,        // HTTP/1.x (etcd's JSON gateway): a request's first line (http_line)
+    kHttp1Response,       // and a response's status line
   };
   Connection* connection = nullptr;
+  const tls::ClientHello* client_hello = nullptr;
   const etcd::Method* method = nullptr;  // null: the path is unknown or not etcd's
   std::string_view path;                 // the call's :path, when its headers were seen
   ByteSpan body;                         // kRequest, kReply: the protobuf message
   std::string_view grpc_message;         // kStatus, percent-encoded as sent
+  std::string_view http_line;            // kHttp1Request, kHttp1Response
   std::int64_t ts_us = 0;
   std::int64_t latency_us = -1;  // the call's first answer (reply, or status without one): since
                                  // its first request

@@ -2,6 +2,7 @@
 // retransmissions and overlaps, into an ordered byte stream plus explicit gaps.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -67,6 +68,7 @@ struct ReassemblyCounters {
   std::uint64_t connections_expired = 0;
   std::uint64_t connections_evicted = 0;
   std::uint64_t out_of_order_dropped = 0;  // segments dropped at the out-of-order cap
+  std::uint64_t late_after_reset = 0;  // segments the capture recorded after their connection's RST
 };
 
 // Every tracked connection, keyed by its endpoints, with caps and idle expiry. Each direction's
@@ -110,6 +112,19 @@ class ConnectionTable {
   void expire_holes();
   void touch(Connection* connection);
   void unlink(Connection* connection);
+  void remember_reset(const Connection& connection, std::int64_t ts_us);
+  bool late_after_reset(const Key& key, int side, std::uint32_t seq, std::int64_t ts_us) const;
+
+  // Connections a reset ended lately: a peer's last bytes that the capture recorded after the
+  // RST (a reset carries no ACK to wait on) belong to them, not to a new connection.
+  struct ResetMemory {
+    Key key;
+    std::array<std::uint32_t, 2> next_seq{};
+    std::int64_t ts_us = INT64_MIN;
+  };
+  static constexpr std::size_t kRememberedResets = 64;
+  std::array<ResetMemory, kRememberedResets> recent_resets_{};
+  std::size_t next_reset_slot_ = 0;
 
   StreamHandlerFactory& factory_;
   ReassemblyLimits limits_;
