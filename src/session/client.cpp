@@ -417,13 +417,8 @@ void ClientConversation::report_unanswered(Outstanding& request, std::string_vie
 std::unique_ptr<tcp::StreamHandler> ClientSessions::open(const net::Endpoint& client,
                                                          const net::Endpoint& server,
                                                          bool from_start, std::int64_t) {
-  Connection connection;
-  connection.protocol = Protocol::kZooKeeper;
-  connection.client_endpoint = client;
-  connection.server_endpoint = server;
-  connection.client = format_endpoint(client);
-  connection.server = format_endpoint(server);
-  return std::make_unique<ClientConversation>(shared_, std::move(connection), from_start);
+  return std::make_unique<ClientConversation>(
+      shared_, make_connection(Protocol::kZooKeeper, client, server), from_start);
 }
 
 void ClientSessions::report_pending(std::int64_t now_us, std::int64_t after_us) {

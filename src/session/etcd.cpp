@@ -369,13 +369,8 @@ void EtcdConversation::forget(std::uint32_t stream) {
 std::unique_ptr<tcp::StreamHandler> EtcdSessions::open(const net::Endpoint& client,
                                                        const net::Endpoint& server, bool from_start,
                                                        std::int64_t) {
-  Connection connection;
-  connection.protocol = Protocol::kEtcd;
-  connection.client_endpoint = client;
-  connection.server_endpoint = server;
-  connection.client = format_endpoint(client);
-  connection.server = format_endpoint(server);
-  return std::make_unique<EtcdConversation>(shared_, std::move(connection), from_start);
+  return std::make_unique<EtcdConversation>(
+      shared_, make_connection(Protocol::kEtcd, client, server), from_start);
 }
 
 }  // namespace zkdump::session

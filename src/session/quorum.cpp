@@ -342,12 +342,8 @@ std::unique_ptr<tcp::StreamHandler> QuorumSessions::open(const net::Endpoint& cl
                                                          const net::Endpoint& server,
                                                          bool from_start, std::int64_t) {
   const bool election = shared_.ports.role(server.port) == PortRole::kElection;
-  Connection connection;
-  connection.protocol = election ? Protocol::kElection : Protocol::kZab;
-  connection.client_endpoint = client;
-  connection.server_endpoint = server;
-  connection.client = format_endpoint(client);
-  connection.server = format_endpoint(server);
+  Connection connection =
+      make_connection(election ? Protocol::kElection : Protocol::kZab, client, server);
   if (election) {
     return std::make_unique<ElectionConnection>(shared_, std::move(connection), from_start);
   }

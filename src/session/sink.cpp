@@ -30,6 +30,17 @@ std::string format_endpoint(const net::Endpoint& endpoint) {
   return fmt::format("[{}]:{}", address, endpoint.port);
 }
 
+Connection make_connection(Protocol protocol, const net::Endpoint& client,
+                           const net::Endpoint& server) {
+  Connection connection;
+  connection.protocol = protocol;
+  connection.client_endpoint = client;
+  connection.server_endpoint = server;
+  connection.client = format_endpoint(client);
+  connection.server = format_endpoint(server);
+  return connection;
+}
+
 bool Sinks::add(Sink& sink) {
   if (sinks_.size() == kMaxSinks) return false;
   if (sink.wants_request_slot()) {

@@ -2,47 +2,20 @@
 // decoding, printed as text or JSON. Both directions interleaved as the input says: after a
 // control byte, each record is a byte holding the direction (high bit) and a length (low 7
 // bits), then that many bytes.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "fuzz_support.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/etcd.hpp"
 
-namespace {
-
-// One output per style for the whole run, into /dev/null; sessions are made anew per input.
-class Output {
- public:
-  explicit Output(bool json) : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false) {
-    options_.json = json;
-    options_.verbose = true;
-  }
-  ~Output() {
-    out_.flush();
-    close(null_fd_);
-  }
-  Output(const Output&) = delete;
-  Output& operator=(const Output&) = delete;
-  zkdump::output::OutputBuffer& out() { return out_; }
-  const zkdump::output::LineOptions& options() const { return options_; }
-
- private:
-  int null_fd_;
-  zkdump::output::OutputBuffer out_;
-  zkdump::output::LineOptions options_;
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const std::uint8_t control = data[0];
-  static Output text(false), json(true);
-  Output& output = (control & 1) != 0 ? json : text;
+  static zkdump::fuzz::NullOutput text(false), json(true);
+  zkdump::fuzz::NullOutput& output = (control & 1) != 0 ? json : text;
   zkdump::output::LineWriter writer(output.options(), output.out());
   zkdump::session::Sinks sinks;
   sinks.add(writer);

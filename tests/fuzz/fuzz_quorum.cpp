@@ -1,12 +1,11 @@
 // The leader-election or ZAB decoder (FUZZ_ELECTION=1 or 0) for one server-to-server connection,
 // both directions interleaved as the input says: after a control byte, each record is a byte
 // holding the direction (high bit) and a length (low 7 bits), then that many bytes.
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "fuzz_support.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/quorum.hpp"
@@ -17,37 +16,15 @@ namespace {
 
 constexpr std::uint16_t kServerPort = FUZZ_ELECTION ? 3888 : 2888;
 
-// One output per style for the whole run, into /dev/null. The sessions, the statistics and the
-// summary are made anew for each input: what earlier inputs left in them would make every later
-// summary slower.
-class QuorumOutput {
- public:
-  explicit QuorumOutput(bool json) : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false) {
-    options_.json = json;
-    options_.verbose = true;
-  }
-  ~QuorumOutput() {
-    out_.flush();
-    close(null_fd_);
-  }
-  QuorumOutput(const QuorumOutput&) = delete;
-  QuorumOutput& operator=(const QuorumOutput&) = delete;
-  zkdump::output::OutputBuffer& out() { return out_; }
-  const zkdump::output::LineOptions& options() const { return options_; }
-
- private:
-  int null_fd_;
-  zkdump::output::OutputBuffer out_;
-  zkdump::output::LineOptions options_;
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const std::uint8_t control = data[0];
-  static QuorumOutput text(false), json(true);
-  QuorumOutput& output = (control & 1) != 0 ? json : text;
+  // The sessions, the statistics and the summary are made anew for each input: what earlier
+  // inputs left in them would make every later summary slower.
+  static zkdump::fuzz::NullOutput text(false), json(true);
+  zkdump::fuzz::NullOutput& output = (control & 1) != 0 ? json : text;
   zkdump::output::LineWriter writer(output.options(), output.out());
   zkdump::stats::ZabStats stats;
   zkdump::stats::QuorumSummary summary(zkdump::TimestampStyle::kTime);

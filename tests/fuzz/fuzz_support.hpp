@@ -13,6 +13,29 @@
 
 namespace zkdump::fuzz {
 
+// Text or JSON lines into /dev/null, one per style for a whole run: targets that make their
+// sessions and sinks anew for each input write through it.
+class NullOutput {
+ public:
+  explicit NullOutput(bool json) : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false) {
+    options_.json = json;
+    options_.verbose = true;
+  }
+  ~NullOutput() {
+    out_.flush();
+    close(null_fd_);
+  }
+  NullOutput(const NullOutput&) = delete;
+  NullOutput& operator=(const NullOutput&) = delete;
+  output::OutputBuffer& out() { return out_; }
+  const output::LineOptions& options() const { return options_; }
+
+ private:
+  int null_fd_;
+  output::OutputBuffer out_;
+  output::LineOptions options_;
+};
+
 // The client sessions feeding a line writer (text or JSON, into /dev/null) and, for JSON, the
 // statistics too, so that every sink is fuzzed.
 class Pipeline {

@@ -62,6 +62,9 @@ struct Connection {
 };
 
 std::string format_endpoint(const net::Endpoint& endpoint);
+// A connection of this protocol between these endpoints, their text formatted once.
+Connection make_connection(Protocol protocol, const net::Endpoint& client,
+                           const net::Endpoint& server);
 
 // Per-request numbers sinks keep with a request until its reply (a held line's, a statistics
 // row's), at the index the Sinks set gave each sink.
