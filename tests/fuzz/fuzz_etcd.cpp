@@ -30,21 +30,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   client.port = 40000;
   server.port = 2379;
   auto connection = sessions.open(client, server, (control & 2) != 0, 0);
-  std::size_t at = 1;
-  std::int64_t ts = 0;
-  while (at < size) {
-    const std::uint8_t record = data[at++];
-    const auto side = (record & 0x80) != 0 ? zkdump::tcp::Side::kServerToClient
-                                           : zkdump::tcp::Side::kClientToServer;
-    const std::size_t length = std::min<std::size_t>(record & 0x7f, size - at);
-    ts += record & 0x0f;
-    if (length == 0 && (control & 4) != 0) {  // bit 2: an empty record is a gap
-      connection->on_gap(side, record, ts);
-    } else {
-      connection->on_data(side, zkdump::tcp::ByteSpan(data + at, length), ts);
-    }
-    at += length;
-  }
-  connection->on_close(zkdump::tcp::CloseReason::kFin, ts);
+  zkdump::fuzz::play_records(*connection, data, size);
   return 0;
 }

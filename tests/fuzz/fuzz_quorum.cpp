@@ -41,23 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   client.port = 40000;
   server.port = kServerPort;
   auto connection = sessions.open(client, server, (control & 2) != 0, 0);
-  std::size_t at = 1;
-  std::int64_t ts = 0;
-  while (at < size) {
-    const std::uint8_t record = data[at++];
-    const auto side = (record & 0x80) != 0 ? zkdump::tcp::Side::kServerToClient
-                                           : zkdump::tcp::Side::kClientToServer;
-    const std::size_t length = std::min<std::size_t>(record & 0x7f, size - at);
-    ts += record & 0x0f;
-    // Bit 2 of the control byte turns an empty record into a gap.
-    if (length == 0 && (control & 4) != 0) {
-      connection->on_gap(side, record, ts);
-    } else {
-      connection->on_data(side, zkdump::tcp::ByteSpan(data + at, length), ts);
-    }
-    at += length;
-  }
-  connection->on_close(zkdump::tcp::CloseReason::kFin, ts);
+  zkdump::fuzz::play_records(*connection, data, size);
   connection.reset();
   // The summaries and statistics read what the input built.
   fmt::memory_buffer report;

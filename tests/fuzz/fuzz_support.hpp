@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "zkdump/output/line_writer.hpp"
@@ -35,6 +36,30 @@ class NullOutput {
   output::OutputBuffer out_;
   output::LineOptions options_;
 };
+
+// Plays both directions of one connection as the input says, then closes it: after the control
+// byte (data[0]), each record is a byte holding the direction (high bit) and a length (low 7
+// bits), then that many bytes; with bit 2 of the control byte an empty record is a gap.
+inline void play_records(tcp::StreamHandler& connection, const std::uint8_t* data,
+                         std::size_t size) {
+  const std::uint8_t control = data[0];
+  std::size_t at = 1;
+  std::int64_t ts = 0;
+  while (at < size) {
+    const std::uint8_t record = data[at++];
+    const auto side =
+        (record & 0x80) != 0 ? tcp::Side::kServerToClient : tcp::Side::kClientToServer;
+    const std::size_t length = std::min<std::size_t>(record & 0x7f, size - at);
+    ts += record & 0x0f;
+    if (length == 0 && (control & 4) != 0) {
+      connection.on_gap(side, record, ts);
+    } else {
+      connection.on_data(side, tcp::ByteSpan(data + at, length), ts);
+    }
+    at += length;
+  }
+  connection.on_close(tcp::CloseReason::kFin, ts);
+}
 
 // The client sessions feeding a line writer (text or JSON, into /dev/null) and, for JSON, the
 // statistics too, so that every sink is fuzzed.
