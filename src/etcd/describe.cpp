@@ -3,13 +3,13 @@
 
 #include <fmt/format.h>
 
+#include "spec_match.hpp"
 #include "zkdump/etcd/messages.hpp"
 #include "zkdump/etcd/protobuf.hpp"
 
 namespace zkdump::etcd {
 namespace {
 
-constexpr std::size_t kMaxSpecFields = 64;
 constexpr std::size_t kMaxUnknownShown = 16;
 
 enum class LevelEnd : std::uint8_t { kNone, kObject, kRecord };
@@ -27,28 +27,6 @@ struct Level {
   bool inlined = false;  // its fields join its parent's
   bool said_limited = false;
 };
-
-bool is_varint_kind(FieldKind kind) {
-  return kind == FieldKind::kInt || kind == FieldKind::kId || kind == FieldKind::kBool ||
-         kind == FieldKind::kEnum;
-}
-
-bool wire_fits(const FieldSpec& spec, pb::WireType type) {
-  if (is_varint_kind(spec.kind)) {
-    return type == pb::WireType::kVarint || (spec.repeated && type == pb::WireType::kLength);
-  }
-  return type == pb::WireType::kLength;
-}
-
-// The index of the spec for a field number whose wire type fits, or -1.
-int spec_index(const MessageSpec& spec, const pb::Field& field) {
-  for (std::size_t i = 0; i < spec.fields.size() && i < kMaxSpecFields; ++i) {
-    if (spec.fields[i].number == field.number && wire_fits(spec.fields[i], field.type)) {
-      return static_cast<int>(i);
-    }
-  }
-  return -1;
-}
 
 std::string_view enum_name(const FieldSpec& spec, std::uint64_t value) {
   return value < spec.enum_names.size() ? spec.enum_names[value] : std::string_view();
@@ -169,6 +147,7 @@ class Describer {
     if (index < 0 || level.written[index]) return;  // unknown (listed at the end), or again
     level.written.set(index);
     const FieldSpec& spec = level.spec->fields[index];
+    if (spec.kind == FieldKind::kCount) return write_count(spec, level.reader);
     if (spec.repeated) {
       if (!room_for(2)) return say_limited(level);
       open_container();
@@ -184,6 +163,14 @@ class Describer {
     } else {
       write_scalar(spec, field, out_);
     }
+  }
+
+  // This occurrence and the rest of the message's.
+  void write_count(const FieldSpec& spec, pb::Reader rest) {
+    std::int64_t count = 1;
+    pb::Field field;
+    while (rest.next(field)) count += field.number == spec.number ? 1 : 0;
+    out_.number(spec.key, count, spec.role);
   }
 
   // Writes the list's next elements until one opens a message (which then runs first).

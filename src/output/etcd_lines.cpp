@@ -54,6 +54,8 @@ EtcdLine etcd_line(const session::EtcdMessage& message) {
       return {"reply", "op", op, {method, "Reply"}};
     case Kind::kStatus:
       return {"status", "op", op, {method, "Status"}};
+    case Kind::kWatchEvent:
+      return {"event", "op", "notification", {"WatchEvent", message.is_delete ? "Delete" : "Put"}};
     case Kind::kReset:
       return {"error", "error", "StreamReset", {"", "StreamReset"}};
     case Kind::kGoaway:
@@ -81,11 +83,20 @@ void describe_etcd(const session::EtcdMessage& message, FieldSink& out) {
       break;
   }
   out.number("stream", message.stream);
-  if (!message.path.empty()) out.bytes("method", WireBytes::of(message.path), FieldRole::kInName);
+  const std::string_view path = !message.path.empty() ? message.path
+                                : message.method != nullptr ? message.method->path
+                                                            : std::string_view();
+  if (!path.empty()) out.bytes("method", WireBytes::of(path), FieldRole::kInName);
+  if (message.method_guessed) out.boolean("method_guessed", true);
   switch (message.kind) {
     case Kind::kRequest:
     case Kind::kReply:
       describe_body(message, out);
+      break;
+    case Kind::kWatchEvent:
+      out.name("event", message.is_delete ? "DELETE" : "PUT", FieldRole::kInName);
+      out.number("watch_id", message.watch_id);
+      etcd::describe(etcd::watch_event_spec(), message.body, out);
       break;
     case Kind::kStatus:
       describe_status(message, out);

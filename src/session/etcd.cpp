@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "zkdump/http2/frames.hpp"
+#include "zkdump/http2/grpc.hpp"
 #include "zkdump/http2/hpack.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/tls/client_hello.hpp"
@@ -24,7 +25,9 @@ struct Headers final : http2::FieldVisitor {
   std::string path;
   std::string grpc_message;
   std::int32_t grpc_status = -1;
+  std::size_t unknown = 0;  // fields that name entries of a table lost before the capture
 
+  void unknown_field() override { ++unknown; }
   void field(std::string_view name, std::string_view value) override {
     value = value.substr(0, kMaxKeptHeaderValue);
     if (name == ":path") {
@@ -46,6 +49,7 @@ struct Call {
   std::uint32_t stream = 0;
   std::string path;
   const etcd::Method* method = nullptr;
+  bool method_guessed = false;
   std::int64_t first_request_us = -1;
   std::uint64_t replies = 0;  // a stream's later replies (watch events) answer no one request
   std::array<std::vector<std::uint8_t>, 2> partial;  // a message cut across DATA frames
@@ -61,7 +65,8 @@ class EtcdConversation final : public tcp::StreamHandler {
         connection_(std::move(connection)),
         streams_{{shared.budget, from_start}, {shared.budget, from_start}},
         frames_{{true, from_start, opening_}, {false, from_start, opening_}},
-        handlers_{{*this, kToServer}, {*this, kToClient}} {
+        handlers_{{*this, kToServer}, {*this, kToClient}},
+        hpack_{http2::HeaderDecoder(from_start), http2::HeaderDecoder(from_start)} {
     shared_.sinks.open(connection_);
   }
 
@@ -125,6 +130,8 @@ class EtcdConversation final : public tcp::StreamHandler {
   void on_data_frame(int d, const http2::FrameHeader& header, ByteSpan data, std::int64_t ts_us);
   void cut_messages(int d, Call& call, ByteSpan data, std::int64_t ts_us);
   void emit_message(int d, Call& call, ByteSpan message, std::int64_t ts_us);
+  void emit_events(const Call& call, ByteSpan response, std::int64_t ts_us);
+  void guess_method(Call& call, ByteSpan body, bool request);
   void on_reset(int d, const http2::FrameHeader& header, ByteSpan payload, std::int64_t ts_us);
   void on_goaway(int d, ByteSpan payload, std::int64_t ts_us);
   EtcdMessage message_at(int d, std::uint32_t stream, EtcdMessage::Kind kind, std::int64_t ts_us,
@@ -232,6 +239,7 @@ void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t 
   Headers headers;
   const bool decoded = !block.too_large && hpack_[d].decode(block.bytes, headers);
   Call& call = call_for(block.stream);
+  if (headers.unknown > 0) ++shared_.counters.partial_header_blocks;
   if (!decoded) {
     ++shared_.counters.undecodable_headers;
     shared_.sinks.etcd(
@@ -240,8 +248,12 @@ void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t 
   if (d == kToServer && !headers.path.empty()) {
     call.path = std::move(headers.path);
     call.method = etcd::find_method(call.path);
+    call.method_guessed = false;
   }
-  if (d == kToClient && headers.grpc_status >= 0) {
+  // Trailers whose grpc-status is a lost table entry still end the call: its status is UNSEEN.
+  const bool unseen_status = block.end_stream && headers.grpc_status < 0 && headers.unknown > 0;
+  if (unseen_status) headers.grpc_status = http2::kGrpcStatusUnseen;
+  if (d == kToClient && (headers.grpc_status >= 0 || unseen_status)) {
     ++shared_.counters.statuses;
     EtcdMessage status = message_at(d, block.stream, EtcdMessage::Kind::kStatus, ts_us, &call);
     status.grpc_status = headers.grpc_status;
@@ -296,6 +308,8 @@ void EtcdConversation::cut_messages(int d, Call& call, ByteSpan data, std::int64
 
 void EtcdConversation::emit_message(int d, Call& call, ByteSpan message, std::int64_t ts_us) {
   const bool request = d == kToServer;
+  if (call.path.empty() && message[0] == 0)
+    guess_method(call, message.subspan(kGrpcPrefixSize), request);
   if (request && call.first_request_us < 0) call.first_request_us = ts_us;
   ++(request ? shared_.counters.requests : shared_.counters.replies);
   EtcdMessage out =
@@ -305,6 +319,34 @@ void EtcdConversation::emit_message(int d, Call& call, ByteSpan message, std::in
   out.body = message.subspan(kGrpcPrefixSize);
   shared_.sinks.etcd(out);
   if (!request) ++call.replies;
+  if (!request && etcd::is_watch(call.method) && !out.compressed) {
+    emit_events(call, out.body, ts_us);
+  }
+}
+
+// A call whose :path was not seen (its headers came before the capture, or named a lost table
+// entry) is given the method its messages fit best, and a new guess when one does not fit.
+void EtcdConversation::guess_method(Call& call, ByteSpan body, bool request) {
+  if (call.method != nullptr && etcd::fits(call.method, body, request)) return;
+  const etcd::Method* guess = etcd::guess_method(body, request);
+  if (guess == nullptr) return;
+  call.method = guess;
+  call.method_guessed = true;
+  ++shared_.counters.guessed_methods;
+}
+
+void EtcdConversation::emit_events(const Call& call, ByteSpan response, std::int64_t ts_us) {
+  const etcd::WatchFacts facts = etcd::watch_facts(response);
+  etcd::WatchEvents events(response);
+  etcd::WatchEvent event;
+  while (events.next(event)) {
+    EtcdMessage out =
+        message_at(kToClient, call.stream, EtcdMessage::Kind::kWatchEvent, ts_us, &call);
+    out.body = event.bytes;
+    out.is_delete = event.is_delete;
+    out.watch_id = facts.watch_id;
+    shared_.sinks.etcd(out);
+  }
 }
 
 void EtcdConversation::on_reset(int d, const http2::FrameHeader& header, ByteSpan payload,
@@ -334,6 +376,7 @@ EtcdMessage EtcdConversation::message_at(int d, std::uint32_t stream, EtcdMessag
   message.stream = stream;
   if (call != nullptr) {
     message.method = call->method;
+    message.method_guessed = call->method_guessed;
     message.path = call->path;
     // The call's first answer (its first reply, or a status without one) is timed from its
     // first request: a stream's later replies and the end of a stream answer no one request.

@@ -150,7 +150,7 @@ etcd_stats = [doc for doc in map(json.loads, zkdump_json("--stats", *etcd_args).
 expected = collections.defaultdict(lambda: {"calls": 0, "requests": 0, "replies": 0, "statuses": collections.Counter(),
                                             "latencies": []})
 for line in etcd_lines:
-    if line.get("op") == "http1":  # the JSON gateway's HTTP/1.1: no gRPC method to count under
+    if line.get("op") == "http1" or line["kind"] == "event":  # the gateway's HTTP/1.1, watch events
         continue
     entry = expected[line["op"]] if "op" in line else None
     if line["kind"] == "request":
@@ -172,10 +172,10 @@ else:
                 or got.get("latency", {}).get("count") != len(want["latencies"]) \
                 or got["latency"]["max_us"] != max(want["latencies"], default=0):
             failures.append("etcd %s: %s, lines say %s" % (method, got, want))
-    events = [e for line in etcd_lines if line.get("op") == "Watch" for e in line.get("kv_events", [])]
+    events = [line for line in etcd_lines if line["kind"] == "event"]
     txns = [line["succeeded"] for line in etcd_lines if line.get("op") == "Txn" and line["kind"] == "reply"]
     activity, outcomes = etcd_stats[0]["watch_activity"], etcd_stats[0]["txn_outcomes"]
-    if activity["events"] != len(events) or activity["deletes"] != sum(e["event_type"] == "DELETE" for e in events):
+    if activity["events"] != len(events) or activity["deletes"] != sum(e["event"] == "DELETE" for e in events):
         failures.append("etcd watch: %s for %d events in the lines" % (activity, len(events)))
     if [outcomes["succeeded_count"], outcomes["failed_count"]] != [txns.count(True), txns.count(False)]:
         failures.append("etcd txn: %s, lines say %s" % (outcomes, txns))

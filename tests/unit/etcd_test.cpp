@@ -103,6 +103,32 @@ TEST_CASE("etcd messages decode by their tables, unknown fields by number") {
       "key=/app/a, value_size=5, lease=0x6a6c, want_prev_kv=True, unknown_fields=['99:varint=7']");
 }
 
+TEST_CASE("a call whose :path was not seen is given the method its messages fit") {
+  const auto guess = [](const Proto& message, bool request) {
+    const zkdump::etcd::Method* method = zkdump::etcd::guess_method(message.span(), request);
+    return method != nullptr ? method->name : std::string_view("none");
+  };
+  Proto header;
+  header.number(1, 0x1c45).number(3, 42);
+  CHECK(guess(Proto().text(1, "/app/a").text(2, "alpha"), true) == "Put");
+  CHECK(guess(Proto().text(1, "/app/").text(2, "/app0"), true) == "Range");  // its prefix end
+  CHECK(guess(Proto().text(1, "/app/").text(2, std::string_view("\0", 1)), true) == "Range");
+  CHECK(guess(Proto().message(1, Proto().text(1, "/app/").number(3, 7)), true) == "Watch");
+  CHECK(guess(Proto().number(1, 0x6a6c), true) == "LeaseKeepAlive");  // the stream, not a unary
+  CHECK(guess(Proto().message(1, header).number(2, 0x6a6c).number(3, 60), false) ==
+        "LeaseKeepAlive");
+  Proto event;
+  event.message(2, Proto().text(1, "/app/a").number(3, 42));
+  CHECK(guess(Proto().message(1, header).message(11, event), false) == "Watch");
+  CHECK(guess(Proto().message(1, header).number(2, 1).message(3, Proto().message(2, header)),
+              false) == "Txn");
+  CHECK(guess(Proto(), true) == "none");  // an empty message fits every method
+  CHECK(guess(Proto().number(77, 1), true) == "none");
+  const zkdump::etcd::Method* put = zkdump::etcd::find_method("/etcdserverpb.KV/Put");
+  CHECK(zkdump::etcd::fits(put, Proto().text(1, "k").span(), true));
+  CHECK_FALSE(zkdump::etcd::fits(put, Proto().number(9, 1).span(), true));
+}
+
 TEST_CASE("nesting deeper than the cap is named, not opened, and nothing recurses") {
   // A Txn whose success op holds a Txn whose success op holds a Txn... 40 deep.
   Proto txn;
@@ -144,6 +170,8 @@ namespace {
 
 struct Collected final : zkdump::http2::FieldVisitor {
   std::vector<std::string> fields;
+  int unknown = 0;
+  void unknown_field() override { ++unknown; }
   void field(std::string_view name, std::string_view value) override {
     fields.push_back(fmt::format("{}={}", name, value));
   }
@@ -182,9 +210,53 @@ TEST_CASE("HPACK keeps its table across blocks, and a lost table fails only what
   CHECK(two.fields == one.fields);
   CHECK(two.fields.front() == ":path=/etcdserverpb.KV/Put");
 
-  zkdump::http2::HeaderDecoder joined_late;  // never saw the first block
+  zkdump::http2::HeaderDecoder joined_late(false);  // never saw the first block
   Collected lost;
-  CHECK_FALSE(joined_late.decode(ByteSpan(second.data(), second.size()), lost));
+  REQUIRE(joined_late.decode(ByteSpan(second.data(), second.size()), lost));
+  // nghttp2 never indexes :path, so it decodes; x-a is the entry of the table it never saw.
+  CHECK(lost.fields == std::vector<std::string>{":path=/etcdserverpb.KV/Put"});
+  CHECK(lost.unknown == 1);
+}
+
+TEST_CASE("HPACK placeholders keep later indices aligned after a lost table") {
+  nghttp2_hd_deflater* deflater = nullptr;
+  REQUIRE(nghttp2_hd_deflate_new(&deflater, 4096) == 0);
+  const auto before = deflate(deflater, {field("x-method", "Range"), field("x-old", "1")});
+  const auto joined = deflate(deflater, {field("x-new", "a"), field("x-method", "Range")});
+  const auto after = deflate(deflater, {field("x-new", "a"), field("x-method", "Range"),
+                                        field("x-large", std::string(300, 'v').c_str())});
+  nghttp2_hd_deflate_del(deflater);
+
+  zkdump::http2::HeaderDecoder whole;
+  zkdump::http2::HeaderDecoder late(false);
+  Collected whole_before, whole_joined, whole_after, late_joined, late_after;
+  REQUIRE(whole.decode(ByteSpan(before.data(), before.size()), whole_before));
+  REQUIRE(whole.decode(ByteSpan(joined.data(), joined.size()), whole_joined));
+  REQUIRE(whole.decode(ByteSpan(after.data(), after.size()), whole_after));
+  REQUIRE(late.decode(ByteSpan(joined.data(), joined.size()), late_joined));
+  REQUIRE(late.decode(ByteSpan(after.data(), after.size()), late_after));
+  // x-new is a literal; x-method: Range was indexed before the join.
+  CHECK(late_joined.fields == std::vector<std::string>{"x-new=a"});
+  CHECK(late_joined.unknown == 1);
+  // x-new, inserted since the join, is known at the index the encoder now uses.
+  CHECK(late_after.fields ==
+        std::vector<std::string>{whole_after.fields.front(), whole_after.fields.back()});
+  CHECK(late_after.unknown == 1);
+  CHECK(whole_after.fields.size() == 3);
+}
+
+TEST_CASE("HPACK placeholders reject malformed integers and strings, and cap the table") {
+  zkdump::http2::HeaderDecoder late(false);
+  Collected out;
+  const std::uint8_t endless_integer[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  CHECK_FALSE(late.decode(ByteSpan(endless_integer, sizeof endless_integer), out));
+  const std::uint8_t short_string[] = {0x40, 0x05, 'a', 'b'};
+  CHECK_FALSE(late.decode(ByteSpan(short_string, sizeof short_string), out));
+  const std::uint8_t index_zero[] = {0x80};
+  CHECK_FALSE(late.decode(ByteSpan(index_zero, sizeof index_zero), out));
+  late.change_table_size(std::size_t{1} << 31);  // a peer's 2 GiB table is followed up to the cap
+  const std::uint8_t huge_update[] = {0x3f, 0xe1, 0xff, 0xff, 0x07};  // size update to ~2^24
+  CHECK(late.decode(ByteSpan(huge_update, sizeof huge_update), out));
 }
 
 TEST_CASE("grpc-message is percent-decoded, status codes are named") {

@@ -22,6 +22,7 @@ enum class FieldKind : std::uint8_t {
   kEnum,     // a varint with names
   kMessage,  // a nested message: key=Name(fields)
   kInline,   // a nested message whose fields join its parent's (the ResponseHeader)
+  kCount,    // a repeated message shown by how many there are (watch events: a line each)
 };
 
 struct MessageSpec;
@@ -52,18 +53,42 @@ struct Method {
 
 inline constexpr int kMaxDepth = 8;  // nested messages shown; deeper ones are named, not opened
 
-// What statistics count in a reply, read without describing it.
+// What statistics and event lines need from a WatchResponse, read without describing it.
 struct WatchFacts {
+  std::int64_t watch_id = 0;
+  std::int64_t revision = 0;  // its header's: the store's revision when it was sent
   std::uint32_t puts = 0;
   std::uint32_t deletes = 0;
   bool created = false;
   bool canceled = false;
 };
 WatchFacts watch_facts(ByteSpan watch_response);
+
+// A WatchResponse's events, one by one: each is a line of its own.
+struct WatchEvent {
+  ByteSpan bytes;  // an mvccpb.Event, described by watch_event_spec()
+  bool is_delete = false;
+};
+class WatchEvents {
+ public:
+  explicit WatchEvents(ByteSpan watch_response) : response_(watch_response) {}
+  bool next(WatchEvent& event);
+
+ private:
+  ByteSpan response_;
+  std::size_t offset_ = 0;
+};
+const MessageSpec& watch_event_spec();
+bool is_watch(const Method* method);
 bool txn_succeeded(ByteSpan txn_response);
 
 // The method a gRPC :path names, or null.
 const Method* find_method(std::string_view path);
+// For a call whose :path was not seen: the method whose request (or response) table the
+// message fits best, or null (an empty message fits all). Long-lived streams are preferred.
+const Method* guess_method(ByteSpan message, bool request);
+// Whether the message fits the method's table: no field it does not know.
+bool fits(const Method* method, ByteSpan message, bool request);
 // Writes a message's fields by its table; never deeper than kMaxDepth, never recursively.
 void describe(const MessageSpec& spec, ByteSpan message, FieldSink& fields);
 

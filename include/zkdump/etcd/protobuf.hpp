@@ -25,6 +25,7 @@ class Reader {
   bool next(Field& field);
   bool malformed() const { return malformed_; }
   bool at_end() const { return rest_.empty(); }
+  std::size_t left() const { return rest_.size(); }
 
  private:
   bool varint(std::uint64_t& value);

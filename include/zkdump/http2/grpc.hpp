@@ -14,8 +14,12 @@ inline constexpr std::array<std::string_view, 17> kGrpcStatusNames = {
     "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
     "DATA_LOSS", "UNAUTHENTICATED"};
 
-// "NOT_FOUND" for 5; empty for a code gRPC does not define.
+// A call's end whose trailers named header-table entries lost before the capture.
+inline constexpr std::int32_t kGrpcStatusUnseen = -1;
+
+// "NOT_FOUND" for 5, "UNSEEN" for kGrpcStatusUnseen; empty for a code gRPC does not define.
 inline std::string_view grpc_status_name(std::int32_t code) {
+  if (code == kGrpcStatusUnseen) return "UNSEEN";
   return code >= 0 && static_cast<std::size_t>(code) < kGrpcStatusNames.size()
              ? kGrpcStatusNames[static_cast<std::size_t>(code)]
              : std::string_view();

@@ -23,6 +23,8 @@ struct EtcdCounters {
   std::uint64_t replies = 0;   // from servers
   std::uint64_t statuses = 0;
   std::uint64_t undecodable_headers = 0;
+  std::uint64_t partial_header_blocks = 0;  // some fields named a table lost before the capture
+  std::uint64_t guessed_methods = 0;        // calls whose method was read from their messages
   std::uint64_t oversized_messages = 0;
 };
 

@@ -183,6 +183,7 @@ struct EtcdMessage {
   enum class Kind : std::uint8_t {
     kRequest,             // a gRPC message from the client
     kReply,               // a gRPC message from the server
+    kWatchEvent,          // one event of a WatchResponse (body: the event), after its reply
     kStatus,              // the call's trailers: grpc-status and grpc-message
     kReset,               // RST_STREAM (error_code)
     kGoaway,              // GOAWAY (error_code, stream: the last one the sender processed)
@@ -201,12 +202,15 @@ struct EtcdMessage {
   std::int64_t ts_us = 0;
   std::int64_t latency_us = -1;  // the call's first answer (reply, or status without one): since
                                  // its first request
+  std::int64_t watch_id = -1;    // kWatchEvent: the watcher's id on its stream
   std::uint32_t stream = 0;
   std::int32_t grpc_status = -1;  // kStatus
   std::uint32_t error_code = 0;   // kReset, kGoaway
   Kind kind = Kind::kRequest;
   bool to_server = true;
-  bool compressed = false;  // its gRPC compressed flag: the body is not shown
+  bool compressed = false;      // its gRPC compressed flag: the body is not shown
+  bool method_guessed = false;  // the call's :path was not seen: method is read from its messages
+  bool is_delete = false;       // kWatchEvent: DELETE, not PUT
 };
 
 // What happened to the capture itself, outside any connection.
