@@ -315,9 +315,10 @@ constexpr std::array kMethods = {
     Method{"/etcdserverpb.Watch/Watch", "Watch", &kWatchRequest, &kWatchResponse},
     Method{"/etcdserverpb.Lease/LeaseKeepAlive", "LeaseKeepAlive", &kLeaseId,
            &kLeaseKeepAliveResponse},
-    Method{"/etcdserverpb.KV/Range", "Range", &kRangeRequest, &kRangeResponse},
-    Method{"/etcdserverpb.KV/Put", "Put", &kPutRequest, &kPutResponse},
-    Method{"/etcdserverpb.KV/DeleteRange", "DeleteRange", &kDeleteRequest, &kDeleteResponse},
+    Method{"/etcdserverpb.KV/Range", "Range", &kRangeRequest, &kRangeResponse, KeyAccess::kRead},
+    Method{"/etcdserverpb.KV/Put", "Put", &kPutRequest, &kPutResponse, KeyAccess::kWrite},
+    Method{"/etcdserverpb.KV/DeleteRange", "DeleteRange", &kDeleteRequest, &kDeleteResponse,
+           KeyAccess::kWrite},
     Method{"/etcdserverpb.KV/Txn", "Txn", &kTxnRequest, &kTxnResponse},
     Method{"/etcdserverpb.KV/Compact", "Compact", &kCompactRequest, &kHeaderOnly},
     Method{"/etcdserverpb.Lease/LeaseGrant", "LeaseGrant", &kLeaseGrantRequest,
@@ -384,7 +385,8 @@ bool fits_shallow(const MessageSpec& spec, ByteSpan bytes) {
 }
 
 // -1 when a field does not fit the table (an unknown number or wire type, a bool that is neither
-// 0 nor 1, or a nested message that does not fit its own), else the fields that fit, nested messages counting twice.
+// 0 nor 1, or a nested message that does not fit its own), else the fields that fit, nested
+// messages counting twice.
 int fit_score(const MessageSpec& spec, ByteSpan bytes) {
   pb::Reader reader(bytes);
   pb::Field field;
@@ -500,6 +502,38 @@ bool txn_succeeded(ByteSpan txn_response) {
     if (field.number == kTxnResponseFields[1].number) succeeded = field.value != 0;
   }
   return succeeded;
+}
+
+std::int64_t response_revision(ByteSpan response) {
+  pb::Reader reader(response);
+  pb::Field field;
+  while (reader.next(field)) {
+    if (field.number == kHeaderOnlyFields[0].number && field.type == pb::WireType::kLength) {
+      return header_revision(field.bytes);
+    }
+  }
+  return 0;
+}
+
+ByteSpan request_key(ByteSpan request) {
+  pb::Reader reader(request);
+  pb::Field field;
+  while (reader.next(field)) {
+    if (field.number == kRangeRequestFields[0].number) return field.bytes;
+  }
+  return {};
+}
+
+std::int64_t lease_ttl(ByteSpan lease_response) {
+  pb::Reader reader(lease_response);
+  pb::Field field;
+  std::int64_t ttl = 0;
+  while (reader.next(field)) {
+    if (field.number == kLeaseKeepAliveResponseFields[2].number) {
+      ttl = static_cast<std::int64_t>(field.value);
+    }
+  }
+  return ttl;
 }
 
 const Method* guess_method(ByteSpan message, bool request) {

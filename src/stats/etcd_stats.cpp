@@ -1,5 +1,9 @@
 #include "zkdump/stats/etcd_stats.hpp"
 
+#include <algorithm>
+#include <vector>
+
+#include "zkdump/base/escape.hpp"
 #include "zkdump/etcd/messages.hpp"
 #include "zkdump/http2/grpc.hpp"
 
@@ -10,6 +14,40 @@ namespace {
 constexpr std::size_t kMaxMethods = 256;
 constexpr std::string_view kOther = "(other)";
 constexpr std::string_view kUnknown = "(unknown)";
+constexpr std::size_t kMaxKeys = 10000;  // keys, prefixes, clients, watchers: then (other)
+constexpr std::size_t kTopRows = 10;
+
+std::string_view text_of(ByteSpan bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// A key's prefix: up to its last '/' (/registry/pods/ns/a -> /registry/pods/ns/).
+std::string_view prefix_of(std::string_view key) {
+  const std::size_t slash = key.rfind('/');
+  return slash == std::string_view::npos ? key : key.substr(0, slash + 1);
+}
+
+// The rows of a table with the most of `measure`, most first.
+template <typename Value, typename Measure>
+std::vector<const typename TextTable<Value>::Entry*> top_rows(const TextTable<Value>& table,
+                                                              Measure measure) {
+  std::vector<const typename TextTable<Value>::Entry*> rows;
+  rows.reserve(table.size());
+  for (const auto& entry : table) rows.push_back(&entry);
+  const std::size_t keep = std::min(kTopRows, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(),
+                    [&](const auto* a, const auto* b) {
+                      const auto ma = measure(a->value);
+                      const auto mb = measure(b->value);
+                      return ma != mb ? ma > mb : a->key < b->key;
+                    });
+  rows.resize(keep);
+  return rows;
+}
+
+std::uint64_t key_uses(const auto& counts) {
+  return counts.reads + counts.writes;
+}
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
@@ -25,7 +63,9 @@ std::string status_label(std::int32_t code) {
 
 std::uint64_t EtcdStats::Method::errors() const {
   std::uint64_t count = 0;
-  for (const auto& [code, n] : statuses) count += code != 0 ? n : 0;
+  for (const auto& [code, n] : statuses) {
+    count += code != 0 && code != http2::kGrpcStatusUnseen ? n : 0;  // UNSEEN: not known to fail
+  }
   return count;
 }
 
@@ -41,8 +81,7 @@ void EtcdStats::etcd(const session::EtcdMessage& message) {
   using Kind = session::EtcdMessage::Kind;
   switch (message.kind) {
     case Kind::kRequest:
-      ++method(message).requests;
-      return;
+      return on_request(message);
     case Kind::kReply:
       return on_reply(message);
     case Kind::kStatus: {
@@ -57,20 +96,57 @@ void EtcdStats::etcd(const session::EtcdMessage& message) {
   }
 }
 
+void EtcdStats::on_request(const session::EtcdMessage& message) {
+  ++method(message).requests;
+  const std::string_view client = message.connection->client_host();
+  const etcd::KeyAccess access =
+      message.method != nullptr ? message.method->access : etcd::KeyAccess::kNone;
+  const bool write = access == etcd::KeyAccess::kWrite;
+  ++(write ? clients_.at_or_add(client, kMaxKeys, kOther).writes
+           : clients_.at_or_add(client, kMaxKeys, kOther).reads);
+  if (access == etcd::KeyAccess::kNone || message.compressed) return;
+  const std::string_view key = text_of(etcd::request_key(message.body));
+  for (KeyTable* table : {&keys_, &prefixes_}) {
+    KeyCounts& counts = table->at_or_add(table == &keys_ ? key : prefix_of(key), kMaxKeys, kOther);
+    ++(write ? counts.writes : counts.reads);
+  }
+}
+
 void EtcdStats::on_reply(const session::EtcdMessage& message) {
   Method& figures = method(message);
   ++figures.replies;
   if (message.latency_us >= 0) figures.latency.add(message.latency_us);
   if (message.method == nullptr || message.compressed) return;
-  if (message.method->name == "Watch") {
-    const etcd::WatchFacts facts = etcd::watch_facts(message.body);
-    event_puts_ += facts.puts;
-    event_deletes_ += facts.deletes;
-    watchers_created_ += facts.created ? 1 : 0;
-    watchers_canceled_ += facts.canceled ? 1 : 0;
-  } else if (message.method->name == "Txn") {
+  newest_revision_ = std::max(newest_revision_, etcd::response_revision(message.body));
+  if (etcd::is_watch(message.method)) return on_watch_reply(message);
+  if (message.method->name == "Txn") {
     ++(etcd::txn_succeeded(message.body) ? txn_succeeded_ : txn_failed_);
   }
+  on_lease_reply(message);
+}
+
+void EtcdStats::on_watch_reply(const session::EtcdMessage& message) {
+  const etcd::WatchFacts facts = etcd::watch_facts(message.body);
+  event_puts_ += facts.puts;
+  event_deletes_ += facts.deletes;
+  watchers_created_ += facts.created ? 1 : 0;
+  watchers_canceled_ += facts.canceled ? 1 : 0;
+  const std::string name = fmt::format("{} stream {} watch {}", message.connection->client,
+                                       message.stream, facts.watch_id);
+  Watcher& watcher = watchers_.at_or_add(name, kMaxKeys, kOther);
+  watcher.events += facts.puts + facts.deletes;
+  watcher.last_revision = facts.revision;
+  watcher.max_lag = std::max(watcher.max_lag, newest_revision_ - facts.revision);
+}
+
+void EtcdStats::on_lease_reply(const session::EtcdMessage& message) {
+  const std::string_view name = message.method->name;
+  if (name == "LeaseGrant") ++leases_granted_;
+  if (name == "LeaseRevoke") ++leases_revoked_;
+  if (name != "LeaseKeepAlive" && name != "LeaseTimeToLive") return;
+  const bool alive = etcd::lease_ttl(message.body) > 0;
+  if (name == "LeaseKeepAlive" && alive) ++leases_kept_alive_;
+  if (!alive) ++leases_expired_;
 }
 
 void EtcdStats::start_interval() {
@@ -99,6 +175,35 @@ void EtcdStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) cons
       event_puts_ + event_deletes_, event_puts_, event_deletes_,
       span.rate(event_puts_ + event_deletes_), watchers_created_, watchers_canceled_,
       txn_succeeded_, txn_failed_);
+  put(out, "leases: {} granted, {} kept alive, {} expired, {} revoked\n", leases_granted_,
+      leases_kept_alive_, leases_expired_, leases_revoked_);
+  write_watchers_text(out);
+  write_keys_text(out);
+}
+
+void EtcdStats::write_watchers_text(fmt::memory_buffer& out) const {
+  if (watchers_.size() == 0) return;
+  put(out, "\nwatchers by lag (newest revision seen: {})\n  {:>9} {:>9} {:>12}  watcher\n",
+      newest_revision_, "max_lag", "events", "revision");
+  for (const auto* row : top_rows(watchers_, [](const Watcher& w) { return w.max_lag; })) {
+    put(out, "  {:>9} {:>9} {:>12}  {}\n", row->value.max_lag, row->value.events,
+        row->value.last_revision, row->key);
+  }
+}
+
+void EtcdStats::write_keys_text(fmt::memory_buffer& out) const {
+  const std::pair<const char*, const KeyTable*> tables[] = {
+      {"keys", &keys_}, {"prefixes", &prefixes_}, {"clients", &clients_}};
+  for (const auto& [title, table] : tables) {
+    if (table->size() == 0) continue;
+    put(out, "\ntop {} by reads and writes\n  {:>9} {:>9}  {}\n", title, "reads", "writes",
+        title == std::string_view("clients") ? "client" : "key");
+    for (const auto* row : top_rows(*table, [](const KeyCounts& c) { return key_uses(c); })) {
+      put(out, "  {:>9} {:>9}  ", row->value.reads, row->value.writes);
+      append_escaped_text(out, row->key);
+      put(out, "\n");
+    }
+  }
 }
 
 void EtcdStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) const {
@@ -124,10 +229,46 @@ void EtcdStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) cons
   }
   put(out,
       "}},\"watch_activity\":{{\"events\":{},\"puts\":{},\"deletes\":{},\"watchers_created\":{},"
-      "\"watchers_canceled\":{}}},\"txn_outcomes\":{{\"succeeded_count\":{},\"failed_count\":{}}}}}"
-      "\n",
+      "\"watchers_canceled\":{}}},\"txn_outcomes\":{{\"succeeded_count\":{},\"failed_count\":{}}}",
       event_puts_ + event_deletes_, event_puts_, event_deletes_, watchers_created_,
       watchers_canceled_, txn_succeeded_, txn_failed_);
+  put(out,
+      ",\"leases\":{{\"granted\":{},\"kept_alive\":{},\"expired_count\":{},\"revoked\":{}}},"
+      "\"newest_revision\":{}",
+      leases_granted_, leases_kept_alive_, leases_expired_, leases_revoked_, newest_revision_);
+  write_watchers_json(out);
+  for (const auto& [name, table] :
+       {std::pair{"top_keys", &keys_}, std::pair{"top_prefixes", &prefixes_},
+        std::pair{"top_clients", &clients_}}) {
+    put(out, ",\"{}\":", name);
+    write_keys_json(out, *table);
+  }
+  put(out, "}}\n");
+}
+
+void EtcdStats::write_watchers_json(fmt::memory_buffer& out) const {
+  put(out, ",\"watchers\":[");
+  const char* separator = "";
+  for (const auto* row : top_rows(watchers_, [](const Watcher& w) { return w.max_lag; })) {
+    put(out, "{}{{\"watcher\":\"", separator);
+    append_escaped_json(out, row->key);
+    put(out, "\",\"max_lag\":{},\"events\":{},\"revision\":{}}}", row->value.max_lag,
+        row->value.events, row->value.last_revision);
+    separator = ",";
+  }
+  put(out, "]");
+}
+
+void EtcdStats::write_keys_json(fmt::memory_buffer& out, const KeyTable& table) {
+  put(out, "[");
+  const char* separator = "";
+  for (const auto* row : top_rows(table, [](const KeyCounts& c) { return key_uses(c); })) {
+    put(out, "{}{{\"key\":\"", separator);
+    append_escaped_json(out, row->key);
+    put(out, "\",\"reads\":{},\"writes\":{}}}", row->value.reads, row->value.writes);
+    separator = ",";
+  }
+  put(out, "]");
 }
 
 }  // namespace zkdump::stats

@@ -44,11 +44,15 @@ struct MessageSpec {
   std::span<const FieldSpec> fields;
 };
 
+// What a call does to the key its request names first (field 1): for top keys in statistics.
+enum class KeyAccess : std::uint8_t { kNone, kRead, kWrite };
+
 struct Method {
   std::string_view path;  // /etcdserverpb.KV/Put
   std::string_view name;  // Put: lines are PutRequest, PutReply
   const MessageSpec* request;
   const MessageSpec* response;
+  KeyAccess access = KeyAccess::kNone;
 };
 
 inline constexpr int kMaxDepth = 8;  // nested messages shown; deeper ones are named, not opened
@@ -81,6 +85,13 @@ class WatchEvents {
 const MessageSpec& watch_event_spec();
 bool is_watch(const Method* method);
 bool txn_succeeded(ByteSpan txn_response);
+// The store's revision in a response's header (field 1 of every response), 0 without one.
+std::int64_t response_revision(ByteSpan response);
+// The key a request names first (Range, Put, DeleteRange: field 1).
+ByteSpan request_key(ByteSpan request);
+// A lease response's TTL (LeaseGrant, LeaseKeepAlive, LeaseTimeToLive: field 3). 0 or less: the
+// lease has expired (a keep-alive answers 0, which proto3 leaves out; TimeToLive answers -1).
+std::int64_t lease_ttl(ByteSpan lease_response);
 
 // The method a gRPC :path names, or null.
 const Method* find_method(std::string_view path);

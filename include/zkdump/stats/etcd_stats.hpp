@@ -1,5 +1,6 @@
 // Statistics over etcd traffic: per gRPC method, calls, messages each way, final statuses and
-// the latency of each call's first answer; watch events and watchers; Txn outcomes.
+// the latency of each call's first answer; watch events, watchers and each watcher's lag; leases;
+// Txn outcomes; top keys, prefixes and clients. Every table is bounded.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
 #include "zkdump/stats/report_span.hpp"
+#include "zkdump/stats/text_table.hpp"
 
 namespace zkdump::stats {
 
@@ -33,8 +35,27 @@ class EtcdStats final : public session::Sink {
     LatencyHistogram latency;
     std::uint64_t errors() const;
   };
+  struct KeyCounts {
+    std::uint64_t reads = 0;
+    std::uint64_t writes = 0;
+  };
+  // A watcher: its connection's client, stream and watch id.
+  struct Watcher {
+    std::int64_t events = 0;
+    std::int64_t last_revision = 0;
+    std::int64_t max_lag = 0;  // revisions behind the newest one any reply showed
+  };
+  using KeyTable = TextTable<KeyCounts>;
+
   Method& method(const session::EtcdMessage& message);
+  void on_request(const session::EtcdMessage& message);
   void on_reply(const session::EtcdMessage& message);
+  void on_watch_reply(const session::EtcdMessage& message);
+  void on_lease_reply(const session::EtcdMessage& message);
+  void write_watchers_text(fmt::memory_buffer& out) const;
+  void write_keys_text(fmt::memory_buffer& out) const;
+  void write_watchers_json(fmt::memory_buffer& out) const;
+  static void write_keys_json(fmt::memory_buffer& out, const KeyTable& table);
 
   std::map<std::string, Method, std::less<>> methods_;
   std::uint64_t event_puts_ = 0;
@@ -43,6 +64,15 @@ class EtcdStats final : public session::Sink {
   std::uint64_t watchers_canceled_ = 0;
   std::uint64_t txn_succeeded_ = 0;
   std::uint64_t txn_failed_ = 0;
+  std::uint64_t leases_granted_ = 0;
+  std::uint64_t leases_kept_alive_ = 0;  // keep-alive answers with time left
+  std::uint64_t leases_expired_ = 0;     // keep-alive or time-to-live answers without
+  std::uint64_t leases_revoked_ = 0;
+  std::int64_t newest_revision_ = 0;
+  TextTable<Watcher> watchers_;
+  KeyTable keys_;
+  KeyTable prefixes_;
+  KeyTable clients_;
 };
 
 }  // namespace zkdump::stats
