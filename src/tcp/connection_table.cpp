@@ -87,6 +87,8 @@ void ConnectionTable::close(Connection* connection, CloseReason reason, std::int
                           std::max(clock_us_, ts_us), connection->segments};
   DirectionReassembler& client = connection->directions[0];
   DirectionReassembler& server = connection->directions[1];
+  client.stop_settling_start();
+  server.stop_settling_start();
   for (;;) {
     const bool client_moved = client.deliver_ready(server, context);
     const bool server_moved = server.deliver_ready(client, context);

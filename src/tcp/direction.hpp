@@ -42,6 +42,8 @@ class DirectionReassembler {
   // At the connection's end: one step of giving up, the first hole, else a segment still waiting
   // on the peer. False when nothing is left to give up.
   bool give_up_one(DeliveryContext& context);
+  // At the connection's end: the lowest sequence seen is where a stream joined mid-way starts.
+  void stop_settling_start() { settling_start_ = false; }
   // Skips to the FIN, once everything before it was delivered or given up.
   void finish(DeliveryContext& context);
 
@@ -88,7 +90,9 @@ class DirectionReassembler {
   std::uint32_t suspected_end() const { return before_fin(suspected_end_); }
   std::uint32_t reset_target() const { return before_fin(reset_seq_); }
 
+  // Holds a segment that cannot be delivered yet: out of order, or ahead of the peer.
   void hold(const net::TcpSegment& segment, std::uint32_t seq, DeliveryContext& context);
+  void keep(const net::TcpSegment& segment, std::uint32_t seq, DeliveryContext& context);
   void deliver(std::uint32_t seq, ByteSpan bytes, std::uint32_t missing, std::int64_t ts_us,
                DeliveryContext& context);
   void deliver_front(DeliveryContext& context);
@@ -97,6 +101,12 @@ class DirectionReassembler {
   // Over a buffer cap: the oldest hole or causal wait is given up until the bytes fit.
   void enforce_caps(DirectionReassembler& peer, DeliveryContext& context);
   void note_progress(const DeliveryContext& context);
+  // A stream joined mid-way starts at the lowest sequence seen within the reordering bound, not
+  // at its first segment: the capture may record that segment ahead of earlier ones.
+  void begin_midstream(std::uint32_t seq, const DeliveryContext& context);
+  bool start_settled(const DeliveryContext& context) const;
+  void hold_before_start(const net::TcpSegment& segment, std::uint32_t seq,
+                         DeliveryContext& context);
 
   Side side_;
   bool synced_ = false;
@@ -106,6 +116,10 @@ class DirectionReassembler {
   std::uint32_t initial_sequence_ = 0;
   std::uint32_t next_seq_ = 0;
   std::uint32_t fin_seq_ = 0;
+  // Joined mid-way and still settling where the stream starts: since when.
+  bool settling_start_ = false;
+  std::int64_t settling_since_us_ = 0;
+  std::uint64_t settling_since_segment_ = 0;
   std::size_t held_bytes_ = 0;
   std::vector<HeldSegment> held_;  // sorted by sequence relative to next_seq_
   // A hole the peer acknowledged: since when, and up to where.

@@ -83,6 +83,7 @@ void DirectionReassembler::note_progress(const DeliveryContext& context) {
 }
 
 void DirectionReassembler::deliver_front(DeliveryContext& context) {
+  settling_start_ = false;  // a delivered byte fixes where the stream starts
   HeldSegment segment = std::move(held_.front());
   held_.erase(held_.begin());
   held_bytes_ -= segment.bytes.size();
@@ -101,13 +102,12 @@ void DirectionReassembler::segment(const net::TcpSegment& segment, DirectionReas
     fin_seq_ = seq + length + segment.payload_missing;
   }
   if (length + segment.payload_missing == 0) return;
-  if (!synced_) {
-    synced_ = true;
-    next_seq_ = seq;
-  }
+  if (!synced_) begin_midstream(seq, context);
   const bool has_ack = (segment.flags & net::kTcpAck) != 0;
   const bool nothing_before = held_.empty() || hole_before_held();
-  if (next_in_sequence(seq) && nothing_before && !ahead_of(peer, has_ack, segment.ack)) {
+  if (settling_start_) {
+    hold_before_start(segment, seq, context);
+  } else if (next_in_sequence(seq) && nothing_before && !ahead_of(peer, has_ack, segment.ack)) {
     deliver(seq, segment.payload, segment.payload_missing, segment.ts_us, context);
   } else if (seq_diff(seq + length + segment.payload_missing, next_seq_) <= 0) {
     context.counters.duplicate_bytes += length;  // wholly old: a retransmission
@@ -118,14 +118,43 @@ void DirectionReassembler::segment(const net::TcpSegment& segment, DirectionReas
   enforce_caps(peer, context);
 }
 
+void DirectionReassembler::begin_midstream(std::uint32_t seq, const DeliveryContext& context) {
+  synced_ = true;
+  next_seq_ = seq;
+  settling_start_ = true;
+  settling_since_us_ = context.clock_us;
+  settling_since_segment_ = context.segments;
+}
+
+bool DirectionReassembler::start_settled(const DeliveryContext& context) const {
+  return context.clock_us - settling_since_us_ >= context.limits.acked_hole_wait_us ||
+         context.segments - settling_since_segment_ >= context.limits.acked_hole_wait_segments;
+}
+
+void DirectionReassembler::hold_before_start(const net::TcpSegment& segment, std::uint32_t seq,
+                                             DeliveryContext& context) {
+  const std::int32_t earlier = seq_diff(next_seq_, seq);
+  if (earlier > 0 &&
+      static_cast<std::size_t>(earlier) <= context.limits.max_out_of_order_per_direction) {
+    next_seq_ = seq;
+    ++context.counters.reordered_segments;
+  }
+  keep(segment, seq, context);
+}
+
 void DirectionReassembler::hold(const net::TcpSegment& segment, std::uint32_t seq,
                                 DeliveryContext& context) {
-  const auto length = static_cast<std::uint32_t>(segment.payload.size());
   if (next_in_sequence(seq)) {
     ++context.counters.reordered_segments;
   } else {
     ++context.counters.out_of_order_segments;
   }
+  keep(segment, seq, context);
+}
+
+void DirectionReassembler::keep(const net::TcpSegment& segment, std::uint32_t seq,
+                                DeliveryContext& context) {
+  const auto length = static_cast<std::uint32_t>(segment.payload.size());
   auto position = held_.end();
   while (position != held_.begin() && seq_diff(std::prev(position)->seq, seq) > 0) --position;
   if (position != held_.begin() && std::prev(position)->seq == seq &&
@@ -189,6 +218,7 @@ bool DirectionReassembler::defer_reset(const net::TcpSegment& segment,
 }
 
 bool DirectionReassembler::deliver_ready(DirectionReassembler& peer, DeliveryContext& context) {
+  if (settling_start_ && !start_settled(context)) return false;
   bool progress = false;
   while (!held_.empty() && next_in_sequence(held_.front().seq)) {
     const HeldSegment& front = held_.front();
