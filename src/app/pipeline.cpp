@@ -96,13 +96,24 @@ class ProtocolRouter final : public tcp::StreamHandlerFactory {
   session::EtcdSessions& etcd_;
 };
 
+void print_etcd_summary(const session::EtcdCounters& etcd) {
+  if (etcd.requests + etcd.replies + etcd.statuses + etcd.undecodable_headers == 0) return;
+  fmt::print(stderr,
+             "zkdump: etcd: {} requests, {} replies, {} final statuses, {} methods guessed, {} "
+             "header blocks naming entries lost before the capture, {} undecodable header blocks, "
+             "{} oversized messages\n",
+             etcd.requests, etcd.replies, etcd.statuses, etcd.guessed_methods,
+             etcd.partial_header_blocks, etcd.undecodable_headers, etcd.oversized_messages);
+}
+
 void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters& tcp,
-                   const session::ClientCounters& session, const capture::CaptureStats& stats) {
+                   const session::ClientCounters& session, const session::EtcdCounters& etcd,
+                   const capture::CaptureStats& stats) {
   using Outcome = net::ParseOutcome;
   using Problem = framing::Problem;
   fmt::print(stderr,
-             "zkdump: {} packets ({} bytes): {} ZooKeeper TCP segments, {} other TCP, {} non-TCP, "
-             "{} non-IP, {} IP fragments, {} truncated, {} malformed\n",
+             "zkdump: {} packets ({} bytes): {} TCP segments on watched ports, {} other TCP, "
+             "{} non-TCP, {} non-IP, {} IP fragments, {} truncated, {} malformed\n",
              packets.packets, packets.bytes, tcp.segments, packets.other_tcp,
              packets.outcome(Outcome::kNotTcp), packets.outcome(Outcome::kNotIp),
              packets.outcome(Outcome::kFragment), packets.outcome(Outcome::kTruncated),
@@ -121,6 +132,7 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
              session.problem(Problem::kUndecodable),
              session.problem(Problem::kBufferLimit) + tcp.out_of_order_dropped,
              tcp.late_after_reset);
+  print_etcd_summary(etcd);
   if (stats.available) {
     fmt::print(
         stderr,
@@ -241,6 +253,7 @@ void Run::attach_sinks() {
       break;
     case Mode::kTop:
       sinks_.add(collector_);
+      sinks_.add(etcd_stats_);
       break;
     case Mode::kGrouped:
       sinks_.add(grouped_);
@@ -382,7 +395,8 @@ void Run::service_top(bool capturing) {
 
 void Run::draw_top(bool capturing) {
   const std::string source = source_.name();
-  top_->draw({collector_, source, capturing, clients_.oldest_pending(), clock_us()});
+  top_->draw({collector_, etcd_stats_, run_span(), source, capturing, clients_.oldest_pending(),
+              clock_us()});
 }
 
 int Run::capture() {
@@ -506,7 +520,8 @@ void Run::finish() {
   out_.flush();
   // A reader that went away (zkdump ... | head) ends the run quietly.
   if (!config_.quiet && !out_.closed()) {
-    print_summary(packets_, connections_.counters(), clients_.counters(), source_.stats());
+    print_summary(packets_, connections_.counters(), clients_.counters(), etcd_.counters(),
+                  source_.stats());
   }
   if (config_.learn_ports && !out_.closed()) report_omni();
 }

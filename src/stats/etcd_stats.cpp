@@ -30,11 +30,12 @@ std::string_view prefix_of(std::string_view key) {
 // The rows of a table with the most of `measure`, most first.
 template <typename Value, typename Measure>
 std::vector<const typename TextTable<Value>::Entry*> top_rows(const TextTable<Value>& table,
-                                                              Measure measure) {
+                                                              Measure measure,
+                                                              std::size_t limit = kTopRows) {
   std::vector<const typename TextTable<Value>::Entry*> rows;
   rows.reserve(table.size());
   for (const auto& entry : table) rows.push_back(&entry);
-  const std::size_t keep = std::min(kTopRows, rows.size());
+  const std::size_t keep = std::min(limit, rows.size());
   std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(),
                     [&](const auto* a, const auto* b) {
                       const auto ma = measure(a->value);
@@ -147,6 +148,48 @@ void EtcdStats::on_lease_reply(const session::EtcdMessage& message) {
   const bool alive = etcd::lease_ttl(message.body) > 0;
   if (name == "LeaseKeepAlive" && alive) ++leases_kept_alive_;
   if (!alive) ++leases_expired_;
+}
+
+std::uint64_t EtcdStats::messages() const {
+  std::uint64_t count = 0;
+  for (const auto& [name, figures] : methods_) count += figures.requests + figures.replies;
+  return count;
+}
+
+std::vector<EtcdStats::MethodRow> EtcdStats::method_rows() const {
+  std::vector<MethodRow> rows;
+  rows.reserve(methods_.size());
+  for (const auto& [name, figures] : methods_)
+    rows.push_back({name, figures.calls, figures.errors(), &figures.latency});
+  return rows;
+}
+
+EtcdStats::Totals EtcdStats::totals() const {
+  return {event_puts_ + event_deletes_,
+          watchers_created_,
+          watchers_canceled_,
+          newest_revision_,
+          leases_granted_,
+          leases_kept_alive_,
+          leases_expired_,
+          txn_succeeded_,
+          txn_failed_};
+}
+
+std::vector<EtcdStats::KeyRow> EtcdStats::top_keys(std::size_t rows) const {
+  std::vector<KeyRow> result;
+  for (const auto* row : top_rows(
+           keys_, [](const KeyCounts& c) { return key_uses(c); }, rows))
+    result.push_back({row->key, row->value.reads, row->value.writes});
+  return result;
+}
+
+std::vector<EtcdStats::WatcherRow> EtcdStats::most_lagging(std::size_t rows) const {
+  std::vector<WatcherRow> result;
+  for (const auto* row : top_rows(
+           watchers_, [](const Watcher& w) { return w.max_lag; }, rows))
+    result.push_back({row->key, row->value.max_lag, row->value.events});
+  return result;
 }
 
 void EtcdStats::start_interval() {

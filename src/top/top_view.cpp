@@ -3,6 +3,7 @@
 #include <ncurses.h>
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include <fmt/format.h>
@@ -28,6 +29,24 @@ void draw_line(int& row, fmt::memory_buffer& text, fmt::format_string<Args...> f
   text.clear();
   fmt::format_to(fmt::appender(text), format, std::forward<Args>(args)...);
   put_line(row++, {text.data(), text.size()});
+}
+
+// A value from the wire as the screen shows it: escaped as on a line, then ASCII only (the
+// terminal's locale may not be UTF-8), cut to `width` columns.
+std::string shown_value(std::string_view bytes, std::size_t width) {
+  fmt::memory_buffer escaped;
+  append_text_value(escaped, bytes);
+  std::string shown;
+  for (const char c : std::string_view(escaped.data(), escaped.size())) {
+    if (shown.size() >= width) break;
+    if (static_cast<unsigned char>(c) < 0x80) {
+      shown += c;
+    } else {
+      fmt::format_to(std::back_inserter(shown), "\\x{:02x}", static_cast<unsigned char>(c));
+    }
+  }
+  shown.resize(std::min(shown.size(), width));
+  return shown;
 }
 
 }  // namespace
@@ -76,23 +95,43 @@ bool TopView::due() const {
 
 void TopView::draw(const Input& input) {
   const stats::Collector& collector = input.collector;
-  const bool capturing = input.capturing;
   const char* order_name = order_ == Order::kRequests  ? "requests"
                            : order_ == Order::kLatency ? "p99 latency"
                                                        : "errors";
   fmt::memory_buffer text;
   int row = 0;
-  fmt::format_to(fmt::appender(text), "zkdump --top  {}  ", capturing ? "capturing" : "finished");
+  fmt::format_to(fmt::appender(text), "zkdump --top  {}  ",
+                 input.capturing ? "capturing" : "finished");
   append_escaped_text(text, input.source);
-  fmt::format_to(fmt::appender(text), "  {} messages", collector.messages());
+  fmt::format_to(fmt::appender(text), "  {} messages",
+                 collector.messages() + input.etcd.messages());
   put_line(row++, {text.data(), text.size()});
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
             order_name);
-  draw_oldest_pending(row, text, input);
-  row++;
-  draw_ops(row, text, collector, capturing);
-  row++;
-  draw_hottest(row, text, collector);
+  const bool etcd_only = collector.ops().empty() && !input.etcd.empty();
+  if (!etcd_only) {
+    draw_oldest_pending(row, text, input);
+    put_line(row++, "");  // a line a previous screen drew is cleared
+    std::vector<Row> ops;
+    for (const stats::Collector::OpStats* op : collector.ops())
+      ops.push_back({op->name, op->requests, op->error_count(), &op->latency});
+    draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10}", "op", "requests",
+              "req/s", "errors", "p50_us", "p99_us", "max_us");
+    draw_rows(row, text, std::move(ops), input);
+    put_line(row++, "");
+    draw_hottest(row, text, collector);
+  }
+  if (!input.etcd.empty()) {
+    put_line(row++, "");
+    std::vector<Row> methods;
+    for (const stats::EtcdStats::MethodRow& method : input.etcd.method_rows())
+      methods.push_back({method.name, method.calls, method.errors, method.latency});
+    draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10}", "etcd method", "calls",
+              "calls/s", "errors", "p50_us", "p99_us", "max_us");
+    draw_rows(row, text, std::move(methods), input);
+    put_line(row++, "");
+    draw_etcd_totals(row, text, input.etcd);
+  }
   clrtobot();
   ::refresh();
   last_draw_ = std::chrono::steady_clock::now();
@@ -115,43 +154,39 @@ void TopView::draw_oldest_pending(int& row, fmt::memory_buffer& text, const Inpu
   put_line(row++, {text.data(), text.size()});
 }
 
-double TopView::measure(const stats::Collector::OpStats& stats) const {
+double TopView::measure(const Row& row) const {
   switch (order_) {
     case Order::kLatency:
-      return stats.latency.percentile(0.99);
+      return row.latency->percentile(0.99);
     case Order::kErrors:
-      return static_cast<double>(stats.error_count());
+      return static_cast<double>(row.errors);
     case Order::kRequests:
       break;
   }
-  return static_cast<double>(stats.requests);
+  return static_cast<double>(row.count);
 }
 
-void TopView::draw_ops(int& row, fmt::memory_buffer& text, const stats::Collector& collector,
-                       bool capturing) {
+double TopView::rate(const Row& row, const Input& input) {
+  auto [previous, added] = previous_counts_.try_emplace(std::string(row.name), 0);
+  const std::uint64_t before = std::min(previous->second, row.count);
+  previous->second = row.count;
+  if (!input.capturing) return input.span.rate(row.count);
   const double elapsed =
       last_draw_.time_since_epoch().count() == 0
           ? 1.0
           : std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count();
-  draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10}", "op", "requests", "req/s",
-            "errors", "p50_us", "p99_us", "max_us");
-  std::vector<const stats::Collector::OpStats*> ops = collector.ops();
-  std::sort(ops.begin(), ops.end(), [this](const auto* a, const auto* b) {
-    return measure(*a) != measure(*b) ? measure(*a) > measure(*b) : a->name < b->name;
+  return static_cast<double>(row.count - before) / elapsed;
+}
+
+void TopView::draw_rows(int& row, fmt::memory_buffer& text, std::vector<Row> rows,
+                        const Input& input) {
+  std::sort(rows.begin(), rows.end(), [this](const Row& a, const Row& b) {
+    return measure(a) != measure(b) ? measure(a) > measure(b) : a.name < b.name;
   });
-  for (const stats::Collector::OpStats* stats : ops) {
-    // Live, the rate over the last second; for a finished file, over the whole capture.
-    const std::uint64_t before = previous_requests_[stats->name];
-    const double seconds = collector.duration_s();
-    const double rate =
-        capturing
-            ? static_cast<double>(stats->requests - std::min(before, stats->requests)) / elapsed
-        : seconds > 0 ? static_cast<double>(stats->requests) / seconds
-                      : 0.0;
-    previous_requests_[stats->name] = stats->requests;
-    draw_line(row, text, "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}", stats->name,
-              stats->requests, rate, stats->error_count(), stats->latency.percentile(0.5),
-              stats->latency.percentile(0.99), stats->latency.max());
+  for (const Row& shown : rows) {
+    draw_line(row, text, "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}", shown.name,
+              shown.count, rate(shown, input), shown.errors, shown.latency->percentile(0.5),
+              shown.latency->percentile(0.99), shown.latency->max());
   }
 }
 
@@ -159,16 +194,36 @@ void TopView::draw_hottest(int& row, fmt::memory_buffer& text, const stats::Coll
   draw_line(row, text,
             "hottest paths                                           requests        bytes");
   for (const auto& [path, stats] : collector.top_paths_by_requests(8)) {
-    text.clear();
-    append_text_value(text, path);
-    const std::string shown(text.data(), std::min<std::size_t>(text.size(), 50));
-    draw_line(row, text, "  {:<50} {:>10} {:>12}", shown, stats->requests, stats->bytes);
+    draw_line(row, text, "  {:<50} {:>10} {:>12}", shown_value(path, 50), stats->requests,
+              stats->bytes);
   }
-  row++;
+  put_line(row++, "");
   draw_line(row, text,
             "hottest clients                                         requests        bytes");
   for (const auto& [client, stats] : collector.top_clients_by_requests(8)) {
     draw_line(row, text, "  {:<50} {:>10} {:>12}", client, stats->requests, stats->bytes);
+  }
+}
+
+// etcd's watches, leases and Txn outcomes, the watchers furthest behind and the hottest keys.
+void TopView::draw_etcd_totals(int& row, fmt::memory_buffer& text, const stats::EtcdStats& etcd) {
+  const stats::EtcdStats::Totals totals = etcd.totals();
+  draw_line(row, text, "watch events {}  watchers created {} canceled {}  newest revision {}",
+            totals.events, totals.watchers_created, totals.watchers_canceled,
+            totals.newest_revision);
+  draw_line(row, text, "leases granted {} kept alive {} expired {}  txn succeeded {} failed {}",
+            totals.leases_granted, totals.leases_kept_alive, totals.leases_expired,
+            totals.txn_succeeded, totals.txn_failed);
+  put_line(row++, "");
+  draw_line(row, text, "watchers by lag{:<42} {:>10} {:>12}", "", "max_lag", "events");
+  for (const stats::EtcdStats::WatcherRow& watcher : etcd.most_lagging(4)) {
+    const std::string_view shown = watcher.watcher.substr(0, 55);
+    draw_line(row, text, "  {:<55} {:>10} {:>12}", shown, watcher.max_lag, watcher.events);
+  }
+  put_line(row++, "");
+  draw_line(row, text, "hottest keys{:<45} {:>10} {:>12}", "", "reads", "writes");
+  for (const stats::EtcdStats::KeyRow& key : etcd.top_keys(8)) {
+    draw_line(row, text, "  {:<55} {:>10} {:>12}", shown_value(key.key, 55), key.reads, key.writes);
   }
 }
 

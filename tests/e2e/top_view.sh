@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # --top under tmux: the screen shows the ops table and the hottest paths and clients, a key
-# changes the order, and q quits. The tmux server is this test's own, removed on exit.
-# usage: top_view.sh ZKDUMP PCAP
+# changes the order, and q quits; on etcd traffic, the methods, watches, leases, watchers and
+# hottest keys. The tmux server is this test's own, removed on exit.
+# usage: top_view.sh ZKDUMP PCAP ETCD_PCAP
 set -euo pipefail
-zkdump=$1 pcap=$2
+zkdump=$1 pcap=$2 etcd_pcap=$3
 work=$(mktemp -d)
 socket="$work/tmux.sock"
 cleanup() {
@@ -18,8 +19,19 @@ wait_for() {  # wait_for PATTERN: up to 10 s for the screen to show it
   fail "the screen never showed /$1/"
 }
 
-tmux -S "$socket" new-session -d -s top -x 120 -y 45 \
-  "TZ=UTC $zkdump --top -r $pcap 2> $work/stderr; echo \$? > $work/status; sleep 60"
+start() {  # start ZKDUMP_ARGS...: zkdump --top in a fresh session named top
+  rm -f "$work/status"
+  tmux -S "$socket" kill-session -t top 2>/dev/null || true
+  tmux -S "$socket" new-session -d -s top -x 120 -y 45 \
+    "TZ=UTC $zkdump --top $* 2> $work/stderr; echo \$? > $work/status; sleep 60"
+}
+quit() {
+  tmux -S "$socket" send-keys -t top q
+  for _ in $(seq 1 50); do [ -f "$work/status" ] && break; sleep 0.1; done
+  [ "$(cat "$work/status" 2>/dev/null)" = 0 ] || fail "q did not end zkdump with status 0"
+}
+
+start -r "$pcap"
 wait_for '^zkdump --top  finished'
 screen | grep -q -E '^getData +2000 ' || fail "no getData row with 2000 requests"
 screen | grep -q -E '^  /load/c0 +1501 ' || fail "no hottest path /load/c0"
@@ -35,7 +47,20 @@ wait_for 'sorted by errors'
 first_op=$(screen | awk '/^op /{getline; print $1; exit}')
 [ "$first_op" = exists ] || fail "error order starts with $first_op, not exists (its 2000 NoNode)"
 
-tmux -S "$socket" send-keys -t top q
-for _ in $(seq 1 50); do [ -f "$work/status" ] && break; sleep 0.1; done
-[ "$(cat "$work/status" 2>/dev/null)" = 0 ] || fail "q did not end zkdump with status 0"
-echo "--top: table, hottest paths and clients, r/l/e ordering and q all work under tmux"
+quit
+
+start --etcd-port 2379 -r "$etcd_pcap"
+wait_for '^zkdump --top  finished'
+screen | grep -q -E '^Range +7 ' || fail "no etcd Range row with 7 calls"
+screen | grep -q -E '^watch events 6 ' || fail "no watch events line"
+screen | grep -q -E '^leases granted 1 kept alive 1 ' || fail "no leases line"
+screen | grep -q -E '^  127\.0\.0\.1:[0-9]+ stream 1 watch 0 +0 +6$' || fail "no watcher row"
+screen | grep -q -E '^  /app/a +4 +1$' || fail "no hottest key /app/a"
+screen | grep -q -E '^op ' && fail "a ZooKeeper ops table on an etcd-only capture"
+tmux -S "$socket" send-keys -t top e
+wait_for 'sorted by errors'
+first_method=$(screen | awk '/^etcd method /{getline; print $1; exit}')
+[ "$first_method" = LeaseRevoke ] || fail "error order starts with $first_method, not LeaseRevoke"
+quit
+echo "--top: table, hottest paths and clients, r/l/e ordering and q all work under tmux, on"
+echo "ZooKeeper and on etcd (methods, watches, leases, watchers, hottest keys)"

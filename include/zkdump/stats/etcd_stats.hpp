@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -21,10 +23,44 @@ class EtcdStats final : public session::Sink {
   void etcd(const session::EtcdMessage& message) override;
 
   bool empty() const { return methods_.empty(); }
+  std::uint64_t messages() const;  // gRPC messages both ways
   // Starts a new --stats-interval: every figure back to zero.
   void start_interval();
   void write_text(fmt::memory_buffer& out, const ReportSpan& span) const;
   void write_json(fmt::memory_buffer& out, const ReportSpan& span) const;
+
+  // What --top shows.
+  struct MethodRow {
+    std::string_view name;
+    std::uint64_t calls;
+    std::uint64_t errors;
+    const LatencyHistogram* latency;
+  };
+  std::vector<MethodRow> method_rows() const;
+  struct Totals {
+    std::uint64_t events;
+    std::uint64_t watchers_created;
+    std::uint64_t watchers_canceled;
+    std::int64_t newest_revision;
+    std::uint64_t leases_granted;
+    std::uint64_t leases_kept_alive;
+    std::uint64_t leases_expired;
+    std::uint64_t txn_succeeded;
+    std::uint64_t txn_failed;
+  };
+  Totals totals() const;
+  struct KeyRow {
+    std::string_view key;
+    std::uint64_t reads;
+    std::uint64_t writes;
+  };
+  std::vector<KeyRow> top_keys(std::size_t rows) const;
+  struct WatcherRow {
+    std::string_view watcher;
+    std::int64_t max_lag;
+    std::int64_t events;
+  };
+  std::vector<WatcherRow> most_lagging(std::size_t rows) const;
 
  private:
   struct Method {

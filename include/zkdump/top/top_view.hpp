@@ -6,10 +6,13 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "zkdump/session/client.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/stats/collector.hpp"
+#include "zkdump/stats/etcd_stats.hpp"
+#include "zkdump/stats/report_span.hpp"
 
 namespace zkdump::top {
 
@@ -25,6 +28,8 @@ class TopView {
   // What a redraw shows.
   struct Input {
     const stats::Collector& collector;
+    const stats::EtcdStats& etcd;
+    stats::ReportSpan span;  // the run so far: what a finished file's rates divide by
     std::string_view source;
     bool capturing;
     session::OldestPending oldest;  // the request waiting longest for its reply
@@ -36,16 +41,25 @@ class TopView {
 
  private:
   enum class Order { kRequests, kLatency, kErrors };
+  // One row of a table of ops (ZooKeeper) or methods (etcd).
+  struct Row {
+    std::string_view name;
+    std::uint64_t count;  // requests, or calls
+    std::uint64_t errors;
+    const stats::LatencyHistogram* latency;
+  };
   static void draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input);
-  void draw_ops(int& row, fmt::memory_buffer& text, const stats::Collector& collector,
-                bool capturing);
+  void draw_rows(int& row, fmt::memory_buffer& text, std::vector<Row> rows, const Input& input);
   static void draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector);
-  // What the op rows are sorted by, largest first.
-  double measure(const stats::Collector::OpStats& stats) const;
+  static void draw_etcd_totals(int& row, fmt::memory_buffer& text, const stats::EtcdStats& etcd);
+  // What the rows are sorted by, largest first.
+  double measure(const Row& row) const;
+  // Live, the rate over the last second; for a finished file, over the whole capture.
+  double rate(const Row& row, const Input& input);
 
   Order order_ = Order::kRequests;
   std::chrono::steady_clock::time_point last_draw_{};
-  std::map<std::string_view, std::uint64_t> previous_requests_;  // for requests per second
+  std::map<std::string, std::uint64_t, std::less<>> previous_counts_;  // for rates per second
   bool dirty_ = true;
 };
 
