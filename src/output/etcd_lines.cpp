@@ -83,7 +83,7 @@ void describe_etcd(const session::EtcdMessage& message, FieldSink& out) {
       break;
   }
   out.number("stream", message.stream);
-  const std::string_view path = !message.path.empty() ? message.path
+  const std::string_view path = !message.path.empty()       ? message.path
                                 : message.method != nullptr ? message.method->path
                                                             : std::string_view();
   if (!path.empty()) out.bytes("method", WireBytes::of(path), FieldRole::kInName);
@@ -104,6 +104,10 @@ void describe_etcd(const session::EtcdMessage& message, FieldSink& out) {
     case Kind::kReset:
     case Kind::kGoaway:
       out.number("error_code", message.error_code);
+      break;
+    case Kind::kUndecodableHeaders:
+      out.name("reason", message.header_block_too_large ? "over-cap" : "hpack");
+      out.number("bytes", static_cast<std::int64_t>(message.header_block_size));
       break;
     default:
       break;

@@ -115,6 +115,7 @@ class EtcdConversation final : public tcp::StreamHandler {
   // A header block being gathered from HEADERS and CONTINUATION frames.
   struct PendingBlock {
     std::vector<std::uint8_t> bytes;
+    std::uint64_t size = 0;  // with what the cap kept out
     std::uint32_t stream = 0;
     bool end_stream = false;
     bool open = false;
@@ -216,6 +217,7 @@ void EtcdConversation::on_header_fragment(int d, const http2::FrameHeader& heade
   PendingBlock& block = blocks_[d];
   if (first) {
     block.bytes.clear();
+    block.size = 0;
     block.stream = header.stream;
     block.end_stream = (header.flags & http2::kEndStream) != 0;
     block.open = true;
@@ -226,6 +228,7 @@ void EtcdConversation::on_header_fragment(int d, const http2::FrameHeader& heade
   } else if (!block.open || block.stream != header.stream) {
     return;  // a CONTINUATION without its HEADERS: lost with a gap
   }
+  block.size += fragment.size();
   if (block.bytes.size() + fragment.size() > shared_.options.max_header_block) {
     block.too_large = true;
   } else {
@@ -237,13 +240,17 @@ void EtcdConversation::on_header_fragment(int d, const http2::FrameHeader& heade
 void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t ts_us) {
   block.open = false;
   Headers headers;
+  if (block.too_large) hpack_[d].lose_table();
   const bool decoded = !block.too_large && hpack_[d].decode(block.bytes, headers);
   Call& call = call_for(block.stream);
   if (headers.unknown > 0) ++shared_.counters.partial_header_blocks;
   if (!decoded) {
     ++shared_.counters.undecodable_headers;
-    shared_.sinks.etcd(
-        message_at(d, block.stream, EtcdMessage::Kind::kUndecodableHeaders, ts_us, &call));
+    EtcdMessage problem =
+        message_at(d, block.stream, EtcdMessage::Kind::kUndecodableHeaders, ts_us, &call);
+    problem.header_block_size = block.size;
+    problem.header_block_too_large = block.too_large;
+    shared_.sinks.etcd(problem);
   }
   if (d == kToServer && !headers.path.empty()) {
     call.path = std::move(headers.path);

@@ -213,10 +213,152 @@ def case_quorum_huge(work):
     expect("quorum huge", out, "Ping(zxid=0x100000007")
 
 
+ETCD_OPTIONS = ("--etcd-port", "2379")
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+DATA, HEADERS, SETTINGS, CONTINUATION = 0, 1, 4, 9
+END_STREAM, END_HEADERS = 0x1, 0x4
+
+
+def h2_frame(kind, flags, stream, payload):
+    return struct.pack("!I", len(payload))[1:] + bytes([kind, flags]) + struct.pack("!I", stream) + payload
+
+
+def hpack_int(value, prefix_bits, first_byte):
+    limit = (1 << prefix_bits) - 1
+    if value < limit:
+        return bytes([first_byte | value])
+    out, value = bytearray([first_byte | limit]), value - limit
+    while value >= 128:
+        out.append(value % 128 + 128)
+        value //= 128
+    return bytes(out + bytes([value]))
+
+
+def hpack_literal(name, value, indexed=False):
+    """A field with a literal name and value, not Huffman-coded; `indexed` adds it to the table."""
+    string = lambda s: hpack_int(len(s), 7, 0) + s
+    return (b"\x40" if indexed else b"\x00") + string(name) + string(value)
+
+
+def grpc_headers(path):
+    return b"".join(hpack_literal(n, v) for n, v in ((b":method", b"POST"), (b":scheme", b"http"),
+                                                     (b":path", path), (b":authority", b"etcd"),
+                                                     (b"content-type", b"application/grpc")))
+
+
+def varint(value):
+    out = bytearray()
+    while value >= 128:
+        out.append(value % 128 + 128)
+        value //= 128
+    return bytes(out + bytes([value]))
+
+
+def grpc_message(body):
+    return b"\0" + struct.pack("!I", len(body)) + body
+
+
+def put_request(key):
+    return b"\x0a" + varint(len(key)) + key + b"\x12\x01v"
+
+
+def grpc_call(stream, path, body):
+    """HEADERS, then the message in DATA frames of the initial 16 KiB at most."""
+    message, frames = grpc_message(body), []
+    for at in range(0, len(message), 16384):
+        last = at + 16384 >= len(message)
+        frames.append(h2_frame(DATA, END_STREAM if last else 0, stream, message[at:at + 16384]))
+    return h2_frame(HEADERS, END_HEADERS, stream, grpc_headers(path)) + b"".join(frames)
+
+
+PUT = b"/etcdserverpb.KV/Put"
+SETTINGS_FRAME = h2_frame(SETTINGS, 0, 0, b"")
+
+
+def etcd_run(work, name, filename, client_chunks, server_settings=SETTINGS_FRAME):
+    """A connection from its preface: the server's SETTINGS first, then the client's chunks."""
+    path = os.path.join(work, filename)
+    recut.write_pcap(path, connection(46000, [PREFACE + SETTINGS_FRAME] + list(client_chunks),
+                                      [server_settings], port=2379))
+    return run(name, path, *ETCD_OPTIONS)
+
+
+def case_etcd_random(work):
+    chunks = lambda: [bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 1400))) for _ in range(100)]
+    packets = []
+    for i in range(10):
+        # Half open with the HTTP/2 preface, then random frames; half are random from the start.
+        first = [PREFACE] if i % 2 else []
+        packets += connection(47000 + i, first + chunks(), chunks(), ts=i * 100000, port=2379)
+    path = os.path.join(work, "etcd-random.pcap")
+    recut.write_pcap(path, packets)
+    out, _ = run("random bytes on the etcd port", path, "--json", *ETCD_OPTIONS)
+    expect("etcd random", out, '"proto":"etcd"')
+    expect("etcd random", out, '"kind":"error"')
+
+
+def case_etcd_hpack(work):
+    # The peer allows a 4 GiB table (and 16 MB frames), the encoder asks for it, then fills it
+    # with 16 KB fields:
+    # zkdump's copy of the table stays at its cap, and a later call still decodes.
+    big_table = h2_frame(SETTINGS, 0, 0, struct.pack("!HIHI", 1, 0xffffffff, 5, 0xffffff))
+    block = hpack_int(0xffffffff, 5, 0x20) + b"".join(
+        hpack_literal(b"x-fill-%d" % i, b"v" * 16000, indexed=True) for i in range(3))
+    floods = [h2_frame(HEADERS, END_HEADERS, 1 + 2 * i, block) for i in range(1000)]  # 48 MB
+    out, _ = etcd_run(work, "HPACK table of 4 GiB, 48 MB of indexed fields", "etcd-hpack.pcap",
+                      floods + [grpc_call(1001, PUT, put_request(b"/after-the-table"))], big_table)
+    expect("etcd hpack", out, "UndecodableHeaders(stream=1, reason=hpack, bytes=48045")
+    expect("etcd hpack", out, "PutRequest(stream=1001, key=/after-the-table")
+
+
+def case_etcd_continuation(work):
+    # One header block that never ends: 4096 CONTINUATION frames of 16 KB (64 MB), then a call.
+    flood = [h2_frame(HEADERS, 0, 1, hpack_literal(b"x-a", b"a" * 16000))]
+    flood += [h2_frame(CONTINUATION, 0, 1, hpack_literal(b"x-b", b"b" * 16000))] * 4096
+    flood.append(h2_frame(CONTINUATION, END_HEADERS, 1, b""))
+    out, _ = etcd_run(work, "a CONTINUATION flood of 64 MB", "etcd-continuation.pcap",
+                      flood + [grpc_call(3, PUT, put_request(b"/after-the-flood"))])
+    expect("etcd continuation", out, "UndecodableHeaders(stream=1, reason=over-cap, bytes=65584776")
+    expect("etcd continuation", out, "PutRequest(stream=3, key=/after-the-flood")
+
+
+def case_etcd_huge_message(work):
+    # A gRPC message claiming 2 GB, 64 MB of DATA frames, then a call on another stream.
+    filler = bytes(rng.getrandbits(8) for _ in range(16000))
+    client = [h2_frame(HEADERS, END_HEADERS, 1, grpc_headers(PUT)),
+              h2_frame(DATA, 0, 1, b"\0" + struct.pack("!I", 0x7fffffff) + filler)]
+    client += [h2_frame(DATA, 0, 1, filler)] * 4096
+    client.append(grpc_call(3, PUT, put_request(b"/after-the-flood")))
+    out, err = etcd_run(work, "a gRPC message claiming 2 GB, then 64 MB of DATA", "etcd-huge.pcap", client)
+    expect("etcd huge message", err, "1 oversized messages")
+    expect("etcd huge message", out, "PutRequest(stream=3, key=/after-the-flood")
+
+
+def case_etcd_protobuf(work):
+    # A varint of 11 bytes, a length past the message's end, and a Txn nested 5,000 deep: each
+    # is shown as undecodable where it starts, and the next call still decodes.
+    long_varint = b"\x0a\x03/k1\x20" + b"\xff" * 10 + b"\x01"
+    past_end = b"\x0a\x7f/k2"
+    nested = b""
+    for _ in range(5000):  # TxnRequest.success (2) -> RequestOp.request_txn (4) -> TxnRequest
+        op = b"\x22" + varint(len(nested)) + nested
+        nested = b"\x12" + varint(len(op)) + op
+    calls = [grpc_call(1, PUT, long_varint), grpc_call(3, PUT, past_end),
+             grpc_call(5, b"/etcdserverpb.KV/Txn", nested), grpc_call(7, PUT, put_request(b"/after"))]
+    out, _ = etcd_run(work, "protobuf: an 11-byte varint, a length past the end, Txn 5,000 deep",
+                      "etcd-protobuf.pcap", calls)
+    expect("etcd protobuf", out, "PutRequest(stream=1, key=/k1, malformed=True")
+    expect("etcd protobuf", out, "PutRequest(stream=3, malformed=True")
+    expect("etcd protobuf", out, "TxnRequest(depth_limited=True)")
+    expect("etcd protobuf", out, "PutRequest(stream=7, key=/after")
+
+
 CASES = {"random": case_random_bytes, "flipped": case_flipped, "huge": case_huge_frame,
          "connections": case_many_connections, "escapes": case_escapes, "forged": case_forged_fields,
          "quorum-random": case_quorum_random, "quorum-flipped": case_quorum_flipped,
-         "quorum-huge": case_quorum_huge}
+         "quorum-huge": case_quorum_huge, "etcd-random": case_etcd_random, "etcd-hpack": case_etcd_hpack,
+         "etcd-continuation": case_etcd_continuation, "etcd-huge": case_etcd_huge_message,
+         "etcd-protobuf": case_etcd_protobuf}
 with tempfile.TemporaryDirectory() as work:
     for name, case in CASES.items():
         if not only or name in only:

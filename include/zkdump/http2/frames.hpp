@@ -69,8 +69,13 @@ enum class Opening : std::uint8_t { kUnknown, kHttp2, kHttp1, kTls };
 // share what the opening said.
 class Frames final : public framing::Protocol {
  public:
+  // Seen from its start, a connection's frames are held to the protocol's initial 16 KiB until
+  // a SETTINGS raises it; joined mid-way, the SETTINGS are unknown, so to the largest allowed.
   Frames(bool to_server, bool from_start, Opening& opening)
-      : to_server_(to_server), expect_opening_(from_start), opening_(opening) {}
+      : to_server_(to_server),
+        expect_opening_(from_start),
+        opening_(opening),
+        max_frame_size_(from_start ? kDefaultMaxFrameSize : kLargestMaxFrameSize) {}
   framing::Verdict judge(ByteSpan front, bool searching, bool closing) override;
   void set_max_frame_size(std::uint32_t size) { max_frame_size_ = size; }
 
@@ -81,7 +86,7 @@ class Frames final : public framing::Protocol {
   bool to_server_;
   bool expect_opening_;
   Opening& opening_;
-  std::uint32_t max_frame_size_ = kLargestMaxFrameSize;
+  std::uint32_t max_frame_size_;
 };
 
 }  // namespace zkdump::http2

@@ -47,10 +47,12 @@ class HeaderDecoder {
   // SETTINGS_HEADER_TABLE_SIZE from the side that receives these blocks.
   void change_table_size(std::size_t size);
   bool table_lost() const { return placeholders_ != nullptr; }
+  // A block that was not decoded (over the size cap) may have changed the table: what later
+  // blocks index in it is unknown from now on, never a wrong entry.
+  void lose_table();
 
  private:
   bool inflate(ByteSpan block, FieldVisitor& visitor);
-  void lose_table();
   nghttp2_hd_inflater* inflater_ = nullptr;  // while the table is whole
   std::unique_ptr<PlaceholderTable> placeholders_;
   std::size_t settings_table_size_ = 4096;

@@ -187,7 +187,7 @@ struct EtcdMessage {
     kStatus,              // the call's trailers: grpc-status and grpc-message
     kReset,               // RST_STREAM (error_code)
     kGoaway,              // GOAWAY (error_code, stream: the last one the sender processed)
-    kUndecodableHeaders,  // a header block HPACK could not decode (a capture begun mid-stream)
+    kUndecodableHeaders,  // a header block over the cap, or one HPACK could not decode
     kTlsClientHello,      // a TLS connection's first record (client_hello); nothing after it
     kHttp1Request,        // HTTP/1.x (etcd's JSON gateway): a request's first line (http_line)
     kHttp1Response,       // and a response's status line
@@ -204,13 +204,15 @@ struct EtcdMessage {
                                  // its first request
   std::int64_t watch_id = -1;    // kWatchEvent: the watcher's id on its stream
   std::uint32_t stream = 0;
-  std::int32_t grpc_status = -1;  // kStatus
-  std::uint32_t error_code = 0;   // kReset, kGoaway
+  std::int32_t grpc_status = -1;        // kStatus
+  std::uint32_t error_code = 0;         // kReset, kGoaway
+  std::uint64_t header_block_size = 0;  // kUndecodableHeaders: its bytes, HEADERS and CONTINUATION
   Kind kind = Kind::kRequest;
   bool to_server = true;
   bool compressed = false;      // its gRPC compressed flag: the body is not shown
   bool method_guessed = false;  // the call's :path was not seen: method is read from its messages
   bool is_delete = false;       // kWatchEvent: DELETE, not PUT
+  bool header_block_too_large = false;  // kUndecodableHeaders: over the cap, not decoded
 };
 
 // What happened to the capture itself, outside any connection.
