@@ -84,3 +84,19 @@ stop_capture() {
   fi
   rm -f "$1.tcpdump.log"
 }
+
+# per_connection < JSON_LINES: one connection and direction after another, without times, for
+# comparing a live capture with zkdump -r on tcpdump's. Two capture sockets may see packets
+# interleaved differently (each CPU hands them over on its own: other connections, or the other
+# direction of the same one) and may stamp a packet a microsecond apart.
+per_connection() {
+  "$ZK_PYTHON" -c '
+import collections, json, re, sys
+lines = collections.defaultdict(list)
+for line in sys.stdin:
+    message = json.loads(line)
+    direction = message.get("direction") or ("to_server" if message["kind"] in ("request", "unanswered") else "to_client")
+    lines[(message["client"], direction)].append(re.sub(r"\"ts\":[0-9.]+,|,\"latency_us\":[0-9]+", "", line))
+for key in sorted(lines):
+    sys.stdout.writelines(lines[key])'
+}

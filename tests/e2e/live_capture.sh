@@ -70,21 +70,8 @@ for kind in ("unanswered", "error"):
 print("live: %d requests, all answered; %d events" % (sum(requests.values()), kinds["event"]))
 PY
 
-# The same messages as zkdump -r on tcpdump's capture, and exactly -r on zkdump's own -w file.
-# Two capture sockets may see packets interleaved differently (each CPU hands them over on its
-# own: other connections, or the other direction of the same one) and may stamp a packet a
-# microsecond apart, so the comparison is per connection and direction, without times.
-per_connection() {
-  "$ZK_PYTHON" -c '
-import collections, json, re, sys
-lines = collections.defaultdict(list)
-for line in sys.stdin:
-    message = json.loads(line)
-    direction = message.get("direction") or ("to_server" if message["kind"] in ("request", "unanswered") else "to_client")
-    lines[(message["client"], direction)].append(re.sub(r"\"ts\":[0-9.]+,|,\"latency_us\":[0-9]+", "", line))
-for key in sorted(lines):
-    sys.stdout.writelines(lines[key])'
-}
+# The same messages as zkdump -r on tcpdump's capture (per_connection says how they compare),
+# and exactly -r on zkdump's own -w file.
 "$zkdump" -q --json --port "$port" -r "$work/tcpdump.pcap" | per_connection > "$work/offline.json"
 per_connection < "$work/live.json" > "$work/live.stripped"
 diff -u "$work/offline.json" "$work/live.stripped" > "$work/diff" || fail "live differs from tcpdump's capture: $(head -20 "$work/diff")"

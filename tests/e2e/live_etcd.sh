@@ -82,16 +82,6 @@ print("live etcd: %d requests, every call's status, %d watch events" % (sum(requ
 PY
 
 # The same lines as zkdump -r on tcpdump's capture, per connection and direction, without times.
-per_connection() {
-  "$ZK_PYTHON" -c '
-import collections, json, re, sys
-lines = collections.defaultdict(list)
-for line in sys.stdin:
-    message = json.loads(line)
-    lines[(message["client"], message["kind"] == "request")].append(re.sub(r"\"ts\":[0-9.]+,|,\"latency_us\":[0-9]+", "", line))
-for key in sorted(lines):
-    sys.stdout.writelines(lines[key])'
-}
 "$zkdump" -q --json --etcd-port "$port" -r "$work/tcpdump.pcap" | per_connection > "$work/offline.json"
 per_connection < "$work/live.json" > "$work/live.stripped"
 diff -u "$work/offline.json" "$work/live.stripped" > "$work/diff" || fail "live differs from tcpdump's capture: $(head -20 "$work/diff")"
