@@ -118,36 +118,37 @@ void EtcdStats::on_reply(const session::EtcdMessage& message) {
   ++figures.replies;
   if (message.latency_us >= 0) figures.latency.add(message.latency_us);
   if (message.method == nullptr || message.compressed) return;
-  newest_revision_ = std::max(newest_revision_, etcd::response_revision(message.body));
+  totals_.newest_revision =
+      std::max(totals_.newest_revision, etcd::response_revision(message.body));
   if (etcd::is_watch(message.method)) return on_watch_reply(message);
   if (message.method->name == "Txn") {
-    ++(etcd::txn_succeeded(message.body) ? txn_succeeded_ : txn_failed_);
+    ++(etcd::txn_succeeded(message.body) ? totals_.txn_succeeded : totals_.txn_failed);
   }
   on_lease_reply(message);
 }
 
 void EtcdStats::on_watch_reply(const session::EtcdMessage& message) {
   const etcd::WatchFacts facts = etcd::watch_facts(message.body);
-  event_puts_ += facts.puts;
-  event_deletes_ += facts.deletes;
-  watchers_created_ += facts.created ? 1 : 0;
-  watchers_canceled_ += facts.canceled ? 1 : 0;
+  totals_.event_puts += facts.puts;
+  totals_.event_deletes += facts.deletes;
+  totals_.watchers_created += facts.created ? 1 : 0;
+  totals_.watchers_canceled += facts.canceled ? 1 : 0;
   const std::string name = fmt::format("{} stream {} watch {}", message.connection->client,
                                        message.stream, facts.watch_id);
   Watcher& watcher = watchers_.at_or_add(name, kMaxKeys, kOther);
   watcher.events += facts.puts + facts.deletes;
   watcher.last_revision = facts.revision;
-  watcher.max_lag = std::max(watcher.max_lag, newest_revision_ - facts.revision);
+  watcher.max_lag = std::max(watcher.max_lag, totals_.newest_revision - facts.revision);
 }
 
 void EtcdStats::on_lease_reply(const session::EtcdMessage& message) {
   const std::string_view name = message.method->name;
-  if (name == "LeaseGrant") ++leases_granted_;
-  if (name == "LeaseRevoke") ++leases_revoked_;
+  if (name == "LeaseGrant") ++totals_.leases_granted;
+  if (name == "LeaseRevoke") ++totals_.leases_revoked;
   if (name != "LeaseKeepAlive" && name != "LeaseTimeToLive") return;
   const bool alive = etcd::lease_ttl(message.body) > 0;
-  if (name == "LeaseKeepAlive" && alive) ++leases_kept_alive_;
-  if (!alive) ++leases_expired_;
+  if (name == "LeaseKeepAlive" && alive) ++totals_.leases_kept_alive;
+  if (!alive) ++totals_.leases_expired;
 }
 
 std::uint64_t EtcdStats::messages() const {
@@ -162,18 +163,6 @@ std::vector<EtcdStats::MethodRow> EtcdStats::method_rows() const {
   for (const auto& [name, figures] : methods_)
     rows.push_back({name, figures.calls, figures.errors(), &figures.latency});
   return rows;
-}
-
-EtcdStats::Totals EtcdStats::totals() const {
-  return {event_puts_ + event_deletes_,
-          watchers_created_,
-          watchers_canceled_,
-          newest_revision_,
-          leases_granted_,
-          leases_kept_alive_,
-          leases_expired_,
-          txn_succeeded_,
-          txn_failed_};
 }
 
 std::vector<EtcdStats::KeyRow> EtcdStats::top_keys(std::size_t rows) const {
@@ -215,11 +204,11 @@ void EtcdStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) cons
   put(out,
       "watch: {} events ({} puts, {} deletes), {:.1f} events/s; {} watchers created, {} "
       "canceled\ntxn: {} succeeded, {} failed\n",
-      event_puts_ + event_deletes_, event_puts_, event_deletes_,
-      span.rate(event_puts_ + event_deletes_), watchers_created_, watchers_canceled_,
-      txn_succeeded_, txn_failed_);
-  put(out, "leases: {} granted, {} kept alive, {} expired, {} revoked\n", leases_granted_,
-      leases_kept_alive_, leases_expired_, leases_revoked_);
+      totals_.event_puts + totals_.event_deletes, totals_.event_puts, totals_.event_deletes,
+      span.rate(totals_.event_puts + totals_.event_deletes), totals_.watchers_created,
+      totals_.watchers_canceled, totals_.txn_succeeded, totals_.txn_failed);
+  put(out, "leases: {} granted, {} kept alive, {} expired, {} revoked\n", totals_.leases_granted,
+      totals_.leases_kept_alive, totals_.leases_expired, totals_.leases_revoked);
   write_watchers_text(out);
   write_keys_text(out);
 }
@@ -227,7 +216,7 @@ void EtcdStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) cons
 void EtcdStats::write_watchers_text(fmt::memory_buffer& out) const {
   if (watchers_.size() == 0) return;
   put(out, "\nwatchers by lag (newest revision seen: {})\n  {:>9} {:>9} {:>12}  watcher\n",
-      newest_revision_, "max_lag", "events", "revision");
+      totals_.newest_revision, "max_lag", "events", "revision");
   for (const auto* row : top_rows(watchers_, [](const Watcher& w) { return w.max_lag; })) {
     put(out, "  {:>9} {:>9} {:>12}  {}\n", row->value.max_lag, row->value.events,
         row->value.last_revision, row->key);
@@ -273,12 +262,14 @@ void EtcdStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) cons
   put(out,
       "}},\"watch_activity\":{{\"events\":{},\"puts\":{},\"deletes\":{},\"watchers_created\":{},"
       "\"watchers_canceled\":{}}},\"txn_outcomes\":{{\"succeeded_count\":{},\"failed_count\":{}}}",
-      event_puts_ + event_deletes_, event_puts_, event_deletes_, watchers_created_,
-      watchers_canceled_, txn_succeeded_, txn_failed_);
+      totals_.event_puts + totals_.event_deletes, totals_.event_puts, totals_.event_deletes,
+      totals_.watchers_created, totals_.watchers_canceled, totals_.txn_succeeded,
+      totals_.txn_failed);
   put(out,
       ",\"leases\":{{\"granted\":{},\"kept_alive\":{},\"expired_count\":{},\"revoked\":{}}},"
       "\"newest_revision\":{}",
-      leases_granted_, leases_kept_alive_, leases_expired_, leases_revoked_, newest_revision_);
+      totals_.leases_granted, totals_.leases_kept_alive, totals_.leases_expired,
+      totals_.leases_revoked, totals_.newest_revision);
   write_watchers_json(out);
   for (const auto& [name, table] :
        {std::pair{"top_keys", &keys_}, std::pair{"top_prefixes", &prefixes_},

@@ -92,6 +92,7 @@ class DirectionReassembler {
 
   // Holds a segment that cannot be delivered yet: out of order, or ahead of the peer.
   void hold(const net::TcpSegment& segment, std::uint32_t seq, DeliveryContext& context);
+  // Stores a held segment in sequence order; an exact duplicate of one held is counted, not kept.
   void keep(const net::TcpSegment& segment, std::uint32_t seq, DeliveryContext& context);
   void deliver(std::uint32_t seq, ByteSpan bytes, std::uint32_t missing, std::int64_t ts_us,
                DeliveryContext& context);

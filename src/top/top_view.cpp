@@ -207,10 +207,10 @@ void TopView::draw_hottest(int& row, fmt::memory_buffer& text, const stats::Coll
 
 // etcd's watches, leases and Txn outcomes, the watchers furthest behind and the hottest keys.
 void TopView::draw_etcd_totals(int& row, fmt::memory_buffer& text, const stats::EtcdStats& etcd) {
-  const stats::EtcdStats::Totals totals = etcd.totals();
+  const stats::EtcdStats::Totals& totals = etcd.totals();
   draw_line(row, text, "watch events {}  watchers created {} canceled {}  newest revision {}",
-            totals.events, totals.watchers_created, totals.watchers_canceled,
-            totals.newest_revision);
+            totals.event_puts + totals.event_deletes, totals.watchers_created,
+            totals.watchers_canceled, totals.newest_revision);
   draw_line(row, text, "leases granted {} kept alive {} expired {}  txn succeeded {} failed {}",
             totals.leases_granted, totals.leases_kept_alive, totals.leases_expired,
             totals.txn_succeeded, totals.txn_failed);

@@ -38,17 +38,19 @@ class EtcdStats final : public session::Sink {
   };
   std::vector<MethodRow> method_rows() const;
   struct Totals {
-    std::uint64_t events;
-    std::uint64_t watchers_created;
-    std::uint64_t watchers_canceled;
-    std::int64_t newest_revision;
-    std::uint64_t leases_granted;
-    std::uint64_t leases_kept_alive;
-    std::uint64_t leases_expired;
-    std::uint64_t txn_succeeded;
-    std::uint64_t txn_failed;
+    std::uint64_t event_puts = 0;
+    std::uint64_t event_deletes = 0;
+    std::uint64_t watchers_created = 0;
+    std::uint64_t watchers_canceled = 0;
+    std::uint64_t txn_succeeded = 0;
+    std::uint64_t txn_failed = 0;
+    std::uint64_t leases_granted = 0;
+    std::uint64_t leases_kept_alive = 0;  // keep-alive answers with time left
+    std::uint64_t leases_expired = 0;     // keep-alive or time-to-live answers without
+    std::uint64_t leases_revoked = 0;
+    std::int64_t newest_revision = 0;
   };
-  Totals totals() const;
+  const Totals& totals() const { return totals_; }
   struct KeyRow {
     std::string_view key;
     std::uint64_t reads;
@@ -94,17 +96,7 @@ class EtcdStats final : public session::Sink {
   static void write_keys_json(fmt::memory_buffer& out, const KeyTable& table);
 
   std::map<std::string, Method, std::less<>> methods_;
-  std::uint64_t event_puts_ = 0;
-  std::uint64_t event_deletes_ = 0;
-  std::uint64_t watchers_created_ = 0;
-  std::uint64_t watchers_canceled_ = 0;
-  std::uint64_t txn_succeeded_ = 0;
-  std::uint64_t txn_failed_ = 0;
-  std::uint64_t leases_granted_ = 0;
-  std::uint64_t leases_kept_alive_ = 0;  // keep-alive answers with time left
-  std::uint64_t leases_expired_ = 0;     // keep-alive or time-to-live answers without
-  std::uint64_t leases_revoked_ = 0;
-  std::int64_t newest_revision_ = 0;
+  Totals totals_;
   TextTable<Watcher> watchers_;
   KeyTable keys_;
   KeyTable prefixes_;
