@@ -3,8 +3,9 @@
 # goldens. Needs root (tcpdump on lo). Usage: scripts/make_etcd_captures.sh [BUILD_DIR] [NAME...]
 #   etcd_kv         every KV call (put, get, prefix range, delete, a Txn that succeeds and one that
 #                   fails, compaction), leases (grant, keep-alive, time-to-live, revoke, one not
-#                   found, a compacted revision), a watch seeing puts and deletes, member list and
-#                   endpoint status, the JSON gateway (curl) and a TLS client (openssl).
+#                   found, a compacted revision, lease list), a watch seeing puts and deletes, a
+#                   watch created, asked for progress and canceled (through the gateway), member
+#                   list and endpoint status, the JSON gateway (curl) and a TLS client (openssl).
 #   etcd_admin      Cluster (member add/update/promote/remove), Maintenance (alarm, defragment,
 #                   hashkv, snapshot, move-leader), Auth (users, roles, permissions, auth on, a
 #                   permission denied, password change, auth off), a lock and an election.
@@ -32,7 +33,8 @@ export ETCDCTL_API=3
 etcdctl=(etcdctl --endpoints="127.0.0.1:$port")
 
 start_capture() {  # NAME
-  tcpdump -i lo -w "$work/$1.pcap" -U "tcp port $port" 2> "$work/tcpdump.log" &
+  # Immediate mode: the last packets are not left in a ring block that the kill discards.
+  tcpdump -i lo --immediate-mode -w "$work/$1.pcap" -U "tcp port $port" 2> "$work/tcpdump.log" &
   tcpdump_pid=$!
   pids+=("$tcpdump_pid")
   sleep 1
@@ -88,6 +90,7 @@ capture_etcd_kv() {
   "${etcdctl[@]}" put --lease="$lease" /app/leased v
   "${etcdctl[@]}" lease keep-alive --once "$lease"
   "${etcdctl[@]}" lease timetolive --keys "$lease"
+  "${etcdctl[@]}" lease list
   "${etcdctl[@]}" lease revoke "$lease"
   "${etcdctl[@]}" lease revoke 1234 || true  # etcdserver: requested lease not found
   local revision
@@ -98,6 +101,10 @@ capture_etcd_kv() {
   "${etcdctl[@]}" endpoint status
   # The JSON gateway over HTTP/1.1 (base64 keys), and a TLS client on the cleartext port.
   curl -s -X POST "http://127.0.0.1:$port/v3/kv/range" -d '{"key": "L2FwcC9h"}' > "$work/curl.out"
+  # A watch created, asked for progress and canceled on one stream, through the gateway.
+  curl -s -m 1 -X POST "http://127.0.0.1:$port/v3/watch" \
+    -d '{"create_request": {"key": "L2FwcC9h"}}{"progress_request": {}}{"cancel_request": {"watch_id": 0}}' \
+    > "$work/watch-gateway.out" || true
   timeout 10 openssl s_client -connect "127.0.0.1:$port" -servername etcd.example.test \
     -alpn h2 < /dev/null > "$work/tls.log" 2>&1 || true
   sleep 0.5
@@ -106,6 +113,7 @@ capture_etcd_kv() {
   stop_etcd
   grep -q alpha2 "$work/watch.out" || { echo "the watch saw nothing" >&2; exit 1; }
   grep -q '"kvs"' "$work/curl.out" || { echo "the JSON gateway answered nothing" >&2; exit 1; }
+  grep -q '"canceled":true' "$work/watch-gateway.out" || { echo "the watch was not canceled" >&2; exit 1; }
 }
 
 capture_etcd_admin() {
@@ -167,10 +175,11 @@ capture_etcd_admin() {
   curl -s -X POST "$gateway/election/leader" -d '{"name": "c3J2LWVsZWN0aW9u"}' > "$work/leader.out"
   curl -s -N --max-time 1 -X POST "$gateway/election/observe" -d '{"name": "c3J2LWVsZWN0aW9u"}' \
     > /dev/null || true
-  curl -s -X POST "$gateway/election/resign" -d "{\"leader\": $leader}" > /dev/null
+  curl -s -X POST "$gateway/election/resign" -d "{\"leader\": $leader}" > "$work/resign.out"
   stop_capture etcd_admin
   stop_etcd
   grep -q '"kv"' "$work/leader.out" || { echo "the election had no leader" >&2; exit 1; }
+  grep -q '"header"' "$work/resign.out" || { echo "the leader did not resign" >&2; exit 1; }
 }
 
 capture_etcd_midstream() {

@@ -191,7 +191,7 @@ constexpr std::array kLeaseTtlResponseFields = {inlined(1, kHeader), id(2, "id")
 constexpr MessageSpec kLeaseTtlResponse{"LeaseTimeToLiveResponse", kLeaseTtlResponseFields};
 constexpr MessageSpec kLeaseStatus{"LeaseStatus", kIdFields};
 constexpr std::array kLeaseLeasesResponseFields = {inlined(1, kHeader),
-                                                   messages(2, "leases", kLeaseStatus)};
+                                                   messages(2, "lease_list", kLeaseStatus)};
 constexpr MessageSpec kLeaseLeasesResponse{"LeaseLeasesResponse", kLeaseLeasesResponseFields};
 
 // Cluster.

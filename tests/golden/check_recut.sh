@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reassembly test: a capture re-cut by scripts/recut.py must decode as the original, in text and
-# in JSON: every connection's lines the same and in the same order (same_per_connection.py says
+# in JSON: every direction's lines the same and in the same order (same_per_connection.py says
 # why connections may interleave differently).
 # usage: check_recut.sh ZKDUMP RECUT_PY PCAP VARIANT [zkdump options...]
 set -euo pipefail
