@@ -71,6 +71,9 @@ Config make_config(const Options& options) {
   config.quorum_ports = or_default(options.quorum_ports, options.omni, 2888);
   config.etcd_ports = options.etcd_ports;
   config.learn_ports = options.omni;
+  config.metrics = !options.metrics_listen.empty();
+  config.metrics_options.top_limit = options.metrics_top;
+  config.metrics_options.aggregation_depth = options.aggregation_depth;
   return config;
 }
 

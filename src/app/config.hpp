@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "options.hpp"
+#include "zkdump/metrics/metrics_sink.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/session/client.hpp"
 #include "zkdump/session/filter.hpp"
@@ -37,6 +38,8 @@ struct Config {
   std::vector<int> quorum_ports;
   std::vector<int> etcd_ports;
   bool learn_ports = false;  // --omni: from the election's configs
+  bool metrics = false;      // --metrics-listen: the server is started before the run
+  metrics::MetricsOptions metrics_options;
 };
 
 Config make_config(const Options& options);

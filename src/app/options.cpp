@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "exit_codes.hpp"
+#include "zkdump/metrics/http_server.hpp"
 
 namespace zkdump::app {
 
@@ -164,6 +165,24 @@ void add_mode_options(CLI::App& app, Options& options) {
       ->check(CLI::Range(0, 1000));
 }
 
+// The Prometheus endpoint, beside whatever else the run prints.
+void add_metrics_options(CLI::App& app, Options& options) {
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "Serve Prometheus metrics on http://ADDR:PORT/metrics (and /stats.json) while "
+                 "capturing; reading a file, keep serving once it ends, until interrupted. "
+                 "ADDR:PORT, [IPv6]:PORT, or :PORT for every address")
+      ->check([](const std::string& text) {
+        metrics::ListenAddress address;
+        return metrics::parse_listen_address(text, address)
+                   ? std::string()
+                   : "not ADDR:PORT, [IPv6]:PORT or :PORT: " + text;
+      });
+  app.add_option("--metrics-top", options.metrics_top,
+                 "Label values per top metric (paths, clients, etcd prefixes); the rest count "
+                 "as other (default 10)")
+      ->check(CLI::Range(1, 1000));
+}
+
 bool is_op_name(std::string_view name) {
   if (name == "connect" || name == "notification") return true;
   for (std::size_t i = 0; i < zk::op_count(); ++i) {
@@ -268,8 +287,15 @@ std::string conflict(const CLI::App& app, const Options& options) {
     return "--pending-after applies to paired message lines of a live capture";
   }
   if (given("--stats-limit") && !options.stats) return "--stats-limit needs --stats";
-  if (given("--aggregation-depth") && !summary) {
-    return "--aggregation-depth needs --stats, --top, --count-requests or --measure-latency";
+  if (given("--aggregation-depth") && !summary && !given("--metrics-listen")) {
+    return "--aggregation-depth needs --stats, --top, --count-requests, --measure-latency or "
+           "--metrics-listen";
+  }
+  if (given("--metrics-top") && !given("--metrics-listen")) {
+    return "--metrics-top needs --metrics-listen";
+  }
+  if (given("--metrics-listen") && grouped) {
+    return fmt::format("--metrics-listen cannot go with {}: it stops after its count", mode);
   }
   if (given("--group-by") && !grouped)
     return "--group-by needs --count-requests or --measure-latency";
@@ -305,6 +331,7 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   add_mode_options(app, options);
   add_filter_options(app, options);
   add_limit_options(app, options);
+  add_metrics_options(app, options);
   // CLI11 takes the expression as one string per word; tcpdump joins them with spaces.
   std::vector<std::string> words;
   app.add_option("expression", words, "BPF filter expression, as in tcpdump (e.g. host 10.0.0.5)");

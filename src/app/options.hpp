@@ -42,6 +42,8 @@ struct Options {
   std::int64_t pending_after_us = 1'000'000;  // 0: never
   session::FilterOptions filters;             // --path, --op, --session, --client, ...
   int aggregation_depth = 0;
+  std::string metrics_listen;  // --metrics-listen ADDR:PORT
+  std::size_t metrics_top = 10;
   std::uint64_t count_requests = 0;  // zktraffic's summary modes
   std::uint64_t measure_latency = 0;
   std::string group_by = "path";

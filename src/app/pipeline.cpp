@@ -18,6 +18,7 @@
 #include <fmt/ranges.h>
 
 #include "config.hpp"
+#include "zkdump/metrics/metrics_sink.hpp"
 #include "zkdump/net/packet.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
@@ -144,12 +145,17 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
 // One run: the stages wired together, the sinks its mode needs, the capture loop, the reports.
 class Run {
  public:
-  Run(const Config& config, capture::PcapSource& source, int output_fd);
+  Run(const Config& config, capture::PcapSource& source, int output_fd,
+      metrics::MetricsServer* metrics_server);
   int capture();
   void finish();
 
  private:
   void attach_sinks();
+  void attach_metrics();
+  void serve_metrics();
+  void serve_metrics_until_stopped();
+  metrics::CaptureHealth health() const;
   bool keep_going() const;
   void on_packet(const capture::RawPacket& raw);
   void check_drops();
@@ -172,6 +178,8 @@ class Run {
   };
   void write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals& totals,
                           const stats::ReportSpan& span);
+  // /stats.json: what --stats --json prints, for the current interval or else the whole run.
+  void write_stats_json(fmt::memory_buffer& report);
   void write_quorum_summary();
   void write(const fmt::memory_buffer& report) { out_.write_line({report.data(), report.size()}); }
 
@@ -206,12 +214,15 @@ class Run {
   std::uint64_t drops_reported_ = 0;
   std::chrono::steady_clock::time_point next_drop_check_;
   std::chrono::steady_clock::time_point next_pending_check_;
+  std::optional<metrics::MetricsSink> metrics_;
+  metrics::MetricsServer* metrics_server_;
   std::unique_ptr<top::TopView> top_;
   std::chrono::steady_clock::time_point next_top_check_;
   bool quit_ = false;
 };
 
-Run::Run(const Config& config, capture::PcapSource& source, int output_fd)
+Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
+         metrics::MetricsServer* metrics_server)
     : config_(config),
       source_(source),
       live_(source.live()),
@@ -226,9 +237,11 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd)
       etcd_({}, sinks_, budget_),
       router_(ports_, clients_, servers_, etcd_),
       connections_(router_, config.reassembly),
-      next_drop_check_(std::chrono::steady_clock::now() + kDropCheckInterval) {
+      next_drop_check_(std::chrono::steady_clock::now() + kDropCheckInterval),
+      metrics_server_(metrics_server) {
   set_port_roles(config, ports_);
   attach_sinks();
+  if (metrics_server_ != nullptr) attach_metrics();
   if (config.mode == Mode::kTop) top_ = std::make_unique<top::TopView>();
 }
 
@@ -258,6 +271,76 @@ void Run::attach_sinks() {
     case Mode::kGrouped:
       sinks_.add(grouped_);
       break;
+  }
+}
+
+// The exporter, and the statistics /stats.json serves where the mode does not keep them already.
+void Run::attach_metrics() {
+  sinks_.add(metrics_.emplace(config_.metrics_options));
+  if (config_.mode == Mode::kLines) {
+    sinks_.add(collector_);
+    sinks_.add(etcd_stats_);
+  } else if (config_.mode == Mode::kTop) {
+    sinks_.add(zab_stats_);
+  }
+}
+
+metrics::CaptureHealth Run::health() const {
+  const tcp::ReassemblyCounters& tcp = connections_.counters();
+  const capture::CaptureStats stats = source_.stats();
+  metrics::CaptureHealth health;
+  health.packets = packets_.packets;
+  health.bytes = packets_.bytes;
+  health.segments = tcp.segments;
+  health.kernel_drops = stats.dropped_by_kernel;
+  health.interface_drops = stats.dropped_by_interface;
+  health.gaps = tcp.gaps;
+  health.gap_bytes = tcp.gap_bytes;
+  health.connections_opened = tcp.connections_opened;
+  health.connections_expired = tcp.connections_expired;
+  health.connections_evicted = tcp.connections_evicted;
+  health.segments_dropped_at_cap = tcp.out_of_order_dropped;
+  return health;
+}
+
+// Made here, on the capture's thread, only when a scrape waits for them.
+void Run::serve_metrics() {
+  if (metrics_server_->wanted(metrics::Document::kMetrics)) {
+    fmt::memory_buffer exposition;
+    metrics_->write(exposition, health(), clock_us());
+    metrics_server_->publish(metrics::Document::kMetrics, fmt::to_string(exposition));
+  }
+  if (metrics_server_->wanted(metrics::Document::kStatsJson)) {
+    fmt::memory_buffer report;
+    write_stats_json(report);
+    metrics_server_->publish(metrics::Document::kStatsJson, fmt::to_string(report));
+  }
+}
+
+void Run::write_stats_json(fmt::memory_buffer& report) {
+  if (interval_collector_) {
+    interval_collector_->write_json(report, totals() - interval_base_, interval_span(clock_us()));
+    if (!interval_zab_stats_->empty())
+      interval_zab_stats_->write_json(report, interval_span(clock_us()));
+    if (!interval_etcd_stats_->empty())
+      interval_etcd_stats_->write_json(report, interval_span(clock_us()));
+    return;
+  }
+  const stats::ReportSpan span = run_span();
+  collector_.write_json(report, totals(), span);
+  if (!zab_stats_.empty()) zab_stats_.write_json(report, span);
+  if (!etcd_stats_.empty()) etcd_stats_.write_json(report, span);
+}
+
+// A file's end leaves the figures to be looked at: serve them until SIGINT or SIGTERM.
+void Run::serve_metrics_until_stopped() {
+  if (!config_.quiet) {
+    fmt::print(stderr, "zkdump: capture ended; serving metrics on port {} until interrupted\n",
+               metrics_server_->port());
+  }
+  while (!stop_requested.load()) {
+    if (metrics_server_->any_wanted()) serve_metrics();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
@@ -407,6 +490,7 @@ int Run::capture() {
   if (live_) run_start_us_ = now_us();
   while (keep_going()) {
     if (top_) service_top(true);
+    if (metrics_server_ != nullptr && metrics_server_->any_wanted()) serve_metrics();
     const capture::NextStatus status = source_.next(raw);
     if (live_) {
       check_drops();
@@ -524,6 +608,7 @@ void Run::finish() {
                   source_.stats());
   }
   if (config_.learn_ports && !out_.closed()) report_omni();
+  if (metrics_server_ != nullptr && !stop_requested.load()) serve_metrics_until_stopped();
 }
 
 }  // namespace
@@ -563,6 +648,7 @@ int list_interfaces() {
 int run(const Options& options) {
   if (options.list_interfaces) return list_interfaces();
   std::unique_ptr<capture::PcapSource> source;
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
   const Config config = make_config(options);
   try {
     if (options.top && options.read_file == "-") {
@@ -593,17 +679,24 @@ int run(const Options& options) {
           fmt::format("{}: unsupported link type {}", source->name(), source->linktype()));
     }
     if (!options.write_file.empty()) source->write_to(options.write_file);
+    // Bound before -Z, as the capture is opened: a port below 1024 needs root too.
+    if (!options.metrics_listen.empty()) {
+      metrics::ListenAddress address;
+      metrics::parse_listen_address(options.metrics_listen, address);
+      metrics_server = std::make_unique<metrics::MetricsServer>(address, metrics::ServerLimits{});
+    }
     if (!options.drop_user.empty()) drop_privileges(options.drop_user);
   } catch (const std::exception& error) {
     fmt::print(stderr, "zkdump: {}\n", error.what());
     return kExitUsage;
   }
-  return decode(*source, options, STDOUT_FILENO);
+  return decode(*source, options, STDOUT_FILENO, metrics_server.get());
 }
 
-int decode(capture::PcapSource& source, const Options& options, int output_fd) {
+int decode(capture::PcapSource& source, const Options& options, int output_fd,
+           metrics::MetricsServer* metrics_server) {
   const Config config = make_config(options);
-  auto run = std::make_unique<Run>(config, source, output_fd);
+  auto run = std::make_unique<Run>(config, source, output_fd, metrics_server);
   const int exit_code = run->capture();
   run->finish();
   return exit_code;

@@ -21,6 +21,7 @@ ALLOWED = {
     "session": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net"},
     "output": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
     "stats": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
+    "metrics": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
     "top": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session", "stats"},
     "app": None,  # builds the pipeline: everything
 }

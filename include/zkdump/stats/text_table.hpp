@@ -1,5 +1,4 @@
-// What the statistics tables share: a bounded table keyed by text, and the folding of paths to a
-// depth.
+// What the statistics tables share: a bounded table keyed by text.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "zkdump/base/paths.hpp"
 
 namespace zkdump::stats {
 
@@ -116,12 +117,5 @@ class TextTable {
   std::vector<Slot> slots_;  // at most half full, so probes stay short
   std::deque<Entry> entries_;
 };
-
-std::string_view fold_path_to(std::string_view path, int depth);
-
-// "/a/b/c" folded to depth 2 is "/a/b"; depth 0 keeps the path.
-inline std::string_view fold_path(std::string_view path, int depth) {
-  return depth <= 0 || path.empty() ? path : fold_path_to(path, depth);
-}
 
 }  // namespace zkdump::stats

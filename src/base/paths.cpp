@@ -1,6 +1,6 @@
-#include "zkdump/stats/text_table.hpp"
+#include "zkdump/base/paths.hpp"
 
-namespace zkdump::stats {
+namespace zkdump {
 
 std::string_view fold_path_to(std::string_view path, int depth) {
   std::size_t end = 0;
@@ -11,4 +11,4 @@ std::string_view fold_path_to(std::string_view path, int depth) {
   return path.substr(0, end);
 }
 
-}  // namespace zkdump::stats
+}  // namespace zkdump

@@ -1,0 +1,76 @@
+// The metrics endpoint: libmicrohttpd serves /, /metrics and /stats.json on threads of its own.
+// The documents are made on the capture's thread, never on the server's: a scrape asks for them
+// and waits (a bounded time) for the capture loop to publish them, so the sinks stay
+// single-threaded and a slow or hostile HTTP client can hold only its own connection.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+struct MHD_Daemon;
+struct MHD_Connection;
+
+namespace zkdump::metrics {
+
+enum class Document : std::uint8_t { kMetrics, kStatsJson };
+inline constexpr std::size_t kDocumentCount = 2;
+
+struct ListenAddress {
+  std::string host;  // empty: every address
+  int port = 0;
+};
+// "HOST:PORT", "[IPv6]:PORT" or ":PORT"; nothing for anything else.
+bool parse_listen_address(const std::string& text, ListenAddress& address);
+
+struct ServerLimits {
+  unsigned connections = 64;     // at once; more are refused, the capture goes on
+  unsigned idle_timeout_s = 10;  // a client that sends or reads nothing this long is dropped
+  std::chrono::milliseconds fresh_for{100};  // a document this young is served again, not remade
+  std::chrono::milliseconds wait_for_capture{2000};  // then the last published one is served
+};
+
+class MetricsServer {
+ public:
+  // Binds and starts serving; throws std::runtime_error naming the address when it cannot.
+  MetricsServer(const ListenAddress& address, const ServerLimits& limits);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // The capture's thread: whether a scrape waits for `which` (one relaxed load, per packet).
+  bool wanted(Document which) const {
+    return (wanted_.load(std::memory_order_relaxed) & bit(which)) != 0;
+  }
+  bool any_wanted() const { return wanted_.load(std::memory_order_relaxed) != 0; }
+  void publish(Document which, std::string text);
+  int port() const { return port_; }  // as bound: port 0 asks the kernel for one
+
+ private:
+  static unsigned bit(Document which) { return 1u << static_cast<unsigned>(which); }
+  friend struct RequestHandler;  // libmicrohttpd's callback, in the source file
+  // Whether the answer was queued.
+  bool answer(MHD_Connection* connection, const std::string& url, const std::string& method);
+  // The HTTP thread: a fresh copy of `which`, or the last published one after the wait.
+  std::string fetch(Document which);
+
+  struct Published {
+    std::string text;
+    std::chrono::steady_clock::time_point at{};
+    std::uint64_t generation = 0;
+  };
+  ServerLimits limits_;
+  std::mutex mutex_;
+  std::condition_variable published_cv_;
+  std::array<Published, kDocumentCount> documents_;
+  std::atomic<unsigned> wanted_{0};
+  MHD_Daemon* daemon_ = nullptr;
+  int port_ = 0;
+};
+
+}  // namespace zkdump::metrics

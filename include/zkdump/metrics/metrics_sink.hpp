@@ -1,0 +1,132 @@
+// Prometheus metrics over the decoded traffic: per ZooKeeper op and etcd method, requests,
+// replies by error or gRPC code, bytes and a latency histogram; watch events, sessions, ZAB's
+// proposals and per-follower ACK and COMMIT latency, elections, and the capture's health. A
+// sink: it counts on the capture's thread and formats only when a scrape asks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "zkdump/metrics/exposition.hpp"
+#include "zkdump/metrics/top_labels.hpp"
+#include "zkdump/session/sink.hpp"
+
+namespace zkdump::metrics {
+
+struct MetricsOptions {
+  std::size_t top_limit = 10;  // label values per top metric (paths, clients, keys); then "other"
+  int aggregation_depth = 0;   // paths folded to their first N components (0: whole paths)
+};
+
+// What the stages before the sinks counted, filled in by the pipeline at each scrape.
+struct CaptureHealth {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t segments = 0;  // TCP segments on watched ports
+  std::uint64_t kernel_drops = 0;
+  std::uint64_t interface_drops = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t gap_bytes = 0;
+  std::uint64_t connections_opened = 0;
+  std::uint64_t connections_expired = 0;
+  std::uint64_t connections_evicted = 0;
+  std::uint64_t segments_dropped_at_cap = 0;  // out-of-order segments the buffer cap dropped
+};
+
+class MetricsSink final : public session::Sink {
+ public:
+  explicit MetricsSink(const MetricsOptions& options);
+
+  void open(session::Connection& connection) override;
+  void close(session::Connection& connection) override;
+  void zk(const session::ZkMessage& message) override;
+  void unanswered(const session::Unanswered& unanswered) override;
+  void quorum(const session::QuorumMessage& message) override;
+  void etcd(const session::EtcdMessage& message) override;
+  void problem(const session::StreamProblem& problem) override;
+  void capture(const session::CaptureProblem& problem) override;
+
+  // The whole exposition; `now_us` is the run's clock, which paces the top metrics' windows.
+  void write(fmt::memory_buffer& out, const CaptureHealth& health, std::int64_t now_us);
+
+ private:
+  struct OpFigures {
+    std::uint64_t requests = 0;
+    std::uint64_t request_bytes = 0;
+    std::uint64_t reply_bytes = 0;
+    std::uint64_t unanswered = 0;
+    std::map<std::int32_t, std::uint64_t> replies;  // by error code, 0 included
+    DurationHistogram duration;
+  };
+  struct MethodFigures {
+    std::uint64_t requests = 0;  // gRPC messages from clients
+    std::uint64_t replies = 0;
+    std::uint64_t request_bytes = 0;
+    std::uint64_t reply_bytes = 0;
+    std::map<std::int32_t, std::uint64_t> calls;  // ended, by grpc-status
+    DurationHistogram duration;
+  };
+  struct FollowerFigures {
+    std::uint64_t proposals = 0;
+    DurationHistogram acks;
+    DurationHistogram commits;
+  };
+
+  OpFigures& op_figures(const zk::OpInfo* op);
+  std::string_view op_label(std::size_t index) const;
+  void on_zk_request(const session::ZkMessage& message);
+  void on_zk_reply(const session::ZkMessage& message, const zk::OpInfo* op, std::int32_t err);
+  void on_zab(const session::QuorumMessage& message);
+  void on_election(const zk::quorum::Notification& notification);
+  MethodFigures& method_figures(const etcd::Method* method);
+  void on_etcd_request(const session::EtcdMessage& message);
+  void on_etcd_reply(const session::EtcdMessage& message);
+  FollowerFigures& follower(std::string_view name);
+
+  void write_capture(Exposition& out, const CaptureHealth& health) const;
+  void write_zk(Exposition& out);
+  void write_zk_ops(Exposition& out) const;
+  void write_zab(Exposition& out) const;
+  void write_etcd(Exposition& out);
+  void write_etcd_methods(Exposition& out) const;
+  static void write_top(Exposition& out, std::string_view name, std::string_view label,
+                        std::string_view help, const TopLabels& top);
+
+  MetricsOptions options_;
+  // ZooKeeper, by the opcode table's index; the last for the connect handshake, then unknown.
+  std::vector<OpFigures> ops_;
+  std::map<std::string, std::uint64_t, std::less<>> events_;  // by type name
+  std::array<std::uint64_t, 4> sessions_{};                   // by SessionChange, established first
+  std::uint64_t unknown_replies_ = 0;
+  TopLabels paths_;
+  TopLabels clients_;
+  // Servers.
+  std::map<std::string, FollowerFigures, std::less<>> followers_;
+  std::map<std::string, std::uint64_t, std::less<>> zab_packets_;    // by type name
+  std::map<std::string, std::uint64_t, std::less<>> notifications_;  // by the sender's state
+  std::int64_t election_epoch_ = -1;
+  std::int64_t leader_ = -1;
+  // etcd.
+  std::map<std::string, MethodFigures, std::less<>> methods_;
+  std::uint64_t etcd_event_puts_ = 0;
+  std::uint64_t etcd_event_deletes_ = 0;
+  std::uint64_t watchers_created_ = 0;
+  std::uint64_t watchers_canceled_ = 0;
+  std::int64_t newest_revision_ = 0;
+  BucketHistogram<12> watch_lag_;
+  TopLabels etcd_prefixes_;
+  TopLabels etcd_clients_;
+  // Capture.
+  std::array<std::array<std::uint64_t, framing::kProblemCount>, 4> problems_{};  // by protocol
+  std::array<std::array<std::uint64_t, framing::kProblemCount>, 4> problem_bytes_{};
+  std::uint64_t truncated_packets_ = 0;
+  std::uint64_t connections_open_ = 0;
+};
+
+}  // namespace zkdump::metrics
