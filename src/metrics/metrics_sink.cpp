@@ -1,6 +1,7 @@
 #include "zkdump/metrics/metrics_sink.hpp"
 
 #include <algorithm>
+#include <climits>
 
 #include "zkdump/base/paths.hpp"
 #include "zkdump/etcd/messages.hpp"
@@ -28,6 +29,17 @@ std::string_view protocol_label(std::size_t protocol) {
 std::string_view prefix_of(std::string_view key) {
   const std::size_t slash = key.rfind('/');
   return slash == std::string_view::npos ? key : key.substr(0, slash + 1);
+}
+
+// Codes no table names share one key, so that each label value is one series.
+constexpr std::int32_t kUnnamedCode = INT32_MIN;
+
+std::int32_t zk_error_key(std::int32_t err) {
+  return zk::is_known_error(err) ? err : kUnnamedCode;
+}
+
+std::int32_t grpc_code_key(std::int32_t code) {
+  return http2::grpc_status_name(code).empty() ? kUnnamedCode : code;
 }
 
 std::string_view grpc_code_label(std::int32_t code) {
@@ -113,7 +125,7 @@ void MetricsSink::on_zk_request(const session::ZkMessage& message) {
 void MetricsSink::on_zk_reply(const session::ZkMessage& message, const zk::OpInfo* op,
                               std::int32_t err) {
   OpFigures& figures = op_figures(op);
-  ++figures.replies[err];
+  ++figures.replies[zk_error_key(err)];
   figures.reply_bytes += static_cast<std::uint64_t>(message.frame_size) + 4;
   if (message.latency_us >= 0) figures.duration.observe(message.latency_us, kDurationBucketsUs);
   if (message.session_change != session::SessionChange::kNone) {
@@ -170,7 +182,7 @@ void MetricsSink::etcd(const session::EtcdMessage& message) {
       return on_etcd_reply(message);
     case Kind::kStatus: {
       MethodFigures& figures = method_figures(message.method);
-      ++figures.calls[message.grpc_status];
+      ++figures.calls[grpc_code_key(message.grpc_status)];
       if (message.latency_us >= 0) figures.duration.observe(message.latency_us, kDurationBucketsUs);
       return;
     }
