@@ -5,7 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
+#include <csignal>
 
 #include <charconv>
 #include <cstring>
@@ -21,7 +21,7 @@ constexpr std::string_view kIndex =
     "<li><a href=\"/stats.json\">/stats.json</a>: the --stats --json documents</li>\n"
     "</ul></body></html>\n";
 constexpr const char* kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
-constexpr std::size_t kThreadStackBytes = 256 * 1024;
+constexpr std::size_t kThreadStackBytes = std::size_t{256} * 1024;
 
 bool respond(MHD_Connection* connection, unsigned status, std::string_view body, const char* type) {
   MHD_Response* response = MHD_create_response_from_buffer(

@@ -78,7 +78,7 @@ MetricsSink::OpFigures& MetricsSink::op_figures(const zk::OpInfo* op) {
   return ops_[op != nullptr ? zk::op_index(*op) : zk::op_count()];
 }
 
-std::string_view MetricsSink::op_label(std::size_t index) const {
+std::string_view MetricsSink::op_label(std::size_t index) {
   if (index < zk::op_count()) return zk::op_at(index).json_name;
   return index == zk::op_count() ? std::string_view("connect") : kUnknown;
 }

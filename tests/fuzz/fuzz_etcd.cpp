@@ -19,6 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   zkdump::output::LineWriter writer(output.options(), output.out());
   zkdump::session::Sinks sinks;
   sinks.add(writer);
+  zkdump::metrics::MetricsSink metrics({3, 0});
+  sinks.add(metrics);
   zkdump::framing::Budget budget;
   budget.limit = 8u << 20;
   zkdump::session::EtcdOptions options;
@@ -31,5 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   server.port = 2379;
   auto connection = sessions.open(client, server, (control & 2) != 0, 0);
   zkdump::fuzz::play_records(*connection, data, size);
+  connection.reset();
+  zkdump::fuzz::check_metrics(metrics);
   return 0;
 }

@@ -32,6 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sinks.add(writer);
   sinks.add(stats);
   sinks.add(summary);
+  zkdump::metrics::MetricsSink metrics({3, 0});
+  sinks.add(metrics);
   zkdump::framing::Budget budget;
   zkdump::session::PortMap ports;
   ports.set(kServerPort,
@@ -50,5 +52,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   stats.write_text(report, {});
   stats.write_json(report, {});
   stats.write_brief_text(report);
+  zkdump::fuzz::check_metrics(metrics);
   return 0;
 }

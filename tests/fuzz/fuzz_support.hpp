@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
+#include <string_view>
 
+#include "zkdump/metrics/metrics_sink.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/client.hpp"
@@ -61,6 +64,53 @@ inline void play_records(tcp::StreamHandler& connection, const std::uint8_t* dat
   connection.on_close(tcp::CloseReason::kFin, ts);
 }
 
+// Aborts unless every line of the exposition is a comment or `name{label="value",...} number`
+// whose values hold only the escapes the format knows and no control byte: what the wire put
+// in a label must not end it, or the line.
+inline void check_exposition(std::string_view text) {
+  const auto name_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == ':';
+  };
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    if (end == std::string_view::npos) std::abort();  // a last line without its newline
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) continue;
+    std::size_t at = 0;
+    while (at < line.size() && name_char(line[at])) ++at;
+    if (at == 0) std::abort();
+    if (at < line.size() && line[at] == '{') {
+      for (++at; at < line.size() && line[at] != '}';) {
+        while (at < line.size() && name_char(line[at])) ++at;
+        if (line.substr(at, 2) != "=\"") std::abort();
+        for (at += 2; at < line.size() && line[at] != '"'; ++at) {
+          if (static_cast<unsigned char>(line[at]) < 0x20) std::abort();
+          if (line[at] == '\\' &&
+              (++at == line.size() ||
+               std::string_view("\\\"n").find(line[at]) == std::string_view::npos)) {
+            std::abort();
+          }
+        }
+        if (++at < line.size() && line[at] == ',') ++at;
+      }
+      if (at++ >= line.size()) std::abort();
+    }
+    if (at >= line.size() || line[at] != ' ' ||
+        line.find_first_not_of("0123456789.e+-Inf", at + 1) != std::string_view::npos) {
+      std::abort();
+    }
+  }
+}
+
+// Writes a metrics sink's exposition and checks it.
+inline void check_metrics(metrics::MetricsSink& sink) {
+  fmt::memory_buffer exposition;
+  sink.write(exposition, {}, 0);
+  check_exposition({exposition.data(), exposition.size()});
+}
+
 // The client sessions feeding a line writer (text or JSON, into /dev/null) and, for JSON, the
 // statistics too, so that every sink is fuzzed.
 class Pipeline {
@@ -69,12 +119,14 @@ class Pipeline {
       : null_fd_(open("/dev/null", O_WRONLY)), out_(null_fd_, false), writer_(options(json), out_) {
     sinks_.add(writer_);
     if (json) sinks_.add(collector_);
+    sinks_.add(metrics_);
     session::ClientOptions client;
     client.max_pending_per_connection = 64;  // small caps reach the eviction paths
     sessions_ = std::make_unique<session::ClientSessions>(client, sinks_, budget_);
   }
   ~Pipeline() {
     sessions_.reset();
+    check_metrics(metrics_);
     out_.flush();
     close(null_fd_);
   }
@@ -95,6 +147,7 @@ class Pipeline {
   output::OutputBuffer out_;
   output::LineWriter writer_;
   stats::Collector collector_{stats::StatsOptions{2, 10, 64}};
+  metrics::MetricsSink metrics_{metrics::MetricsOptions{3, 0}};
   session::Sinks sinks_;
   framing::Budget budget_;
   std::unique_ptr<session::ClientSessions> sessions_;

@@ -79,7 +79,7 @@ class MetricsSink final : public session::Sink {
   };
 
   OpFigures& op_figures(const zk::OpInfo* op);
-  std::string_view op_label(std::size_t index) const;
+  static std::string_view op_label(std::size_t index);
   void on_zk_request(const session::ZkMessage& message);
   void on_zk_reply(const session::ZkMessage& message, const zk::OpInfo* op, std::int32_t err);
   void on_zab(const session::QuorumMessage& message);
