@@ -87,6 +87,7 @@ void MetricsSink::zk(const session::ZkMessage& message) {
   using Kind = session::ZkMessage::Kind;
   switch (message.kind) {
     case Kind::kConnectRequest: {
+      if (!message.connect_request->decoded.complete) return;
       OpFigures& figures = op_figures(nullptr);
       ++figures.requests;
       figures.request_bytes += static_cast<std::uint64_t>(message.frame_size) + 4;
@@ -95,6 +96,7 @@ void MetricsSink::zk(const session::ZkMessage& message) {
     case Kind::kRequest:
       return on_zk_request(message);
     case Kind::kConnectResponse:
+      if (!message.connect_response->decoded.complete) return;
       return on_zk_reply(message, nullptr, message.connect_response->error());
     case Kind::kReply:
       if (message.reply->op == nullptr) {
@@ -103,6 +105,7 @@ void MetricsSink::zk(const session::ZkMessage& message) {
       }
       return on_zk_reply(message, message.reply->op, message.reply->error());
     case Kind::kEvent: {
+      if (!message.event->decoded.complete) return;
       const std::string_view name = zk::event_type_name(message.event->type);
       ++bounded_entry(events_, name.empty() ? std::string_view("Unknown") : name, kMaxMethods);
       return;
