@@ -176,7 +176,8 @@ void add_metrics_options(CLI::App& app, Options& options) {
         return metrics::parse_listen_address(text, address)
                    ? std::string()
                    : "not ADDR:PORT, [IPv6]:PORT or :PORT: " + text;
-      });
+      })
+      ->type_name("ADDR:PORT");
   app.add_option("--metrics-top", options.metrics_top,
                  "Label values per top metric (paths, clients, etcd prefixes); the rest count "
                  "as other (default 10)")

@@ -624,7 +624,9 @@ void Run::finish() {
                   source_.stats());
   }
   if (config_.learn_ports && !out_.closed()) report_omni();
-  if (metrics_server_ != nullptr && !stop_requested.load()) serve_metrics_until_stopped();
+  if (metrics_server_ != nullptr && !live_ && !stop_requested.load()) {
+    serve_metrics_until_stopped();
+  }
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <csignal>
 
 #include <charconv>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
@@ -60,6 +62,12 @@ Resolved resolve(const ListenAddress& address) {
   resolved.ipv6 = found->ai_family == AF_INET6;
   freeaddrinfo(found);
   return resolved;
+}
+
+// libmicrohttpd's own complaints (a bind that failed, a thread it could not start), as zkdump's.
+void log_server_error(void* /*unused*/, const char* format, va_list arguments) {
+  (void)std::fputs("zkdump: metrics server: ", stderr);
+  (void)std::vfprintf(stderr, format, arguments);
 }
 
 // The server's threads must not take the stop signals: the capture's thread waits for them.
@@ -128,9 +136,10 @@ MetricsServer::MetricsServer(const ListenAddress& address, const ServerLimits& l
     const SignalsBlocked blocked;
     daemon_ = MHD_start_daemon(
         flags, static_cast<std::uint16_t>(address.port), nullptr, nullptr, &RequestHandler::answer,
-        this, MHD_OPTION_SOCK_ADDR, reinterpret_cast<sockaddr*>(&resolved.storage),
-        MHD_OPTION_CONNECTION_LIMIT, limits.connections, MHD_OPTION_CONNECTION_TIMEOUT,
-        limits.idle_timeout_s, MHD_OPTION_THREAD_STACK_SIZE, kThreadStackBytes, MHD_OPTION_END);
+        this, MHD_OPTION_EXTERNAL_LOGGER, &log_server_error, nullptr, MHD_OPTION_SOCK_ADDR,
+        reinterpret_cast<sockaddr*>(&resolved.storage), MHD_OPTION_CONNECTION_LIMIT,
+        limits.connections, MHD_OPTION_CONNECTION_TIMEOUT, limits.idle_timeout_s,
+        MHD_OPTION_THREAD_STACK_SIZE, kThreadStackBytes, MHD_OPTION_END);
   }
   if (daemon_ == nullptr) {
     throw std::runtime_error("--metrics-listen: cannot listen on " +

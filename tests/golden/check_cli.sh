@@ -89,6 +89,16 @@ usage_error "--json with --top" -r "$pcap" --json --top
 usage_error "--json with --count-requests" -r "$pcap" --json --count-requests 5
 usage_error "--stats-interval without --stats" -r "$pcap" --stats-interval 5
 usage_error "--aggregation-depth without statistics" -r "$pcap" --aggregation-depth 2
+usage_error "--metrics-top without --metrics-listen" -r "$pcap" --metrics-top 5
+usage_error "--metrics-listen with --count-requests" -r "$pcap" --metrics-listen 127.0.0.1:0 --count-requests 5
+usage_error "--metrics-listen without a port" -r "$pcap" --metrics-listen localhost
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(20)' > "$work/held_port" &
+holder=$!
+until [ -s "$work/held_port" ]; do sleep 0.05; done
+usage_error "--metrics-listen on a port in use" -r "$pcap" --metrics-listen "127.0.0.1:$(cat "$work/held_port")"
+grep -q "cannot listen on 127.0.0.1" "$work/err" || fail "a port in use: $(cat "$work/err")"
+kill "$holder"
 usage_error "--sort-by without --measure-latency" -r "$pcap" --count-requests 5 --sort-by p99
 usage_error "-c 0" -r "$pcap" -c 0
 usage_error "-v with --stats" -r "$pcap" --stats -v
