@@ -257,7 +257,10 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
       metrics_server_(metrics_server) {
   set_port_roles(config, ports_);
   attach_sinks();
-  if (metrics_server_ != nullptr) attach_metrics();
+  if (metrics_server_ != nullptr) {
+    attach_metrics();
+    metrics_server_->set_waker([&source] { source.wake(); });
+  }
   if (config.mode == Mode::kTop) top_ = std::make_unique<top::TopView>();
 }
 

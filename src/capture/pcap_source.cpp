@@ -2,7 +2,10 @@
 
 #include <pcap/pcap.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -63,6 +66,7 @@ PcapSource::PcapSource(void* handle, std::string name, bool live)
     : handle_(handle), name_(std::move(name)), live_(live) {}
 
 PcapSource::~PcapSource() {
+  if (wake_fd_ >= 0) close(wake_fd_);
   if (dumper_ != nullptr) pcap_dump_close(static_cast<pcap_dumper_t*>(dumper_));
   pcap_close(as_pcap(handle_));
 }
@@ -124,6 +128,7 @@ std::unique_ptr<PcapSource> PcapSource::open_live(const LiveOptions& options) {
   }
   auto source = std::unique_ptr<PcapSource>(new PcapSource(handle, interface, true));
   source->selectable_fd_ = fd;
+  source->wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   return source;
 }
 
@@ -148,9 +153,16 @@ void PcapSource::write_to(const std::string& path) {
 NextStatus PcapSource::next(RawPacket& packet, std::chrono::milliseconds wait) {
   const NextStatus status = read_one(packet);
   if (!live_ || status != NextStatus::kTimeout) return status;
-  pollfd ready{selectable_fd_, POLLIN, 0};
-  // A timeout, or EINTR from a signal: either way the caller looks at its clock and flags.
-  if (poll(&ready, 1, static_cast<int>(wait.count())) <= 0) return NextStatus::kTimeout;
+  std::array<pollfd, 2> ready{{{selectable_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}}};
+  // A timeout, EINTR from a signal, or a wake: either way the caller looks at its clock and flags.
+  if (poll(ready.data(), wake_fd_ >= 0 ? 2 : 1, static_cast<int>(wait.count())) <= 0) {
+    return NextStatus::kTimeout;
+  }
+  if ((ready[1].revents & POLLIN) != 0) {
+    eventfd_t woken = 0;
+    (void)eventfd_read(wake_fd_, &woken);
+    return NextStatus::kTimeout;
+  }
   return read_one(packet);
 }
 
@@ -173,6 +185,10 @@ NextStatus PcapSource::read_one(RawPacket& packet) {
 
 void PcapSource::interrupt() {
   pcap_breakloop(as_pcap(handle_));
+}
+
+void PcapSource::wake() const {
+  if (wake_fd_ >= 0) (void)eventfd_write(wake_fd_, 1);
 }
 
 int PcapSource::linktype() const {

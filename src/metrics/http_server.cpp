@@ -161,6 +161,11 @@ MetricsServer::~MetricsServer() {
   MHD_stop_daemon(daemon_);
 }
 
+void MetricsServer::set_waker(std::function<void()> waker) {
+  const std::lock_guard lock(mutex_);
+  waker_ = std::move(waker);
+}
+
 void MetricsServer::publish(Document which, std::string text) {
   {
     const std::lock_guard lock(mutex_);
@@ -182,6 +187,7 @@ std::string MetricsServer::fetch(Document which) {
   }
   const std::uint64_t seen = document.generation;
   wanted_.fetch_or(bit(which), std::memory_order_relaxed);
+  if (waker_) waker_();
   published_cv_.wait_for(lock, limits_.wait_for_capture,
                          [&] { return document.generation != seen; });
   return document.text;

@@ -61,6 +61,9 @@ class PcapSource {
   NextStatus next(RawPacket& packet,
                   std::chrono::milliseconds wait = std::chrono::milliseconds(100));
   void interrupt();  // safe from a signal handler
+  // Live: ends the current wait for packets at once, from any thread (kTimeout), so that the
+  // caller looks at its flags now (a scrape waiting for the metrics).
+  void wake() const;
   int linktype() const;
   // "EN10MB (Ethernet)", as tcpdump names link types.
   std::string linktype_name() const;
@@ -78,6 +81,7 @@ class PcapSource {
   std::string name_;
   bool live_;
   int selectable_fd_ = -1;
+  int wake_fd_ = -1;  // an eventfd polled beside the capture's
   std::shared_ptr<std::string>
       decompress_error_;  // what a gzip or xz capture's decoder said  // live: polled with our own
                           // timeout, the handle being non-blocking

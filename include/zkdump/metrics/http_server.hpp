@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,8 @@ class MetricsServer {
   bool any_wanted() const { return wanted_.load(std::memory_order_relaxed) != 0; }
   void publish(Document which, std::string text);
   int port() const { return port_; }  // as bound: port 0 asks the kernel for one
+  // Called, from a server thread, when a scrape starts to wait: it wakes the capture's loop.
+  void set_waker(std::function<void()> waker);
 
  private:
   static unsigned bit(Document which) { return 1u << static_cast<unsigned>(which); }
@@ -69,6 +72,7 @@ class MetricsServer {
   std::condition_variable published_cv_;
   std::array<Published, kDocumentCount> documents_;
   std::atomic<unsigned> wanted_{0};
+  std::function<void()> waker_;  // under mutex_
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
 };
