@@ -10,76 +10,11 @@
 # Ports: client 2191-2193, quorum 2891-2893, election 3891-3893 (server N uses the Nth).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-source "$repo/scripts/lib/zk_env.sh"
+source "$repo/scripts/lib/quorum_env.sh"
 work=$(mktemp -d)
+QUORUM_WORK=$work
 pcap=$work/quorum_failover.pcap
-stop_all() {
-  for sid in 1 2 3; do stop_zk "$work/s$sid"; done
-}
-trap 'stop_all; rm -rf "$work"' EXIT
-
-start_server() {
-  local sid=$1 dir=$work/s$1
-  mkdir -p "$dir/data"
-  echo "$sid" > "$dir/data/myid"
-  cat > "$dir/zoo.cfg" <<CFG
-tickTime=500
-initLimit=20
-syncLimit=10
-dataDir=$dir/data
-admin.enableServer=false
-4lw.commands.whitelist=*
-extendedTypesEnabled=true
-server.1=127.0.0.1:2891:3891;127.0.0.1:2191
-server.2=127.0.0.1:2892:3892;127.0.0.1:2192
-server.3=127.0.0.1:2893:3893;127.0.0.1:2193
-CFG
-  local flags=""
-  [ "$sid" = 3 ] && flags="-Dzookeeper.forceSnapshotSync=true"
-  # shellcheck disable=SC2086 # the flags are a list
-  java $flags -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=INFO,CONSOLE \
-    -cp "$ZK_JAR" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
-  echo $! > "$dir/server.pid"
-}
-
-mode_of() {  # mode_of SID: leader, follower, or nothing while the server is not serving
-  "$ZK_PYTHON" - "$((2190 + $1))" <<'PY' 2>/dev/null || true
-import socket, sys
-try:
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
-    s.sendall(b"srvr")
-    reply = b""
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        reply += chunk
-    for line in reply.decode().splitlines():
-        if line.startswith("Mode: "):
-            print(line[6:])
-except OSError:
-    pass
-PY
-}
-
-wait_for_leader() {  # wait_for_leader SID...: until one of them leads and the others follow; prints the leader
-  for _ in $(seq 1 300); do
-    local leader="" followers=0
-    for sid in "$@"; do
-      case "$(mode_of "$sid")" in
-        leader) leader=$sid ;;
-        follower) followers=$((followers + 1)) ;;
-      esac
-    done
-    if [ -n "$leader" ] && [ "$followers" -eq $(($# - 1)) ]; then
-      echo "$leader"
-      return 0
-    fi
-    sleep 0.2
-  done
-  echo "no leader among $*" >&2
-  return 1
-}
+trap 'stop_servers; rm -rf "$work"' EXIT
 
 record_modes() {  # record_modes LABEL SID...
   for sid in "${@:2}"; do echo "$1 server.$sid $(mode_of "$sid")"; done >> "$work/leaders"
@@ -150,22 +85,21 @@ zk.stop()
 PY
 }
 
-tcpdump -i lo -s 0 -B 131072 -U --immediate-mode -w "$pcap" \
-  "tcp portrange 2191-2193 or tcp portrange 2891-2893 or tcp portrange 3891-3893" 2> "$pcap.tcpdump.log" &
-CAPTURE_PID=$!
-for _ in $(seq 1 50); do grep -q "listening on" "$pcap.tcpdump.log" 2>/dev/null && break; sleep 0.1; done
-sleep 1
-for sid in 1 2 3; do start_server "$sid"; done
+start_capture "$pcap" 0 "$QUORUM_CAPTURE_FILTER"
+# Server 3 forces snapshot syncs while it leads, so that the first syncs are SNAPs.
+start_server 1
+start_server 2
+start_server 3 -Dzookeeper.forceSnapshotSync=true
 first=$(wait_for_leader 1 2 3)
 record_modes before 1 2 3
 writes a
-stop_zk "$work/s$first"
+stop_zk "$QUORUM_WORK/s$first"
 rest=()
 for sid in 1 2 3; do [ "$sid" = "$first" ] || rest+=("$sid"); done
 second=$(wait_for_leader "${rest[@]}")
 record_modes after-failover "${rest[@]}"
 writes b
-start_server "$first"
+if [ "$first" = 3 ]; then start_server 3 -Dzookeeper.forceSnapshotSync=true; else start_server "$first"; fi
 wait_for_leader 1 2 3 > /dev/null
 record_modes after-restart 1 2 3
 writes c
@@ -174,7 +108,7 @@ for sid in 1 2 3; do [ "$sid" = "$second" ] || followers+=("$sid"); done
 move_session "${followers[0]}" "${followers[1]}"
 sleep 3  # pings between leader and followers
 stop_capture "$pcap"
-stop_all
+stop_servers
 mv "$pcap" "$repo/pcaps/quorum_failover.pcap"
 mv "$work/leaders" "$repo/pcaps/quorum_failover.leaders"
 echo "captured quorum_failover: $(stat -c %s "$repo/pcaps/quorum_failover.pcap") bytes; leader $first, then $second"
