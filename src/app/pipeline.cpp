@@ -194,6 +194,8 @@ class Run {
   };
   void write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals& totals,
                           const stats::ReportSpan& span);
+  static void format_stats_json(fmt::memory_buffer& report, const StatsSinks& sinks,
+                                const stats::CaptureTotals& totals, const stats::ReportSpan& span);
   // /stats.json: what --stats --json prints, for the current interval or else the whole run.
   void write_stats_json(fmt::memory_buffer& report);
   void write_quorum_summary();
@@ -338,17 +340,11 @@ void Run::serve_metrics() {
 
 void Run::write_stats_json(fmt::memory_buffer& report) {
   if (interval_collector_) {
-    interval_collector_->write_json(report, totals() - interval_base_, interval_span(clock_us()));
-    if (!interval_zab_stats_->empty())
-      interval_zab_stats_->write_json(report, interval_span(clock_us()));
-    if (!interval_etcd_stats_->empty())
-      interval_etcd_stats_->write_json(report, interval_span(clock_us()));
-    return;
+    format_stats_json(report, {*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_},
+                      totals() - interval_base_, interval_span(clock_us()));
+  } else {
+    format_stats_json(report, {collector_, zab_stats_, etcd_stats_}, totals(), run_span());
   }
-  const stats::ReportSpan span = run_span();
-  collector_.write_json(report, totals(), span);
-  if (!zab_stats_.empty()) zab_stats_.write_json(report, span);
-  if (!etcd_stats_.empty()) etcd_stats_.write_json(report, span);
 }
 
 // A file's end leaves the figures to be looked at: serve them until SIGINT or SIGTERM.
@@ -439,9 +435,7 @@ void Run::write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals
                              const stats::ReportSpan& span) {
   fmt::memory_buffer report;
   if (config_.json) {
-    sinks.collector.write_json(report, totals, span);
-    if (!sinks.zab.empty()) sinks.zab.write_json(report, span);
-    if (!sinks.etcd.empty()) sinks.etcd.write_json(report, span);
+    format_stats_json(report, sinks, totals, span);
   } else {
     sinks.collector.write_text(report, totals, span);
     if (!sinks.zab.empty()) {
@@ -455,6 +449,13 @@ void Run::write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals
   }
   write(report);
   out_.flush();
+}
+
+void Run::format_stats_json(fmt::memory_buffer& report, const StatsSinks& sinks,
+                            const stats::CaptureTotals& totals, const stats::ReportSpan& span) {
+  sinks.collector.write_json(report, totals, span);
+  if (!sinks.zab.empty()) sinks.zab.write_json(report, span);
+  if (!sinks.etcd.empty()) sinks.etcd.write_json(report, span);
 }
 
 // --stats-interval: a report for every interval that ended by `now`, each covering only its
