@@ -92,4 +92,60 @@ void Sinks::capture(const CaptureProblem& problem) {
   for (Sink* sink : sinks_) sink->capture(problem);
 }
 
+void Sinks::tick(std::int64_t now_us) {
+  for (Sink* sink : sinks_) sink->tick(now_us);
+}
+
+void Sinks::finish(std::int64_t ts_us) {
+  for (Sink* sink : sinks_) sink->finish(ts_us);
+}
+
+void Sinks::write_trace(const WriteTrace& trace) {
+  for (Sink* sink : sinks_) sink->write_trace(trace);
+}
+
+void Sinks::watch_fanout(const WatchFanout& fanout) {
+  for (Sink* sink : sinks_) sink->watch_fanout(fanout);
+}
+
+void Sinks::session_finding(const SessionFinding& finding) {
+  for (Sink* sink : sinks_) sink->session_finding(finding);
+}
+
+void Sinks::size_alert(const SizeAlert& alert) {
+  for (Sink* sink : sinks_) sink->size_alert(alert);
+}
+
+std::string_view write_stage_name(WriteStage stage) {
+  static constexpr std::array<std::string_view, kWriteStages> kNames = {
+      "forward", "propose", "quorum", "commit", "sync", "reply"};
+  return kNames[static_cast<std::size_t>(stage)];
+}
+
+std::string_view session_source_name(SessionFinding::Source source) {
+  switch (source) {
+    case SessionFinding::Source::kTxn:
+      return "txn";
+    case SessionFinding::Source::kRefused:
+      return "refused";
+    case SessionFinding::Source::kReply:
+      return "reply";
+    case SessionFinding::Source::kNone:
+      break;
+  }
+  return "";
+}
+
+std::string_view size_what_name(SizeAlert::What what) {
+  switch (what) {
+    case SizeAlert::What::kRequest:
+      return "request";
+    case SizeAlert::What::kReply:
+      return "reply";
+    case SizeAlert::What::kTxn:
+      return "txn";
+  }
+  return "request";
+}
+
 }  // namespace zkdump::session

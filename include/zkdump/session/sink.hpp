@@ -14,6 +14,7 @@
 #include "zkdump/framing/stream.hpp"
 #include "zkdump/net/packet.hpp"
 #include "zkdump/session/filter.hpp"
+#include "zkdump/session/findings.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 #include "zkdump/tls/client_hello.hpp"
 #include "zkdump/zk/messages.hpp"
@@ -25,7 +26,7 @@ enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab, kEtcd };
 std::string_view protocol_name(Protocol protocol);  // zk, election, zab, etcd: JSON's "proto"
 
 // One connection, identified once: its endpoints formatted once, not per line.
-inline constexpr std::size_t kMaxSinks = 8;
+inline constexpr std::size_t kMaxSinks = 16;
 
 // What a sink keeps per connection (its held lines, its statistics row). The connection owns it,
 // so it ends with the connection however the run ends.
@@ -247,6 +248,15 @@ class Sink {
   virtual void etcd(const EtcdMessage&) {}
   virtual void problem(const StreamProblem&) {}
   virtual void capture(const CaptureProblem&) {}
+  // Time passes without packets (live, every 100 ms), and the capture ends: what waits for time
+  // (a silent session, a watch window) is decided.
+  virtual void tick(std::int64_t /*now_us*/) {}
+  virtual void finish(std::int64_t /*ts_us*/) {}
+  // What the analyses found (findings.hpp), handed on to every sink.
+  virtual void write_trace(const WriteTrace&) {}
+  virtual void watch_fanout(const WatchFanout&) {}
+  virtual void session_finding(const SessionFinding&) {}
+  virtual void size_alert(const SizeAlert&) {}
 
  protected:
   std::size_t request_slot_ = 0;
@@ -271,6 +281,12 @@ class Sinks {
   void etcd(const EtcdMessage& message);
   void problem(const StreamProblem& problem);
   void capture(const CaptureProblem& problem);
+  void tick(std::int64_t now_us);
+  void finish(std::int64_t ts_us);
+  void write_trace(const WriteTrace& trace);
+  void watch_fanout(const WatchFanout& fanout);
+  void session_finding(const SessionFinding& finding);
+  void size_alert(const SizeAlert& alert);
 
  private:
   std::vector<Sink*> sinks_;

@@ -27,6 +27,7 @@ inline constexpr std::int32_t kOpAuth = 100;
 inline constexpr std::int32_t kOpSetWatches = 101;
 inline constexpr std::int32_t kOpSasl = 102;
 inline constexpr std::int32_t kOpSetWatches2 = 105;
+inline constexpr std::int32_t kOpAddWatch = 106;
 inline constexpr std::int32_t kOpCloseSession = -11;
 
 inline constexpr std::int32_t kErrRuntimeInconsistency = -2;
@@ -80,6 +81,10 @@ using RequestWalker = void (*)(Reader&, const RecordContext&, Fields&, RequestFa
 template <class Fields>
 using ReplyWalker = void (*)(Reader&, Fields&, ReplyFacts&);
 
+// How a server answers an op: alone (reads, session-local ops), as a transaction the leader
+// proposes and a quorum ACKs, or once the leader has caught it up (sync).
+enum class OpRoute : std::uint8_t { kLocal, kTxn, kSync };
+
 // One row per opcode: adding an opcode means one row plus its record walkers.
 struct OpInfo {
   std::int32_t code;
@@ -94,6 +99,7 @@ struct OpInfo {
   ReplyWalker<NullFields> parse_multi_result;
   ReplyWalker<FieldSink> describe_multi_result;
 
+  OpRoute route = OpRoute::kLocal;
   bool in_multi() const { return parse_multi_result != nullptr; }
 };
 
