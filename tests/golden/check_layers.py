@@ -19,6 +19,8 @@ ALLOWED = {
     "tcp": {"base", "net"},
     "capture": {"base"},
     "session": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net"},
+    # Analyses correlate the session stage's messages; they hand findings on, like the session.
+    "analysis": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
     "output": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
     "stats": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},
     "metrics": {"base", "framing", "tls", "http2", "etcd", "zk", "tcp", "net", "session"},

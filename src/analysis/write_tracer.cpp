@@ -1,0 +1,205 @@
+#include "zkdump/analysis/write_tracer.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace zkdump::analysis {
+namespace {
+
+using session::QuorumMessage;
+using session::WriteStage;
+using session::ZkMessage;
+namespace quorum = zk::quorum;
+
+// Far more writes in flight than any ensemble has; a write unanswered this long is not traced.
+constexpr std::size_t kMaxInFlight = 65536;
+constexpr std::int64_t kMaxWriteAge = 60'000'000;
+constexpr std::size_t kMaxPendingSyncs = 1024;
+
+std::int64_t parse_session(std::string_view text) {
+  std::uint64_t value = 0;
+  if (text.size() < 3) return 0;
+  std::from_chars(text.data() + 2, text.data() + text.size(), value, 16);
+  return static_cast<std::int64_t>(value);
+}
+
+}  // namespace
+
+struct WriteTracer::ClientState : session::ConnectionState {
+  std::int64_t session = 0;
+};
+
+struct WriteTracer::LearnerState : session::ConnectionState {
+  std::uint64_t id = 0;
+  bool acked = false;
+  Ring<ClientKey> syncs;  // forwarded, awaiting the leader's SYNC, which names none: in order
+};
+
+std::size_t WriteTracer::ClientKeyHash::operator()(const ClientKey& key) const {
+  return std::hash<std::int64_t>()(key.session * 0x9e3779b97f4a7c15LL ^ key.cxid);
+}
+
+WriteTracer::WriteTracer(session::Sinks& sinks, bool always)
+    : sinks_(sinks),
+      always_(always),
+      requests_(kMaxInFlight, kMaxWriteAge),
+      txns_(kMaxInFlight, kMaxWriteAge) {}
+
+void WriteTracer::open(session::Connection& connection) {
+  if (connection.protocol == session::Protocol::kZooKeeper) {
+    auto state = std::make_unique<ClientState>();
+    state->session = parse_session(connection.session);
+    connection.sink_state[state_index_] = std::move(state);
+  } else if (connection.protocol == session::Protocol::kZab) {
+    auto state = std::make_unique<LearnerState>();
+    state->id = next_learner_++;
+    connection.sink_state[state_index_] = std::move(state);
+  }
+}
+
+void WriteTracer::close(session::Connection& connection) {
+  connection.sink_state[state_index_].reset();
+}
+
+void WriteTracer::zk(const ZkMessage& message) {
+  auto& client = message.connection->state<ClientState>(state_index_);
+  if (message.kind == ZkMessage::Kind::kConnectResponse) {
+    if (!message.connect_response->expired()) client.session = message.connect_response->session_id;
+    return;
+  }
+  if (message.kind != ZkMessage::Kind::kReply || message.outstanding == nullptr) return;
+  const zk::OpInfo* op = message.outstanding->op;
+  if (op == nullptr || op->route == zk::OpRoute::kLocal) return;
+  on_reply(message, client.session);
+}
+
+void WriteTracer::quorum(const QuorumMessage& message) {
+  if (message.kind != QuorumMessage::Kind::kPacket ||
+      message.connection->protocol != session::Protocol::kZab) {
+    return;
+  }
+  auto& learner = message.connection->state<LearnerState>(state_index_);
+  const std::int64_t now = message.ts_us;
+  requests_.expire(now);
+  txns_.expire(now);
+  switch (message.packet->packet.type) {
+    case quorum::kRequest:
+      if (message.from_client) on_request(message, learner);
+      break;
+    case quorum::kProposal:
+      if (!message.from_client && message.broadcast) on_proposal(message);
+      break;
+    case quorum::kAck:
+      if (message.from_client && message.broadcast) on_ack(message, learner);
+      break;
+    case quorum::kCommit:
+    case quorum::kInform:
+      if (!message.from_client) on_commit(message, learner);
+      break;
+    case quorum::kSync:
+      if (!message.from_client) on_sync(message, learner);
+      break;
+    default:
+      break;
+  }
+}
+
+void WriteTracer::on_request(const QuorumMessage& message, LearnerState& learner) {
+  const quorum::TxnFacts& txn = message.packet->txn;
+  if (!message.packet->data_decoded) return;
+  const ClientKey key{txn.session, txn.cxid};
+  Forwarded& forwarded = requests_.at(key, message.ts_us);
+  if (forwarded.forward_us < 0) forwarded.forward_us = message.ts_us;
+  forwarded.learner = learner.id;
+  const zk::OpInfo* op = zk::find_op(txn.type);
+  if (op != nullptr && op->route == zk::OpRoute::kSync && learner.syncs.size() < kMaxPendingSyncs) {
+    learner.syncs.push_back() = key;
+  }
+}
+
+// The leader sends each learner a copy: the first one is when it proposed.
+void WriteTracer::on_proposal(const QuorumMessage& message) {
+  zab_seen_ = true;
+  const std::int64_t zxid = message.packet->packet.zxid;
+  Txn& txn = txns_.at(zxid, message.ts_us);
+  if (txn.propose_us >= 0) return;
+  txn.propose_us = message.ts_us;
+  const quorum::TxnFacts& facts = message.packet->txn;
+  if (!message.packet->data_decoded) return;
+  Forwarded& forwarded = requests_.at({facts.session, facts.cxid}, message.ts_us);
+  forwarded.zxid = zxid;
+  txn.learner = forwarded.learner;
+}
+
+// The leader counts itself: with 3 voters one follower's ACK makes the quorum.
+std::uint32_t WriteTracer::acks_for_quorum() const {
+  const std::uint32_t voters = followers_acking_ + 1;
+  return voters / 2;
+}
+
+void WriteTracer::on_ack(const QuorumMessage& message, LearnerState& learner) {
+  if (!learner.acked) {
+    learner.acked = true;
+    ++followers_acking_;
+  }
+  Txn* txn = txns_.find(message.packet->packet.zxid);
+  if (txn == nullptr || txn->quorum_us >= 0) return;
+  if (++txn->acks >= acks_for_quorum()) txn->quorum_us = message.ts_us;
+}
+
+void WriteTracer::on_commit(const QuorumMessage& message, const LearnerState& learner) {
+  Txn* txn = txns_.find(message.packet->packet.zxid);
+  if (txn != nullptr && txn->learner == learner.id && txn->commit_us < 0) {
+    txn->commit_us = message.ts_us;
+  }
+}
+
+void WriteTracer::on_sync(const QuorumMessage& message, LearnerState& learner) {
+  if (learner.syncs.empty()) return;
+  Forwarded* forwarded = requests_.find(learner.syncs.front());
+  learner.syncs.pop_front();
+  if (forwarded != nullptr && forwarded->sync_us < 0) forwarded->sync_us = message.ts_us;
+}
+
+// Stages run from the request through each event the capture showed, in order, to the reply; an
+// event stamped before the one it follows (a capture that reordered them) is left out.
+void WriteTracer::on_reply(const ZkMessage& message, std::int64_t session) {
+  const session::Outstanding& request = *message.outstanding;
+  const ClientKey key{session, request.xid};
+  const Forwarded* forwarded = session != 0 ? requests_.find(key) : nullptr;
+  const std::int64_t zxid =
+      forwarded != nullptr && forwarded->zxid != 0 ? forwarded->zxid : message.reply->header.zxid;
+  const Txn* txn = request.op->route == zk::OpRoute::kTxn ? txns_.find(zxid) : nullptr;
+  if (!always_ && !zab_seen_) return;
+
+  session::WriteTrace trace;
+  trace.connection = message.connection;
+  trace.op = request.op;
+  trace.path = request.path;
+  trace.session = session;
+  trace.xid = request.xid;
+  trace.zxid = txn != nullptr ? zxid : 0;
+  trace.err = message.reply->error();
+  trace.ts_us = message.ts_us;
+  trace.total_us = message.latency_us;
+  const std::array<std::pair<WriteStage, std::int64_t>, session::kWriteStages - 1> events = {{
+      {WriteStage::kForward, forwarded != nullptr ? forwarded->forward_us : -1},
+      {WriteStage::kPropose, txn != nullptr ? txn->propose_us : -1},
+      {WriteStage::kQuorum, txn != nullptr ? txn->quorum_us : -1},
+      {WriteStage::kCommit, txn != nullptr && txn->learner != 0 ? txn->commit_us : -1},
+      {WriteStage::kSync, forwarded != nullptr ? forwarded->sync_us : -1},
+  }};
+  std::int64_t previous = request.ts_us;
+  for (const auto& [stage, at_us] : events) {
+    if (at_us < previous || at_us > message.ts_us) continue;
+    trace.stages_us[static_cast<std::size_t>(stage)] = at_us - previous;
+    previous = at_us;
+  }
+  trace.stages_us[static_cast<std::size_t>(WriteStage::kReply)] =
+      std::max<std::int64_t>(0, trace.total_us - (previous - request.ts_us));
+  sinks_.write_trace(trace);
+  if (forwarded != nullptr) requests_.erase(key);
+  if (txn != nullptr) txns_.erase(zxid);
+}
+
+}  // namespace zkdump::analysis
