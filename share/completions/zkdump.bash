@@ -26,7 +26,7 @@ _zkdump() {
     -c|-s|-B|--port|--election-port|--quorum-port|--etcd-port|--pending-after|--count-requests|\
     --measure-latency|--stats-interval|--stats-limit|--aggregation-depth|--path|--session|\
     --client|--slower-than|--max-frame|--max-connections|--idle-timeout|--max-buffer|\
-    --metrics-listen|--metrics-top)
+    --metrics-listen|--metrics-top|--watch-storm|--connection-storm|--size-alert)
       return ;;  # a value of the user's
   esac
   if [[ $cur == -* ]]; then
@@ -36,7 +36,8 @@ _zkdump() {
       --measure-latency --group-by --sort-by --stats --top --stats-interval --stats-limit
       --aggregation-depth --path --op --session --client --errors --slower-than -s -B
       --max-frame --max-connections --idle-timeout --max-buffer --metrics-listen
-      --metrics-top" -- "$cur")
+      --metrics-top --analyze --trace-writes --watch-storm --session-health
+      --connection-storm --size-alert" -- "$cur")
   fi
 }
 complete -F _zkdump zkdump

@@ -46,6 +46,22 @@ std::vector<int> or_default(const std::vector<int>& ports, bool omni, int defaul
   return ports;
 }
 
+// Each analysis by its flag (a threshold given turns its analysis on), all by --analyze or --omni.
+analysis::AnalysisOptions analysis_options(const Options& options) {
+  const bool all = options.analyze || options.omni;
+  analysis::AnalysisOptions analyses;
+  analyses.trace_writes = all || options.trace_writes;
+  analyses.trace_without_zab = options.trace_writes;
+  analyses.watches = all || options.watch_storm.has_value();
+  analyses.sessions = all || options.session_health || options.connection_storm.has_value();
+  analyses.sizes = all || options.size_alert.has_value();
+  analyses.watch_storm = options.watch_storm.value_or(analyses.watch_storm);
+  analyses.connection_storm = options.connection_storm.value_or(analyses.connection_storm);
+  analyses.limits.jute_maxbuffer = options.max_frame;
+  analyses.limits.alert_fraction = options.size_alert.value_or(analyses.limits.alert_fraction);
+  return analyses;
+}
+
 }  // namespace
 
 Config make_config(const Options& options) {
@@ -71,6 +87,8 @@ Config make_config(const Options& options) {
   config.quorum_ports = or_default(options.quorum_ports, options.omni, 2888);
   config.etcd_ports = options.etcd_ports;
   config.learn_ports = options.omni;
+  config.analyses = analysis_options(options);
+  config.metrics_options.analyses = config.analyses.any();
   config.metrics = !options.metrics_listen.empty();
   config.metrics_options.top_limit = options.metrics_top;
   config.metrics_options.aggregation_depth = options.aggregation_depth;

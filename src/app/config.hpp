@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "options.hpp"
+#include "zkdump/analysis/analyses.hpp"
 #include "zkdump/metrics/metrics_sink.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/session/client.hpp"
@@ -38,7 +39,8 @@ struct Config {
   std::vector<int> quorum_ports;
   std::vector<int> etcd_ports;
   bool learn_ports = false;  // --omni: from the election's configs
-  bool metrics = false;      // --metrics-listen: the server is started before the run
+  analysis::AnalysisOptions analyses;
+  bool metrics = false;  // --metrics-listen: the server is started before the run
   metrics::MetricsOptions metrics_options;
 };
 

@@ -165,6 +165,34 @@ void add_mode_options(CLI::App& app, Options& options) {
       ->check(CLI::Range(0, 1000));
 }
 
+// What no single message shows: each analysis by its flag, all of them by --analyze (or --omni).
+void add_analysis_options(CLI::App& app, Options& options) {
+  app.add_flag("--analyze", options.analyze,
+               "Run every analysis below (on by default with --omni): write tracing, watch "
+               "storms, session health, size alerts");
+  app.add_flag("--trace-writes", options.trace_writes,
+               "A WriteTrace line per client write: where its time went (forward, propose, "
+               "quorum, commit, sync, reply), from client and ZAB traffic captured together");
+  app.add_option("--watch-storm", options.watch_storm,
+                 "Watch analysis: a WatchStorm line when one write fires more than N "
+                 "notifications (default 100)")
+      ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{1} << 30))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_flag("--session-health", options.session_health,
+               "Session analysis: SessionAtRisk when a client is silent for 2/3 of its "
+               "timeout, SessionExpired with its last activity, ConnectionStorm");
+  app.add_option("--connection-storm", options.connection_storm,
+                 "Session analysis: a ConnectionStorm line when a client host has more than N "
+                 "connections open, or opens more than N in 10 s (default 60)")
+      ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{1} << 30))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.add_option("--size-alert", options.size_alert,
+                 "Size analysis: a SizeAlert line for requests, replies and txns of at least "
+                 "this fraction of --max-frame, jute.maxbuffer (default 0.5)")
+      ->check(CLI::Range(0.01, 1.0))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+}
+
 // The Prometheus endpoint, beside whatever else the run prints.
 void add_metrics_options(CLI::App& app, Options& options) {
   app.add_option("--metrics-listen", options.metrics_listen,
@@ -298,6 +326,12 @@ std::string conflict(const CLI::App& app, const Options& options) {
   if (given("--metrics-listen") && grouped) {
     return fmt::format("--metrics-listen cannot go with {}: it stops after its count", mode);
   }
+  const bool analyses = options.analyze || options.trace_writes || options.session_health ||
+                        given("--watch-storm") || given("--connection-storm") ||
+                        given("--size-alert");
+  if (analyses && grouped) {
+    return fmt::format("the analyses cannot go with {}: it stops after its count", mode);
+  }
   if (given("--group-by") && !grouped)
     return "--group-by needs --count-requests or --measure-latency";
   if (given("--sort-by") && options.measure_latency == 0)
@@ -332,6 +366,7 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
   add_mode_options(app, options);
   add_filter_options(app, options);
   add_limit_options(app, options);
+  add_analysis_options(app, options);
   add_metrics_options(app, options);
   // CLI11 takes the expression as one string per word; tcpdump joins them with spaces.
   std::vector<std::string> words;

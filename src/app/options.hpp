@@ -42,7 +42,14 @@ struct Options {
   std::int64_t pending_after_us = 1'000'000;  // 0: never
   session::FilterOptions filters;             // --path, --op, --session, --client, ...
   int aggregation_depth = 0;
-  std::string metrics_listen;  // --metrics-listen ADDR:PORT
+  // The analyses: each on by its flag, all of them by --analyze or --omni.
+  bool analyze = false;
+  bool trace_writes = false;
+  bool session_health = false;
+  std::optional<std::uint32_t> watch_storm;       // notifications from one write
+  std::optional<std::uint32_t> connection_storm;  // per client host
+  std::optional<double> size_alert;               // of --max-frame
+  std::string metrics_listen;                     // --metrics-listen ADDR:PORT
   std::size_t metrics_top = 10;
   std::uint64_t count_requests = 0;  // zktraffic's summary modes
   std::uint64_t measure_latency = 0;

@@ -28,6 +28,7 @@
 #include "zkdump/session/client.hpp"
 #include "zkdump/session/etcd.hpp"
 #include "zkdump/session/quorum.hpp"
+#include "zkdump/stats/analysis_stats.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/etcd_stats.hpp"
 #include "zkdump/stats/grouped.hpp"
@@ -176,6 +177,7 @@ class Run {
   void on_packet(const capture::RawPacket& raw);
   void check_drops();
   void check_pending();
+  void tick_analyses();
   // Capture time when reading a file, wall-clock time when live: what intervals and spans use.
   std::int64_t clock_us() const { return live_ ? now_us() : last_ts_us_; }
   void report_intervals_due(std::int64_t now);
@@ -191,7 +193,15 @@ class Run {
     const stats::Collector& collector;
     const stats::ZabStats& zab;
     const stats::EtcdStats& etcd;
+    const stats::AnalysisStats* analyses;  // null: no analysis runs
   };
+  StatsSinks run_sinks() const {
+    return {collector_, zab_stats_, etcd_stats_, analysis_stats_ ? &*analysis_stats_ : nullptr};
+  }
+  StatsSinks interval_sinks() const {
+    return {*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_,
+            interval_analysis_stats_ ? &*interval_analysis_stats_ : nullptr};
+  }
   void write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals& totals,
                           const stats::ReportSpan& span);
   static void format_stats_json(fmt::memory_buffer& report, const StatsSinks& sinks,
@@ -213,6 +223,10 @@ class Run {
   std::optional<stats::ZabStats> interval_zab_stats_;
   stats::EtcdStats etcd_stats_;
   std::optional<stats::EtcdStats> interval_etcd_stats_;
+  std::optional<stats::AnalysisStats> analysis_stats_;
+  std::optional<stats::AnalysisStats> interval_analysis_stats_;
+  std::optional<analysis::Analyses> analyses_;  // added last: findings follow their messages
+  std::chrono::steady_clock::time_point next_tick_;
   stats::GroupedReport grouped_;
   stats::QuorumSummary quorum_summary_;
   framing::Budget budget_;
@@ -263,6 +277,9 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
     attach_metrics();
     metrics_server_->set_waker([&source] { source.wake(); });
   }
+  if (config.analyses.any() && config.mode != Mode::kGrouped) {
+    analyses_.emplace(config.analyses, sinks_);
+  }
   if (config.mode == Mode::kTop) top_ = std::make_unique<top::TopView>();
 }
 
@@ -284,10 +301,20 @@ void Run::attach_sinks() {
         sinks_.add(interval_zab_stats_.emplace());
         sinks_.add(interval_etcd_stats_.emplace());
       }
+      if (config_.analyses.any()) {
+        const std::int64_t limit = config_.analyses.limits.jute_maxbuffer;
+        sinks_.add(analysis_stats_.emplace(config_.stats, limit));
+        if (config_.stats_interval_s > 0) {
+          sinks_.add(interval_analysis_stats_.emplace(config_.stats, limit));
+        }
+      }
       break;
     case Mode::kTop:
       sinks_.add(collector_);
       sinks_.add(etcd_stats_);
+      if (config_.analyses.any()) {
+        sinks_.add(analysis_stats_.emplace(config_.stats, config_.analyses.limits.jute_maxbuffer));
+      }
       break;
     case Mode::kGrouped:
       sinks_.add(grouped_);
@@ -340,10 +367,10 @@ void Run::serve_metrics() {
 
 void Run::write_stats_json(fmt::memory_buffer& report) {
   if (interval_collector_) {
-    format_stats_json(report, {*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_},
-                      totals() - interval_base_, interval_span(clock_us()));
+    format_stats_json(report, interval_sinks(), totals() - interval_base_,
+                      interval_span(clock_us()));
   } else {
-    format_stats_json(report, {collector_, zab_stats_, etcd_stats_}, totals(), run_span());
+    format_stats_json(report, run_sinks(), totals(), run_span());
   }
 }
 
@@ -409,6 +436,15 @@ void Run::check_drops() {
   drops_reported_ = dropped;
 }
 
+// Live: what the analyses wait for (a silent session) happens without packets too.
+void Run::tick_analyses() {
+  if (!analyses_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_tick_) return;
+  next_tick_ = now + kPendingCheckInterval;
+  sinks_.tick(now_us());
+}
+
 // Live: requests waiting past --pending-after are reported while they wait, not when answered.
 void Run::check_pending() {
   if (config_.pending_after_us <= 0) return;
@@ -446,6 +482,10 @@ void Run::write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals
       report.push_back('\n');
       sinks.etcd.write_text(report, span);
     }
+    if (sinks.analyses != nullptr) {
+      report.push_back('\n');
+      sinks.analyses->write_text(report, span);
+    }
   }
   write(report);
   out_.flush();
@@ -456,6 +496,7 @@ void Run::format_stats_json(fmt::memory_buffer& report, const StatsSinks& sinks,
   sinks.collector.write_json(report, totals, span);
   if (!sinks.zab.empty()) sinks.zab.write_json(report, span);
   if (!sinks.etcd.empty()) sinks.etcd.write_json(report, span);
+  if (sinks.analyses != nullptr) sinks.analyses->write_json(report, span);
 }
 
 // --stats-interval: a report for every interval that ended by `now`, each covering only its
@@ -469,11 +510,12 @@ void Run::report_intervals_due(std::int64_t now) {
   }
   while (now >= interval_start_us_ + length_us) {
     const stats::CaptureTotals current = totals();
-    write_stats_report({*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_},
-                       current - interval_base_, interval_span(interval_start_us_ + length_us));
+    write_stats_report(interval_sinks(), current - interval_base_,
+                       interval_span(interval_start_us_ + length_us));
     interval_collector_->start_interval();
     interval_zab_stats_->start_interval();
     interval_etcd_stats_->start_interval();
+    if (interval_analysis_stats_) interval_analysis_stats_->start_interval();
     interval_base_ = current;
     interval_start_us_ += length_us;
   }
@@ -499,7 +541,7 @@ void Run::service_top(bool capturing) {
 void Run::draw_top(bool capturing) {
   const std::string source = source_.name();
   top_->draw({collector_, etcd_stats_, run_span(), source, capturing, clients_.oldest_pending(),
-              clock_us()});
+              clock_us(), analysis_stats_ ? &*analysis_stats_ : nullptr});
 }
 
 int Run::capture() {
@@ -515,6 +557,7 @@ int Run::capture() {
     if (live_) {
       check_drops();
       check_pending();
+      tick_analyses();
       report_intervals_due(now_us());
     } else if (status == capture::NextStatus::kPacket) {
       // Before the packet: its messages belong to the interval its time falls in.
@@ -567,11 +610,10 @@ void Run::write_final_stats(const stats::ReportSpan& span) {
   if (interval_collector_) {
     report_intervals_due(span.end_us);
     if (span.end_us > interval_start_us_ && interval_start_us_ != INT64_MIN) {
-      write_stats_report({*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_},
-                         totals() - interval_base_, interval_span(span.end_us));
+      write_stats_report(interval_sinks(), totals() - interval_base_, interval_span(span.end_us));
     }
   }
-  write_stats_report({collector_, zab_stats_, etcd_stats_}, totals(), span);
+  write_stats_report(run_sinks(), totals(), span);
 }
 
 // --omni: which ports the election's configs taught it (with the summary), and a warning when
@@ -613,6 +655,7 @@ void Run::finish() {
     check_drops();
   }
   const stats::ReportSpan span = run_span();
+  sinks_.finish(span.end_us);
   connections_.close_all(span.end_us);
   if (config_.mode == Mode::kLines || config_.mode == Mode::kStats) write_quorum_summary();
   if (config_.mode == Mode::kStats) write_final_stats(span);

@@ -249,6 +249,96 @@ void MetricsSink::write(fmt::memory_buffer& out, const CaptureHealth& health, st
     write_zab(exposition);
   }
   if (!methods_.empty()) write_etcd(exposition);
+  if (options_.analyses) write_analyses(exposition);
+}
+
+// ---- Analyses ----
+
+void MetricsSink::write_trace(const session::WriteTrace& trace) {
+  constexpr std::size_t kMaxServers = 16;
+  std::string_view server = trace.connection->server;
+  if (write_stages_.size() >= kMaxServers && !write_stages_.contains(server)) server = "other";
+  auto& stages = write_stages_.try_emplace(std::string(server)).first->second;
+  for (std::size_t stage = 0; stage < session::kWriteStages; ++stage) {
+    if (trace.stages_us[stage] >= 0)
+      stages[stage].observe(trace.stages_us[stage], kDurationBucketsUs);
+  }
+  stages[session::kWriteStages].observe(trace.total_us, kDurationBucketsUs);
+}
+
+void MetricsSink::watch_fanout(const session::WatchFanout& fanout) {
+  ++watch_fanouts_;
+  watch_notifications_ += fanout.notifications;
+  watch_follow_up_reads_ += fanout.reads;
+  if (fanout.storm()) ++watch_storms_;
+}
+
+void MetricsSink::session_finding(const session::SessionFinding& finding) {
+  switch (finding.kind) {
+    case session::SessionFinding::Kind::kAtRisk:
+      ++sessions_at_risk_;
+      break;
+    case session::SessionFinding::Kind::kExpired:
+      ++session_expiries_[static_cast<std::size_t>(finding.source)];
+      break;
+    case session::SessionFinding::Kind::kConnectionStorm:
+      ++connection_storms_;
+      break;
+  }
+}
+
+void MetricsSink::size_alert(const session::SizeAlert& alert) {
+  ++size_alerts_[static_cast<std::size_t>(alert.what)];
+}
+
+void MetricsSink::write_analyses(Exposition& out) const {
+  out.family("zkdump_write_stage_duration_seconds", "histogram",
+             "Client writes: each stage the capture showed (forward, propose, quorum, commit, "
+             "sync, reply; total: request to reply), by the client's server.");
+  for (const auto& [server, stages] : write_stages_) {
+    for (std::size_t stage = 0; stage <= session::kWriteStages; ++stage) {
+      if (stages[stage].count() == 0) continue;
+      const std::string_view name =
+          stage == session::kWriteStages
+              ? std::string_view("total")
+              : session::write_stage_name(static_cast<session::WriteStage>(stage));
+      out.histogram("zkdump_write_stage_duration_seconds", {{"server", server}, {"stage", name}},
+                    stages[stage], kDurationBucketsUs, kMicrosPerSecond);
+    }
+  }
+  const auto counter = [&out](std::string_view name, std::string_view help, std::uint64_t value) {
+    out.family(name, "counter", help);
+    out.sample(name, {}, value);
+  };
+  counter("zkdump_watch_fanouts_total", "Writes that fired watch notifications.", watch_fanouts_);
+  counter("zkdump_watch_notifications_total", "Watch notifications those writes fired.",
+          watch_notifications_);
+  counter("zkdump_watch_follow_up_reads_total",
+          "Reads of a notified path by a notified client within a second.", watch_follow_up_reads_);
+  counter("zkdump_watch_storms_total", "Writes that fired more notifications than --watch-storm.",
+          watch_storms_);
+  counter("zkdump_sessions_at_risk_total",
+          "Sessions silent for more than 2/3 of their timeout, their connection open.",
+          sessions_at_risk_);
+  out.family("zkdump_session_expiries_total", "counter",
+             "Session expiries seen, by source: txn (the leader's closeSession), refused (a "
+             "reconnect), reply (SESSIONEXPIRED).");
+  for (const auto source :
+       {session::SessionFinding::Source::kTxn, session::SessionFinding::Source::kRefused,
+        session::SessionFinding::Source::kReply}) {
+    out.sample("zkdump_session_expiries_total", {{"source", session::session_source_name(source)}},
+               session_expiries_[static_cast<std::size_t>(source)]);
+  }
+  counter("zkdump_connection_storms_total",
+          "Client hosts past --connection-storm connections open or connects in 10 s.",
+          connection_storms_);
+  out.family("zkdump_size_alerts_total", "counter",
+             "Requests, replies and txns past the alert fraction of jute.maxbuffer.");
+  for (const auto what : {session::SizeAlert::What::kRequest, session::SizeAlert::What::kReply,
+                          session::SizeAlert::What::kTxn}) {
+    out.sample("zkdump_size_alerts_total", {{"what", session::size_what_name(what)}},
+               size_alerts_[static_cast<std::size_t>(what)]);
+  }
 }
 
 void MetricsSink::write_capture(Exposition& out, const CaptureHealth& health) const {

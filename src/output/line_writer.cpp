@@ -210,7 +210,9 @@ void LineWriter::begin(const LineStart& start) {
       append_bytes(line_, "\",\"proto\":\"");
       append_bytes(line_, session::protocol_name(start.connection->protocol));
     }
-    append_bytes(line_, "\",\"");
+    append_char(line_, '"');
+    if (start.label_key.empty()) return;  // a finding's fields say it all
+    append_bytes(line_, ",\"");
     append_bytes(line_, start.label_key);
     append_bytes(line_, "\":\"");
     append_bytes(line_, start.label);
@@ -228,18 +230,6 @@ void LineWriter::begin(const LineStart& start) {
   append_bytes(line_, start.name.prefix);
   append_bytes(line_, start.name.name);
   append_char(line_, '(');
-}
-
-template <typename Describe>
-void LineWriter::fields(Describe describe) {
-  if (options_.json) {
-    JsonFields json(line_, field_options_);
-    describe(static_cast<FieldSink&>(json));
-    return;
-  }
-  TextFields text(line_, trailer_, field_options_);
-  describe(static_cast<FieldSink&>(text));
-  wrote_fields_ = wrote_fields_ || text.wrote_main();
 }
 
 std::string_view LineWriter::end(const session::Connection* connection, Peers peers,

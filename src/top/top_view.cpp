@@ -120,6 +120,7 @@ void TopView::draw(const Input& input) {
     draw_rows(row, text, std::move(ops), input);
     put_line(row++, "");
     draw_hottest(row, text, collector);
+    if (input.analyses != nullptr) draw_analyses(row, text, *input.analyses);
   }
   if (!input.etcd.empty()) {
     put_line(row++, "");
@@ -206,6 +207,29 @@ void TopView::draw_hottest(int& row, fmt::memory_buffer& text, const stats::Coll
 }
 
 // etcd's watches, leases and Txn outcomes, the watchers furthest behind and the hottest keys.
+// Where writes spend their time, stage by stage, and what the other analyses found so far.
+void TopView::draw_analyses(int& row, fmt::memory_buffer& text, const stats::AnalysisStats& found) {
+  put_line(row++, "");
+  draw_line(row, text,
+            "writes traced {}  watch storms {}  sessions at risk {} expired {}  size "
+            "alerts {}",
+            found.traced(), found.watch_storms(), found.sessions_at_risk(),
+            found.session_expiries(), found.size_alerts());
+  if (found.traced() == 0) return;
+  draw_line(row, text, "{:<22} {:>10} {:>10} {:>10} {:>10}", "write stage", "count", "p50_us",
+            "p99_us", "max_us");
+  for (std::size_t stage = 0; stage <= session::kWriteStages; ++stage) {
+    const stats::LatencyHistogram& histogram = found.stage(stage);
+    if (histogram.count() == 0) continue;
+    draw_line(row, text, "  {:<20} {:>10} {:>10.0f} {:>10.0f} {:>10}",
+              stage == session::kWriteStages
+                  ? std::string_view("request_to_reply")
+                  : session::write_stage_name(static_cast<session::WriteStage>(stage)),
+              histogram.count(), histogram.percentile(0.5), histogram.percentile(0.99),
+              histogram.max());
+  }
+}
+
 void TopView::draw_etcd_totals(int& row, fmt::memory_buffer& text, const stats::EtcdStats& etcd) {
   const stats::EtcdStats::Totals& totals = etcd.totals();
   draw_line(row, text, "watch events {}  watchers created {} canceled {}  newest revision {}",

@@ -91,6 +91,9 @@ usage_error "--stats-interval without --stats" -r "$pcap" --stats-interval 5
 usage_error "--aggregation-depth without statistics" -r "$pcap" --aggregation-depth 2
 usage_error "--metrics-top without --metrics-listen" -r "$pcap" --metrics-top 5
 usage_error "--metrics-listen with --count-requests" -r "$pcap" --metrics-listen 127.0.0.1:0 --count-requests 5
+usage_error "--trace-writes with --measure-latency" -r "$pcap" --trace-writes --measure-latency 5
+usage_error "--size-alert past 1" -r "$pcap" --size-alert 2
+usage_error "--watch-storm 0" -r "$pcap" --watch-storm 0
 usage_error "--metrics-listen without a port" -r "$pcap" --metrics-listen localhost
 python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(20)' > "$work/held_port" &

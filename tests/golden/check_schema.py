@@ -20,9 +20,12 @@ jsonschema.Draft202012Validator.check_schema(schema)
 validator = jsonschema.Draft202012Validator(schema)
 
 # Objects keyed by data (an op's name, an error's name, a follower) rather than by field.
-MAPS = {"op_stats", "errors_by_name", "session_changes", "by_type", "auth", "followers"}
+MAPS = {"op_stats", "errors_by_name", "session_changes", "by_type", "auth", "followers",
+        "stages_us", "by_server", "registered", "reregistered", "expiries", "alerts", "by_op"}
 MODES = [[], ["-v", "-p"], ["--unpaired"], ["--stats"], ["--stats", "--stats-interval", "1"],
-         ["--show-credentials"]]
+         ["--show-credentials"], ["--analyze", "--watch-storm", "1", "--connection-storm", "1",
+                                   "--size-alert", "0.01"],
+         ["--stats", "--analyze"]]
 failures = []
 types = collections.defaultdict(set)
 kinds = collections.Counter()

@@ -22,6 +22,7 @@ namespace zkdump::metrics {
 struct MetricsOptions {
   std::size_t top_limit = 10;  // label values per top metric (paths, clients, keys); then "other"
   int aggregation_depth = 0;   // paths folded to their first N components (0: whole paths)
+  bool analyses = false;       // the analyses run: their counters are exported, zeros included
 };
 
 // What the stages before the sinks counted, filled in by the pipeline at each scrape.
@@ -51,6 +52,10 @@ class MetricsSink final : public session::Sink {
   void etcd(const session::EtcdMessage& message) override;
   void problem(const session::StreamProblem& problem) override;
   void capture(const session::CaptureProblem& problem) override;
+  void write_trace(const session::WriteTrace& trace) override;
+  void watch_fanout(const session::WatchFanout& fanout) override;
+  void session_finding(const session::SessionFinding& finding) override;
+  void size_alert(const session::SizeAlert& alert) override;
 
   // The whole exposition; `now_us` is the run's clock, which paces the top metrics' windows.
   void write(fmt::memory_buffer& out, const CaptureHealth& health, std::int64_t now_us);
@@ -94,6 +99,7 @@ class MetricsSink final : public session::Sink {
   void write_zk_ops(Exposition& out) const;
   void write_zab(Exposition& out) const;
   void write_etcd(Exposition& out);
+  void write_analyses(Exposition& out) const;
   void write_etcd_methods(Exposition& out) const;
   static void write_top(Exposition& out, std::string_view name, std::string_view label,
                         std::string_view help, const TopLabels& top);
@@ -122,6 +128,17 @@ class MetricsSink final : public session::Sink {
   BucketHistogram<12> watch_lag_;
   TopLabels etcd_prefixes_;
   TopLabels etcd_clients_;
+  // Analyses: each write stage (then the total) by the client's server; findings.
+  using StageHistograms = std::array<DurationHistogram, session::kWriteStages + 1>;
+  std::map<std::string, StageHistograms, std::less<>> write_stages_;
+  std::uint64_t watch_fanouts_ = 0;
+  std::uint64_t watch_notifications_ = 0;
+  std::uint64_t watch_follow_up_reads_ = 0;
+  std::uint64_t watch_storms_ = 0;
+  std::uint64_t sessions_at_risk_ = 0;
+  std::array<std::uint64_t, 4> session_expiries_{};  // by SessionFinding::Source
+  std::uint64_t connection_storms_ = 0;
+  std::array<std::uint64_t, 3> size_alerts_{};  // by SizeAlert::What
   // Capture.
   std::array<std::array<std::uint64_t, framing::kProblemCount>, 4> problems_{};  // by protocol
   std::array<std::array<std::uint64_t, framing::kProblemCount>, 4> problem_bytes_{};

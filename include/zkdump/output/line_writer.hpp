@@ -42,6 +42,11 @@ class LineWriter final : public session::Sink {
   void etcd(const session::EtcdMessage& message) override;
   void problem(const session::StreamProblem& problem) override;
   void capture(const session::CaptureProblem& problem) override;
+  // What the analyses found (finding_lines.cpp).
+  void write_trace(const session::WriteTrace& trace) override;
+  void watch_fanout(const session::WatchFanout& fanout) override;
+  void session_finding(const session::SessionFinding& finding) override;
+  void size_alert(const session::SizeAlert& alert) override;
 
   // True once -c lines were printed or the reader of the output went away.
   bool finished() const { return limit_reached_ || out_.closed(); }
@@ -84,6 +89,8 @@ class LineWriter final : public session::Sink {
   std::string_view format_quorum(const session::QuorumMessage& message);
   std::string_view format_problem(const session::StreamProblem& problem);
   bool visible(const session::ZkMessage& message) const;
+  // A finding's line: after the held lines of its connection, if it has one.
+  void emit_finding(const session::Connection* connection, std::string_view line);
 
   ConnectionLines& lines_of(const session::Connection& connection) const;
   // Prints `line`, or holds it behind earlier lines still waiting for their replies.
@@ -110,5 +117,17 @@ class LineWriter final : public session::Sink {
   std::uint64_t lines_ = 0;  // counted only under -c
   bool limit_reached_ = false;
 };
+
+template <typename Describe>
+void LineWriter::fields(Describe describe) {
+  if (options_.json) {
+    JsonFields json(line_, field_options_);
+    describe(static_cast<FieldSink&>(json));
+    return;
+  }
+  TextFields text(line_, trailer_, field_options_);
+  describe(static_cast<FieldSink&>(text));
+  wrote_fields_ = wrote_fields_ || text.wrote_main();
+}
 
 }  // namespace zkdump::output

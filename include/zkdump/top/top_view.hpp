@@ -10,6 +10,7 @@
 
 #include "zkdump/session/client.hpp"
 #include "zkdump/session/elapsed.hpp"
+#include "zkdump/stats/analysis_stats.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/etcd_stats.hpp"
 #include "zkdump/stats/report_span.hpp"
@@ -32,8 +33,9 @@ class TopView {
     stats::ReportSpan span;  // the run so far: what a finished file's rates divide by
     std::string_view source;
     bool capturing;
-    session::OldestPending oldest;  // the request waiting longest for its reply
-    std::int64_t now_us;            // on the capture's clock
+    session::OldestPending oldest;                   // the request waiting longest for its reply
+    std::int64_t now_us;                             // on the capture's clock
+    const stats::AnalysisStats* analyses = nullptr;  // null: none runs
   };
   // Whether a second has passed since the last redraw, or a key asked for one.
   bool due() const;
@@ -51,6 +53,7 @@ class TopView {
   static void draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input);
   void draw_rows(int& row, fmt::memory_buffer& text, std::vector<Row> rows, const Input& input);
   static void draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector);
+  static void draw_analyses(int& row, fmt::memory_buffer& text, const stats::AnalysisStats& found);
   static void draw_etcd_totals(int& row, fmt::memory_buffer& text, const stats::EtcdStats& etcd);
   // What the rows are sorted by, largest first.
   double measure(const Row& row) const;

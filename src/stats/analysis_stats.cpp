@@ -1,0 +1,413 @@
+#include "zkdump/stats/analysis_stats.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "zkdump/base/escape.hpp"
+#include "zkdump/base/paths.hpp"
+
+namespace zkdump::stats {
+namespace {
+
+constexpr std::string_view kOther = "(other)";
+constexpr std::size_t kMaxServers = 64;
+constexpr std::array<std::string_view, kWatchKinds> kWatchKindNames = {
+    "data", "exist", "child", "persistent", "persistent_recursive"};
+constexpr std::array<std::string_view, 4> kExpirySources = {"", "txn", "refused", "reply"};
+constexpr std::array<std::string_view, 3> kSizeWhat = {"request", "reply", "txn"};
+
+template <typename... Args>
+void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
+  fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
+}
+
+void put_json_string(fmt::memory_buffer& out, std::string_view text) {
+  out.push_back('"');
+  append_escaped_json(out, text);
+  out.push_back('"');
+}
+
+// The rows of `table` with the largest `measure`, at most `limit`.
+template <typename Value, typename Measure>
+std::vector<const typename TextTable<Value>::Entry*> top_rows(const TextTable<Value>& table,
+                                                              std::size_t limit, Measure measure) {
+  std::vector<const typename TextTable<Value>::Entry*> rows;
+  for (const auto& entry : table) {
+    if (measure(entry.value) > 0) rows.push_back(&entry);
+  }
+  const std::size_t kept = std::min(limit, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(kept), rows.end(),
+                    [&](const auto* a, const auto* b) {
+                      return measure(a->value) != measure(b->value)
+                                 ? measure(a->value) > measure(b->value)
+                                 : a->key < b->key;
+                    });
+  rows.resize(kept);
+  return rows;
+}
+
+void put_histogram_row(fmt::memory_buffer& out, const LatencyHistogram& h) {
+  put(out, "{:>8} {:>9} {:>9.0f} {:>9.0f} {:>9.0f} {:>9}\n", h.count(), h.min(), h.percentile(0.5),
+      h.percentile(0.9), h.percentile(0.99), h.max());
+}
+
+// {"count":..,"min":..,"p50":..,"p90":..,"p99":..,"max":..} of bytes or milliseconds.
+void put_figures_json(fmt::memory_buffer& out, const LatencyHistogram& h) {
+  put(out, "{{\"count\":{},\"min\":{},\"p50\":{:.0f},\"p90\":{:.0f},\"p99\":{:.0f},\"max\":{}}}",
+      h.count(), h.min(), h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.max());
+}
+
+}  // namespace
+
+AnalysisStats::AnalysisStats(const StatsOptions& options, std::int64_t jute_maxbuffer)
+    : options_(options), jute_maxbuffer_(jute_maxbuffer), op_sizes_(zk::op_count()) {}
+
+std::string_view AnalysisStats::folded(std::string_view path) const {
+  return fold_path(path, options_.aggregation_depth);
+}
+
+bool AnalysisStats::empty() const {
+  return traces_ == 0 && fanouts_ == 0 && timeouts_ms_.count() == 0 && watched_paths_.size() == 0 &&
+         znode_sizes_.size() == 0 && at_risk_ + connection_storms_ == 0 &&
+         std::all_of(op_sizes_.begin(), op_sizes_.end(), [](const auto& op) { return !op; });
+}
+
+// Every figure back to zero; the sink keeps the place the run's Sinks gave it.
+std::uint64_t AnalysisStats::session_expiries() const {
+  return expiries_[1] + expiries_[2] + expiries_[3];
+}
+
+std::uint64_t AnalysisStats::size_alerts() const {
+  return size_alerts_[0] + size_alerts_[1] + size_alerts_[2];
+}
+
+void AnalysisStats::start_interval() {
+  const std::size_t state_index = state_index_;
+  *this = AnalysisStats(options_, jute_maxbuffer_);
+  set_state_index(state_index);
+}
+
+// ---- What the messages say ----
+
+void AnalysisStats::zk(const session::ZkMessage& message) {
+  using Kind = session::ZkMessage::Kind;
+  if (message.kind == Kind::kConnectResponse && !message.connect_response->expired()) {
+    timeouts_ms_.add(message.connect_response->timeout);
+  } else if (message.kind == Kind::kRequest && message.request->op != nullptr) {
+    on_request(*message.request);
+  } else if (message.kind == Kind::kReply && message.reply->op != nullptr) {
+    auto& sizes = op_sizes_[zk::op_index(*message.reply->op)];
+    if (!sizes) sizes = std::make_unique<OpSizes>();
+    sizes->replies.add(message.frame_size);
+    if (message.outstanding != nullptr)
+      on_data(message.outstanding->path, message.reply->facts.data_size);
+  }
+}
+
+void AnalysisStats::on_request(const zk::Request& request) {
+  auto& sizes = op_sizes_[zk::op_index(*request.op)];
+  if (!sizes) sizes = std::make_unique<OpSizes>();
+  sizes->requests.add(request.frame_size);
+  const zk::RequestFacts& facts = request.facts;
+  const std::string_view path = facts.path.view();
+  on_data(path, facts.data_size);
+  switch (request.op->code) {
+    case zk::kOpSetWatches:
+    case zk::kOpSetWatches2:
+      reregistrations_[0] += static_cast<std::uint64_t>(facts.data_watches);
+      reregistrations_[1] += static_cast<std::uint64_t>(facts.exist_watches);
+      reregistrations_[2] += static_cast<std::uint64_t>(facts.child_watches);
+      reregistrations_[3] += static_cast<std::uint64_t>(facts.persistent_watches);
+      reregistrations_[4] += static_cast<std::uint64_t>(facts.recursive_watches);
+      return;
+    case zk::kOpAddWatch:
+      if (facts.watch_mode == 0 || facts.watch_mode == 1) {
+        register_watch(facts.watch_mode == 0 ? WatchKind::kPersistent : WatchKind::kRecursive, path,
+                       1);
+      }
+      return;
+    default:
+      break;
+  }
+  if (!facts.watch) return;
+  const std::string_view op = request.op->json_name;
+  register_watch(op == "exists"                  ? WatchKind::kExist
+                 : op.starts_with("getChildren") ? WatchKind::kChild
+                                                 : WatchKind::kData,
+                 path, 1);
+}
+
+void AnalysisStats::register_watch(WatchKind kind, std::string_view path, std::uint64_t count) {
+  registrations_[static_cast<std::size_t>(kind)] += count;
+  watched_paths_.at_or_add(folded(path), options_.max_keys, kOther).registrations += count;
+}
+
+// A znode's data as a create, setData or getData carried it: the largest seen per path.
+void AnalysisStats::on_data(std::string_view path, std::int64_t bytes) {
+  if (bytes <= 0 || path.empty()) return;
+  std::int64_t& largest = znode_sizes_.at_or_add(path, options_.max_keys, kOther);
+  largest = std::max(largest, bytes);
+}
+
+// ---- What the analyses found ----
+
+void AnalysisStats::write_trace(const session::WriteTrace& trace) {
+  ++traces_;
+  auto add = [&](StageHistograms& histograms) {
+    for (std::size_t stage = 0; stage < session::kWriteStages; ++stage) {
+      if (trace.stages_us[stage] >= 0) histograms[stage].add(trace.stages_us[stage]);
+    }
+    histograms[session::kWriteStages].add(trace.total_us);
+  };
+  add(stages_);
+  std::string_view server = trace.connection->server;
+  auto found = servers_.find(server);
+  if (found == servers_.end()) {
+    if (servers_.size() >= kMaxServers) server = kOther;
+    found = servers_.try_emplace(std::string(server), std::make_unique<StageHistograms>()).first;
+  }
+  add(*found->second);
+}
+
+void AnalysisStats::watch_fanout(const session::WatchFanout& fanout) {
+  ++fanouts_;
+  notifications_ += fanout.notifications;
+  reads_ += fanout.reads;
+  if (fanout.storm()) ++storms_;
+  largest_fanout_ = std::max(largest_fanout_, fanout.notifications);
+  WatchedPath& path = watched_paths_.at_or_add(folded(fanout.path), options_.max_keys, kOther);
+  ++path.writes;
+  path.notifications += fanout.notifications;
+  path.reads += fanout.reads;
+}
+
+void AnalysisStats::session_finding(const session::SessionFinding& finding) {
+  using Kind = session::SessionFinding::Kind;
+  switch (finding.kind) {
+    case Kind::kAtRisk:
+      ++at_risk_;
+      if (finding.timeout_ms > 0) {
+        worst_silence_ratio_ =
+            std::max(worst_silence_ratio_, static_cast<double>(finding.silent_us) /
+                                               (1000.0 * static_cast<double>(finding.timeout_ms)));
+      }
+      break;
+    case Kind::kExpired:
+      ++expiries_[static_cast<std::size_t>(finding.source)];
+      break;
+    case Kind::kConnectionStorm:
+      ++connection_storms_;
+      break;
+  }
+}
+
+void AnalysisStats::size_alert(const session::SizeAlert& alert) {
+  ++size_alerts_[static_cast<std::size_t>(alert.what)];
+}
+
+// ---- Text ----
+
+void AnalysisStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) const {
+  put(out, "analyses for ");
+  write_span_text(out, span);
+  put(out, "\n");
+  write_writes_text(out);
+  write_watches_text(out);
+  write_sessions_text(out);
+  write_sizes_text(out);
+}
+
+void AnalysisStats::write_writes_text(fmt::memory_buffer& out) const {
+  put(out, "\nwrite path: {} writes traced (stages in us, each from the stage before)\n", traces_);
+  if (traces_ == 0) return;
+  put(out, "  {:<22} {:<16} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "server", "stage", "count",
+      "min", "p50", "p90", "p99", "max");
+  const auto table = [&](std::string_view server, const StageHistograms& histograms) {
+    for (std::size_t stage = 0; stage <= session::kWriteStages; ++stage) {
+      if (histograms[stage].count() == 0) continue;
+      put(out, "  {:<22} {:<16} ", server,
+          stage == session::kWriteStages
+              ? std::string_view("request_to_reply")
+              : session::write_stage_name(static_cast<session::WriteStage>(stage)));
+      put_histogram_row(out, histograms[stage]);
+    }
+  };
+  table("(all)", stages_);
+  for (const auto& [server, histograms] : servers_) table(server, *histograms);
+}
+
+void AnalysisStats::write_watches_text(fmt::memory_buffer& out) const {
+  put(out,
+      "\nwatches: writes that fired notifications {}, notifications {}, follow-up reads {}; "
+      "storms {} (the largest: {} notifications)\n",
+      fanouts_, notifications_, reads_, storms_, largest_fanout_);
+  put(out, "  registered:");
+  for (std::size_t kind = 0; kind < kWatchKinds; ++kind) {
+    put(out, " {} {}{}", kWatchKindNames[kind], registrations_[kind],
+        kind + 1 < kWatchKinds ? "," : "\n");
+  }
+  put(out, "  re-registered by setWatches:");
+  for (std::size_t kind = 0; kind < kWatchKinds; ++kind) {
+    put(out, " {} {}{}", kWatchKindNames[kind], reregistrations_[kind],
+        kind + 1 < kWatchKinds ? "," : "\n");
+  }
+  const auto table = [&](std::string_view title, auto measure) {
+    const auto rows = top_rows(watched_paths_, options_.limit, measure);
+    if (rows.empty()) return;
+    put(out, "  top paths by {}:\n  {:>13} {:>8} {:>8} {:>13}  path\n", title, "notifications",
+        "reads", "writes", "registrations");
+    for (const auto* row : rows) {
+      put(out, "  {:>13} {:>8} {:>8} {:>13}  ", row->value.notifications, row->value.reads,
+          row->value.writes, row->value.registrations);
+      append_text_value(out, row->key);
+      out.push_back('\n');
+    }
+  };
+  table("notifications", [](const WatchedPath& path) { return path.notifications; });
+  table("follow-up reads", [](const WatchedPath& path) { return path.reads; });
+  table("registrations", [](const WatchedPath& path) { return path.registrations; });
+}
+
+void AnalysisStats::write_sessions_text(fmt::memory_buffer& out) const {
+  put(out, "\nsessions: {} established, timeouts negotiated ms: min {}, p50 {:.0f}, max {}\n",
+      timeouts_ms_.count(), timeouts_ms_.min(), timeouts_ms_.percentile(0.5), timeouts_ms_.max());
+  put(out,
+      "  {} at risk (worst silence {:.2f} of the timeout); expired: {} by the leader (txn), {} "
+      "refused at reconnect, {} SESSIONEXPIRED replies; {} connection storms\n",
+      at_risk_, worst_silence_ratio_, expiries_[1], expiries_[2], expiries_[3], connection_storms_);
+}
+
+void AnalysisStats::write_sizes_text(fmt::memory_buffer& out) const {
+  put(out, "\nsizes (bytes; jute.maxbuffer {}): alerts: {} requests, {} replies, {} txns\n",
+      jute_maxbuffer_, size_alerts_[0], size_alerts_[1], size_alerts_[2]);
+  put(out, "  {:<22} {:<8} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9}\n", "op", "what", "count", "min",
+      "p50", "p90", "p99", "max");
+  for (std::size_t op = 0; op < op_sizes_.size(); ++op) {
+    if (!op_sizes_[op]) continue;
+    for (const auto& [what, h] : {std::pair{"request", &op_sizes_[op]->requests},
+                                  std::pair{"reply", &op_sizes_[op]->replies}}) {
+      if (h->count() == 0) continue;
+      put(out, "  {:<22} {:<8} ", zk::op_at(op).json_name, what);
+      put_histogram_row(out, *h);
+    }
+  }
+  const auto rows = top_rows(znode_sizes_, options_.limit, [](std::int64_t size) { return size; });
+  if (rows.empty()) return;
+  put(out, "  largest znodes:\n  {:>13}  path\n", "bytes");
+  for (const auto* row : rows) {
+    put(out, "  {:>13}  ", row->value);
+    append_text_value(out, row->key);
+    out.push_back('\n');
+  }
+}
+
+// ---- JSON ----
+
+void AnalysisStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) const {
+  put(out, "{{\"kind\":\"analysis_stats\",");
+  write_span_json(out, span);
+  write_writes_json(out);
+  write_watches_json(out);
+  write_sessions_json(out);
+  write_sizes_json(out);
+  put(out, "}}\n");
+}
+
+void AnalysisStats::write_writes_json(fmt::memory_buffer& out) const {
+  const auto stages = [&](const StageHistograms& histograms) {
+    put(out, "{{");
+    bool first = true;
+    for (std::size_t stage = 0; stage <= session::kWriteStages; ++stage) {
+      if (histograms[stage].count() == 0) continue;
+      put(out, "{}\"{}\":", first ? "" : ",",
+          stage == session::kWriteStages
+              ? std::string_view("request_to_reply")
+              : session::write_stage_name(static_cast<session::WriteStage>(stage)));
+      write_latency_json(out, histograms[stage]);
+      first = false;
+    }
+    put(out, "}}");
+  };
+  put(out, ",\"write_path\":{{\"traced\":{},\"stages_us\":", traces_);
+  stages(stages_);
+  put(out, ",\"by_server\":{{");
+  bool first = true;
+  for (const auto& [server, histograms] : servers_) {
+    put(out, "{}\"{}\":", first ? "" : ",", server);
+    stages(*histograms);
+    first = false;
+  }
+  put(out, "}}}}");
+}
+
+void AnalysisStats::write_watches_json(fmt::memory_buffer& out) const {
+  put(out,
+      ",\"watches\":{{\"fanouts\":{},\"notifications\":{},\"follow_up_reads\":{},\"storms\":{},"
+      "\"largest_fanout\":{}",
+      fanouts_, notifications_, reads_, storms_, largest_fanout_);
+  for (const auto& [key, counts] :
+       {std::pair{"registered", &registrations_}, {"reregistered", &reregistrations_}}) {
+    put(out, ",\"{}\":{{", key);
+    for (std::size_t kind = 0; kind < kWatchKinds; ++kind) {
+      put(out, "{}\"{}\":{}", kind == 0 ? "" : ",", kWatchKindNames[kind], (*counts)[kind]);
+    }
+    put(out, "}}");
+  }
+  const auto rows_json = [&](std::string_view key, auto measure) {
+    put(out, ",\"{}\":[", key);
+    bool first = true;
+    for (const auto* row : top_rows(watched_paths_, options_.limit, measure)) {
+      put(out, "{}{{\"path\":", first ? "" : ",");
+      put_json_string(out, row->key);
+      put(out,
+          ",\"notifications\":{},\"follow_up_reads\":{},\"firing_writes\":{},\"registrations\":{}}"
+          "}",
+          row->value.notifications, row->value.reads, row->value.writes, row->value.registrations);
+      first = false;
+    }
+    put(out, "]");
+  };
+  rows_json("by_notifications", [](const WatchedPath& path) { return path.notifications; });
+  rows_json("by_follow_up_reads", [](const WatchedPath& path) { return path.reads; });
+  rows_json("by_registrations", [](const WatchedPath& path) { return path.registrations; });
+  put(out, "}}");
+}
+
+void AnalysisStats::write_sessions_json(fmt::memory_buffer& out) const {
+  put(out, ",\"session_health\":{{\"timeouts_ms\":");
+  put_figures_json(out, timeouts_ms_);
+  put(out,
+      ",\"at_risk\":{},\"worst_silence_ratio\":{:.3f},\"expiries\":{{\"txn\":{},\"refused\":{},"
+      "\"reply\":{}}},\"connection_storms\":{}}}",
+      at_risk_, worst_silence_ratio_, expiries_[1], expiries_[2], expiries_[3], connection_storms_);
+}
+
+void AnalysisStats::write_sizes_json(fmt::memory_buffer& out) const {
+  put(out, ",\"sizes\":{{\"jute_maxbuffer\":{},\"alerts\":{{", jute_maxbuffer_);
+  for (std::size_t what = 0; what < kSizeWhat.size(); ++what) {
+    put(out, "{}\"{}\":{}", what == 0 ? "" : ",", kSizeWhat[what], size_alerts_[what]);
+  }
+  put(out, "}},\"by_op\":{{");
+  bool first = true;
+  for (std::size_t op = 0; op < op_sizes_.size(); ++op) {
+    if (!op_sizes_[op]) continue;
+    put(out, "{}\"{}\":{{\"request_bytes\":", first ? "" : ",", zk::op_at(op).json_name);
+    put_figures_json(out, op_sizes_[op]->requests);
+    put(out, ",\"reply_bytes\":");
+    put_figures_json(out, op_sizes_[op]->replies);
+    put(out, "}}");
+    first = false;
+  }
+  put(out, "}},\"largest_znodes\":[");
+  first = true;
+  for (const auto* row :
+       top_rows(znode_sizes_, options_.limit, [](std::int64_t size) { return size; })) {
+    put(out, "{}{{\"path\":", first ? "" : ",");
+    put_json_string(out, row->key);
+    put(out, ",\"bytes\":{}}}", row->value);
+    first = false;
+  }
+  put(out, "]}}");
+}
+
+}  // namespace zkdump::stats
