@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Captures a real 3-server ensemble (Debian's zookeeper package) on 127.0.0.1 under the
 # workload scripts/traffic/quorum_workload.py drives: writes from clients on the leader and on
-# both followers, a follower frozen for half a second under pipelined writes, a watch storm, an
+# both followers, reads after a sync, a follower frozen for half a second under pipelined writes, a watch storm, an
 # expiring session and a large znode. Needs root (tcpdump on lo).
 # Writes pcaps/quorum_workload.pcap and pcaps/quorum_workload.sent.json (what the workload did).
 set -euo pipefail
@@ -25,6 +25,7 @@ stop_capture "$pcap"
 stop_servers
 mv "$pcap" "$repo/pcaps/quorum_workload.pcap"
 mv "$work/workload.json" "$repo/pcaps/quorum_workload.sent.json"
-cp "$repo/pcaps/quorum_failover.args" "$repo/pcaps/quorum_workload.args"
+# The storm has 50 watchers: past a threshold of 40, it is one.
+echo "$(cat "$repo/pcaps/quorum_failover.args") --watch-storm 40" > "$repo/pcaps/quorum_workload.args"
 echo "captured quorum_workload: $(stat -c %s "$repo/pcaps/quorum_workload.pcap") bytes"
 cat "$repo/pcaps/quorum_workload.sent.json"

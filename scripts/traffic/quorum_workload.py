@@ -1,5 +1,5 @@
 """What a 3-server ensemble's operators ask about, done by real kazoo clients: writes from a
-client on each server, a follower frozen (SIGSTOP) for half a second while its client's
+client on each server, reads after a sync on a follower, a follower frozen (SIGSTOP) for half a second while its client's
 pipelined writes are in flight, a watch storm (50 sessions watching one node, then one write),
 a session that expires (its client frozen past its 2 s timeout) and a large znode. Prints a
 JSON summary of what it did, for the tests.
@@ -43,6 +43,15 @@ for sid in (leader, follower_a, follower_b):
     summary["writers"].append({"server": sid, "session": session_of(client), "writes": 13})
     client.stop()
     client.close()
+
+# Reads on a follower after a sync: the follower asks the leader to catch it up first.
+reader = client_on(follower_b)
+for _ in range(5):
+    reader.sync("/w")
+    reader.get("/w")
+summary["syncs"] = {"server": follower_b, "session": session_of(reader), "syncs": 5}
+reader.stop()
+reader.close()
 
 # The slow follower: its client keeps 100 setData in flight while the follower is frozen.
 slow = client_on(follower_a)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # --top under tmux: the screen shows the ops table and the hottest paths and clients, a key
 # changes the order, and q quits; on etcd traffic, the methods, watches, leases, watchers and
-# hottest keys. The tmux server is this test's own, removed on exit.
-# usage: top_view.sh ZKDUMP PCAP ETCD_PCAP
+# hottest keys; on an ensemble's capture with --omni, the write stages and the analyses' counts.
+# The tmux server is this test's own, removed on exit.
+# usage: top_view.sh ZKDUMP PCAP ETCD_PCAP QUORUM_WORKLOAD_PCAP
 set -euo pipefail
-zkdump=$1 pcap=$2 etcd_pcap=$3
+zkdump=$1 pcap=$2 etcd_pcap=$3 workload_pcap=$4
 work=$(mktemp -d)
 socket="$work/tmux.sock"
 cleanup() {
@@ -62,5 +63,15 @@ wait_for 'sorted by errors'
 first_method=$(screen | awk '/^etcd method /{getline; print $1; exit}')
 [ "$first_method" = LeaseRevoke ] || fail "error order starts with $first_method, not LeaseRevoke"
 quit
+
+start --omni --election-port 3891 -r "$workload_pcap"
+wait_for '^zkdump --top  finished'
+screen | grep -q -E '^writes traced 207  watch storms 0  sessions at risk 1 expired 3  size alerts 2$' ||
+  fail "no analyses line"
+for stage in forward propose quorum commit sync reply request_to_reply; do
+  screen | grep -q -E "^  $stage +[0-9]+ " || fail "no write stage $stage"
+done
+quit
 echo "--top: table, hottest paths and clients, r/l/e ordering and q all work under tmux, on"
-echo "ZooKeeper and on etcd (methods, watches, leases, watchers, hottest keys)"
+echo "ZooKeeper, on etcd (methods, watches, leases, watchers, hottest keys) and on an ensemble"
+echo "(write stages, analyses)"
