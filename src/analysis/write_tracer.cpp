@@ -36,7 +36,9 @@ struct WriteTracer::LearnerState : session::ConnectionState {
 };
 
 std::size_t WriteTracer::ClientKeyHash::operator()(const ClientKey& key) const {
-  return std::hash<std::int64_t>()(key.session * 0x9e3779b97f4a7c15LL ^ key.cxid);
+  const auto session = static_cast<std::uint64_t>(key.session);
+  return std::hash<std::uint64_t>()(session * 0x9e3779b97f4a7c15ULL ^
+                                    static_cast<std::uint32_t>(key.cxid));
 }
 
 WriteTracer::WriteTracer(session::Sinks& sinks, bool always)

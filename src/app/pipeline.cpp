@@ -328,6 +328,9 @@ void Run::attach_metrics() {
   if (config_.mode == Mode::kLines) {
     sinks_.add(collector_);
     sinks_.add(etcd_stats_);
+    if (config_.analyses.any()) {
+      sinks_.add(analysis_stats_.emplace(config_.stats, config_.analyses.limits.jute_maxbuffer));
+    }
   } else if (config_.mode == Mode::kTop) {
     sinks_.add(zab_stats_);
   }

@@ -294,13 +294,13 @@ void MetricsSink::size_alert(const session::SizeAlert& alert) {
 void MetricsSink::write_analyses(Exposition& out) const {
   out.family("zkdump_write_stage_duration_seconds", "histogram",
              "Client writes: each stage the capture showed (forward, propose, quorum, commit, "
-             "sync, reply; total: request to reply), by the client's server.");
+             "sync, reply; request_to_reply: the whole wait), by the client's server.");
   for (const auto& [server, stages] : write_stages_) {
     for (std::size_t stage = 0; stage <= session::kWriteStages; ++stage) {
       if (stages[stage].count() == 0) continue;
       const std::string_view name =
           stage == session::kWriteStages
-              ? std::string_view("total")
+              ? std::string_view("request_to_reply")
               : session::write_stage_name(static_cast<session::WriteStage>(stage));
       out.histogram("zkdump_write_stage_duration_seconds", {{"server", server}, {"stage", name}},
                     stages[stage], kDurationBucketsUs, kMicrosPerSecond);

@@ -13,7 +13,6 @@ constexpr std::string_view kOther = "(other)";
 constexpr std::size_t kMaxServers = 64;
 constexpr std::array<std::string_view, kWatchKinds> kWatchKindNames = {
     "data", "exist", "child", "persistent", "persistent_recursive"};
-constexpr std::array<std::string_view, 4> kExpirySources = {"", "txn", "refused", "reply"};
 constexpr std::array<std::string_view, 3> kSizeWhat = {"request", "reply", "txn"};
 
 template <typename... Args>

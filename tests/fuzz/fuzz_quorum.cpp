@@ -32,8 +32,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   sinks.add(writer);
   sinks.add(stats);
   sinks.add(summary);
-  zkdump::metrics::MetricsSink metrics({3, 0});
+  zkdump::metrics::MetricsSink metrics({3, 0, true});
   sinks.add(metrics);
+  zkdump::stats::AnalysisStats analysis_stats({2, 10, 64}, 1024);
+  sinks.add(analysis_stats);
+  const zkdump::analysis::Analyses analyses(zkdump::fuzz::every_analysis(), sinks);
   zkdump::framing::Budget budget;
   zkdump::session::PortMap ports;
   ports.set(kServerPort,
@@ -44,7 +47,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   server.port = kServerPort;
   auto connection = sessions.open(client, server, (control & 2) != 0, 0);
   zkdump::fuzz::play_records(*connection, data, size);
+  sinks.finish(0);
   connection.reset();
+  zkdump::fuzz::write_analysis_report(analysis_stats);
   // The summaries and statistics read what the input built.
   fmt::memory_buffer report;
   summary.write_text(report);

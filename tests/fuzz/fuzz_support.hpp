@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string_view>
 
+#include "zkdump/analysis/analyses.hpp"
 #include "zkdump/metrics/metrics_sink.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/client.hpp"
+#include "zkdump/stats/analysis_stats.hpp"
 #include "zkdump/stats/collector.hpp"
 
 namespace zkdump::fuzz {
@@ -104,6 +107,24 @@ inline void check_exposition(std::string_view text) {
   }
 }
 
+// Every analysis, at thresholds low enough that fuzzed input reaches every finding.
+inline analysis::AnalysisOptions every_analysis() {
+  analysis::AnalysisOptions options;
+  options.trace_writes = options.trace_without_zab = true;
+  options.watches = options.sessions = options.sizes = true;
+  options.watch_storm = 1;
+  options.connection_storm = 1;
+  options.limits = {1024, 0.05};
+  return options;
+}
+
+// The analyses' report, in both forms, once the input is played.
+inline void write_analysis_report(const stats::AnalysisStats& stats) {
+  fmt::memory_buffer report;
+  stats.write_text(report, {});
+  stats.write_json(report, {});
+}
+
 // Writes a metrics sink's exposition and checks it.
 inline void check_metrics(metrics::MetricsSink& sink) {
   fmt::memory_buffer exposition;
@@ -120,12 +141,16 @@ class Pipeline {
     sinks_.add(writer_);
     if (json) sinks_.add(collector_);
     sinks_.add(metrics_);
+    sinks_.add(analysis_stats_);
+    analyses_.emplace(every_analysis(), sinks_);
     session::ClientOptions client;
     client.max_pending_per_connection = 64;  // small caps reach the eviction paths
     sessions_ = std::make_unique<session::ClientSessions>(client, sinks_, budget_);
   }
   ~Pipeline() {
+    sinks_.finish(0);
     sessions_.reset();
+    write_analysis_report(analysis_stats_);
     check_metrics(metrics_);
     out_.flush();
     close(null_fd_);
@@ -147,8 +172,10 @@ class Pipeline {
   output::OutputBuffer out_;
   output::LineWriter writer_;
   stats::Collector collector_{stats::StatsOptions{2, 10, 64}};
-  metrics::MetricsSink metrics_{metrics::MetricsOptions{3, 0}};
+  metrics::MetricsSink metrics_{metrics::MetricsOptions{3, 0, true}};
+  stats::AnalysisStats analysis_stats_{stats::StatsOptions{2, 10, 64}, 1024};
   session::Sinks sinks_;
+  std::optional<analysis::Analyses> analyses_;
   framing::Budget budget_;
   std::unique_ptr<session::ClientSessions> sessions_;
 };

@@ -2,7 +2,9 @@
 """The exporter agrees with --stats: on bundled ZooKeeper, quorum and etcd captures, zkdump -r
 with --metrics-listen serves an exposition promtool accepts whose per-op and per-method
 requests, errors and latency-histogram counts, and per-follower ACK and COMMIT histogram counts,
-equal those of `--stats --json` on the same capture; its /stats.json is those documents.
+equal those of `--stats --json` on the same capture, and so do the analyses' (write stages per
+server, watch storms, sessions at risk and expired, size alerts); its /stats.json is those
+documents.
 usage: check_metrics.py ZKDUMP PCAP_DIR"""
 import json
 import os
@@ -13,7 +15,8 @@ import sys
 import urllib.request
 
 zkdump, pcaps = sys.argv[1], sys.argv[2]
-CAPTURES = ["kazoo_all_ops", "pipelined_load", "quorum_failover", "etcd_kv", "etcd_admin", "etcd_midstream"]
+CAPTURES = ["kazoo_all_ops", "pipelined_load", "quorum_failover", "quorum_workload", "etcd_kv",
+            "etcd_admin", "etcd_midstream"]
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 failures = []
@@ -72,7 +75,7 @@ for name in CAPTURES:
                             capture_output=True, text=True, check=True).stdout
     documents = {d["kind"]: d for d in map(json.loads, report.splitlines())}
     served_documents = {d["kind"]: d for d in map(json.loads, stats_json.splitlines())}
-    for kind in ("stats", "zab_stats", "etcd_stats"):
+    for kind in ("stats", "zab_stats", "etcd_stats", "analysis_stats"):
         expect(name, "/stats.json " + kind, served_documents.get(kind), documents.get(kind))
     found = samples(metrics)
     for op, figures in documents["stats"]["op_stats"].items():
@@ -93,6 +96,20 @@ for name in CAPTURES:
         expect(name, "replies of " + method, total(found, "zkdump_etcd_replies_total", method=label), figures["replies"])
         expect(name, "latency count of " + method,
                total(found, "zkdump_etcd_request_duration_seconds_count", method=label), figures["latency"]["count"])
+    analyses = documents.get("analysis_stats")
+    if analyses:
+        for server, stages in analyses["write_path"]["by_server"].items():
+            for stage, figures in stages.items():
+                expect(name, "write stage %s of %s" % (stage, server),
+                       total(found, "zkdump_write_stage_duration_seconds_count", server=server, stage=stage),
+                       figures["count"])
+        expect(name, "watch storms", total(found, "zkdump_watch_storms_total"), analyses["watches"]["storms"])
+        health = analyses["session_health"]
+        expect(name, "sessions at risk", total(found, "zkdump_sessions_at_risk_total"), health["at_risk"])
+        for source, count in health["expiries"].items():
+            expect(name, "expiries by " + source, total(found, "zkdump_session_expiries_total", source=source), count)
+        for what, count in analyses["sizes"]["alerts"].items():
+            expect(name, "size alerts of " + what, total(found, "zkdump_size_alerts_total", what=what), count)
     print("%s: %d series, promtool passes, counts agree with --stats" % (name, len(found)))
 
 for failure in failures:

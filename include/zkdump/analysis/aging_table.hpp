@@ -56,12 +56,12 @@ class AgingTable {
  private:
   struct Entry {
     Value value;
-    std::uint64_t serial;  // which record in the order is its own
+    std::uint64_t serial = 0;  // which record in the order is its own
   };
   struct Record {
-    Key key;
-    std::int64_t added_us;
-    std::uint64_t serial;
+    Key key{};
+    std::int64_t added_us = 0;
+    std::uint64_t serial = 0;
   };
   // The oldest record in the order, if its entry is still the one it recorded (an entry erased
   // and made again has a newer record).

@@ -1,0 +1,261 @@
+// The analyses on hand-built messages: what each finds, and that their state stays bounded.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "zkdump/analysis/analyses.hpp"
+#include "zkdump/zk/messages.hpp"
+
+using namespace zkdump;
+using session::QuorumMessage;
+using session::ZkMessage;
+
+namespace {
+
+// Keeps what the analyses hand on.
+struct Findings final : session::Sink {
+  std::vector<session::WriteTrace> traces;
+  std::vector<session::WatchFanout> fanouts;
+  std::vector<session::SessionFinding> sessions;
+  std::vector<session::SizeAlert> sizes;
+  void write_trace(const session::WriteTrace& trace) override { traces.push_back(trace); }
+  void watch_fanout(const session::WatchFanout& fanout) override { fanouts.push_back(fanout); }
+  void session_finding(const session::SessionFinding& finding) override {
+    sessions.push_back(finding);
+  }
+  void size_alert(const session::SizeAlert& alert) override { sizes.push_back(alert); }
+};
+
+// One client connection and one learner's ZAB link, open in every sink of `sinks`.
+struct Ensemble {
+  session::Connection client = session::make_connection(session::Protocol::kZooKeeper, {}, {});
+  session::Connection learner = session::make_connection(session::Protocol::kZab, {}, {});
+  session::Sinks& sinks;
+  explicit Ensemble(session::Sinks& all) : sinks(all) {
+    sinks.open(client);
+    sinks.open(learner);
+  }
+  ~Ensemble() {
+    sinks.close(client);
+    sinks.close(learner);
+  }
+  Ensemble(const Ensemble&) = delete;
+  Ensemble& operator=(const Ensemble&) = delete;
+
+  void connected(std::int64_t session, std::int32_t timeout_ms, std::int64_t ts) {
+    zk::ConnectResponse response;
+    response.session_id = session;
+    response.timeout = timeout_ms;
+    ZkMessage message;
+    message.kind = ZkMessage::Kind::kConnectResponse;
+    message.connection = &client;
+    message.connect_response = &response;
+    message.ts_us = ts;
+    sinks.zk(message);
+  }
+  // A packet on the ZAB link; `from_learner` as the follower sends it.
+  void zab(std::int32_t type, std::int64_t zxid, bool from_learner, std::int64_t ts,
+           std::int64_t session = 0, std::int32_t cxid = 0, std::int32_t txn_type = 5) {
+    zk::quorum::ZabPacket packet;
+    packet.packet.type = type;
+    packet.packet.zxid = zxid;
+    packet.data_decoded = true;
+    packet.txn.session = session;
+    packet.txn.cxid = cxid;
+    packet.txn.type = txn_type;
+    QuorumMessage message;
+    message.connection = &learner;
+    message.from_client = from_learner;
+    message.packet = &packet;
+    message.broadcast = true;
+    message.ts_us = ts;
+    sinks.quorum(message);
+  }
+  void reply(session::Outstanding& request, std::int64_t zxid, std::int64_t ts) {
+    zk::Reply reply;
+    reply.header.xid = request.xid;
+    reply.header.zxid = zxid;
+    reply.op = request.op;
+    ZkMessage message;
+    message.kind = ZkMessage::Kind::kReply;
+    message.connection = &client;
+    message.reply = &reply;
+    message.outstanding = &request;
+    message.ts_us = ts;
+    message.latency_us = ts - request.ts_us;
+    sinks.zk(message);
+  }
+};
+
+session::Outstanding set_data(std::int32_t xid, std::int64_t ts) {
+  session::Outstanding request;
+  request.xid = xid;
+  request.op = zk::find_op(5);
+  request.ts_us = ts;
+  request.path = "/a";
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("a write through a follower: forward, propose, quorum, commit, reply, adding up") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::WriteTracer tracer(sinks, false);
+  sinks.add(tracer);
+  Ensemble ensemble(sinks);
+  ensemble.connected(0x77, 4000, 0);
+  session::Outstanding request = set_data(9, 1000);
+  ensemble.zab(zk::quorum::kRequest, 0, true, 1100, 0x77, 9);
+  ensemble.zab(zk::quorum::kProposal, 0x500000001, false, 1300, 0x77, 9);
+  ensemble.zab(zk::quorum::kAck, 0x500000001, true, 1700);
+  ensemble.zab(zk::quorum::kCommit, 0x500000001, false, 1800);
+  ensemble.reply(request, 0x500000001, 2500);
+  REQUIRE(findings.traces.size() == 1);
+  const session::WriteTrace& trace = findings.traces[0];
+  CHECK(trace.session == 0x77);
+  CHECK(trace.zxid == 0x500000001);
+  CHECK(trace.total_us == 1500);
+  CHECK(trace.stage(session::WriteStage::kForward) == 100);
+  CHECK(trace.stage(session::WriteStage::kPropose) == 200);
+  CHECK(trace.stage(session::WriteStage::kQuorum) == 400);
+  CHECK(trace.stage(session::WriteStage::kCommit) == 100);
+  CHECK(trace.stage(session::WriteStage::kSync) == -1);
+  CHECK(trace.stage(session::WriteStage::kReply) == 700);
+}
+
+TEST_CASE("write tracing invents nothing: an event stamped before the one it follows is left out") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::WriteTracer tracer(sinks, false);
+  sinks.add(tracer);
+  Ensemble ensemble(sinks);
+  ensemble.connected(0x77, 4000, 0);
+  session::Outstanding request = set_data(3, 1000);
+  ensemble.zab(zk::quorum::kProposal, 0x500000002, false, 900, 0x77, 3);  // a clock stepped back
+  ensemble.reply(request, 0x500000002, 1600);
+  REQUIRE(findings.traces.size() == 1);
+  CHECK(findings.traces[0].stage(session::WriteStage::kPropose) == -1);
+  CHECK(findings.traces[0].stage(session::WriteStage::kReply) == 600);
+}
+
+TEST_CASE("write tracing waits for ZAB traffic unless asked by name") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::WriteTracer tracer(sinks, false);
+  sinks.add(tracer);
+  Ensemble ensemble(sinks);
+  session::Outstanding request = set_data(1, 10);
+  ensemble.reply(request, 0x100000001, 20);
+  CHECK(findings.traces.empty());
+}
+
+TEST_CASE("a session silent past 2/3 of its timeout is at risk once; its expiry says since when") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::SessionHealth health(sinks, 60);
+  sinks.add(health);
+  Ensemble ensemble(sinks);
+  ensemble.connected(0x42, 3000, 1'000'000);
+  ZkMessage ping;
+  zk::Request request;
+  request.op = zk::find_op(zk::kOpPing);
+  ping.kind = ZkMessage::Kind::kRequest;
+  ping.connection = &ensemble.client;
+  ping.request = &request;
+  ping.ts_us = 1'000'000;
+  sinks.zk(ping);
+  sinks.tick(2'900'000);  // 1.9 s of 3: not yet
+  CHECK(findings.sessions.empty());
+  sinks.tick(3'100'000);
+  sinks.tick(3'300'000);
+  REQUIRE(findings.sessions.size() == 1);
+  CHECK(findings.sessions[0].kind == session::SessionFinding::Kind::kAtRisk);
+  CHECK(findings.sessions[0].silent_us == 2'100'000);
+  ensemble.zab(zk::quorum::kProposal, 0x600000001, false, 5'000'000, 0x42, 0, zk::kOpCloseSession);
+  REQUIRE(findings.sessions.size() == 2);
+  CHECK(findings.sessions[1].kind == session::SessionFinding::Kind::kExpired);
+  CHECK(findings.sessions[1].source == session::SessionFinding::Source::kTxn);
+  CHECK(findings.sessions[1].silent_us == 4'000'000);
+}
+
+TEST_CASE(
+    "a watch fan-out counts notifications, sessions and follow-up reads, once its window ends") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::WatchTracker watches(sinks, 1);
+  sinks.add(watches);
+  Ensemble ensemble(sinks);
+  zk::WatcherEvent event;
+  event.zxid = 0x700000001;
+  event.type = 3;
+  event.path = WireBytes::of("/cfg");
+  event.decoded.complete = true;
+  ZkMessage notification;
+  notification.kind = ZkMessage::Kind::kEvent;
+  notification.connection = &ensemble.client;
+  notification.event = &event;
+  notification.ts_us = 100;
+  sinks.zk(notification);
+  zk::Request read;
+  read.op = zk::find_op(4);
+  read.facts.path = WireBytes::of("/cfg");
+  ZkMessage reread;
+  reread.kind = ZkMessage::Kind::kRequest;
+  reread.connection = &ensemble.client;
+  reread.request = &read;
+  reread.ts_us = 200;
+  sinks.zk(reread);
+  CHECK(findings.fanouts.empty());  // its window is still open
+  sinks.tick(100 + analysis::WatchTracker::kWindowUs + 1);
+  REQUIRE(findings.fanouts.size() == 1);
+  CHECK(findings.fanouts[0].notifications == 1);
+  CHECK(findings.fanouts[0].connections == 1);
+  CHECK(findings.fanouts[0].reads == 1);
+  CHECK(findings.fanouts[0].path == "/cfg");
+}
+
+TEST_CASE("a proposal past the alert fraction of jute.maxbuffer alerts once, not per follower") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::SizeWatch sizes(sinks, {1000, 0.5});
+  sinks.add(sizes);
+  Ensemble ensemble(sinks);
+  const std::vector<std::uint8_t> data(600);
+  zk::quorum::ZabPacket packet;
+  packet.packet.type = zk::quorum::kProposal;
+  packet.packet.zxid = 0x800000001;
+  packet.packet.data = {data.data(), data.size(), false};
+  QuorumMessage message;
+  message.connection = &ensemble.learner;
+  message.from_client = false;
+  message.broadcast = true;
+  message.packet = &packet;
+  sinks.quorum(message);
+  sinks.quorum(message);  // the copy to the next follower
+  REQUIRE(findings.sizes.size() == 1);
+  CHECK(findings.sizes[0].size == 600);
+  CHECK(findings.sizes[0].limit == 1000);
+}
+
+TEST_CASE("an aging table holds at most its capacity, forgets by age, and counts what it evicts") {
+  analysis::AgingTable<int, int> table(4, 100);
+  for (int key = 0; key < 10; ++key) table.at(key, key) = key;
+  CHECK(table.size() == 4);
+  CHECK(table.evicted() == 6);
+  CHECK(table.find(9) != nullptr);
+  CHECK(table.find(0) == nullptr);
+  table.erase(8);
+  table.at(8, 50) = 80;  // made again: the old record must not forget it
+  table.expire(108);     // 6 and 7 were added at 6 and 7
+  CHECK(table.find(6) == nullptr);
+  CHECK(table.find(8) != nullptr);
+  table.expire(1000);
+  CHECK(table.size() == 0);
+}
