@@ -36,7 +36,7 @@ _zkdump() {
       --measure-latency --group-by --sort-by --stats --top --stats-interval --stats-limit
       --aggregation-depth --path --op --session --client --errors --slower-than -s -B
       --max-frame --max-connections --idle-timeout --max-buffer --metrics-listen
-      --metrics-top --analyze --trace-writes --watch-storm --session-health
+      --metrics-top --analyze --no-analyze --trace-writes --watch-storm --session-health
       --connection-storm --size-alert" -- "$cur")
   fi
 }

@@ -48,7 +48,7 @@ std::vector<int> or_default(const std::vector<int>& ports, bool omni, int defaul
 
 // Each analysis by its flag (a threshold given turns its analysis on), all by --analyze or --omni.
 analysis::AnalysisOptions analysis_options(const Options& options) {
-  const bool all = options.analyze || options.omni;
+  const bool all = options.analyze || (options.omni && !options.no_analyze);
   analysis::AnalysisOptions analyses;
   analyses.trace_writes = all || options.trace_writes;
   analyses.trace_without_zab = options.trace_writes;

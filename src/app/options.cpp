@@ -170,6 +170,9 @@ void add_analysis_options(CLI::App& app, Options& options) {
   app.add_flag("--analyze", options.analyze,
                "Run every analysis below (on by default with --omni): write tracing, watch "
                "storms, session health, size alerts");
+  app.add_flag("--no-analyze", options.no_analyze,
+               "With --omni, run no analysis but those named by their own flags")
+      ->excludes("--analyze");
   app.add_flag("--trace-writes", options.trace_writes,
                "A WriteTrace line per client write: where its time went (forward, propose, "
                "quorum, commit, sync, reply), from client and ZAB traffic captured together");

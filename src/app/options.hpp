@@ -44,6 +44,7 @@ struct Options {
   int aggregation_depth = 0;
   // The analyses: each on by its flag, all of them by --analyze or --omni.
   bool analyze = false;
+  bool no_analyze = false;  // --omni without them
   bool trace_writes = false;
   bool session_health = false;
   std::optional<std::uint32_t> watch_storm;       // notifications from one write
