@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Captures a real 3-server ensemble (Debian's zookeeper package) on 127.0.0.1 under the
 # workload scripts/traffic/quorum_workload.py drives: writes from clients on the leader and on
-# both followers, reads after a sync, a follower frozen for half a second under pipelined writes, a watch storm, an
-# expiring session and a large znode. Needs root (tcpdump on lo).
+# both followers, reads behind a sync on a follower, a follower frozen for half a second under
+# pipelined writes, a watch storm, an expiring session and a large znode. Needs root (tcpdump on
+# lo).
 # Writes pcaps/quorum_workload.pcap and pcaps/quorum_workload.sent.json (what the workload did).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)

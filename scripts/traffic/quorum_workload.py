@@ -1,6 +1,6 @@
 """What a 3-server ensemble's operators ask about, done by real kazoo clients: writes from a
-client on each server, reads after a sync on a follower, a follower frozen (SIGSTOP) for half a second while its client's
-pipelined writes are in flight, a watch storm (50 sessions watching one node, then one write),
+client on each server, reads sent behind a sync on a follower, a follower frozen (SIGSTOP) for
+half a second while its client's pipelined writes are in flight, a watch storm (50 sessions watching one node, then one write),
 a session that expires (its client frozen past its 2 s timeout) and a large znode. Prints a
 JSON summary of what it did, for the tests.
 usage: quorum_workload.py LEADER_SID FOLLOWER_SID FOLLOWER_SID SLOW_FOLLOWER_PID"""
@@ -44,11 +44,12 @@ for sid in (leader, follower_a, follower_b):
     client.stop()
     client.close()
 
-# Reads on a follower after a sync: the follower asks the leader to catch it up first.
+# Reads on a follower behind a sync: the follower asks the leader to catch it up first.
 reader = client_on(follower_b)
 for _ in range(5):
-    reader.sync("/w")
-    reader.get("/w")
+    synced = reader.sync_async("/w")
+    reader.get("/w")  # sent behind the sync: the follower answers it once the sync is done
+    synced.get(timeout=10)
 summary["syncs"] = {"server": follower_b, "session": session_of(reader), "syncs": 5}
 reader.stop()
 reader.close()

@@ -26,7 +26,32 @@ std::int64_t parse_session(std::string_view text) {
 }  // namespace
 
 struct WriteTracer::ClientState : session::ConnectionState {
+  static constexpr std::size_t kMaxReadsBehindSync = 8;
   std::int64_t session = 0;
+  std::int32_t sync_xid = 0;               // a sync awaiting its reply, 0 none
+  Events sync_events{-1, -1, -1, -1, -1};  // the last answered sync's forward and SYNC
+  // Reads sent while a sync awaited its reply: the follower answers them after it.
+  std::array<std::int32_t, kMaxReadsBehindSync> reads_behind_sync{};
+  std::size_t reads = 0;
+
+  // A sync, and the reads sent behind it: a follower answers them once the leader caught it up.
+  void on_request(const zk::Request& request) {
+    if (request.op == nullptr) return;
+    if (request.op->route == zk::OpRoute::kSync) {
+      sync_xid = request.xid;
+    } else if (request.op->route == zk::OpRoute::kLocal && sync_xid != 0 &&
+               request.facts.path.size > 0 && reads < reads_behind_sync.size()) {
+      reads_behind_sync[reads++] = request.xid;
+    }
+  }
+  bool take_read_behind_sync(std::int32_t xid) {
+    for (std::size_t i = 0; i < reads; ++i) {
+      if (reads_behind_sync[i] != xid) continue;
+      reads_behind_sync[i] = reads_behind_sync[--reads];
+      return true;
+    }
+    return false;
+  }
 };
 
 struct WriteTracer::LearnerState : session::ConnectionState {
@@ -69,10 +94,21 @@ void WriteTracer::zk(const ZkMessage& message) {
     if (!message.connect_response->expired()) client.session = message.connect_response->session_id;
     return;
   }
+  if (message.kind == ZkMessage::Kind::kRequest) return client.on_request(*message.request);
   if (message.kind != ZkMessage::Kind::kReply || message.outstanding == nullptr) return;
   const zk::OpInfo* op = message.outstanding->op;
-  if (op == nullptr || op->route == zk::OpRoute::kLocal) return;
-  on_reply(message, client.session);
+  if (op == nullptr) return;
+  if (op->route == zk::OpRoute::kLocal) {
+    if (client.sync_xid == 0 && client.take_read_behind_sync(message.outstanding->xid)) {
+      emit(message, client.session, 0, client.sync_events);
+    }
+    return;
+  }
+  const Events events = on_reply(message, client.session);
+  if (op->route == zk::OpRoute::kSync && message.outstanding->xid == client.sync_xid) {
+    client.sync_events = events;
+    client.sync_xid = 0;
+  }
 }
 
 void WriteTracer::quorum(const QuorumMessage& message) {
@@ -163,45 +199,53 @@ void WriteTracer::on_sync(const QuorumMessage& message, LearnerState& learner) {
   if (forwarded != nullptr && forwarded->sync_us < 0) forwarded->sync_us = message.ts_us;
 }
 
-// Stages run from the request through each event the capture showed, in order, to the reply; an
-// event stamped before the one it follows (a capture that reordered them) is left out.
-void WriteTracer::on_reply(const ZkMessage& message, std::int64_t session) {
+// A write's (or sync's) events, the ZAB links showed them, then its trace.
+WriteTracer::Events WriteTracer::on_reply(const ZkMessage& message, std::int64_t session) {
   const session::Outstanding& request = *message.outstanding;
   const ClientKey key{session, request.xid};
   const Forwarded* forwarded = session != 0 ? requests_.find(key) : nullptr;
   const std::int64_t zxid =
       forwarded != nullptr && forwarded->zxid != 0 ? forwarded->zxid : message.reply->header.zxid;
   const Txn* txn = request.op->route == zk::OpRoute::kTxn ? txns_.find(zxid) : nullptr;
-  if (!always_ && !zab_seen_) return;
+  const Events events = {
+      forwarded != nullptr ? forwarded->forward_us : -1,
+      txn != nullptr ? txn->propose_us : -1,
+      txn != nullptr ? txn->quorum_us : -1,
+      txn != nullptr && txn->learner != 0 ? txn->commit_us : -1,
+      forwarded != nullptr ? forwarded->sync_us : -1,
+  };
+  if (forwarded != nullptr) requests_.erase(key);
+  if (txn != nullptr) txns_.erase(zxid);
+  emit(message, session, txn != nullptr ? zxid : 0, events);
+  return events;
+}
 
+// Stages run from the request through each event the capture showed, in order, to the reply; an
+// event stamped before the one it follows (a capture that reordered them, or a sync's forward
+// before the read behind it was sent) is left out.
+void WriteTracer::emit(const ZkMessage& message, std::int64_t session, std::int64_t zxid,
+                       const Events& events) {
+  if (!always_ && !zab_seen_) return;
+  const session::Outstanding& request = *message.outstanding;
   session::WriteTrace trace;
   trace.connection = message.connection;
   trace.op = request.op;
   trace.path = request.path;
   trace.session = session;
   trace.xid = request.xid;
-  trace.zxid = txn != nullptr ? zxid : 0;
+  trace.zxid = zxid;
   trace.err = message.reply->error();
   trace.ts_us = message.ts_us;
   trace.total_us = message.latency_us;
-  const std::array<std::pair<WriteStage, std::int64_t>, session::kWriteStages - 1> events = {{
-      {WriteStage::kForward, forwarded != nullptr ? forwarded->forward_us : -1},
-      {WriteStage::kPropose, txn != nullptr ? txn->propose_us : -1},
-      {WriteStage::kQuorum, txn != nullptr ? txn->quorum_us : -1},
-      {WriteStage::kCommit, txn != nullptr && txn->learner != 0 ? txn->commit_us : -1},
-      {WriteStage::kSync, forwarded != nullptr ? forwarded->sync_us : -1},
-  }};
   std::int64_t previous = request.ts_us;
-  for (const auto& [stage, at_us] : events) {
-    if (at_us < previous || at_us > message.ts_us) continue;
-    trace.stages_us[static_cast<std::size_t>(stage)] = at_us - previous;
-    previous = at_us;
+  for (std::size_t stage = 0; stage < events.size(); ++stage) {
+    if (events[stage] < previous || events[stage] > message.ts_us) continue;
+    trace.stages_us[stage] = events[stage] - previous;
+    previous = events[stage];
   }
   trace.stages_us[static_cast<std::size_t>(WriteStage::kReply)] =
       std::max<std::int64_t>(0, trace.total_us - (previous - request.ts_us));
   sinks_.write_trace(trace);
-  if (forwarded != nullptr) requests_.erase(key);
-  if (txn != nullptr) txns_.erase(zxid);
 }
 
 }  // namespace zkdump::analysis

@@ -5,7 +5,7 @@
   up to total_us, which is the reply's latency; writes through a follower have a forward stage,
   writes on the leader none; the frozen follower's client shows the freeze in the stages that
   follower runs (forward, reply) while the quorum (the other follower's ACK) and commit stay
-  quick; syncs have a sync stage;
+  quick; syncs have a sync stage, and so do the reads sent behind them;
 - the watch storm: one watch_storm with every watcher notified and every follow-up read;
 - session health: the expired session was at risk first, then expired by the leader's txn and
   refused at reconnect, each after a silence past 2/3 of its 2 s timeout; a connection storm
@@ -47,8 +47,9 @@ for line in lines:
 
 # ---- Write path ----
 replies = {(m["client"], m["xid"]): m for m in kinds["reply"] if m.get("op") in TRACED}
-traces = {(t["client"], t["xid"]): t for t in kinds["write_trace"]}
-check(len(kinds["write_trace"]) == len(traces), "a write traced twice")
+traces = {(t["client"], t["xid"]): t for t in kinds["write_trace"] if t["op"] in TRACED}
+reads = [t for t in kinds["write_trace"] if t["op"] not in TRACED]
+check(len(kinds["write_trace"]) == len(traces) + len(reads), "a write traced twice")
 check(set(replies) == set(traces), "writes without a trace: %s; traces without a write: %s"
       % (sorted(set(replies) - set(traces))[:5], sorted(set(traces) - set(replies))[:5]))
 leader_port = 2190 + sent["leader"]
@@ -78,6 +79,13 @@ check(flat_us < 100_000, "quorum or commit waited for the frozen follower: %d us
 syncs = [t for t in traces.values() if t["op"] == "sync" and t.get("session") == sent["syncs"]["session"]]
 check(len(syncs) == sent["syncs"]["syncs"] and all("sync" in t["stages_us"] for t in syncs),
       "%d syncs traced with a sync stage, %d made" % (len(syncs), sent["syncs"]["syncs"]))
+# Each read sent behind a sync is traced; the sync stage is there when the leader's SYNC came after it.
+check(len(reads) == sent["syncs"]["syncs"] and all(t.get("session") == sent["syncs"]["session"]
+                                                   and t["op"] == "getData" for t in reads),
+      "reads behind a sync traced: %s" % [(t.get("session"), t["op"]) for t in reads])
+check(any("sync" in t["stages_us"] for t in reads), "no read behind a sync has a sync stage")
+for trace in reads:
+    check(sum(trace["stages_us"].values()) == trace["total_us"], "stages do not add up: %s" % trace)
 
 # ---- Watch storm ----
 storm = sent["watch_storm"]

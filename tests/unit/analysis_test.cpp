@@ -125,6 +125,48 @@ TEST_CASE("a write through a follower: forward, propose, quorum, commit, reply, 
   CHECK(trace.stage(session::WriteStage::kReply) == 700);
 }
 
+TEST_CASE("a read sent behind a sync is traced with the sync's stage") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::WriteTracer tracer(sinks, false);
+  sinks.add(tracer);
+  Ensemble ensemble(sinks);
+  ensemble.connected(0x77, 4000, 0);
+  ensemble.zab(zk::quorum::kProposal, 0x500000001, false, 10, 0x1, 1);  // ZAB traffic seen
+  session::Outstanding sync = set_data(4, 1000);
+  sync.op = zk::find_op(9);
+  zk::Request sync_request;
+  sync_request.xid = 4;
+  sync_request.op = sync.op;
+  ZkMessage message;
+  message.kind = ZkMessage::Kind::kRequest;
+  message.connection = &ensemble.client;
+  message.request = &sync_request;
+  message.ts_us = 1000;
+  sinks.zk(message);
+  zk::Request read_request;
+  read_request.xid = 5;
+  read_request.op = zk::find_op(4);
+  read_request.facts.path = WireBytes::of("/a");
+  message.request = &read_request;
+  message.ts_us = 1050;
+  sinks.zk(message);
+  ensemble.zab(zk::quorum::kRequest, 0, true, 1100, 0x77, 4, 9);
+  ensemble.zab(zk::quorum::kSync, 0, false, 1400);
+  ensemble.reply(sync, 0, 1500);
+  session::Outstanding read = set_data(5, 1050);
+  read.op = read_request.op;
+  ensemble.reply(read, 0, 1600);
+  REQUIRE(findings.traces.size() == 2);
+  CHECK(findings.traces[0].stage(session::WriteStage::kForward) == 100);
+  CHECK(findings.traces[0].stage(session::WriteStage::kSync) == 300);
+  CHECK(findings.traces[1].op == read.op);
+  CHECK(findings.traces[1].stage(session::WriteStage::kForward) == 50);
+  CHECK(findings.traces[1].stage(session::WriteStage::kSync) == 300);
+  CHECK(findings.traces[1].stage(session::WriteStage::kReply) == 200);
+}
+
 TEST_CASE("write tracing invents nothing: an event stamped before the one it follows is left out") {
   session::Sinks sinks;
   Findings findings;

@@ -1,9 +1,11 @@
 // Where a write spends its time. A capture on a server host sees a client's write, the follower
 // forwarding it to the leader (REQUEST), the leader's PROPOSAL, the followers' ACKs, the COMMIT
 // and the reply; the txn header's (session, cxid) is the client's (session, xid), so each reply
-// of a write (or sync) gets a WriteTrace with the stages the capture showed, none invented.
+// of a write (or sync) gets a WriteTrace with the stages the capture showed, none invented. A
+// read sent while a sync awaited its reply is traced too: its sync stage is the sync's.
 #pragma once
 
+#include <array>
 #include <cstdint>
 
 #include "zkdump/analysis/aging_table.hpp"
@@ -47,6 +49,8 @@ class WriteTracer final : public session::Sink {
     std::uint64_t learner = 0;  // the link whose COMMIT counts: the forwarding follower's
     std::uint32_t acks = 0;
   };
+  // When each stage's event happened (-1: not seen), by WriteStage, the reply aside.
+  using Events = std::array<std::int64_t, session::kWriteStages - 1>;
   struct ClientState;
   struct LearnerState;
 
@@ -55,7 +59,9 @@ class WriteTracer final : public session::Sink {
   void on_ack(const session::QuorumMessage& message, LearnerState& learner);
   void on_commit(const session::QuorumMessage& message, const LearnerState& learner);
   void on_sync(const session::QuorumMessage& message, LearnerState& learner);
-  void on_reply(const session::ZkMessage& message, std::int64_t session);
+  Events on_reply(const session::ZkMessage& message, std::int64_t session);
+  void emit(const session::ZkMessage& message, std::int64_t session, std::int64_t zxid,
+            const Events& events);
   std::uint32_t acks_for_quorum() const;
 
   session::Sinks& sinks_;
