@@ -14,6 +14,7 @@ void SizeWatch::zk(const ZkMessage& message) {
   alert.ts_us = message.ts_us;
   alert.limit = limits_.jute_maxbuffer;
   alert.size = message.frame_size;
+  alert.selected = message.selection != session::Selection::kNo;
   if (alert.size < threshold_) return;
   if (message.kind == ZkMessage::Kind::kRequest) {
     alert.what = SizeAlert::What::kRequest;

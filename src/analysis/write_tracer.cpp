@@ -237,6 +237,7 @@ void WriteTracer::emit(const ZkMessage& message, std::int64_t session, std::int6
   trace.err = message.reply->error();
   trace.ts_us = message.ts_us;
   trace.total_us = message.latency_us;
+  trace.selected = message.selection != session::Selection::kNo;
   std::int64_t previous = request.ts_us;
   for (std::size_t stage = 0; stage < events.size(); ++stage) {
     if (events[stage] < previous || events[stage] > message.ts_us) continue;

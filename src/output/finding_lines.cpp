@@ -17,6 +17,7 @@ void LineWriter::emit_finding(const session::Connection* connection, std::string
 }
 
 void LineWriter::write_trace(const session::WriteTrace& trace) {
+  if (!trace.selected) return;
   begin({trace.ts_us, false, "write_trace", trace.connection, "", "", {"", "WriteTrace"}});
   fields([&](FieldSink& out) {
     if (trace.session != 0) out.hex_id("session", static_cast<std::uint64_t>(trace.session));
@@ -105,6 +106,7 @@ void LineWriter::session_finding(const session::SessionFinding& finding) {
 }
 
 void LineWriter::size_alert(const session::SizeAlert& alert) {
+  if (!alert.selected) return;
   const std::string_view what = session::size_what_name(alert.what);
   begin({alert.ts_us, false, "size_alert", alert.connection, "", "", {"", "SizeAlert"}});
   fields([&](FieldSink& out) {

@@ -151,6 +151,7 @@ void AnalysisStats::on_data(std::string_view path, std::int64_t bytes) {
 // ---- What the analyses found ----
 
 void AnalysisStats::write_trace(const session::WriteTrace& trace) {
+  if (!trace.selected) return;  // the field filters scope --stats
   ++traces_;
   auto add = [&](StageHistograms& histograms) {
     for (std::size_t stage = 0; stage < session::kWriteStages; ++stage) {
@@ -201,6 +202,7 @@ void AnalysisStats::session_finding(const session::SessionFinding& finding) {
 }
 
 void AnalysisStats::size_alert(const session::SizeAlert& alert) {
+  if (!alert.selected) return;
   ++size_alerts_[static_cast<std::size_t>(alert.what)];
 }
 

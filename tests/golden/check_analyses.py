@@ -5,7 +5,8 @@
   up to total_us, which is the reply's latency; writes through a follower have a forward stage,
   writes on the leader none; the frozen follower's client shows the freeze in the stages that
   follower runs (forward, reply) while the quorum (the other follower's ACK) and commit stay
-  quick; syncs have a sync stage, and so do the reads sent behind them;
+  quick; syncs have a sync stage, and so do the reads sent behind them; --path and --op select
+  write traces and request size alerts as they select exchanges, in the lines and in --stats;
 - the watch storm: one watch_storm with every watcher notified and every follow-up read;
 - session health: the expired session was at risk first, then expired by the leader's txn and
   refused at reconnect, each after a silence past 2/3 of its 2 s timeout; a connection storm
@@ -117,6 +118,25 @@ big = sent["large_znode"]
 alerts = sorted((a["what"], a["path"]) for a in kinds["size_alert"])
 check(alerts == [("request", big["path"]), ("txn", big["path"])], "size alerts: %s" % alerts)
 check(all(a["size"] >= big["bytes"] for a in kinds["size_alert"]), "an alert smaller than the znode")
+
+# ---- The field filters select a write_trace and a request's size_alert as they select its exchange ----
+slow_path = "/w/slow"
+filtered = run(*args, "--path", slow_path)
+filtered_traces = [t for t in filtered if t["kind"] == "write_trace"]
+check(len(filtered_traces) == sum(t.get("path") == slow_path for t in kinds["write_trace"])
+      and all(t.get("path") == slow_path for t in filtered_traces),
+      "--path %s: %d write traces" % (slow_path, len(filtered_traces)))
+check([a["what"] for a in filtered if a["kind"] == "size_alert"] == ["txn"],
+      "--path %s: size alerts %s" % (slow_path, [a for a in filtered if a["kind"] == "size_alert"]))
+scoped = [s for s in run(*args, "--stats", "--path", slow_path) if s["kind"] == "analysis_stats"][0]
+check(scoped["write_path"]["traced"] == len(filtered_traces)
+      and scoped["sizes"]["alerts"] == {"request": 0, "reply": 0, "txn": 1},
+      "--stats --path %s: %d traced, size alerts %s" % (slow_path, scoped["write_path"]["traced"],
+                                                        scoped["sizes"]["alerts"]))
+creates = [t for t in run(*args, "--op", "create") if t["kind"] == "write_trace"]
+check(creates and all(t["op"] == "create" for t in creates)
+      and len(creates) == sum(t["op"] == "create" for t in kinds["write_trace"]),
+      "--op create: write traces of %s" % sorted({t["op"] for t in creates}))
 
 # ---- Registrations, on the captures that have addWatch and SetWatches ----
 def watches(pcap):

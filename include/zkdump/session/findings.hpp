@@ -40,6 +40,7 @@ struct WriteTrace {
   std::int64_t ts_us = 0;     // the reply's
   std::int64_t total_us = 0;  // request to reply, as the client saw it
   std::array<std::int64_t, kWriteStages> stages_us{-1, -1, -1, -1, -1, -1};  // -1: not seen
+  bool selected = true;  // by the field filters, as its exchange
 
   std::int64_t stage(WriteStage which) const { return stages_us[static_cast<std::size_t>(which)]; }
 };
@@ -101,6 +102,7 @@ struct SizeAlert {
   std::int64_t ts_us = 0;
   std::int64_t size = 0;   // the frame's or the txn's bytes
   std::int64_t limit = 0;  // jute.maxbuffer
+  bool selected = true;    // a request's or reply's, by the field filters
 };
 std::string_view size_what_name(SizeAlert::What what);  // request, reply, txn
 
