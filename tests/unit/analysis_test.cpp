@@ -71,7 +71,8 @@ struct Ensemble {
     message.ts_us = ts;
     sinks.quorum(message);
   }
-  void reply(session::Outstanding& request, std::int64_t zxid, std::int64_t ts) {
+  void reply(session::Outstanding& request, std::int64_t zxid, std::int64_t ts,
+             session::Selection selection = session::Selection::kYes) {
     zk::Reply reply;
     reply.header.xid = request.xid;
     reply.header.zxid = zxid;
@@ -83,7 +84,21 @@ struct Ensemble {
     message.outstanding = &request;
     message.ts_us = ts;
     message.latency_us = ts - request.ts_us;
+    message.selection = selection;
     sinks.zk(message);
+  }
+};
+
+// Findings of a write tracer that is not asked by name, on one Ensemble.
+struct Tracing {
+  session::Sinks sinks;
+  Findings findings;
+  analysis::WriteTracer tracer{sinks, false};
+  Ensemble ensemble{add_both()};
+  session::Sinks& add_both() {
+    sinks.add(findings);
+    sinks.add(tracer);
+    return sinks;
   }
 };
 
@@ -98,13 +113,8 @@ session::Outstanding set_data(std::int32_t xid, std::int64_t ts) {
 
 }  // namespace
 
-TEST_CASE("a write through a follower: forward, propose, quorum, commit, reply, adding up") {
-  session::Sinks sinks;
-  Findings findings;
-  sinks.add(findings);
-  analysis::WriteTracer tracer(sinks, false);
-  sinks.add(tracer);
-  Ensemble ensemble(sinks);
+TEST_CASE_FIXTURE(
+    Tracing, "a write through a follower: forward, propose, quorum, commit, reply, adding up") {
   ensemble.connected(0x77, 4000, 0);
   session::Outstanding request = set_data(9, 1000);
   ensemble.zab(zk::quorum::kRequest, 0, true, 1100, 0x77, 9);
@@ -125,13 +135,7 @@ TEST_CASE("a write through a follower: forward, propose, quorum, commit, reply, 
   CHECK(trace.stage(session::WriteStage::kReply) == 700);
 }
 
-TEST_CASE("a read sent behind a sync is traced with the sync's stage") {
-  session::Sinks sinks;
-  Findings findings;
-  sinks.add(findings);
-  analysis::WriteTracer tracer(sinks, false);
-  sinks.add(tracer);
-  Ensemble ensemble(sinks);
+TEST_CASE_FIXTURE(Tracing, "a read sent behind a sync is traced with the sync's stage") {
   ensemble.connected(0x77, 4000, 0);
   ensemble.zab(zk::quorum::kProposal, 0x500000001, false, 10, 0x1, 1);  // ZAB traffic seen
   session::Outstanding sync = set_data(4, 1000);
@@ -167,13 +171,9 @@ TEST_CASE("a read sent behind a sync is traced with the sync's stage") {
   CHECK(findings.traces[1].stage(session::WriteStage::kReply) == 200);
 }
 
-TEST_CASE("write tracing invents nothing: an event stamped before the one it follows is left out") {
-  session::Sinks sinks;
-  Findings findings;
-  sinks.add(findings);
-  analysis::WriteTracer tracer(sinks, false);
-  sinks.add(tracer);
-  Ensemble ensemble(sinks);
+TEST_CASE_FIXTURE(
+    Tracing,
+    "write tracing invents nothing: an event stamped before the one it follows is left out") {
   ensemble.connected(0x77, 4000, 0);
   session::Outstanding request = set_data(3, 1000);
   ensemble.zab(zk::quorum::kProposal, 0x500000002, false, 900, 0x77, 3);  // a clock stepped back
@@ -183,13 +183,16 @@ TEST_CASE("write tracing invents nothing: an event stamped before the one it fol
   CHECK(findings.traces[0].stage(session::WriteStage::kReply) == 600);
 }
 
-TEST_CASE("write tracing waits for ZAB traffic unless asked by name") {
-  session::Sinks sinks;
-  Findings findings;
-  sinks.add(findings);
-  analysis::WriteTracer tracer(sinks, false);
-  sinks.add(tracer);
-  Ensemble ensemble(sinks);
+TEST_CASE_FIXTURE(Tracing, "a write the field filters leave out is traced, marked unselected") {
+  ensemble.connected(0x77, 4000, 0);
+  session::Outstanding request = set_data(4, 1000);
+  ensemble.zab(zk::quorum::kProposal, 0x500000003, false, 1100, 0x77, 4);
+  ensemble.reply(request, 0x500000003, 1300, session::Selection::kNo);
+  REQUIRE(findings.traces.size() == 1);
+  CHECK_FALSE(findings.traces[0].selected);
+}
+
+TEST_CASE_FIXTURE(Tracing, "write tracing waits for ZAB traffic unless asked by name") {
   session::Outstanding request = set_data(1, 10);
   ensemble.reply(request, 0x100000001, 20);
   CHECK(findings.traces.empty());
