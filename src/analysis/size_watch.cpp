@@ -9,13 +9,13 @@ SizeWatch::SizeWatch(session::Sinks& sinks, const SizeLimits& limits)
     : sinks_(sinks), limits_(limits), threshold_(limits.threshold()) {}
 
 void SizeWatch::zk(const ZkMessage& message) {
+  if (message.frame_size < threshold_) return;  // nearly every message: decided before any copy
   SizeAlert alert;
   alert.connection = message.connection;
   alert.ts_us = message.ts_us;
   alert.limit = limits_.jute_maxbuffer;
   alert.size = message.frame_size;
   alert.selected = message.selection != session::Selection::kNo;
-  if (alert.size < threshold_) return;
   if (message.kind == ZkMessage::Kind::kRequest) {
     alert.what = SizeAlert::What::kRequest;
     alert.op = message.request->op;
