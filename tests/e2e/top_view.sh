@@ -2,7 +2,9 @@
 # --top under tmux: the screen shows the ops table and the hottest paths and clients, a key
 # changes the order, and q quits; on etcd traffic, the methods, watches, leases, watchers and
 # hottest keys; on an ensemble's capture with --omni, the write stages and the analyses' counts.
-# The tmux server is this test's own, removed on exit.
+# The tmux server is this test's own, removed on exit. A keeper session holds it up between
+# runs: a server left with no session exits, and a client arriving meanwhile fails with
+# "server exited unexpectedly".
 # usage: top_view.sh ZKDUMP PCAP ETCD_PCAP QUORUM_WORKLOAD_PCAP
 set -euo pipefail
 zkdump=$1 pcap=$2 etcd_pcap=$3 workload_pcap=$4
@@ -13,21 +15,25 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tmux -S "$socket" capture-pane -p -t top >&2 || true; exit 1; }
-screen() { tmux -S "$socket" capture-pane -p -t top; }
+tmux -S "$socket" new-session -d -s keeper "sleep 600"
+runs=0 session=none
+fail() { echo "FAIL: $*" >&2; tmux -S "$socket" capture-pane -p -t "$session" >&2 || true; exit 1; }
+screen() { tmux -S "$socket" capture-pane -p -t "$session"; }
+keys() { tmux -S "$socket" send-keys -t "$session" "$@"; }
 wait_for() {  # wait_for PATTERN: up to 10 s for the screen to show it
   for _ in $(seq 1 100); do screen | grep -q -E "$1" && return 0; sleep 0.1; done
   fail "the screen never showed /$1/"
 }
 
-start() {  # start ZKDUMP_ARGS...: zkdump --top in a fresh session named top
+start() {  # start ZKDUMP_ARGS...: zkdump --top in a fresh session
   rm -f "$work/status"
-  tmux -S "$socket" kill-session -t top 2>/dev/null || true
-  tmux -S "$socket" new-session -d -s top -x 120 -y 45 \
+  [ "$session" = none ] || tmux -S "$socket" kill-session -t "$session"
+  runs=$((runs + 1)) session=top$runs
+  tmux -S "$socket" new-session -d -s "$session" -x 120 -y 45 \
     "TZ=UTC $zkdump --top $* 2> $work/stderr; echo \$? > $work/status; sleep 60"
 }
 quit() {
-  tmux -S "$socket" send-keys -t top q
+  keys q
   for _ in $(seq 1 50); do [ -f "$work/status" ] && break; sleep 0.1; done
   [ "$(cat "$work/status" 2>/dev/null)" = 0 ] || fail "q did not end zkdump with status 0"
 }
@@ -39,11 +45,11 @@ screen | grep -q -E '^  /load/c0 +1501 ' || fail "no hottest path /load/c0"
 screen | grep -q -E '^  127\.0\.0\.1 +10015 ' || fail "no hottest client"
 screen | grep -q 'sorted by requests' || fail "not sorted by requests at first"
 
-tmux -S "$socket" send-keys -t top l
+keys l
 wait_for 'sorted by p99 latency'
 first_op=$(screen | awk '/^op /{getline; print $1; exit}')
 [ "$first_op" = getData ] || fail "p99 order starts with $first_op"
-tmux -S "$socket" send-keys -t top e
+keys e
 wait_for 'sorted by errors'
 first_op=$(screen | awk '/^op /{getline; print $1; exit}')
 [ "$first_op" = exists ] || fail "error order starts with $first_op, not exists (its 2000 NoNode)"
@@ -58,7 +64,7 @@ screen | grep -q -E '^leases granted 1 kept alive 1 ' || fail "no leases line"
 screen | grep -q -E '^  127\.0\.0\.1:[0-9]+ stream 1 watch 0 +0 +6$' || fail "no watcher row"
 screen | grep -q -E '^  /app/a +4 +1$' || fail "no hottest key /app/a"
 screen | grep -q -E '^op ' && fail "a ZooKeeper ops table on an etcd-only capture"
-tmux -S "$socket" send-keys -t top e
+keys e
 wait_for 'sorted by errors'
 first_method=$(screen | awk '/^etcd method /{getline; print $1; exit}')
 [ "$first_method" = LeaseRevoke ] || fail "error order starts with $first_method, not LeaseRevoke"
