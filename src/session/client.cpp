@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/copy_bytes.hpp"
 #include "zkdump/base/ring.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/tls/client_hello.hpp"
@@ -395,7 +396,7 @@ Outstanding& ClientConversation::remember(std::int32_t xid, const zk::OpInfo* op
   request.reported_pending = false;
   const std::string_view kept = path.substr(0, kMaxRememberedPath);
   request.path.resize(kept.size());  // within the slot's storage, once it has grown
-  kept.copy(request.path.data(), kept.size());
+  copy_bytes(request.path.data(), kept);
   request.slots = {};
   return request;
 }

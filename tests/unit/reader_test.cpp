@@ -87,6 +87,15 @@ TEST_CASE("escaping keeps wire bytes from faking lines or driving the terminal")
                      "b\xe2\x81\xa6") == "a\\u202eb\\u2066");  // bidi controls
 }
 
+TEST_CASE("copy_bytes copies every length exactly, touching nothing beyond it") {
+  const std::string source = "0123456789abcdefghijklmnopqrstuvwxyz";
+  for (std::size_t size = 0; size <= source.size(); ++size) {
+    std::string target(source.size() + 2, '.');
+    copy_bytes(target.data() + 1, std::string_view(source).substr(0, size));
+    CHECK(target == "." + source.substr(0, size) + std::string(source.size() + 1 - size, '.'));
+  }
+}
+
 TEST_CASE("a text value that could pass for another field is quoted, a plain one is not") {
   CHECK(text_value("/plain/path-1_2.x") == "/plain/path-1_2.x");
   CHECK(text_value("/数据") == "/数据");

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/copy_bytes.hpp"
+
 namespace zkdump {
 
 // Room for `count` more bytes at the end of `out`, and where they go: one resize for a field's
@@ -17,7 +19,7 @@ inline char* extend(fmt::memory_buffer& out, std::size_t count) {
 }
 
 inline void append_bytes(fmt::memory_buffer& out, std::string_view bytes) {
-  bytes.copy(extend(out, bytes.size()), bytes.size());  // unlike memcpy, fine with an empty view
+  copy_bytes(extend(out, bytes.size()), bytes);
 }
 
 inline void append_char(fmt::memory_buffer& out, char c) {
