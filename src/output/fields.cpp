@@ -202,11 +202,20 @@ void JsonFields::separator() {
   need_separator_[depth_] = true;
 }
 
-void JsonFields::key(FieldKey field_key) {
-  separator();
-  append_char(out_, '"');
-  append_bytes(out_, field_key.json);
-  append_bytes(out_, "\":");
+void JsonFields::member(FieldKey field_key, std::string_view value, bool quoted) {
+  const bool separate = need_separator_[depth_];
+  need_separator_[depth_] = true;
+  const std::string_view name = field_key.json;
+  char* out = extend(out_, (separate ? 1 : 0) + name.size() + 3 + value.size() + (quoted ? 2 : 0));
+  if (separate) *out++ = ',';
+  *out++ = '"';
+  copy_bytes(out, name);
+  out += name.size();
+  *out++ = '"';
+  *out++ = ':';
+  if (quoted) *out++ = '"';
+  copy_bytes(out, value);
+  if (quoted) out[value.size()] = '"';
 }
 
 void JsonFields::string(const WireBytes& value) {
@@ -231,13 +240,12 @@ void JsonFields::close(char bracket) {
 }
 
 void JsonFields::number(FieldKey field_key, std::int64_t value, FieldRole) {
-  key(field_key);
-  append_number(out_, value);
+  const fmt::format_int digits(value);
+  member(field_key, {digits.data(), digits.size()});
 }
 
-void JsonFields::hex_number(FieldKey field_key, std::uint64_t value, FieldRole) {
-  key(field_key);
-  append_number(out_, static_cast<std::int64_t>(value));
+void JsonFields::hex_number(FieldKey field_key, std::uint64_t value, FieldRole role) {
+  number(field_key, static_cast<std::int64_t>(value), role);
 }
 
 void JsonFields::hex_id(FieldKey field_key, std::uint64_t value, FieldRole) {
@@ -248,8 +256,7 @@ void JsonFields::hex_id(FieldKey field_key, std::uint64_t value, FieldRole) {
 }
 
 void JsonFields::boolean(FieldKey field_key, bool value, FieldRole) {
-  key(field_key);
-  append_bytes(out_, value ? std::string_view("true") : std::string_view("false"));
+  member(field_key, value ? std::string_view("true") : std::string_view("false"));
 }
 
 void JsonFields::bytes(FieldKey field_key, const WireBytes& value, FieldRole) {
@@ -258,10 +265,7 @@ void JsonFields::bytes(FieldKey field_key, const WireBytes& value, FieldRole) {
 }
 
 void JsonFields::name(FieldKey field_key, std::string_view value, FieldRole) {
-  key(field_key);
-  append_char(out_, '"');
-  append_bytes(out_, value);
-  append_char(out_, '"');
+  member(field_key, value, true);
 }
 
 void JsonFields::flags(FieldKey field_key, std::int64_t value, std::string_view, FieldRole) {
