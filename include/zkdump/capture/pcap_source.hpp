@@ -80,11 +80,10 @@ class PcapSource {
   void* dumper_ = nullptr;  // pcap_dumper_t
   std::string name_;
   bool live_;
-  int selectable_fd_ = -1;
-  int wake_fd_ = -1;  // an eventfd polled beside the capture's
-  std::shared_ptr<std::string>
-      decompress_error_;  // what a gzip or xz capture's decoder said  // live: polled with our own
-                          // timeout, the handle being non-blocking
+  int selectable_fd_ = -1;  // live: polled with our own timeout, the handle being non-blocking
+  int wake_fd_ = -1;        // an eventfd polled beside the capture's
+  std::shared_ptr<std::string> decompress_error_;  // what a gzip or xz capture's decoder said
+  std::unique_ptr<char[]> read_buffer_;            // a file's stdio buffer, freed after closing
 };
 
 }  // namespace zkdump::capture
