@@ -83,7 +83,7 @@ std::unique_ptr<PcapSource> PcapSource::open_file(const std::string& path) {
 std::unique_ptr<PcapSource> PcapSource::open_stream(std::FILE* raw, const std::string& name) {
   // libpcap reads a file record by record through stdio, whose default 4 KiB buffer made a
   // read(2) every few packets: a tenth of a --stats run went to those calls.
-  auto read_buffer = std::make_unique<char[]>(kReadBufferBytes);
+  auto read_buffer = std::make_unique_for_overwrite<char[]>(kReadBufferBytes);
   (void)std::setvbuf(raw, read_buffer.get(), _IOFBF, kReadBufferBytes);
   auto decompress_error = std::make_shared<std::string>();
   std::FILE* stream = open_capture_stream(raw, decompress_error);
