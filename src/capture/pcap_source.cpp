@@ -15,7 +15,7 @@
 namespace zkdump::capture {
 namespace {
 
-constexpr std::size_t kReadBufferBytes = 64 * 1024;  // below malloc's mmap threshold
+constexpr std::size_t kReadBufferBytes = std::size_t{64} * 1024;  // below malloc's mmap threshold
 
 pcap_t* as_pcap(void* handle) {
   return static_cast<pcap_t*>(handle);
