@@ -90,6 +90,7 @@ Config make_config(const Options& options) {
   config.analyses = analysis_options(options);
   config.metrics_options.analyses = config.analyses.any();
   config.metrics = !options.metrics_listen.empty();
+  config.web_config = options.web_config;
   config.metrics_options.top_limit = options.metrics_top;
   config.metrics_options.aggregation_depth = options.aggregation_depth;
   return config;

@@ -40,7 +40,8 @@ struct Config {
   std::vector<int> etcd_ports;
   bool learn_ports = false;  // --omni: from the election's configs
   analysis::AnalysisOptions analyses;
-  bool metrics = false;  // --metrics-listen: the server is started before the run
+  bool metrics = false;    // --metrics-listen: the server is started before the run
+  std::string web_config;  // --web-config: re-read on SIGHUP
   metrics::MetricsOptions metrics_options;
 };
 

@@ -9,6 +9,10 @@ void on_stop_signal(int) {
   zkdump::app::request_stop();
 }
 
+void on_reload_signal(int) {
+  zkdump::app::request_reload();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -25,5 +29,10 @@ int main(int argc, char** argv) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // SIGHUP re-reads the web config; without one it ends zkdump, as it ends tcpdump.
+  if (!options.web_config.empty()) {
+    action.sa_handler = on_reload_signal;
+    sigaction(SIGHUP, &action, nullptr);
+  }
   return zkdump::app::run(options);
 }

@@ -201,14 +201,20 @@ void add_metrics_options(CLI::App& app, Options& options) {
   app.add_option("--metrics-listen", options.metrics_listen,
                  "Serve Prometheus metrics on http://ADDR:PORT/metrics (and /stats.json) while "
                  "capturing; reading a file, keep serving once it ends, until interrupted. "
-                 "ADDR:PORT, [IPv6]:PORT, or :PORT for every address")
+                 "ADDR:PORT, [IPv6]:PORT, or PORT for 127.0.0.1 alone (0.0.0.0:PORT or "
+                 "[::]:PORT for every address)")
       ->check([](const std::string& text) {
         metrics::ListenAddress address;
         return metrics::parse_listen_address(text, address)
                    ? std::string()
-                   : "not ADDR:PORT, [IPv6]:PORT or :PORT: " + text;
+                   : "not ADDR:PORT, [IPv6]:PORT or PORT: " + text;
       })
       ->type_name("ADDR:PORT");
+  app.add_option("--web-config", options.web_config,
+                 "Serve the metrics as FILE says, in Prometheus exporters' web config format: "
+                 "TLS (tls_server_config), client certificates, basic_auth_users (bcrypt), "
+                 "rate_limit, headers; re-read on SIGHUP")
+      ->type_name("FILE");
   app.add_option("--metrics-top", options.metrics_top,
                  "Label values per top metric (paths, clients, etcd prefixes); the rest count "
                  "as other (default 10)")
@@ -322,6 +328,9 @@ std::string conflict(const CLI::App& app, const Options& options) {
   if (given("--aggregation-depth") && !summary && !given("--metrics-listen")) {
     return "--aggregation-depth needs --stats, --top, --count-requests, --measure-latency or "
            "--metrics-listen";
+  }
+  if (given("--web-config") && !given("--metrics-listen")) {
+    return "--web-config needs --metrics-listen";
   }
   if (given("--metrics-top") && !given("--metrics-listen")) {
     return "--metrics-top needs --metrics-listen";

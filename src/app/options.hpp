@@ -51,6 +51,7 @@ struct Options {
   std::optional<std::uint32_t> connection_storm;  // per client host
   std::optional<double> size_alert;               // of --max-frame
   std::string metrics_listen;                     // --metrics-listen ADDR:PORT
+  std::string web_config;                         // --web-config FILE: TLS, basic auth
   std::size_t metrics_top = 10;
   std::uint64_t count_requests = 0;  // zktraffic's summary modes
   std::uint64_t measure_latency = 0;

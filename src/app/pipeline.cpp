@@ -43,6 +43,7 @@ namespace {
 // What a signal handler may touch: it can reach nothing else.
 std::atomic<capture::PcapSource*> active_source{nullptr};  // NOLINT(*-non-const-global-variables)
 std::atomic<bool> stop_requested{false};                   // NOLINT(*-non-const-global-variables)
+std::atomic<bool> reload_requested{false};                 // NOLINT(*-non-const-global-variables)
 
 constexpr auto kDropCheckInterval = std::chrono::seconds(1);
 constexpr auto kTopCheckInterval = std::chrono::milliseconds(100);
@@ -172,6 +173,7 @@ class Run {
   void attach_metrics();
   void serve_metrics();
   void serve_metrics_until_stopped();
+  void reload_web_config_if_asked();
   metrics::CaptureHealth health() const;
   bool keep_going() const;
   void on_packet(const capture::RawPacket& raw);
@@ -384,8 +386,21 @@ void Run::serve_metrics_until_stopped() {
                metrics_server_->port());
   }
   while (!stop_requested.load()) {
+    reload_web_config_if_asked();
     if (metrics_server_->any_wanted()) serve_metrics();
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+// SIGHUP: the new file applies whole, or not at all and the old one stays.
+void Run::reload_web_config_if_asked() {
+  if (!reload_requested.exchange(false) || config_.web_config.empty()) return;
+  try {
+    metrics_server_->reload(metrics::load_web_config(config_.web_config));
+    fmt::print(stderr, "zkdump: --web-config {}: reloaded\n", config_.web_config);
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "zkdump: --web-config not reloaded, the previous one stays: {}\n",
+               error.what());
   }
 }
 
@@ -555,7 +570,10 @@ int Run::capture() {
   if (live_) run_start_us_ = now_us();
   while (keep_going()) {
     if (top_) service_top(true);
-    if (metrics_server_ != nullptr && metrics_server_->any_wanted()) serve_metrics();
+    if (metrics_server_ != nullptr) {
+      reload_web_config_if_asked();
+      if (metrics_server_->any_wanted()) serve_metrics();
+    }
     const capture::NextStatus status = source_.next(raw);
     if (live_) {
       check_drops();
@@ -681,6 +699,10 @@ void Run::finish() {
 
 }  // namespace
 
+void request_reload() {
+  reload_requested.store(true);
+}
+
 void request_stop() {
   stop_requested.store(true);
   if (capture::PcapSource* source = active_source.load()) source->interrupt();
@@ -701,6 +723,38 @@ void announce(const capture::PcapSource& source, const Config& config) {
   if (config.learn_ports) ports += "; and every port the election's configs name";
   fmt::print(stderr, "zkdump: listening on {}, link-type {}, snapshot length {} bytes; {}\n",
              source.name(), source.linktype_name(), source.snaplen(), ports);
+}
+
+// What the endpoint is open to, said once: who can reach it, and whether it asks who they are.
+void announce_metrics(const metrics::ListenAddress& address, const metrics::WebConfig& web,
+                      const metrics::MetricsServer& server) {
+  if (address.host.empty()) {
+    fmt::print(stderr,
+               "zkdump: metrics on 127.0.0.1:{} only; --metrics-listen 0.0.0.0:{} (or [::]:{}) "
+               "serves other hosts, --web-config adds TLS and basic auth\n",
+               server.port(), server.port(), server.port());
+  } else if (!server.uses_tls() && web.users.empty() && address.host.rfind("127.", 0) != 0 &&
+             address.host != "::1" && address.host != "localhost") {
+    fmt::print(stderr,
+               "zkdump: metrics on {}:{} in clear to any host, with no authentication; "
+               "--web-config adds TLS and basic auth\n",
+               address.host, server.port());
+  }
+  if (web.wants_http2) {
+    fmt::print(stderr,
+               "zkdump: --web-config asks for HTTP/2: the metrics are served over "
+               "HTTP/1.1, which Prometheus speaks too\n");
+  }
+}
+
+std::unique_ptr<metrics::MetricsServer> start_metrics_server(const Options& options) {
+  metrics::ListenAddress address;
+  metrics::parse_listen_address(options.metrics_listen, address);
+  metrics::WebConfig web;
+  if (!options.web_config.empty()) web = metrics::load_web_config(options.web_config);
+  auto server = std::make_unique<metrics::MetricsServer>(address, metrics::ServerLimits{}, web);
+  if (!options.quiet) announce_metrics(address, web, *server);
+  return server;
 }
 
 int list_interfaces() {
@@ -748,11 +802,7 @@ int run(const Options& options) {
     }
     if (!options.write_file.empty()) source->write_to(options.write_file);
     // Bound before -Z, as the capture is opened: a port below 1024 needs root too.
-    if (!options.metrics_listen.empty()) {
-      metrics::ListenAddress address;
-      metrics::parse_listen_address(options.metrics_listen, address);
-      metrics_server = std::make_unique<metrics::MetricsServer>(address, metrics::ServerLimits{});
-    }
+    if (!options.metrics_listen.empty()) metrics_server = start_metrics_server(options);
     if (!options.drop_user.empty()) drop_privileges(options.drop_user);
   } catch (const std::exception& error) {
     fmt::print(stderr, "zkdump: {}\n", error.what());

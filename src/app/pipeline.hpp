@@ -14,6 +14,7 @@ int run(const Options& options);
 // with a metrics server, answers its scrapes, and keeps answering them after a file's end.
 int decode(capture::PcapSource& source, const Options& options, int output_fd,
            metrics::MetricsServer* metrics_server = nullptr);
-void request_stop();  // async-signal-safe
+void request_stop();    // async-signal-safe
+void request_reload();  // async-signal-safe: SIGHUP, re-read --web-config
 
 }  // namespace zkdump::app
