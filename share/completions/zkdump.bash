@@ -4,7 +4,7 @@ _zkdump() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   case $prev in
-    -r|-w)
+    -r|-w|--web-config)
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return ;;
@@ -36,7 +36,7 @@ _zkdump() {
       --measure-latency --group-by --sort-by --stats --top --stats-interval --stats-limit
       --aggregation-depth --path --op --session --client --errors --slower-than -s -B
       --max-frame --max-connections --idle-timeout --max-buffer --metrics-listen
-      --metrics-top --analyze --no-analyze --trace-writes --watch-storm --session-health
+      --metrics-top --web-config --analyze --no-analyze --trace-writes --watch-storm --session-health
       --connection-storm --size-alert" -- "$cur")
   fi
 }

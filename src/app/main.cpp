@@ -29,8 +29,9 @@ int main(int argc, char** argv) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  // SIGHUP re-reads the web config; without one it ends zkdump, as it ends tcpdump.
-  if (!options.web_config.empty()) {
+  // SIGHUP re-reads the web config (systemctl reload); without an exporter it ends zkdump, as
+  // it ends tcpdump.
+  if (!options.metrics_listen.empty()) {
     action.sa_handler = on_reload_signal;
     sigaction(SIGHUP, &action, nullptr);
   }

@@ -394,7 +394,11 @@ void Run::serve_metrics_until_stopped() {
 
 // SIGHUP: the new file applies whole, or not at all and the old one stays.
 void Run::reload_web_config_if_asked() {
-  if (!reload_requested.exchange(false) || config_.web_config.empty()) return;
+  if (!reload_requested.exchange(false)) return;
+  if (config_.web_config.empty()) {
+    fmt::print(stderr, "zkdump: SIGHUP: no --web-config to re-read\n");
+    return;
+  }
   try {
     metrics_server_->reload(metrics::load_web_config(config_.web_config));
     fmt::print(stderr, "zkdump: --web-config {}: reloaded\n", config_.web_config);

@@ -1,6 +1,6 @@
 #include "zkdump/metrics/http_server.hpp"
 
-#include "tls_policy.hpp"
+#include "zkdump/metrics/tls_policy.hpp"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>

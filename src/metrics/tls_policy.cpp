@@ -1,4 +1,4 @@
-#include "tls_policy.hpp"
+#include "zkdump/metrics/tls_policy.hpp"
 
 #include <arpa/inet.h>
 #include <gnutls/gnutls.h>

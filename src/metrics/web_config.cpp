@@ -10,7 +10,7 @@
 #include <set>
 #include <sstream>
 
-#include "tls_policy.hpp"
+#include "zkdump/metrics/tls_policy.hpp"
 
 namespace zkdump::metrics {
 namespace {
@@ -269,7 +269,7 @@ std::optional<std::chrono::microseconds> parse_prometheus_duration(std::string_v
   std::int64_t total = 0;
   std::size_t next_unit = 0;
   while (!text.empty()) {
-    std::int64_t count = 0;
+    std::uint32_t count = 0;  // unsigned: no sign to read
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
     if (error != std::errc() || end == text.data() || count > 1'000'000'000) return std::nullopt;
     text.remove_prefix(static_cast<std::size_t>(end - text.data()));
@@ -283,7 +283,7 @@ std::optional<std::chrono::microseconds> parse_prometheus_duration(std::string_v
       }
     }
     if (matched == kUnits.size()) return std::nullopt;
-    total += count * kUnits[matched].us;
+    total += static_cast<std::int64_t>(count) * kUnits[matched].us;
     text.remove_prefix(kUnits[matched].name.size());
     next_unit = matched + 1;
   }
