@@ -101,10 +101,10 @@ for key in sorted(lines):
     sys.stdout.writelines(lines[key])'
 }
 
-# wait_for_http URL: up to 15 s for URL to answer 200.
+# wait_for_http URL [CURL_OPTION...]: up to 15 s for URL to answer 200.
 wait_for_http() {
   for _ in $(seq 1 150); do
-    if curl -sf -o /dev/null "$1"; then return 0; fi
+    if curl -sf -o /dev/null "$@"; then return 0; fi
     sleep 0.1
   done
   return 1
