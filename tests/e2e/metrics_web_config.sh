@@ -12,6 +12,7 @@
 set -euo pipefail
 zkdump=$1 repo=$2
 source "$repo/scripts/lib/zk_env.sh"
+source "$repo/scripts/lib/tls_env.sh"
 work=$(mktemp -d)
 chmod 755 "$work"
 zkdump_pid= prometheus_pid=
@@ -27,24 +28,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # A CA, the server's certificate for 127.0.0.1, Prometheus's client certificate, one of another
 # SAN from the same CA and a self-signed one.
 tls=$work/tls
-mkdir "$tls"
-new_key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tls/$1.key" 2> /dev/null; }
-signed() {  # NAME SUBJECT_ALT_NAME
-  new_key "$1"
-  openssl req -new -key "$tls/$1.key" -subj "/CN=$1" -out "$tls/$1.csr"
-  printf 'subjectAltName=%s\n' "$2" > "$tls/$1.ext"
-  openssl x509 -req -in "$tls/$1.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial -days 2 \
-    -extfile "$tls/$1.ext" -out "$tls/$1.crt" 2> /dev/null
-}
-new_key ca
-openssl req -x509 -new -key "$tls/ca.key" -subj "/CN=zkdump test CA" -days 2 -out "$tls/ca.crt"
-signed server "IP:127.0.0.1,DNS:localhost"
-signed prometheus "DNS:prometheus.test"
-signed stranger "DNS:stranger.test"
-new_key selfsigned
-openssl req -x509 -new -key "$tls/selfsigned.key" -subj "/CN=prometheus.test" \
-  -addext "subjectAltName=DNS:prometheus.test" -days 2 -out "$tls/selfsigned.crt"
-chmod 644 "$tls"/*  # zkdump re-reads them on SIGHUP as nobody
+tls_ca "$tls"
+tls_signed server "IP:127.0.0.1,DNS:localhost"
+tls_signed prometheus "DNS:prometheus.test"
+tls_signed stranger "DNS:stranger.test"
+tls_self_signed selfsigned "DNS:prometheus.test"
 password=$(openssl rand -hex 12)
 printf '%s' "$password" > "$work/password"
 hash=$(htpasswd -nbBC 10 "" "$password" | tr -d ':\n')
