@@ -70,7 +70,7 @@ class Reader {
     if (!map.IsMap()) fail(map, std::string(section) + " must be a mapping");
     std::set<std::string> seen;
     for (const auto& entry : map) {
-      const std::string key = entry.first.as<std::string>();
+      const auto key = entry.first.as<std::string>();
       if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) ==
           known.end()) {
         fail(entry.first, "unknown key " + key + " in " + section);

@@ -102,6 +102,12 @@ until [ -s "$work/held_port" ]; do sleep 0.05; done
 usage_error "--metrics-listen on a port in use" -r "$pcap" --metrics-listen "127.0.0.1:$(cat "$work/held_port")"
 grep -q "cannot listen on 127.0.0.1" "$work/err" || fail "a port in use: $(cat "$work/err")"
 kill "$holder"
+usage_error "--web-config without --metrics-listen" -r "$pcap" --web-config "$work/web.yml"
+printf 'tls_server_config:\n  cert_file: a.crt\n  kye_file: a.key\n' > "$work/web.yml"
+usage_error "a web config with an unknown key" -r "$pcap" --metrics-listen 127.0.0.1:0 --web-config "$work/web.yml"
+grep -q "web.yml:3: unknown key kye_file in tls_server_config" "$work/err" || fail "an unknown key: $(cat "$work/err")"
+usage_error "a web config that does not exist" -r "$pcap" --metrics-listen 127.0.0.1:0 --web-config "$work/none.yml"
+grep -q "none.yml: cannot read the file" "$work/err" || fail "a missing web config: $(cat "$work/err")"
 usage_error "--sort-by without --measure-latency" -r "$pcap" --count-requests 5 --sort-by p99
 usage_error "-c 0" -r "$pcap" -c 0
 usage_error "-v with --stats" -r "$pcap" --stats -v
