@@ -40,9 +40,7 @@ bool TokenBucket::take(Clock::time_point now) {
 }
 
 BasicAuth::BasicAuth(std::vector<BasicAuthUser> users)
-    : users_(std::move(users)),
-      checks_(std::chrono::microseconds(1'000'000 / kChecksPerSecond), kChecksPerSecond),
-      scratch_(std::make_unique<crypt_data>()) {}
+    : users_(std::move(users)), scratch_(std::make_unique<crypt_data>()) {}
 
 BasicAuth::~BasicAuth() = default;
 
@@ -68,11 +66,16 @@ bool BasicAuth::remembered(const Digest& digest) {
   return found;
 }
 
-bool BasicAuth::bcrypt_matches(const std::string& hash, std::string_view password) {
-  const std::lock_guard lock(bcrypt_mutex_);
+std::optional<bool> BasicAuth::bcrypt_matches(const std::string& hash, std::string_view password) {
+  // A check already running, or one too recent: answered at once, no thread left waiting.
+  const std::unique_lock lock(bcrypt_mutex_, std::try_to_lock);
+  const auto start = TokenBucket::Clock::now();
+  if (!lock.owns_lock() || start < next_check_) return std::nullopt;
   const std::string phrase(password);
   const char* computed =
       crypt_rn(phrase.c_str(), hash.c_str(), scratch_.get(), static_cast<int>(sizeof(crypt_data)));
+  const auto end = TokenBucket::Clock::now();
+  next_check_ = end + (end - start) * kIdleTimesCheck;
   return computed != nullptr && equal_in_constant_time(computed, hash);
 }
 
@@ -82,12 +85,12 @@ AuthOutcome BasicAuth::check(std::string_view user, std::string_view password) {
   if (account != users_.end() && remembered(digest_of(*account, password))) {
     return AuthOutcome::kAllowed;
   }
-  if (!checks_.take(TokenBucket::Clock::now())) return AuthOutcome::kThrottled;
   // An unknown user costs the same bcrypt as a known one: the time tells nobody who exists.
   const BasicAuthUser& hashed = account != users_.end() ? *account : users_.front();
-  const bool matches = bcrypt_matches(hashed.bcrypt_hash, password);
+  const std::optional<bool> matches = bcrypt_matches(hashed.bcrypt_hash, password);
+  if (!matches) return AuthOutcome::kThrottled;
   if (account == users_.end()) return AuthOutcome::kUnknownUser;
-  if (!matches) return AuthOutcome::kWrongPassword;
+  if (!*matches) return AuthOutcome::kWrongPassword;
   const std::lock_guard lock(cache_mutex_);
   cache_[cache_next_] = digest_of(*account, password);
   cache_next_ = (cache_next_ + 1) % cache_.size();

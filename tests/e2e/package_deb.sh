@@ -23,7 +23,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 (cd "$build" && cpack -G DEB -B "$work/package" > "$work/cpack.log" 2>&1) || fail "cpack: $(tail "$work/cpack.log")"
 deb=$(ls "$work"/package/zkdump_*.deb)
 depends=$(dpkg-deb -f "$deb" Depends)
-for library in libpcap0.8 libmicrohttpd12 libnghttp2-14 libfmt9 libncursesw6; do
+for library in libpcap0.8 libmicrohttpd12 libnghttp2-14 libfmt9 libncursesw6 libyaml-cpp0.7 libgnutls30 libcrypt1; do
   grep -q "$library" <<< "$depends" || fail "Depends lacks $library: $depends"
 done
 files=$(dpkg-deb -c "$deb" | awk '{print $6}')

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,9 +43,10 @@ enum class AuthOutcome : std::uint8_t {
 
 class BasicAuth {
  public:
-  // bcrypt costs tens of milliseconds a check: at most this many a second, one at a time, so
-  // that wrong passwords cannot take the capture's CPU. A password that passed is remembered.
-  static constexpr unsigned kChecksPerSecond = 10;
+  // bcrypt costs 50 to 150 ms a check at cost 10: one check at a time, and after each an idle
+  // time of this many times its own, so that wrong passwords take at most a tenth of one core
+  // from the capture whatever the cost. A password that passed is remembered, not re-checked.
+  static constexpr int kIdleTimesCheck = 9;
 
   explicit BasicAuth(std::vector<BasicAuthUser> users);
   ~BasicAuth();
@@ -58,16 +60,17 @@ class BasicAuth {
   using Digest = std::array<unsigned char, 32>;
   static Digest digest_of(const BasicAuthUser& account, std::string_view password);
   bool remembered(const Digest& digest);
-  bool bcrypt_matches(const std::string& hash, std::string_view password);
+  // Nothing when the check is refused: one runs, or the last one ended too recently.
+  std::optional<bool> bcrypt_matches(const std::string& hash, std::string_view password);
 
   std::vector<BasicAuthUser> users_;
-  TokenBucket checks_;
   std::mutex cache_mutex_;
   std::array<Digest, 16> cache_{};
   std::size_t cache_used_ = 0;
   std::size_t cache_next_ = 0;
   std::mutex bcrypt_mutex_;
-  std::unique_ptr<crypt_data> scratch_;  // libxcrypt's state, under bcrypt_mutex_
+  TokenBucket::Clock::time_point next_check_{};  // under bcrypt_mutex_
+  std::unique_ptr<crypt_data> scratch_;          // libxcrypt's state, under bcrypt_mutex_
 };
 
 // The metrics server's complaints on standard error (refusals, libmicrohttpd's own errors), one
