@@ -109,3 +109,15 @@ wait_for_http() {
   done
   return 1
 }
+
+# start_prometheus DIR PORT: a real Prometheus on 127.0.0.1:PORT with DIR/prometheus.yml (checked
+# by promtool first) and its data in DIR/tsdb; its PID in PROMETHEUS_PID once it is ready.
+start_prometheus() {
+  local dir=$1 port=$2
+  promtool check config "$dir/prometheus.yml" > /dev/null
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
+    --web.listen-address="127.0.0.1:$port" > "$dir/prometheus.log" 2>&1 &
+  PROMETHEUS_PID=$!
+  wait_for_http "http://127.0.0.1:$port/-/ready" ||
+    { echo "FAIL: Prometheus did not start: $(tail "$dir/prometheus.log")" >&2; return 1; }
+}

@@ -38,11 +38,8 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$metrics_port"]
 CFG
-promtool check config "$work/prometheus.yml" > /dev/null
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$prometheus_port" > "$work/prometheus.log" 2>&1 &
-prometheus_pid=$!
-wait_for_http "http://127.0.0.1:$prometheus_port/-/ready" || fail "Prometheus did not start: $(tail "$work/prometheus.log")"
+start_prometheus "$work" "$prometheus_port"
+prometheus_pid=$PROMETHEUS_PID
 
 "$ZK_PYTHON" "$repo/scripts/traffic/kazoo_all_ops.py" "127.0.0.1:$port" > "$work/all_ops.json" 2> "$work/all_ops.log"
 "$ZK_PYTHON" "$repo/scripts/traffic/pipelined_load.py" "127.0.0.1:$port" 3 2000 > "$work/load.json" 2> "$work/load.log"

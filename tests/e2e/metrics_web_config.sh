@@ -89,11 +89,8 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:$metrics_port"]
 CFG
-promtool check config "$work/prometheus.yml" > /dev/null
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
-  --web.listen-address="127.0.0.1:$prometheus_port" > "$work/prometheus.log" 2>&1 &
-prometheus_pid=$!
-wait_for_http "http://127.0.0.1:$prometheus_port/-/ready" || fail "Prometheus did not start: $(tail "$work/prometheus.log")"
+start_prometheus "$work" "$prometheus_port"
+prometheus_pid=$PROMETHEUS_PID
 
 # Prometheus's view, once its scrapes have caught up with what the clients sent since zkdump
 # started; and its last scrape newer than AFTER (epoch seconds).
