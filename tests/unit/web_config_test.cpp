@@ -84,6 +84,13 @@ TEST_CASE("web config: refused files say where and why") {
   CHECK(error_of("tls_server_config:\n  cert_file: a\n  keyfile: b\n") ==
         ":3: unknown key keyfile in tls_server_config");
   CHECK(error_of("basic_auth_users:\n  bob: plain\n") == ":2: user bob: not a bcrypt hash");
+  const std::string hash = kSecretHash;
+  for (const std::string& bad :
+       {hash.substr(0, 59), "$2x" + hash.substr(3), "$2y$03" + hash.substr(6),
+        hash.substr(0, 59) + "!", "$1y" + hash.substr(3)}) {
+    CHECK(error_of("basic_auth_users:\n  bob: '" + bad + "'\n") ==
+          ":2: user bob: not a bcrypt hash");
+  }
   CHECK(error_of(std::string("basic_auth_users:\n  'a:b': '") + kSecretHash + "'\n") ==
         ":2: a user name must be non-empty and hold no ':'");
   CHECK(error_of("http_server_config:\n  headers:\n    X-Evil: 1\n") ==
