@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "zkdump/capture/pcap_source.hpp"
+#include "zkdump/framing/stream.hpp"
 #include "zkdump/net/packet.hpp"
 #include "zkdump/tcp/reassembly.hpp"
-#include "zkdump/framing/stream.hpp"
 #include "zkdump/zk/client_frames.hpp"
 
 namespace {
@@ -112,8 +112,8 @@ void BM_FrameDecoder(benchmark::State& state) {
     zk::ClientFrames protocol(zk::Direction::kToServer, opening, handler, zk::kDefaultMaxFrame,
                               true);
     for (std::size_t at = 0; at < stream.size(); at += piece) {
-      framer.consume(ByteSpan(stream.data() + at, std::min(piece, stream.size() - at)), 0,
-                     protocol, handler);
+      framer.consume(ByteSpan(stream.data() + at, std::min(piece, stream.size() - at)), 0, protocol,
+                     handler);
     }
     frames += handler.frames;
   }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # What CI runs. Warnings are errors here (ZKDUMP_WERROR), never in a user's build.
+#  0. clang-format: every C++ file as .clang-format lays it out;
 #  1. the normal build (RelWithDebInfo) and the whole ctest suite;
 #  2. a Release build (-O3 warns differently) of every target;
 #  3. clang-tidy over src/ and include/ with the checks in .clang-tidy;
@@ -8,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+git ls-files -z '*.cpp' '*.hpp' | xargs -0 clang-format --dry-run --Werror
 strict=(-G Ninja -DZKDUMP_WERROR=ON)
 cmake -S . -B build "${strict[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build build -j "$jobs"

@@ -26,8 +26,8 @@ struct Config {
   bool quiet = false;
   bool line_buffered = false;  // -l: every line written at once (a terminal always is)
   std::int64_t stats_interval_s = 0;
-  std::int64_t pending_after_us = 0;
-  session::FilterOptions filters;  // live paired lines: report requests waiting this long
+  std::int64_t pending_after_us = 0;  // live paired lines: report requests waiting this long
+  session::FilterOptions filters;
   output::LineOptions lines;
   stats::StatsOptions stats;
   stats::GroupedOptions grouped;

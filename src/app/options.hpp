@@ -34,9 +34,8 @@ struct Options {
   bool unpaired = false;
   bool show_credentials = false;
   bool quiet = false;
-  bool stats = false;
-  bool top = false;  // --top: a live full-screen view  // --stats: a summary of the traffic instead
-                     // of message lines
+  bool stats = false;  // --stats: a summary of the traffic instead of message lines
+  bool top = false;    // --top: a live full-screen view
   std::size_t stats_limit = 10;
   std::int64_t stats_interval_s = 0;
   std::int64_t pending_after_us = 1'000'000;  // 0: never

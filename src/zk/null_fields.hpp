@@ -41,15 +41,6 @@ RequestWalker<Fields> request_walker(const OpInfo& op) {
 }
 
 template <class Fields>
-ReplyWalker<Fields> reply_walker(const OpInfo& op) {
-  if constexpr (std::is_same_v<Fields, NullFields>) {
-    return op.parse_reply;
-  } else {
-    return op.describe_reply;
-  }
-}
-
-template <class Fields>
 ReplyWalker<Fields> multi_result_walker(const OpInfo& op) {
   if constexpr (std::is_same_v<Fields, NullFields>) {
     return op.parse_multi_result;

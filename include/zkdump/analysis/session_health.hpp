@@ -53,7 +53,6 @@ class SessionHealth final : public session::Sink {
   void on_connect_request(const session::ZkMessage& message, ClientState& client);
   void on_connect_response(const session::ZkMessage& message, ClientState& client);
   void on_sent(const session::ZkMessage& message, ClientState& client);
-  void on_expiry_txn(const session::QuorumMessage& message);
   void report_expiry(session::SessionFinding::Source source, std::int64_t session,
                      std::int64_t ts_us, const session::Connection* connection);
   void report_at_risk(const ClientState& client, std::int64_t now_us);

@@ -46,7 +46,6 @@ class HeaderDecoder {
   bool decode(ByteSpan block, FieldVisitor& visitor);
   // SETTINGS_HEADER_TABLE_SIZE from the side that receives these blocks.
   void change_table_size(std::size_t size);
-  bool table_lost() const { return placeholders_ != nullptr; }
   // A block that was not decoded (over the size cap) may have changed the table: what later
   // blocks index in it is unknown from now on, never a wrong entry.
   void lose_table();
