@@ -193,6 +193,8 @@ void ask_for_client_certificate(void* session, ClientAuth mode) {
     case ClientAuth::kNone:
       gnutls_certificate_server_set_request(tls, GNUTLS_CERT_IGNORE);
       return;
+    // VerifyClientCertIfGiven is checked after the handshake: GnuTLS's check in the handshake
+    // would also refuse a client that sends no certificate.
     case ClientAuth::kRequest:
     case ClientAuth::kVerifyIfGiven:
       gnutls_certificate_server_set_request(tls, GNUTLS_CERT_REQUEST);
