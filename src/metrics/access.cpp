@@ -98,6 +98,17 @@ AuthOutcome BasicAuth::check(std::string_view user, std::string_view password) {
   return AuthOutcome::kAllowed;
 }
 
+void BasicAuth::inherit(BasicAuth& previous) {
+  {
+    const std::scoped_lock lock(cache_mutex_, previous.cache_mutex_);
+    cache_ = previous.cache_;
+    cache_used_ = previous.cache_used_;
+    cache_next_ = previous.cache_next_;
+  }
+  const std::scoped_lock lock(bcrypt_mutex_, previous.bcrypt_mutex_);
+  next_check_ = previous.next_check_;
+}
+
 void LimitedLog::refused(std::string_view client, std::string_view why) {
   say(std::string("refused ").append(client).append(": ").append(why));
 }

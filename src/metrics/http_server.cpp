@@ -297,6 +297,7 @@ void MetricsServer::reload(WebConfig web) {
     retire(std::move(replacement));
   }
   const std::lock_guard lock(access_mutex_);
+  access->auth.inherit(access_->auth);
   access_ = std::move(access);
 }
 

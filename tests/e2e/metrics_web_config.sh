@@ -184,6 +184,23 @@ grep -q "not reloaded, the previous one stays: .*web.yml:4: unknown key client_a
 [ "$(status_of "${ca[@]}" -u "prometheus:$password" "$url/metrics")" = 000 ] || fail "the broken file dropped the client certificate rule"
 [ "$(status_of "${ca[@]}" "${client[@]}" -u "prometheus:$password" "$url/metrics")" = 200 ] || fail "the broken file stopped the server"
 
+# VerifyClientCertIfGiven: no certificate is let in, a given one must be the CA's.
+cat > "$work/web.yml" <<CFG
+tls_server_config:
+  cert_file: tls/server.crt
+  key_file: tls/server.key
+  client_auth_type: VerifyClientCertIfGiven
+  client_ca_file: tls/ca.crt
+basic_auth_users:
+  prometheus: '$hash'
+CFG
+kill -HUP "$zkdump_pid"
+for _ in $(seq 1 50); do [ "$(grep -c 'web.yml: reloaded' "$work/zkdump.err")" -ge 2 ] && break; sleep 0.1; done
+[ "$(status_of "${ca[@]}" -u "prometheus:$password" "$url/metrics")" = 200 ] || fail "VerifyClientCertIfGiven refused no certificate"
+[ "$(status_of "${ca[@]}" "${client[@]}" -u "prometheus:$password" "$url/metrics")" = 200 ] || fail "VerifyClientCertIfGiven refused the CA's certificate"
+[ "$(status_of "${ca[@]}" --cert "$tls/selfsigned.crt" --key "$tls/selfsigned.key" -u "prometheus:$password" "$url/metrics")" = 403 ] ||
+  fail "VerifyClientCertIfGiven let a self-signed certificate in"
+
 kill -INT "$zkdump_pid"
 status=0
 wait "$zkdump_pid" || status=$?

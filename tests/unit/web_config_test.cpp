@@ -173,6 +173,10 @@ TEST_CASE("web config: basic auth checks bcrypt, remembers what passed, throttle
   CHECK(auth.check("prometheus", "guess") == metrics::AuthOutcome::kThrottled);
   CHECK(auth.check("prometheus", "secret") == metrics::AuthOutcome::kAllowed);
   CHECK_FALSE(metrics::BasicAuth(std::vector<metrics::BasicAuthUser>{}).required());
+  // A reload keeps the passwords that passed, for the users whose hash is unchanged.
+  metrics::BasicAuth reloaded(std::vector<metrics::BasicAuthUser>{{"prometheus", kSecretHash}});
+  reloaded.inherit(auth);
+  CHECK(reloaded.check("prometheus", "secret") == metrics::AuthOutcome::kAllowed);
 }
 
 TEST_CASE("web config: constant-time equality") {

@@ -55,6 +55,10 @@ class BasicAuth {
 
   bool required() const { return !users_.empty(); }
   AuthOutcome check(std::string_view user, std::string_view password);
+  // A reload's new users keep what the old ones knew: the passwords that passed (each
+  // remembered with its user's hash, so a changed or removed user's never matches) and when
+  // the next check may run.
+  void inherit(BasicAuth& previous);
 
  private:
   using Digest = std::array<unsigned char, 32>;
