@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/core.h>
+
 namespace zkdump::metrics {
 namespace {
 
@@ -69,11 +71,11 @@ std::string client_of(MHD_Connection* connection) {
   if (address->sa_family == AF_INET) {
     const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
     inet_ntop(AF_INET, &v4->sin_addr, text.data(), text.size());
-    return std::string(text.data()) + ":" + std::to_string(ntohs(v4->sin_port));
+    return fmt::format("{}:{}", text.data(), ntohs(v4->sin_port));
   }
   const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
   inet_ntop(AF_INET6, &v6->sin6_addr, text.data(), text.size());
-  return "[" + std::string(text.data()) + "]:" + std::to_string(ntohs(v6->sin6_port));
+  return fmt::format("[{}]:{}", text.data(), ntohs(v6->sin6_port));
 }
 
 // The user and password of a basic Authorization header, if it has one.

@@ -209,6 +209,9 @@ zkdump_pid=
 grep -q " 0 dropped by kernel" "$work/zkdump.err" || fail "kernel drops: $(cat "$work/zkdump.err")"
 
 # A port alone binds 127.0.0.1 and says so; a wide address without a web config is warned about.
+kill "$prometheus_pid"; wait "$prometheus_pid" 2>/dev/null || true
+prometheus_pid=
+metrics_port=$(free_port)
 "$zkdump" -r "$repo/pcaps/kazoo_all_ops.pcap" --metrics-listen "$metrics_port" > /dev/null 2> "$work/loopback.err" &
 zkdump_pid=$!
 wait_for_http "http://127.0.0.1:$metrics_port/" || fail "no endpoint on 127.0.0.1: $(cat "$work/loopback.err")"
@@ -217,6 +220,7 @@ ss -Hltn "sport = :$metrics_port" | awk '{print $4}' | grep -qx "127.0.0.1:$metr
 grep -q "metrics on 127.0.0.1:$metrics_port only; --metrics-listen 0.0.0.0:$metrics_port" "$work/loopback.err" ||
   fail "no word on the loopback default: $(cat "$work/loopback.err")"
 kill -INT "$zkdump_pid"; wait "$zkdump_pid" || true
+metrics_port=$(free_port)
 "$zkdump" -r "$repo/pcaps/kazoo_all_ops.pcap" --metrics-listen "0.0.0.0:$metrics_port" > /dev/null 2> "$work/wide.err" &
 zkdump_pid=$!
 wait_for_http "http://127.0.0.1:$metrics_port/" || fail "no endpoint on 0.0.0.0: $(cat "$work/wide.err")"
