@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
                                     std::istreambuf_iterator<char>());
       // libFuzzer never passes a null pointer, not even for an empty input.
       static constexpr std::array<std::uint8_t, 1> kEmpty{};
-      const auto* data = bytes.empty() ? kEmpty.data()
-                                       : reinterpret_cast<const std::uint8_t*>(bytes.data());
+      const auto* data =
+          bytes.empty() ? kEmpty.data() : reinterpret_cast<const std::uint8_t*>(bytes.data());
       (void)LLVMFuzzerTestOneInput(data, bytes.size());
       ++replayed;
     }
