@@ -1,5 +1,7 @@
 #include "zkdump/metrics/metrics_sink.hpp"
 
+#include "families.hpp"
+
 #include <algorithm>
 #include <climits>
 
@@ -292,9 +294,7 @@ void MetricsSink::size_alert(const session::SizeAlert& alert) {
 }
 
 void MetricsSink::write_analyses(Exposition& out) const {
-  out.family("zkdump_write_stage_duration_seconds", "histogram",
-             "Client writes: each stage the capture showed (forward, propose, quorum, commit, "
-             "sync, reply; request_to_reply: the whole wait), by the client's server.");
+  out.family(families::kWriteStageDurationSeconds);
   for (const auto& [server, stages] : write_stages_) {
     for (std::size_t stage = 0; stage <= session::kWriteStages; ++stage) {
       if (stages[stage].count() == 0) continue;
@@ -302,244 +302,171 @@ void MetricsSink::write_analyses(Exposition& out) const {
           stage == session::kWriteStages
               ? std::string_view("request_to_reply")
               : session::write_stage_name(static_cast<session::WriteStage>(stage));
-      out.histogram("zkdump_write_stage_duration_seconds", {{"server", server}, {"stage", name}},
-                    stages[stage], kDurationBucketsUs, kMicrosPerSecond);
+      out.histogram(families::kWriteStageDurationSeconds, {server, name}, stages[stage],
+                    kDurationBucketsUs, kMicrosPerSecond);
     }
   }
-  const auto counter = [&out](std::string_view name, std::string_view help, std::uint64_t value) {
-    out.family(name, "counter", help);
-    out.sample(name, {}, value);
-  };
-  counter("zkdump_watch_fanouts_total", "Writes that fired watch notifications.", watch_fanouts_);
-  counter("zkdump_watch_notifications_total", "Watch notifications those writes fired.",
-          watch_notifications_);
-  counter("zkdump_watch_follow_up_reads_total",
-          "Reads of a notified path by a notified client within a second.", watch_follow_up_reads_);
-  counter("zkdump_watch_storms_total", "Writes that fired more notifications than --watch-storm.",
-          watch_storms_);
-  counter("zkdump_sessions_at_risk_total",
-          "Sessions silent for more than 2/3 of their timeout, their connection open.",
-          sessions_at_risk_);
-  out.family("zkdump_session_expiries_total", "counter",
-             "Session expiries seen, by source: txn (the leader's closeSession), refused (a "
-             "reconnect), reply (SESSIONEXPIRED).");
+  out.single(families::kWatchFanoutsTotal, watch_fanouts_);
+  out.single(families::kWatchNotificationsTotal, watch_notifications_);
+  out.single(families::kWatchFollowUpReadsTotal, watch_follow_up_reads_);
+  out.single(families::kWatchStormsTotal, watch_storms_);
+  out.single(families::kSessionsAtRiskTotal, sessions_at_risk_);
+  out.family(families::kSessionExpiriesTotal);
   for (const auto source :
        {session::SessionFinding::Source::kTxn, session::SessionFinding::Source::kRefused,
         session::SessionFinding::Source::kReply}) {
-    out.sample("zkdump_session_expiries_total", {{"source", session::session_source_name(source)}},
+    out.sample(families::kSessionExpiriesTotal, {session::session_source_name(source)},
                session_expiries_[static_cast<std::size_t>(source)]);
   }
-  counter("zkdump_connection_storms_total",
-          "Client hosts past --connection-storm connections open or connects in 10 s.",
-          connection_storms_);
-  out.family("zkdump_size_alerts_total", "counter",
-             "Requests, replies and txns past the alert fraction of jute.maxbuffer.");
+  out.single(families::kConnectionStormsTotal, connection_storms_);
+  out.family(families::kSizeAlertsTotal);
   for (const auto what : {session::SizeAlert::What::kRequest, session::SizeAlert::What::kReply,
                           session::SizeAlert::What::kTxn}) {
-    out.sample("zkdump_size_alerts_total", {{"what", session::size_what_name(what)}},
+    out.sample(families::kSizeAlertsTotal, {session::size_what_name(what)},
                size_alerts_[static_cast<std::size_t>(what)]);
   }
 }
 
 void MetricsSink::write_capture(Exposition& out, const CaptureHealth& health) const {
-  const auto counter = [&out](std::string_view name, std::string_view help, std::uint64_t value) {
-    out.family(name, "counter", help);
-    out.sample(name, {}, value);
-  };
-  counter("zkdump_packets_total", "Packets read from the capture.", health.packets);
-  counter("zkdump_captured_bytes_total", "Bytes of the packets read, as on the wire.",
-          health.bytes);
-  counter("zkdump_tcp_segments_total", "TCP segments to or from a watched port.", health.segments);
-  counter("zkdump_kernel_drops_total", "Packets the kernel dropped before zkdump read them.",
-          health.kernel_drops);
-  counter("zkdump_interface_drops_total", "Packets the interface dropped.", health.interface_drops);
-  counter("zkdump_truncated_packets_total", "Packets the snapshot length cut short.",
-          truncated_packets_);
-  counter("zkdump_tcp_gaps_total", "Stretches of TCP stream the capture never saw.", health.gaps);
-  counter("zkdump_tcp_gap_bytes_total", "Bytes of TCP stream the capture never saw.",
-          health.gap_bytes);
-  counter("zkdump_tcp_buffer_drops_total",
-          "Out-of-order segments dropped at the reassembly buffer cap.",
-          health.segments_dropped_at_cap);
-  counter("zkdump_connections_opened_total", "TCP connections tracked.", health.connections_opened);
-  counter("zkdump_connections_expired_total", "Connections forgotten after the idle timeout.",
-          health.connections_expired);
-  counter("zkdump_connections_evicted_total", "Connections evicted at the connection cap.",
-          health.connections_evicted);
-  out.family("zkdump_connections_open", "gauge", "Connections tracked now.");
-  out.sample("zkdump_connections_open", {}, connections_open_);
-  out.family("zkdump_stream_problems_total", "counter",
-             "Gaps, undecodable stretches, bad or oversized lengths, by protocol and problem.");
+  out.single(families::kPacketsTotal, health.packets);
+  out.single(families::kCapturedBytesTotal, health.bytes);
+  out.single(families::kTcpSegmentsTotal, health.segments);
+  out.single(families::kKernelDropsTotal, health.kernel_drops);
+  out.single(families::kInterfaceDropsTotal, health.interface_drops);
+  out.single(families::kTruncatedPacketsTotal, truncated_packets_);
+  out.single(families::kTcpGapsTotal, health.gaps);
+  out.single(families::kTcpGapBytesTotal, health.gap_bytes);
+  out.single(families::kTcpBufferDropsTotal, health.segments_dropped_at_cap);
+  out.single(families::kConnectionsOpenedTotal, health.connections_opened);
+  out.single(families::kConnectionsExpiredTotal, health.connections_expired);
+  out.single(families::kConnectionsEvictedTotal, health.connections_evicted);
+  out.single(families::kConnectionsOpen, connections_open_);
+  out.family(families::kStreamProblemsTotal);
   for (std::size_t protocol = 0; protocol < problems_.size(); ++protocol) {
     for (std::size_t kind = 0; kind < framing::kProblemCount; ++kind) {
       if (problems_[protocol][kind] == 0) continue;
-      out.sample("zkdump_stream_problems_total",
-                 {{"proto", protocol_label(protocol)},
-                  {"problem", framing::problem_name(static_cast<framing::Problem>(kind))}},
-                 problems_[protocol][kind]);
+      out.sample(
+          families::kStreamProblemsTotal,
+          {protocol_label(protocol), framing::problem_name(static_cast<framing::Problem>(kind))},
+          problems_[protocol][kind]);
     }
   }
-  out.family("zkdump_undecodable_bytes_total", "counter",
-             "Bytes skipped looking for the next message, by protocol.");
+  out.family(families::kUndecodableBytesTotal);
   for (std::size_t protocol = 0; protocol < problems_.size(); ++protocol) {
-    out.sample("zkdump_undecodable_bytes_total", {{"proto", protocol_label(protocol)}},
+    out.sample(families::kUndecodableBytesTotal, {protocol_label(protocol)},
                problem_bytes_[protocol][static_cast<std::size_t>(framing::Problem::kUndecodable)]);
   }
 }
 
 void MetricsSink::write_zk(Exposition& out) {
   write_zk_ops(out);
-  out.family("zkdump_unknown_replies_total", "counter",
-             "ZooKeeper replies to an xid no captured request had.");
-  out.sample("zkdump_unknown_replies_total", {}, unknown_replies_);
-  out.family("zkdump_watch_events_total", "counter", "ZooKeeper watch notifications, by type.");
-  for (const auto& [type, count] : events_)
-    out.sample("zkdump_watch_events_total", {{"type", type}}, count);
-  out.family("zkdump_sessions_total", "counter",
-             "ZooKeeper sessions established, reconnected, expired and closed.");
-  constexpr std::array<std::string_view, 4> kChanges = {"established", "reconnected", "expired",
-                                                        "closed"};
-  for (std::size_t i = 0; i < kChanges.size(); ++i) {
-    out.sample("zkdump_sessions_total", {{"change", kChanges[i]}}, sessions_[i]);
+  out.single(families::kUnknownRepliesTotal, unknown_replies_);
+  out.family(families::kWatchEventsTotal);
+  for (const auto& [type, count] : events_) out.sample(families::kWatchEventsTotal, {type}, count);
+  out.family(families::kSessionsTotal);
+  for (std::size_t i = 0; i < session::kSessionChangeNames.size(); ++i) {
+    out.sample(families::kSessionsTotal, {session::kSessionChangeNames[i]}, sessions_[i]);
   }
-  write_top(out, "zkdump_path_requests_total", "path",
-            "ZooKeeper requests by path (folded by --aggregation-depth): the busiest paths, the "
-            "rest as other.",
-            paths_);
-  write_top(out, "zkdump_client_requests_total", "client",
-            "ZooKeeper requests by client host: the busiest, the rest as other.", clients_);
+  write_top(out, families::kPathRequestsTotal, paths_);
+  write_top(out, families::kClientRequestsTotal, clients_);
 }
 
 void MetricsSink::write_zk_ops(Exposition& out) const {
-  const auto per_op = [&](std::string_view name, std::string_view help, auto value) {
-    out.family(name, "counter", help);
+  const auto per_op = [&](const Family& family, auto value) {
+    out.family(family);
     for (std::size_t i = 0; i < ops_.size(); ++i) {
       if (ops_[i].requests + ops_[i].replies.size() + ops_[i].unanswered == 0) continue;
-      out.sample(name, {{"op", op_label(i)}}, value(ops_[i]));
+      out.sample(family, {op_label(i)}, value(ops_[i]));
     }
   };
-  per_op("zkdump_requests_total", "ZooKeeper requests, by op.",
-         [](const OpFigures& f) { return f.requests; });
-  per_op("zkdump_request_bytes_total", "Bytes of ZooKeeper requests, length prefix included.",
-         [](const OpFigures& f) { return f.request_bytes; });
-  per_op("zkdump_reply_bytes_total", "Bytes of ZooKeeper replies, length prefix included.",
-         [](const OpFigures& f) { return f.reply_bytes; });
-  per_op("zkdump_unanswered_requests_total",
-         "ZooKeeper requests whose connection ended or was forgotten before their reply.",
-         [](const OpFigures& f) { return f.unanswered; });
-  out.family("zkdump_replies_total", "counter", "ZooKeeper replies, by op and error (OK: none).");
+  per_op(families::kRequestsTotal, [](const OpFigures& f) { return f.requests; });
+  per_op(families::kRequestBytesTotal, [](const OpFigures& f) { return f.request_bytes; });
+  per_op(families::kReplyBytesTotal, [](const OpFigures& f) { return f.reply_bytes; });
+  per_op(families::kUnansweredRequestsTotal, [](const OpFigures& f) { return f.unanswered; });
+  out.family(families::kRepliesTotal);
   for (std::size_t i = 0; i < ops_.size(); ++i) {
     for (const auto& [err, count] : ops_[i].replies) {
-      out.sample("zkdump_replies_total",
-                 {{"op", op_label(i)}, {"err", zk::or_unknown(zk::error_name(err))}}, count);
+      out.sample(families::kRepliesTotal, {op_label(i), zk::or_unknown(zk::error_name(err))},
+                 count);
     }
   }
-  out.family("zkdump_request_duration_seconds", "histogram",
-             "ZooKeeper request to reply, as the capture saw them, by op.");
+  out.family(families::kRequestDurationSeconds);
   for (std::size_t i = 0; i < ops_.size(); ++i) {
     if (ops_[i].duration.count() == 0) continue;
-    out.histogram("zkdump_request_duration_seconds", {{"op", op_label(i)}}, ops_[i].duration,
+    out.histogram(families::kRequestDurationSeconds, {op_label(i)}, ops_[i].duration,
                   kDurationBucketsUs, kMicrosPerSecond);
   }
 }
 
 void MetricsSink::write_zab(Exposition& out) const {
-  out.family("zkdump_zab_packets_total", "counter",
-             "ZAB packets between leader and learners, by type.");
-  for (const auto& [type, count] : zab_packets_)
-    out.sample("zkdump_zab_packets_total", {{"type", type}}, count);
-  out.family("zkdump_zab_proposals_total", "counter",
-             "PROPOSALs the leader broadcast to each follower in sync.");
-  for (const auto& [name, figures] : followers_) {
-    out.sample("zkdump_zab_proposals_total", {{"follower", name}}, figures.proposals);
+  out.family(families::kZabPacketsTotal);
+  for (const auto& [type, count] : zab_packets_) {
+    out.sample(families::kZabPacketsTotal, {type}, count);
   }
-  out.family("zkdump_zab_ack_duration_seconds", "histogram",
-             "PROPOSAL to the follower's ACK, by follower.");
+  out.family(families::kZabProposalsTotal);
   for (const auto& [name, figures] : followers_) {
-    out.histogram("zkdump_zab_ack_duration_seconds", {{"follower", name}}, figures.acks,
-                  kDurationBucketsUs, kMicrosPerSecond);
+    out.sample(families::kZabProposalsTotal, {name}, figures.proposals);
   }
-  out.family("zkdump_zab_commit_duration_seconds", "histogram",
-             "PROPOSAL to the leader's COMMIT to the follower, by follower.");
+  out.family(families::kZabAckDurationSeconds);
   for (const auto& [name, figures] : followers_) {
-    out.histogram("zkdump_zab_commit_duration_seconds", {{"follower", name}}, figures.commits,
-                  kDurationBucketsUs, kMicrosPerSecond);
+    out.histogram(families::kZabAckDurationSeconds, {name}, figures.acks, kDurationBucketsUs,
+                  kMicrosPerSecond);
   }
-  out.family("zkdump_election_notifications_total", "counter",
-             "Leader election notifications, by the sender's state.");
+  out.family(families::kZabCommitDurationSeconds);
+  for (const auto& [name, figures] : followers_) {
+    out.histogram(families::kZabCommitDurationSeconds, {name}, figures.commits, kDurationBucketsUs,
+                  kMicrosPerSecond);
+  }
+  out.family(families::kElectionNotificationsTotal);
   for (const auto& [state, count] : notifications_) {
-    out.sample("zkdump_election_notifications_total", {{"state", state}}, count);
+    out.sample(families::kElectionNotificationsTotal, {state}, count);
   }
-  if (election_epoch_ >= 0) {
-    out.family("zkdump_election_epoch", "gauge",
-               "The newest election epoch a notification carried; a change is an election.");
-    out.sample("zkdump_election_epoch", {}, election_epoch_);
-  }
-  if (leader_ >= 0) {
-    out.family("zkdump_election_leader", "gauge",
-               "The server id of the leader the last settled notification named.");
-    out.sample("zkdump_election_leader", {}, leader_);
-  }
+  if (election_epoch_ >= 0) out.single(families::kElectionEpoch, election_epoch_);
+  if (leader_ >= 0) out.single(families::kElectionLeader, leader_);
 }
 
 void MetricsSink::write_etcd(Exposition& out) {
   write_etcd_methods(out);
-  out.family("zkdump_etcd_watch_events_total", "counter", "etcd watch events, by type.");
-  out.sample("zkdump_etcd_watch_events_total", {{"type", "PUT"}}, etcd_event_puts_);
-  out.sample("zkdump_etcd_watch_events_total", {{"type", "DELETE"}}, etcd_event_deletes_);
-  out.family("zkdump_etcd_watchers_created_total", "counter", "etcd watchers the server created.");
-  out.sample("zkdump_etcd_watchers_created_total", {}, watchers_created_);
-  out.family("zkdump_etcd_watchers_canceled_total", "counter", "etcd watchers canceled.");
-  out.sample("zkdump_etcd_watchers_canceled_total", {}, watchers_canceled_);
-  out.family("zkdump_etcd_revision", "gauge", "The newest store revision an etcd reply showed.");
-  out.sample("zkdump_etcd_revision", {}, newest_revision_);
-  out.family("zkdump_etcd_watch_lag_revisions", "histogram",
-             "Revisions a watch reply's events trailed the newest revision seen.");
-  out.histogram("zkdump_etcd_watch_lag_revisions", {}, watch_lag_, kLagBuckets, 1.0);
-  write_top(out, "zkdump_etcd_prefix_requests_total", "prefix",
-            "etcd requests naming a key, by the key's prefix: the busiest, the rest as other.",
-            etcd_prefixes_);
-  write_top(out, "zkdump_etcd_client_requests_total", "client",
-            "etcd requests by client host: the busiest, the rest as other.", etcd_clients_);
+  out.family(families::kEtcdWatchEventsTotal);
+  out.sample(families::kEtcdWatchEventsTotal, {"PUT"}, etcd_event_puts_);
+  out.sample(families::kEtcdWatchEventsTotal, {"DELETE"}, etcd_event_deletes_);
+  out.single(families::kEtcdWatchersCreatedTotal, watchers_created_);
+  out.single(families::kEtcdWatchersCanceledTotal, watchers_canceled_);
+  out.single(families::kEtcdRevision, newest_revision_);
+  out.family(families::kEtcdWatchLagRevisions);
+  out.histogram(families::kEtcdWatchLagRevisions, {}, watch_lag_, kLagBuckets, 1.0);
+  write_top(out, families::kEtcdPrefixRequestsTotal, etcd_prefixes_);
+  write_top(out, families::kEtcdClientRequestsTotal, etcd_clients_);
 }
 
 void MetricsSink::write_etcd_methods(Exposition& out) const {
-  const auto per_method = [&](std::string_view name, std::string_view help, auto value) {
-    out.family(name, "counter", help);
-    for (const auto& [method, figures] : methods_) {
-      out.sample(name, {{"method", method}}, value(figures));
-    }
+  const auto per_method = [&](const Family& family, auto value) {
+    out.family(family);
+    for (const auto& [method, figures] : methods_) out.sample(family, {method}, value(figures));
   };
-  per_method("zkdump_etcd_requests_total", "gRPC messages from etcd clients, by method.",
-             [](const MethodFigures& f) { return f.requests; });
-  per_method("zkdump_etcd_replies_total", "gRPC messages from etcd servers, by method.",
-             [](const MethodFigures& f) { return f.replies; });
-  per_method("zkdump_etcd_request_bytes_total", "Bytes of etcd requests, gRPC prefix included.",
+  per_method(families::kEtcdRequestsTotal, [](const MethodFigures& f) { return f.requests; });
+  per_method(families::kEtcdRepliesTotal, [](const MethodFigures& f) { return f.replies; });
+  per_method(families::kEtcdRequestBytesTotal,
              [](const MethodFigures& f) { return f.request_bytes; });
-  per_method("zkdump_etcd_reply_bytes_total", "Bytes of etcd replies, gRPC prefix included.",
-             [](const MethodFigures& f) { return f.reply_bytes; });
-  out.family("zkdump_etcd_calls_total", "counter", "etcd calls ended, by method and gRPC status.");
+  per_method(families::kEtcdReplyBytesTotal, [](const MethodFigures& f) { return f.reply_bytes; });
+  out.family(families::kEtcdCallsTotal);
   for (const auto& [method, figures] : methods_) {
     for (const auto& [code, count] : figures.calls) {
-      out.sample("zkdump_etcd_calls_total",
-                 {{"method", method}, {"grpc_code", grpc_code_label(code)}}, count);
+      out.sample(families::kEtcdCallsTotal, {method, grpc_code_label(code)}, count);
     }
   }
-  out.family("zkdump_etcd_request_duration_seconds", "histogram",
-             "etcd call's first request to its first answer, by method.");
+  out.family(families::kEtcdRequestDurationSeconds);
   for (const auto& [method, figures] : methods_) {
     if (figures.duration.count() == 0) continue;
-    out.histogram("zkdump_etcd_request_duration_seconds", {{"method", method}}, figures.duration,
+    out.histogram(families::kEtcdRequestDurationSeconds, {method}, figures.duration,
                   kDurationBucketsUs, kMicrosPerSecond);
   }
 }
 
-void MetricsSink::write_top(Exposition& out, std::string_view name, std::string_view label,
-                            std::string_view help, const TopLabels& top) {
-  out.family(name, "counter", help);
-  top.for_each([&](std::string_view value, std::uint64_t count) {
-    out.sample(name, {{label, value}}, count);
-  });
+void MetricsSink::write_top(Exposition& out, const Family& family, const TopLabels& top) {
+  out.family(family);
+  top.for_each(
+      [&](std::string_view value, std::uint64_t count) { out.sample(family, {value}, count); });
 }
 
 }  // namespace zkdump::metrics

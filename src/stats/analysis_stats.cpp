@@ -1,6 +1,7 @@
 #include "zkdump/stats/analysis_stats.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <vector>
 
 #include "zkdump/base/escape.hpp"
@@ -13,7 +14,6 @@ constexpr std::string_view kOther = "(other)";
 constexpr std::size_t kMaxServers = 64;
 constexpr std::array<std::string_view, kWatchKinds> kWatchKindNames = {
     "data", "exist", "child", "persistent", "persistent_recursive"};
-constexpr std::array<std::string_view, 3> kSizeWhat = {"request", "reply", "txn"};
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
@@ -71,13 +71,12 @@ bool AnalysisStats::empty() const {
          std::all_of(op_sizes_.begin(), op_sizes_.end(), [](const auto& op) { return !op; });
 }
 
-// Every figure back to zero; the sink keeps the place the run's Sinks gave it.
 std::uint64_t AnalysisStats::session_expiries() const {
-  return expiries_[1] + expiries_[2] + expiries_[3];
+  return std::accumulate(expiries_.begin(), expiries_.end(), std::uint64_t{0});  // kNone stays 0
 }
 
 std::uint64_t AnalysisStats::size_alerts() const {
-  return size_alerts_[0] + size_alerts_[1] + size_alerts_[2];
+  return std::accumulate(size_alerts_.begin(), size_alerts_.end(), std::uint64_t{0});
 }
 
 void AnalysisStats::start_interval() {
@@ -385,8 +384,9 @@ void AnalysisStats::write_sessions_json(fmt::memory_buffer& out) const {
 
 void AnalysisStats::write_sizes_json(fmt::memory_buffer& out) const {
   put(out, ",\"sizes\":{{\"jute_maxbuffer\":{},\"alerts\":{{", jute_maxbuffer_);
-  for (std::size_t what = 0; what < kSizeWhat.size(); ++what) {
-    put(out, "{}\"{}\":{}", what == 0 ? "" : ",", kSizeWhat[what], size_alerts_[what]);
+  for (std::size_t what = 0; what < size_alerts_.size(); ++what) {
+    put(out, "{}\"{}\":{}", what == 0 ? "" : ",",
+        session::size_what_name(static_cast<session::SizeAlert::What>(what)), size_alerts_[what]);
   }
   put(out, "}},\"by_op\":{{");
   bool first = true;

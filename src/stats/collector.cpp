@@ -10,7 +10,6 @@ namespace zkdump::stats {
 namespace {
 
 constexpr std::string_view kOther = "(other)";
-constexpr const char* kSessionChangeNames[] = {"established", "reconnected", "expired", "closed"};
 
 using Row = Collector::Row;
 using KeyStats = Collector::KeyStats;
@@ -356,7 +355,9 @@ void Collector::write_top_tables_text(fmt::memory_buffer& out) const {
 
 void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureTotals& totals) const {
   put(out, "\nsessions:");
-  for (int i = 0; i < 4; ++i) put(out, " {} {}", kSessionChangeNames[i], sessions_[i]);
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    put(out, " {} {}", session::kSessionChangeNames[i], sessions_[i]);
+  }
   put(out, "\nwatch events:");
   for (const auto& [name, count] : events_) put(out, " {} {}", name, count);
   put(out, "\n  paths that fired most:\n");
@@ -427,8 +428,8 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals,
   put(out, ",\"by_bytes\":");
   write_key_rows(out, clients_, "client", kByBytes);
   put(out, "}},\"session_changes\":{{");
-  for (int i = 0; i < 4; ++i) {
-    put(out, "{}\"{}\":{}", i == 0 ? "" : ",", kSessionChangeNames[i], sessions_[i]);
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    put(out, "{}\"{}\":{}", i == 0 ? "" : ",", session::kSessionChangeNames[i], sessions_[i]);
   }
   put(out, "}},\"watch_events\":{{\"total\":{},\"by_type\":{{", events_total_);
   first = true;

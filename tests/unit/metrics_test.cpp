@@ -27,8 +27,8 @@ std::map<std::string, std::uint64_t> series_of(const metrics::TopLabels& top) {
 TEST_CASE("label values from the wire cannot end their label, their line or pass for a series") {
   fmt::memory_buffer out;
   metrics::Exposition exposition(out);
-  exposition.sample("zkdump_path_requests_total", {{"path", "/a\"} 1\nevil{x=\"\\"}},
-                    std::uint64_t{3});
+  constexpr metrics::Family kPaths{"zkdump_path_requests_total", "counter", "", {"path"}};
+  exposition.sample(kPaths, {"/a\"} 1\nevil{x=\"\\"}, std::uint64_t{3});
   const std::string text = text_of(out);
   CHECK(text == R"(zkdump_path_requests_total{path="/a\"} 1\\x0aevil{x=\"\\\\"} 3)"
                 "\n");
@@ -48,8 +48,8 @@ TEST_CASE("a histogram's buckets are cumulative, in seconds, and end with +Inf, 
   }
   fmt::memory_buffer out;
   metrics::Exposition exposition(out);
-  exposition.histogram("d_seconds", {{"op", "getData"}}, histogram, metrics::kDurationBucketsUs,
-                       1e6);
+  constexpr metrics::Family kDurations{"d_seconds", "histogram", "", {"op"}};
+  exposition.histogram(kDurations, {"getData"}, histogram, metrics::kDurationBucketsUs, 1e6);
   const std::string text = text_of(out);
   CHECK(text.find("d_seconds_bucket{op=\"getData\",le=\"0.0001\"} 2\n") != std::string::npos);
   CHECK(text.find("d_seconds_bucket{op=\"getData\",le=\"0.00025\"} 3\n") != std::string::npos);

@@ -23,7 +23,7 @@ enum class Problem : std::uint8_t {
   kTruncatedAtClose,  // a partial message when the connection ended (count = bytes held)
   kBufferLimit,       // the buffer cap forced bytes to be dropped (count)
 };
-inline constexpr int kProblemCount = 8;
+inline constexpr std::size_t kProblemCount = static_cast<std::size_t>(Problem::kBufferLimit) + 1;
 
 // A protocol's answer about the bytes at the front of the stream. Sixteen bytes, so that it comes
 // back in registers: it is asked for every message.

@@ -41,8 +41,17 @@ class BucketHistogram {
 };
 using DurationHistogram = BucketHistogram<kDurationBucketsUs.size()>;
 
+// A metric family: its samples refer to it, so that its name, type, help and label names are
+// written once (families.hpp lists zkdump's).
+struct Family {
+  std::string_view name;
+  std::string_view type;  // counter, gauge or histogram
+  std::string_view help;
+  std::array<std::string_view, 2> labels{};  // the names a sample's label values go with
+};
+// A sample's label values, in the order of its family's label names.
+using LabelValues = std::initializer_list<std::string_view>;
 using Label = std::pair<std::string_view, std::string_view>;
-using Labels = std::initializer_list<Label>;
 
 // Appends one family after another to `out`. Label values come off the wire: they are escaped
 // as text lines escape them (\xNN for anything not printable UTF-8, \\ for a backslash), then
@@ -52,29 +61,42 @@ class Exposition {
  public:
   explicit Exposition(fmt::memory_buffer& out) : out_(out) {}
 
-  void family(std::string_view name, std::string_view type, std::string_view help);
-  void sample(std::string_view name, Labels labels, std::uint64_t value);
-  void sample(std::string_view name, Labels labels, std::int64_t value);
-  void sample(std::string_view name, Labels labels, double value);
+  // HELP and TYPE: before the family's samples.
+  void family(const Family& family);
+  void sample(const Family& family, LabelValues values, std::uint64_t value);
+  void sample(const Family& family, LabelValues values, std::int64_t value);
+  void sample(const Family& family, LabelValues values, double value);
+  // A family of one sample without labels.
+  void single(const Family& family, std::uint64_t value);
+  void single(const Family& family, std::int64_t value);
   // name_bucket{...,le="..."}, name_sum and name_count; `divisor` turns the histogram's unit
   // into the family's (1e6: microseconds to seconds).
   template <std::size_t Buckets>
-  void histogram(std::string_view name, Labels labels, const BucketHistogram<Buckets>& histogram,
+  void histogram(const Family& family, LabelValues values,
+                 const BucketHistogram<Buckets>& histogram,
                  const std::array<std::int64_t, Buckets>& bounds, double divisor) {
+    const Labels labels = labels_of(family, values);
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i <= Buckets; ++i) {
       cumulative += histogram.in_bucket(i);
-      bucket(name, labels, i < Buckets ? static_cast<double>(bounds[i]) / divisor : -1, cumulative);
+      bucket(family.name, labels, i < Buckets ? static_cast<double>(bounds[i]) / divisor : -1,
+             cumulative);
     }
-    histogram_totals(name, labels, static_cast<double>(histogram.sum()) / divisor,
+    histogram_totals(family.name, labels, static_cast<double>(histogram.sum()) / divisor,
                      histogram.count());
   }
 
  private:
-  void series(std::string_view name, std::string_view suffix, Labels labels,
-              const Label* extra = nullptr);
+  // A sample's labels: its family's names with its values, one more for a bucket's le.
+  struct Labels {
+    std::array<Label, 3> pairs{};
+    std::size_t count = 0;
+  };
+  static Labels labels_of(const Family& family, LabelValues values);
+  void series(std::string_view name, std::string_view suffix, const Labels& labels);
   void bucket(std::string_view name, Labels labels, double upper_bound, std::uint64_t cumulative);
-  void histogram_totals(std::string_view name, Labels labels, double sum, std::uint64_t count);
+  void histogram_totals(std::string_view name, const Labels& labels, double sum,
+                        std::uint64_t count);
 
   fmt::memory_buffer& out_;
 };

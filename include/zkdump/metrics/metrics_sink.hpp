@@ -101,14 +101,14 @@ class MetricsSink final : public session::Sink {
   void write_etcd(Exposition& out);
   void write_analyses(Exposition& out) const;
   void write_etcd_methods(Exposition& out) const;
-  static void write_top(Exposition& out, std::string_view name, std::string_view label,
-                        std::string_view help, const TopLabels& top);
+  static void write_top(Exposition& out, const Family& family, const TopLabels& top);
 
   MetricsOptions options_;
   // ZooKeeper, by the opcode table's index; the last for the connect handshake, then unknown.
   std::vector<OpFigures> ops_;
   std::map<std::string, std::uint64_t, std::less<>> events_;  // by type name
-  std::array<std::uint64_t, 4> sessions_{};                   // by SessionChange, established first
+  std::array<std::uint64_t, session::kSessionChangeNames.size()>
+      sessions_{};  // by SessionChange, established first
   std::uint64_t unknown_replies_ = 0;
   TopLabels paths_;
   TopLabels clients_;
@@ -136,12 +136,15 @@ class MetricsSink final : public session::Sink {
   std::uint64_t watch_follow_up_reads_ = 0;
   std::uint64_t watch_storms_ = 0;
   std::uint64_t sessions_at_risk_ = 0;
-  std::array<std::uint64_t, 4> session_expiries_{};  // by SessionFinding::Source
+  std::array<std::uint64_t, session::SessionFinding::kSourceCount>
+      session_expiries_{};  // by SessionFinding::Source
   std::uint64_t connection_storms_ = 0;
-  std::array<std::uint64_t, 3> size_alerts_{};  // by SizeAlert::What
+  std::array<std::uint64_t, session::SizeAlert::kWhatCount> size_alerts_{};  // by SizeAlert::What
   // Capture.
-  std::array<std::array<std::uint64_t, framing::kProblemCount>, 4> problems_{};  // by protocol
-  std::array<std::array<std::uint64_t, framing::kProblemCount>, 4> problem_bytes_{};
+  std::array<std::array<std::uint64_t, framing::kProblemCount>, session::kProtocolCount>
+      problems_{};  // by protocol
+  std::array<std::array<std::uint64_t, framing::kProblemCount>, session::kProtocolCount>
+      problem_bytes_{};
   std::uint64_t truncated_packets_ = 0;
   std::uint64_t connections_open_ = 0;
 };

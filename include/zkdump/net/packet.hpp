@@ -49,7 +49,8 @@ enum class ParseOutcome : std::uint8_t {
   kMalformed,        // headers that contradict themselves
   kUnsupportedLink,  // a link type zkdump does not parse
 };
-inline constexpr int kParseOutcomeCount = 7;
+inline constexpr std::size_t kParseOutcomeCount =
+    static_cast<std::size_t>(ParseOutcome::kUnsupportedLink) + 1;
 
 // `linktype` is the pcap DLT value. Every read is checked against `captured`.
 ParseOutcome parse_packet(int linktype, ByteSpan captured, std::int64_t ts_us, TcpSegment& segment);

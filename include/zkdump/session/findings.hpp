@@ -73,6 +73,7 @@ struct SessionFinding {
     kRefused,  // a reconnect answered with timeout 0
     kReply,    // a reply with SESSIONEXPIRED
   };
+  static constexpr std::size_t kSourceCount = static_cast<std::size_t>(Source::kReply) + 1;
   Kind kind = Kind::kAtRisk;
   Source source = Source::kNone;
   const Connection* connection = nullptr;  // its client connection, when one is open
@@ -92,6 +93,7 @@ std::string_view session_source_name(SessionFinding::Source source);  // txn, re
 // A request, reply or proposal whose size passes the alert fraction of jute.maxbuffer.
 struct SizeAlert {
   enum class What : std::uint8_t { kRequest, kReply, kTxn };
+  static constexpr std::size_t kWhatCount = static_cast<std::size_t>(What::kTxn) + 1;
   What what = What::kRequest;
   const Connection* connection = nullptr;  // the client's, or the ZAB link's
   const zk::OpInfo* op = nullptr;          // requests and replies

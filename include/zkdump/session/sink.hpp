@@ -23,6 +23,7 @@
 namespace zkdump::session {
 
 enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab, kEtcd };
+inline constexpr std::size_t kProtocolCount = static_cast<std::size_t>(Protocol::kEtcd) + 1;
 std::string_view protocol_name(Protocol protocol);  // zk, election, zab, etcd: JSON's "proto"
 
 // One connection, identified once: its endpoints formatted once, not per line.
@@ -86,6 +87,9 @@ struct Outstanding {
 };
 
 enum class SessionChange : std::uint8_t { kNone, kEstablished, kReconnected, kExpired, kClosed };
+// The changes other than kNone, by (change - 1): how --stats and the metrics name them.
+inline constexpr std::array<std::string_view, static_cast<std::size_t>(SessionChange::kClosed)>
+    kSessionChangeNames = {"established", "reconnected", "expired", "closed"};
 
 // A message of the client protocol. Exactly one of the typed pointers is set, by `kind`.
 struct ZkMessage {

@@ -92,13 +92,13 @@ class AnalysisStats final : public session::Sink {
   // Sessions.
   LatencyHistogram timeouts_ms_;
   std::uint64_t at_risk_ = 0;
-  double worst_silence_ratio_ = 0;           // of an at-risk session's silence to its timeout
-  std::array<std::uint64_t, 4> expiries_{};  // by SessionFinding::Source
+  double worst_silence_ratio_ = 0;  // of an at-risk session's silence to its timeout
+  std::array<std::uint64_t, session::SessionFinding::kSourceCount> expiries_{};
   std::uint64_t connection_storms_ = 0;
   // Sizes.
-  std::array<std::uint64_t, 3> size_alerts_{};      // by SizeAlert::What
-  std::vector<std::unique_ptr<OpSizes>> op_sizes_;  // by op index
-  TextTable<std::int64_t> znode_sizes_;             // the largest data seen, by path
+  std::array<std::uint64_t, session::SizeAlert::kWhatCount> size_alerts_{};  // by SizeAlert::What
+  std::vector<std::unique_ptr<OpSizes>> op_sizes_;                           // by op index
+  TextTable<std::int64_t> znode_sizes_;  // the largest data seen, by path
 };
 
 }  // namespace zkdump::stats

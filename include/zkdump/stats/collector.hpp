@@ -126,7 +126,7 @@ class Collector final : public session::Sink {
   KeyTable event_paths_;
   std::map<std::string_view, std::uint64_t> events_;  // by event type name
   std::map<std::string, std::uint64_t> auth_schemes_;
-  std::uint64_t sessions_[4] = {};  // by SessionChange, established first
+  std::array<std::uint64_t, session::kSessionChangeNames.size()> sessions_{};  // by change - 1
   std::uint64_t requests_ = 0;
   std::uint64_t replies_ = 0;
   std::uint64_t events_total_ = 0;
