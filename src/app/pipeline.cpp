@@ -1,10 +1,5 @@
 #include "pipeline.hpp"
 
-#include <grp.h>
-#include <linux/capability.h>
-#include <pwd.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +16,7 @@
 #include <fmt/ranges.h>
 
 #include "config.hpp"
+#include "privileges.hpp"
 #include "zkdump/metrics/metrics_sink.hpp"
 #include "zkdump/net/packet.hpp"
 #include "zkdump/output/line_writer.hpp"
@@ -48,29 +44,6 @@ std::atomic<bool> reload_requested{false};                 // NOLINT(*-non-const
 constexpr auto kDropCheckInterval = std::chrono::seconds(1);
 constexpr auto kTopCheckInterval = std::chrono::milliseconds(100);
 constexpr auto kPendingCheckInterval = std::chrono::milliseconds(100);
-
-// Capabilities a process holds (CAP_NET_RAW from a service's ambient set, or a file's) are
-// dropped: the capture is open and needs them no more.
-void drop_capabilities() {
-  (void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  std::array<__user_cap_data_struct, _LINUX_CAPABILITY_U32S_3> none{};
-  if (syscall(SYS_capset, &header, none.data()) != 0) {
-    throw std::runtime_error(std::string("-Z: cannot drop capabilities: ") + std::strerror(errno));
-  }
-}
-
-// -Z: once the capture is open, run as USER, as tcpdump does. Already USER (a service's
-// dynamic user, with CAP_NET_RAW), it keeps its ids and drops its capabilities.
-void drop_privileges(const std::string& user) {
-  const passwd* account = getpwnam(user.c_str());
-  if (account == nullptr) throw std::runtime_error("-Z: no such user: " + user);
-  if (getuid() == account->pw_uid && geteuid() == account->pw_uid) return drop_capabilities();
-  if (initgroups(account->pw_name, account->pw_gid) != 0 || setgid(account->pw_gid) != 0 ||
-      setuid(account->pw_uid) != 0) {
-    throw std::runtime_error("-Z: cannot switch to user " + user + ": " + std::strerror(errno));
-  }
-}
 
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -729,6 +702,14 @@ void announce(const capture::PcapSource& source, const Config& config) {
              source.name(), source.linktype_name(), source.snaplen(), ports);
 }
 
+int decode_with(const Config& config, capture::PcapSource& source, int output_fd,
+                metrics::MetricsServer* metrics_server) {
+  auto run = std::make_unique<Run>(config, source, output_fd, metrics_server);
+  const int exit_code = run->capture();
+  run->finish();
+  return exit_code;
+}
+
 // What the endpoint is open to, said once: who can reach it, and whether it asks who they are.
 void announce_metrics(const metrics::ListenAddress& address, const metrics::WebConfig& web,
                       const metrics::MetricsServer& server) {
@@ -812,16 +793,12 @@ int run(const Options& options) {
     fmt::print(stderr, "zkdump: {}\n", error.what());
     return kExitUsage;
   }
-  return decode(*source, options, STDOUT_FILENO, metrics_server.get());
+  return decode_with(config, *source, STDOUT_FILENO, metrics_server.get());
 }
 
 int decode(capture::PcapSource& source, const Options& options, int output_fd,
            metrics::MetricsServer* metrics_server) {
-  const Config config = make_config(options);
-  auto run = std::make_unique<Run>(config, source, output_fd, metrics_server);
-  const int exit_code = run->capture();
-  run->finish();
-  return exit_code;
+  return decode_with(make_config(options), source, output_fd, metrics_server);
 }
 
 }  // namespace zkdump::app
