@@ -144,6 +144,7 @@ class Run {
  private:
   void attach_sinks();
   void attach_metrics();
+  void add_analysis_stats();  // the whole run's, when an analysis runs
   void serve_metrics();
   void serve_metrics_until_stopped();
   void reload_web_config_if_asked();
@@ -163,23 +164,19 @@ class Run {
   stats::ReportSpan run_span() const;
   void write_final_stats(const stats::ReportSpan& span);
   void report_omni() const;
-  // What one statistics report is made of: the whole run's sinks, or an interval's.
-  struct StatsSinks {
-    const stats::Collector& collector;
-    const stats::ZabStats& zab;
-    const stats::EtcdStats& etcd;
-    const stats::AnalysisStats* analyses;  // null: no analysis runs
+  // What one statistics report is made of, held once for the whole run and once more for the
+  // current --stats-interval.
+  struct StatsSet {
+    explicit StatsSet(const stats::StatsOptions& options) : collector(options) {}
+    void start_interval();
+    stats::Collector collector;
+    stats::ZabStats zab;
+    stats::EtcdStats etcd;
+    std::optional<stats::AnalysisStats> analyses;  // when an analysis runs
   };
-  StatsSinks run_sinks() const {
-    return {collector_, zab_stats_, etcd_stats_, analysis_stats_ ? &*analysis_stats_ : nullptr};
-  }
-  StatsSinks interval_sinks() const {
-    return {*interval_collector_, *interval_zab_stats_, *interval_etcd_stats_,
-            interval_analysis_stats_ ? &*interval_analysis_stats_ : nullptr};
-  }
-  void write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals& totals,
+  void write_stats_report(const StatsSet& sinks, const stats::CaptureTotals& totals,
                           const stats::ReportSpan& span);
-  static void format_stats_json(fmt::memory_buffer& report, const StatsSinks& sinks,
+  static void format_stats_json(fmt::memory_buffer& report, const StatsSet& sinks,
                                 const stats::CaptureTotals& totals, const stats::ReportSpan& span);
   // /stats.json: what --stats --json prints, for the current interval or else the whole run.
   void write_stats_json(fmt::memory_buffer& report);
@@ -192,14 +189,8 @@ class Run {
   output::OutputBuffer out_;
   session::Sinks sinks_;
   std::optional<output::LineWriter> lines_;
-  stats::Collector collector_;  // the whole run
-  stats::ZabStats zab_stats_;
-  std::optional<stats::Collector> interval_collector_;  // --stats-interval: the current interval
-  std::optional<stats::ZabStats> interval_zab_stats_;
-  stats::EtcdStats etcd_stats_;
-  std::optional<stats::EtcdStats> interval_etcd_stats_;
-  std::optional<stats::AnalysisStats> analysis_stats_;
-  std::optional<stats::AnalysisStats> interval_analysis_stats_;
+  StatsSet run_stats_;
+  std::optional<StatsSet> interval_stats_;      // --stats-interval: the current interval
   std::optional<analysis::Analyses> analyses_;  // added last: findings follow their messages
   std::chrono::steady_clock::time_point next_tick_;
   stats::GroupedReport grouped_;
@@ -234,7 +225,7 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
       source_(source),
       live_(source.live()),
       out_(output_fd, config.line_buffered || isatty(output_fd) == 1),
-      collector_(config.stats),
+      run_stats_(config.stats),
       grouped_(config.grouped),
       quorum_summary_(config.lines.timestamps),
       budget_{config.max_buffer_bytes, 0},
@@ -264,32 +255,28 @@ void Run::attach_sinks() {
       lines_.emplace(config_.lines, out_);
       sinks_.add(*lines_);
       sinks_.add(quorum_summary_);
-      sinks_.add(zab_stats_);
+      sinks_.add(run_stats_.zab);
       break;
     case Mode::kStats:
-      sinks_.add(collector_);
+      sinks_.add(run_stats_.collector);
       sinks_.add(quorum_summary_);
-      sinks_.add(zab_stats_);
-      sinks_.add(etcd_stats_);
+      sinks_.add(run_stats_.zab);
+      sinks_.add(run_stats_.etcd);
       if (config_.stats_interval_s > 0) {
-        sinks_.add(interval_collector_.emplace(config_.stats));
-        sinks_.add(interval_zab_stats_.emplace());
-        sinks_.add(interval_etcd_stats_.emplace());
+        sinks_.add(interval_stats_.emplace(config_.stats).collector);
+        sinks_.add(interval_stats_->zab);
+        sinks_.add(interval_stats_->etcd);
       }
       if (config_.analyses.any()) {
         const std::int64_t limit = config_.analyses.limits.jute_maxbuffer;
-        sinks_.add(analysis_stats_.emplace(config_.stats, limit));
-        if (config_.stats_interval_s > 0) {
-          sinks_.add(interval_analysis_stats_.emplace(config_.stats, limit));
-        }
+        sinks_.add(run_stats_.analyses.emplace(config_.stats, limit));
+        if (interval_stats_) sinks_.add(interval_stats_->analyses.emplace(config_.stats, limit));
       }
       break;
     case Mode::kTop:
-      sinks_.add(collector_);
-      sinks_.add(etcd_stats_);
-      if (config_.analyses.any()) {
-        sinks_.add(analysis_stats_.emplace(config_.stats, config_.analyses.limits.jute_maxbuffer));
-      }
+      sinks_.add(run_stats_.collector);
+      sinks_.add(run_stats_.etcd);
+      add_analysis_stats();
       break;
     case Mode::kGrouped:
       sinks_.add(grouped_);
@@ -297,17 +284,27 @@ void Run::attach_sinks() {
   }
 }
 
+void Run::StatsSet::start_interval() {
+  collector.start_interval();
+  zab.start_interval();
+  etcd.start_interval();
+  if (analyses) analyses->start_interval();
+}
+
+void Run::add_analysis_stats() {
+  if (!config_.analyses.any()) return;
+  sinks_.add(run_stats_.analyses.emplace(config_.stats, config_.analyses.limits.jute_maxbuffer));
+}
+
 // The exporter, and the statistics /stats.json serves where the mode does not keep them already.
 void Run::attach_metrics() {
   sinks_.add(metrics_.emplace(config_.metrics_options));
   if (config_.mode == Mode::kLines) {
-    sinks_.add(collector_);
-    sinks_.add(etcd_stats_);
-    if (config_.analyses.any()) {
-      sinks_.add(analysis_stats_.emplace(config_.stats, config_.analyses.limits.jute_maxbuffer));
-    }
+    sinks_.add(run_stats_.collector);
+    sinks_.add(run_stats_.etcd);
+    add_analysis_stats();
   } else if (config_.mode == Mode::kTop) {
-    sinks_.add(zab_stats_);
+    sinks_.add(run_stats_.zab);
   }
 }
 
@@ -344,11 +341,11 @@ void Run::serve_metrics() {
 }
 
 void Run::write_stats_json(fmt::memory_buffer& report) {
-  if (interval_collector_) {
-    format_stats_json(report, interval_sinks(), totals() - interval_base_,
+  if (interval_stats_) {
+    format_stats_json(report, *interval_stats_, totals() - interval_base_,
                       interval_span(clock_us()));
   } else {
-    format_stats_json(report, run_sinks(), totals(), run_span());
+    format_stats_json(report, run_stats_, totals(), run_span());
   }
 }
 
@@ -462,7 +459,7 @@ stats::CaptureTotals Run::totals() const {
   return totals;
 }
 
-void Run::write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals& totals,
+void Run::write_stats_report(const StatsSet& sinks, const stats::CaptureTotals& totals,
                              const stats::ReportSpan& span) {
   fmt::memory_buffer report;
   if (config_.json) {
@@ -477,7 +474,7 @@ void Run::write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals
       report.push_back('\n');
       sinks.etcd.write_text(report, span);
     }
-    if (sinks.analyses != nullptr) {
+    if (sinks.analyses) {
       report.push_back('\n');
       sinks.analyses->write_text(report, span);
     }
@@ -486,31 +483,28 @@ void Run::write_stats_report(const StatsSinks& sinks, const stats::CaptureTotals
   out_.flush();
 }
 
-void Run::format_stats_json(fmt::memory_buffer& report, const StatsSinks& sinks,
+void Run::format_stats_json(fmt::memory_buffer& report, const StatsSet& sinks,
                             const stats::CaptureTotals& totals, const stats::ReportSpan& span) {
   sinks.collector.write_json(report, totals, span);
   if (!sinks.zab.empty()) sinks.zab.write_json(report, span);
   if (!sinks.etcd.empty()) sinks.etcd.write_json(report, span);
-  if (sinks.analyses != nullptr) sinks.analyses->write_json(report, span);
+  if (sinks.analyses) sinks.analyses->write_json(report, span);
 }
 
 // --stats-interval: a report for every interval that ended by `now`, each covering only its
 // interval, empty ones included, so a pipeline reading them gets an even series. Intervals fall
 // on multiples of their length since the epoch (10 s: :00, :10, :20), as sar's do.
 void Run::report_intervals_due(std::int64_t now) {
-  if (!interval_collector_ || now == INT64_MIN) return;
+  if (!interval_stats_ || now == INT64_MIN) return;
   const std::int64_t length_us = config_.stats_interval_s * 1'000'000;
   if (interval_start_us_ == INT64_MIN) {
     interval_start_us_ = run_start_us_ - (run_start_us_ % length_us + length_us) % length_us;
   }
   while (now >= interval_start_us_ + length_us) {
     const stats::CaptureTotals current = totals();
-    write_stats_report(interval_sinks(), current - interval_base_,
+    write_stats_report(*interval_stats_, current - interval_base_,
                        interval_span(interval_start_us_ + length_us));
-    interval_collector_->start_interval();
-    interval_zab_stats_->start_interval();
-    interval_etcd_stats_->start_interval();
-    if (interval_analysis_stats_) interval_analysis_stats_->start_interval();
+    interval_stats_->start_interval();
     interval_base_ = current;
     interval_start_us_ += length_us;
   }
@@ -535,8 +529,9 @@ void Run::service_top(bool capturing) {
 
 void Run::draw_top(bool capturing) {
   const std::string source = source_.name();
-  top_->draw({collector_, etcd_stats_, run_span(), source, capturing, clients_.oldest_pending(),
-              clock_us(), analysis_stats_ ? &*analysis_stats_ : nullptr});
+  top_->draw({run_stats_.collector, run_stats_.etcd, run_span(), source, capturing,
+              clients_.oldest_pending(), clock_us(),
+              run_stats_.analyses ? &*run_stats_.analyses : nullptr});
 }
 
 int Run::capture() {
@@ -589,9 +584,9 @@ void Run::write_quorum_summary() {
   // Under --stats the statistics report carries each follower's percentiles instead.
   if (config_.mode != Mode::kStats) {
     if (!config_.json) {
-      zab_stats_.write_brief_text(report);
-    } else if (!zab_stats_.empty()) {
-      zab_stats_.write_json(report, run_span());
+      run_stats_.zab.write_brief_text(report);
+    } else if (!run_stats_.zab.empty()) {
+      run_stats_.zab.write_json(report, run_span());
     }
   }
   write(report);
@@ -605,13 +600,13 @@ stats::ReportSpan Run::run_span() const {
 
 // With --stats-interval, the last interval (however short) and then the whole run.
 void Run::write_final_stats(const stats::ReportSpan& span) {
-  if (interval_collector_) {
+  if (interval_stats_) {
     report_intervals_due(span.end_us);
     if (span.end_us > interval_start_us_ && interval_start_us_ != INT64_MIN) {
-      write_stats_report(interval_sinks(), totals() - interval_base_, interval_span(span.end_us));
+      write_stats_report(*interval_stats_, totals() - interval_base_, interval_span(span.end_us));
     }
   }
-  write_stats_report(run_sinks(), totals(), span);
+  write_stats_report(run_stats_, totals(), span);
 }
 
 // --omni: which ports the election's configs taught it (with the summary), and a warning when
