@@ -41,9 +41,25 @@ std::atomic<capture::PcapSource*> active_source{nullptr};  // NOLINT(*-non-const
 std::atomic<bool> stop_requested{false};                   // NOLINT(*-non-const-global-variables)
 std::atomic<bool> reload_requested{false};                 // NOLINT(*-non-const-global-variables)
 
-constexpr auto kDropCheckInterval = std::chrono::seconds(1);
-constexpr auto kTopCheckInterval = std::chrono::milliseconds(100);
-constexpr auto kPendingCheckInterval = std::chrono::milliseconds(100);
+// A periodic check of the live loop: due at most once per period, on the wall clock, whatever
+// the packets do; first due at once, or after `wait`.
+class Every {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit Every(Clock::duration period, Clock::duration wait = {})
+      : period_(period), next_(wait.count() > 0 ? Clock::now() + wait : Clock::time_point{}) {}
+  bool due() {
+    const Clock::time_point now = Clock::now();
+    if (now < next_) return false;
+    next_ = now + period_;
+    return true;
+  }
+  void make_due() { next_ = Clock::time_point{}; }
+
+ private:
+  Clock::duration period_;
+  Clock::time_point next_;
+};
 
 std::int64_t now_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -192,7 +208,7 @@ class Run {
   StatsSet run_stats_;
   std::optional<StatsSet> interval_stats_;      // --stats-interval: the current interval
   std::optional<analysis::Analyses> analyses_;  // added last: findings follow their messages
-  std::chrono::steady_clock::time_point next_tick_;
+  Every analysis_tick_{std::chrono::milliseconds(100)};
   stats::GroupedReport grouped_;
   stats::QuorumSummary quorum_summary_;
   framing::Budget budget_;
@@ -210,12 +226,12 @@ class Run {
   std::int64_t interval_start_us_ = INT64_MIN;
   stats::CaptureTotals interval_base_;  // the run's totals when the interval began
   std::uint64_t drops_reported_ = 0;
-  std::chrono::steady_clock::time_point next_drop_check_;
-  std::chrono::steady_clock::time_point next_pending_check_;
+  Every drop_check_{std::chrono::seconds(1), std::chrono::seconds(1)};
+  Every pending_check_{std::chrono::milliseconds(100)};
   std::optional<metrics::MetricsSink> metrics_;
   metrics::MetricsServer* metrics_server_;
   std::unique_ptr<top::TopView> top_;
-  std::chrono::steady_clock::time_point next_top_check_;
+  Every top_check_{std::chrono::milliseconds(100)};
   bool quit_ = false;
 };
 
@@ -235,7 +251,6 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
       etcd_({}, sinks_, budget_),
       router_(ports_, clients_, servers_, etcd_),
       connections_(router_, config.reassembly),
-      next_drop_check_(std::chrono::steady_clock::now() + kDropCheckInterval),
       metrics_server_(metrics_server) {
   set_port_roles(config, ports_);
   attach_sinks();
@@ -413,8 +428,7 @@ void Run::on_packet(const capture::RawPacket& raw) {
 // Kernel drops are reported as they happen, in the output itself: nobody should believe they saw
 // everything when they did not.
 void Run::check_drops() {
-  if (std::chrono::steady_clock::now() < next_drop_check_) return;
-  next_drop_check_ = std::chrono::steady_clock::now() + kDropCheckInterval;
+  if (!drop_check_.due()) return;
   const capture::CaptureStats stats = source_.stats();
   const std::uint64_t dropped = stats.dropped_by_kernel + stats.dropped_by_interface;
   if (dropped <= drops_reported_) return;
@@ -430,19 +444,13 @@ void Run::check_drops() {
 
 // Live: what the analyses wait for (a silent session) happens without packets too.
 void Run::tick_analyses() {
-  if (!analyses_) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_tick_) return;
-  next_tick_ = now + kPendingCheckInterval;
+  if (!analyses_ || !analysis_tick_.due()) return;
   sinks_.tick(now_us());
 }
 
 // Live: requests waiting past --pending-after are reported while they wait, not when answered.
 void Run::check_pending() {
-  if (config_.pending_after_us <= 0) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_pending_check_) return;
-  next_pending_check_ = now + kPendingCheckInterval;
+  if (config_.pending_after_us <= 0 || !pending_check_.due()) return;
   clients_.report_pending(now_us(), config_.pending_after_us);
 }
 
@@ -517,9 +525,7 @@ stats::ReportSpan Run::interval_span(std::int64_t end) const {
 
 // --top: keys are read and the screen redrawn at most every 100 ms, not per packet.
 void Run::service_top(bool capturing) {
-  const auto now = std::chrono::steady_clock::now();
-  if (now < next_top_check_) return;
-  next_top_check_ = now + kTopCheckInterval;
+  if (!top_check_.due()) return;
   if (!top_->handle_keys()) {
     quit_ = true;
     return;
@@ -644,7 +650,7 @@ void Run::finish() {
   }
   active_source.store(nullptr);
   if (live_) {
-    next_drop_check_ = std::chrono::steady_clock::now();
+    drop_check_.make_due();
     check_drops();
   }
   const stats::ReportSpan span = run_span();
