@@ -721,12 +721,12 @@ void announce_metrics(const metrics::ListenAddress& address, const metrics::WebC
                server.port(), server.port(), server.port());
   } else if (!server.uses_tls() && web.users.empty() && address.host.rfind("127.", 0) != 0 &&
              address.host != "::1" && address.host != "localhost") {
-    fmt::print(
-        stderr,
-        "zkdump: metrics on {}:{} in clear to any host, with no authentication; "
-        "--web-config adds TLS and basic auth\n",
-        address.host.find(':') != std::string::npos ? "[" + address.host + "]" : address.host,
-        server.port());
+    fmt::print(stderr,
+               "zkdump: metrics on {}:{} in clear to any host, with no authentication; "
+               "--web-config adds TLS and basic auth\n",
+               address.host.find(':') != std::string::npos ? fmt::format("[{}]", address.host)
+                                                           : address.host,
+               server.port());
   }
   if (web.wants_http2) {
     fmt::print(stderr,
