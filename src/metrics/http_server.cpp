@@ -274,14 +274,14 @@ void MetricsServer::retire(std::unique_ptr<Daemon> daemon) {
 
 void MetricsServer::reload(WebConfig web) {
   auto access = std::make_shared<Access>(std::move(web));
-  const auto same_pem = [](const std::optional<TlsServerConfig>& a,
+  const auto same_tls = [](const std::optional<TlsServerConfig>& a,
                            const std::optional<TlsServerConfig>& b) {
     if (a.has_value() != b.has_value()) return false;
     return !a || (a->cert_pem == b->cert_pem && a->key_pem == b->key_pem &&
                   a->client_ca_pem == b->client_ca_pem && a->priorities == b->priorities &&
                   a->client_auth == b->client_auth);
   };
-  if (!same_pem(daemon_->tls, access->web.tls)) {
+  if (!same_tls(daemon_->tls, access->web.tls)) {
     const MHD_socket listening = MHD_quiesce_daemon(daemon_->handle);
     if (listening == MHD_INVALID_SOCKET) {
       throw std::runtime_error("the metrics server cannot hand its socket over");
