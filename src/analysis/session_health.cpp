@@ -87,30 +87,24 @@ void SessionHealth::close(session::Connection& connection) {
 void SessionHealth::zk(const ZkMessage& message) {
   tick(message.ts_us);
   auto& client = message.connection->state<ClientState>(state_index_);
-  switch (message.kind) {
-    case ZkMessage::Kind::kConnectRequest:
-      on_connect_request(message, client);
-      on_sent(message, client);
-      break;
-    case ZkMessage::Kind::kConnectResponse:
-      on_connect_response(message, client);
-      break;
-    case ZkMessage::Kind::kRequest:
-      on_sent(message, client);
-      break;
-    case ZkMessage::Kind::kReply:
-      if (message.reply->header.err == zk::kErrSessionExpired && client.session != 0) {
-        report_expiry(SessionFinding::Source::kReply, client.session, message.ts_us,
-                      message.connection);
-      }
-      break;
-    default:
-      break;
+  if (const auto* connect = message.as<zk::ConnectRequest>()) {
+    on_connect_request(message, *connect, client);
+    on_sent(message, client);
+  } else if (const auto* response = message.as<zk::ConnectResponse>()) {
+    on_connect_response(message, *response, client);
+  } else if (message.as<zk::Request>() != nullptr) {
+    on_sent(message, client);
+  } else if (const auto* reply = message.as<zk::Reply>()) {
+    if (reply->header.err == zk::kErrSessionExpired && client.session != 0) {
+      report_expiry(SessionFinding::Source::kReply, client.session, message.ts_us,
+                    message.connection);
+    }
   }
 }
 
-void SessionHealth::on_connect_request(const ZkMessage& message, ClientState& client) {
-  client.requested_session = message.connect_request->session_id;
+void SessionHealth::on_connect_request(const ZkMessage& message, const zk::ConnectRequest& request,
+                                       ClientState& client) {
+  client.requested_session = request.session_id;
   Host& host = host_of(*message.connection, message.ts_us);
   if (message.ts_us - host.window_start_us > kStormWindowUs) {
     host.window_start_us = message.ts_us;
@@ -123,8 +117,8 @@ void SessionHealth::on_connect_request(const ZkMessage& message, ClientState& cl
   }
 }
 
-void SessionHealth::on_connect_response(const ZkMessage& message, ClientState& client) {
-  const zk::ConnectResponse& response = *message.connect_response;
+void SessionHealth::on_connect_response(const ZkMessage& message,
+                                        const zk::ConnectResponse& response, ClientState& client) {
   if (response.expired()) {
     if (client.requested_session != 0) {
       report_expiry(SessionFinding::Source::kRefused, client.requested_session, message.ts_us,

@@ -16,13 +16,13 @@ void SizeWatch::zk(const ZkMessage& message) {
   alert.limit = limits_.jute_maxbuffer;
   alert.size = message.frame_size;
   alert.selected = message.selection != session::Selection::kNo;
-  if (message.kind == ZkMessage::Kind::kRequest) {
+  if (const auto* request = message.as<zk::Request>()) {
     alert.what = SizeAlert::What::kRequest;
-    alert.op = message.request->op;
-    alert.path = message.request->facts.path.view();
-  } else if (message.kind == ZkMessage::Kind::kReply) {
+    alert.op = request->op;
+    alert.path = request->facts.path.view();
+  } else if (const auto* reply = message.as<zk::Reply>()) {
     alert.what = SizeAlert::What::kReply;
-    alert.op = message.reply->op;
+    alert.op = reply->op;
     if (message.outstanding != nullptr) alert.path = message.outstanding->path;
   } else {
     return;

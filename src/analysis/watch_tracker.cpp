@@ -52,15 +52,15 @@ void WatchTracker::close(session::Connection& connection) {
 void WatchTracker::zk(const ZkMessage& message) {
   tick(message.ts_us);
   auto& connection = message.connection->state<ConnectionState>(state_index_);
-  if (message.kind == ZkMessage::Kind::kEvent && message.event->decoded.complete) {
-    on_event(message, connection);
-  } else if (message.kind == ZkMessage::Kind::kRequest && is_follow_up_read(*message.request)) {
-    on_read(message, connection);
+  if (const auto* event = message.as<zk::WatcherEvent>()) {
+    if (event->decoded.complete) on_event(message, *event, connection);
+  } else if (const auto* request = message.as<zk::Request>()) {
+    if (is_follow_up_read(*request)) on_read(message, *request, connection);
   }
 }
 
-void WatchTracker::on_event(const ZkMessage& message, ConnectionState& connection) {
-  const zk::WatcherEvent& event = *message.event;
+void WatchTracker::on_event(const ZkMessage& message, const zk::WatcherEvent& event,
+                            ConnectionState& connection) {
   const std::string_view path = event.path.view();
   const std::int64_t key = fanout_key(event.zxid, path);
   Fanout& fanout =
@@ -79,9 +79,10 @@ void WatchTracker::on_event(const ZkMessage& message, ConnectionState& connectio
   connection.notified_path = path_hash(path);
 }
 
-void WatchTracker::on_read(const ZkMessage& message, const ConnectionState& connection) {
+void WatchTracker::on_read(const ZkMessage& message, const zk::Request& request,
+                           const ConnectionState& connection) {
   if (connection.notified_us < 0 || message.ts_us - connection.notified_us > kWindowUs) return;
-  if (path_hash(message.request->facts.path.view()) != connection.notified_path) return;
+  if (path_hash(request.facts.path.view()) != connection.notified_path) return;
   Fanout* fanout = fanouts_.find(connection.fanout);
   if (fanout != nullptr) ++fanout->reads;
 }

@@ -90,21 +90,22 @@ void WriteTracer::close(session::Connection& connection) {
 
 void WriteTracer::zk(const ZkMessage& message) {
   auto& client = message.connection->state<ClientState>(state_index_);
-  if (message.kind == ZkMessage::Kind::kConnectResponse) {
-    if (!message.connect_response->expired()) client.session = message.connect_response->session_id;
+  if (const auto* response = message.as<zk::ConnectResponse>()) {
+    if (!response->expired()) client.session = response->session_id;
     return;
   }
-  if (message.kind == ZkMessage::Kind::kRequest) return client.on_request(*message.request);
-  if (message.kind != ZkMessage::Kind::kReply || message.outstanding == nullptr) return;
+  if (const auto* request = message.as<zk::Request>()) return client.on_request(*request);
+  const auto* reply = message.as<zk::Reply>();
+  if (reply == nullptr || message.outstanding == nullptr) return;
   const zk::OpInfo* op = message.outstanding->op;
   if (op == nullptr) return;
   if (op->route == zk::OpRoute::kLocal) {
     if (client.sync_xid == 0 && client.take_read_behind_sync(message.outstanding->xid)) {
-      emit(message, client.session, 0, client.sync_events);
+      emit(message, *reply, client.session, 0, client.sync_events);
     }
     return;
   }
-  const Events events = on_reply(message, client.session);
+  const Events events = on_reply(message, *reply, client.session);
   if (op->route == zk::OpRoute::kSync && message.outstanding->xid == client.sync_xid) {
     client.sync_events = events;
     client.sync_xid = 0;
@@ -200,12 +201,13 @@ void WriteTracer::on_sync(const QuorumMessage& message, LearnerState& learner) {
 }
 
 // A write's (or sync's) events, the ZAB links showed them, then its trace.
-WriteTracer::Events WriteTracer::on_reply(const ZkMessage& message, std::int64_t session) {
+WriteTracer::Events WriteTracer::on_reply(const ZkMessage& message, const zk::Reply& reply,
+                                          std::int64_t session) {
   const session::Outstanding& request = *message.outstanding;
   const ClientKey key{session, request.xid};
   const Forwarded* forwarded = session != 0 ? requests_.find(key) : nullptr;
   const std::int64_t zxid =
-      forwarded != nullptr && forwarded->zxid != 0 ? forwarded->zxid : message.reply->header.zxid;
+      forwarded != nullptr && forwarded->zxid != 0 ? forwarded->zxid : reply.header.zxid;
   const Txn* txn = request.op->route == zk::OpRoute::kTxn ? txns_.find(zxid) : nullptr;
   const Events events = {
       forwarded != nullptr ? forwarded->forward_us : -1,
@@ -216,15 +218,15 @@ WriteTracer::Events WriteTracer::on_reply(const ZkMessage& message, std::int64_t
   };
   if (forwarded != nullptr) requests_.erase(key);
   if (txn != nullptr) txns_.erase(zxid);
-  emit(message, session, txn != nullptr ? zxid : 0, events);
+  emit(message, reply, session, txn != nullptr ? zxid : 0, events);
   return events;
 }
 
 // Stages run from the request through each event the capture showed, in order, to the reply; an
 // event stamped before the one it follows (a capture that reordered them, or a sync's forward
 // before the read behind it was sent) is left out.
-void WriteTracer::emit(const ZkMessage& message, std::int64_t session, std::int64_t zxid,
-                       const Events& events) {
+void WriteTracer::emit(const ZkMessage& message, const zk::Reply& reply, std::int64_t session,
+                       std::int64_t zxid, const Events& events) {
   if (!always_ && !zab_seen_) return;
   const session::Outstanding& request = *message.outstanding;
   session::WriteTrace trace;
@@ -234,7 +236,7 @@ void WriteTracer::emit(const ZkMessage& message, std::int64_t session, std::int6
   trace.session = session;
   trace.xid = request.xid;
   trace.zxid = zxid;
-  trace.err = message.reply->error();
+  trace.err = reply.error();
   trace.ts_us = message.ts_us;
   trace.total_us = message.latency_us;
   trace.selected = message.selection != session::Selection::kNo;

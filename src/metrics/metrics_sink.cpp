@@ -86,39 +86,29 @@ std::string_view MetricsSink::op_label(std::size_t index) {
 }
 
 void MetricsSink::zk(const session::ZkMessage& message) {
-  using Kind = session::ZkMessage::Kind;
-  switch (message.kind) {
-    case Kind::kConnectRequest: {
-      if (!message.connect_request->decoded.complete) return;
-      OpFigures& figures = op_figures(nullptr);
-      ++figures.requests;
-      figures.request_bytes += static_cast<std::uint64_t>(message.frame_size) + 4;
+  if (const auto* connect = message.as<zk::ConnectRequest>()) {
+    if (!connect->decoded.complete) return;
+    OpFigures& figures = op_figures(nullptr);
+    ++figures.requests;
+    figures.request_bytes += static_cast<std::uint64_t>(message.frame_size) + 4;
+  } else if (const auto* request = message.as<zk::Request>()) {
+    on_zk_request(message, *request);
+  } else if (const auto* response = message.as<zk::ConnectResponse>()) {
+    if (response->decoded.complete) on_zk_reply(message, nullptr, response->error());
+  } else if (const auto* reply = message.as<zk::Reply>()) {
+    if (reply->op == nullptr) {
+      ++unknown_replies_;
       return;
     }
-    case Kind::kRequest:
-      return on_zk_request(message);
-    case Kind::kConnectResponse:
-      if (!message.connect_response->decoded.complete) return;
-      return on_zk_reply(message, nullptr, message.connect_response->error());
-    case Kind::kReply:
-      if (message.reply->op == nullptr) {
-        ++unknown_replies_;
-        return;
-      }
-      return on_zk_reply(message, message.reply->op, message.reply->error());
-    case Kind::kEvent: {
-      if (!message.event->decoded.complete) return;
-      const std::string_view name = zk::event_type_name(message.event->type);
-      ++bounded_entry(events_, name.empty() ? std::string_view("Unknown") : name, kMaxMethods);
-      return;
-    }
-    default:
-      return;
+    on_zk_reply(message, reply->op, reply->error());
+  } else if (const auto* event = message.as<zk::WatcherEvent>()) {
+    if (!event->decoded.complete) return;
+    const std::string_view name = zk::event_type_name(event->type);
+    ++bounded_entry(events_, name.empty() ? std::string_view("Unknown") : name, kMaxMethods);
   }
 }
 
-void MetricsSink::on_zk_request(const session::ZkMessage& message) {
-  const zk::Request& request = *message.request;
+void MetricsSink::on_zk_request(const session::ZkMessage& message, const zk::Request& request) {
   OpFigures& figures = request.op != nullptr ? op_figures(request.op) : ops_.back();
   ++figures.requests;
   figures.request_bytes += static_cast<std::uint64_t>(message.frame_size) + 4;
@@ -179,45 +169,41 @@ MetricsSink::MethodFigures& MetricsSink::method_figures(const etcd::Method* meth
 }
 
 void MetricsSink::etcd(const session::EtcdMessage& message) {
-  using Kind = session::EtcdMessage::Kind;
-  switch (message.kind) {
-    case Kind::kRequest:
-      return on_etcd_request(message);
-    case Kind::kReply:
-      return on_etcd_reply(message);
-    case Kind::kStatus: {
-      MethodFigures& figures = method_figures(message.method);
-      ++figures.calls[grpc_code_key(message.grpc_status)];
-      if (message.latency_us >= 0) figures.duration.observe(message.latency_us, kDurationBucketsUs);
-      return;
-    }
-    default:
-      return;
+  if (const auto* request = message.as<session::GrpcRequest>()) {
+    return on_etcd_request(message, *request);
+  }
+  if (const auto* reply = message.as<session::GrpcReply>()) return on_etcd_reply(message, *reply);
+  if (const auto* status = message.as<session::GrpcStatus>()) {
+    MethodFigures& figures = method_figures(message.method);
+    ++figures.calls[grpc_code_key(status->code)];
+    if (message.latency_us >= 0) figures.duration.observe(message.latency_us, kDurationBucketsUs);
   }
 }
 
-void MetricsSink::on_etcd_request(const session::EtcdMessage& message) {
+void MetricsSink::on_etcd_request(const session::EtcdMessage& message,
+                                  const session::GrpcRequest& request) {
   MethodFigures& figures = method_figures(message.method);
   ++figures.requests;
-  figures.request_bytes += message.body.size() + kGrpcPrefixBytes;
+  figures.request_bytes += request.body.size() + kGrpcPrefixBytes;
   etcd_clients_.add(message.connection->client_host());
   if (message.method == nullptr || message.method->access == etcd::KeyAccess::kNone ||
-      message.compressed) {
+      request.compressed) {
     return;
   }
-  const ByteSpan key = etcd::request_key(message.body);
+  const ByteSpan key = etcd::request_key(request.body);
   etcd_prefixes_.add(prefix_of({reinterpret_cast<const char*>(key.data()), key.size()}));
 }
 
-void MetricsSink::on_etcd_reply(const session::EtcdMessage& message) {
+void MetricsSink::on_etcd_reply(const session::EtcdMessage& message,
+                                const session::GrpcReply& reply) {
   MethodFigures& figures = method_figures(message.method);
   ++figures.replies;
-  figures.reply_bytes += message.body.size() + kGrpcPrefixBytes;
+  figures.reply_bytes += reply.body.size() + kGrpcPrefixBytes;
   if (message.latency_us >= 0) figures.duration.observe(message.latency_us, kDurationBucketsUs);
-  if (message.method == nullptr || message.compressed) return;
-  newest_revision_ = std::max(newest_revision_, etcd::response_revision(message.body));
+  if (message.method == nullptr || reply.compressed) return;
+  newest_revision_ = std::max(newest_revision_, etcd::response_revision(reply.body));
   if (!etcd::is_watch(message.method)) return;
-  const etcd::WatchFacts facts = etcd::watch_facts(message.body);
+  const etcd::WatchFacts facts = etcd::watch_facts(reply.body);
   etcd_event_puts_ += facts.puts;
   etcd_event_deletes_ += facts.deletes;
   watchers_created_ += facts.created ? 1 : 0;

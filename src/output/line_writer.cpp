@@ -8,6 +8,7 @@
 #include "etcd_lines.hpp"
 #include "zkdump/base/escape.hpp"
 #include "zkdump/base/ring.hpp"
+#include "zkdump/base/variant.hpp"
 #include "zkdump/session/elapsed.hpp"
 
 namespace zkdump::output {
@@ -299,70 +300,76 @@ std::string_view LineWriter::end_quorum(const QuorumMessage& message) {
 
 bool LineWriter::visible(const ZkMessage& message) const {
   if (options_.include_pings) return true;
-  if (message.kind == ZkMessage::Kind::kRequest) {
-    return message.request->op == nullptr || message.request->op->code != zk::kOpPing;
+  if (const auto* request = message.as<zk::Request>()) {
+    return request->op == nullptr || request->op->code != zk::kOpPing;
   }
-  return message.kind != ZkMessage::Kind::kReply || message.reply->header.xid != zk::kPingXid;
+  const auto* reply = message.as<zk::Reply>();
+  return reply == nullptr || reply->header.xid != zk::kPingXid;
 }
 
 void LineWriter::zk(const ZkMessage& message) {
   ConnectionLines& lines = lines_of(*message.connection);
   const bool selected = message.selection != session::Selection::kNo;
   const bool shown = selected && visible(message);
-  switch (message.kind) {
-    case ZkMessage::Kind::kConnectRequest:
-    case ZkMessage::Kind::kRequest:
-      if (shown) {  // kAtReply too: held, its reply decides
-        hold_request(lines, format(message), message.outstanding);
-      } else if (message.outstanding != nullptr) {
-        message.outstanding->slots[request_slot_] = 0;
-      }
-      return;
-    case ZkMessage::Kind::kConnectResponse:
-    case ZkMessage::Kind::kReply:
-      complete(lines, message.outstanding, shown ? format(message) : std::string_view(), shown,
-               selected);
-      return;
-    default:
-      if (selected) emit(lines, format(message));
-      return;
+  const bool request = std::holds_alternative<Ref<zk::ConnectRequest>>(message.body) ||
+                       std::holds_alternative<Ref<zk::Request>>(message.body);
+  const bool answer = std::holds_alternative<Ref<zk::ConnectResponse>>(message.body) ||
+                      std::holds_alternative<Ref<zk::Reply>>(message.body);
+  if (request) {
+    if (shown) {  // kAtReply too: held, its reply decides
+      hold_request(lines, format(message), message.outstanding);
+    } else if (message.outstanding != nullptr) {
+      message.outstanding->slots[request_slot_] = 0;
+    }
+  } else if (answer) {
+    complete(lines, message.outstanding, shown ? format(message) : std::string_view(), shown,
+             selected);
+  } else if (selected) {
+    emit(lines, format(message));
   }
 }
 
 std::string_view LineWriter::format(const ZkMessage& message) {
-  switch (message.kind) {
-    case ZkMessage::Kind::kConnectRequest:
-      return format_connect_request(message);
-    case ZkMessage::Kind::kConnectResponse:
-      return format_connect_response(message);
-    case ZkMessage::Kind::kRequest:
-      return format_request(message);
-    case ZkMessage::Kind::kReply:
-      return format_reply(message);
-    case ZkMessage::Kind::kEvent:
-      return format_event(message);
-    case ZkMessage::Kind::kFourLetterWord:
-    case ZkMessage::Kind::kFourLetterReply:
-      return format_four_letter(message);
-    case ZkMessage::Kind::kTlsRecord:
-      if (message.client_hello != nullptr) return format_client_hello(message);
-      begin({message.ts_us,
-             false,
-             "error",
-             message.connection,
-             "error",
-             "TlsNotDecodable",
-             {"", "TlsNotDecodable"}});
-      fields([&](FieldSink& out) {
-        out.name("direction", direction_name(true));
-        out.number("offset", static_cast<std::int64_t>(message.offset));
-      });
-      return end(message.connection, Peers::kBoth, true);
-  }
-  return {};
+  return std::visit(
+      Overloaded{
+          [&](const zk::ConnectRequest& request) {
+            return format_connect_request(message, request);
+          },
+          [&](const zk::ConnectResponse& response) {
+            return format_connect_response(message, response);
+          },
+          [&](const zk::Request& request) { return format_request(message, request); },
+          [&](const zk::Reply& reply) { return format_reply(message, reply); },
+          [&](const zk::WatcherEvent& event) { return format_event(message, event); },
+          [&](const session::FourLetterWord& word) {
+            return format_four_letter(message, word.word, nullptr);
+          },
+          [&](const session::FourLetterReply& reply) {
+            return format_four_letter(message, reply.word, &reply);
+          },
+          [&](const tls::ClientHello& hello) { return format_client_hello(message, hello); },
+          [&](const session::OtherTlsRecord&) { return format_tls_not_decodable(message); },
+      },
+      message.body);
 }
 
-std::string_view LineWriter::format_client_hello(const ZkMessage& message) {
+std::string_view LineWriter::format_tls_not_decodable(const ZkMessage& message) {
+  begin({message.ts_us,
+         false,
+         "error",
+         message.connection,
+         "error",
+         "TlsNotDecodable",
+         {"", "TlsNotDecodable"}});
+  fields([&](FieldSink& out) {
+    out.name("direction", direction_name(true));
+    out.number("offset", static_cast<std::int64_t>(message.offset));
+  });
+  return end(message.connection, Peers::kBoth, true);
+}
+
+std::string_view LineWriter::format_client_hello(const ZkMessage& message,
+                                                 const tls::ClientHello& hello) {
   begin({message.ts_us,
          false,
          "tls",
@@ -370,7 +377,7 @@ std::string_view LineWriter::format_client_hello(const ZkMessage& message) {
          "name",
          "ClientHello",
          {"Tls", "ClientHello"}});
-  fields([&](FieldSink& out) { tls::describe(*message.client_hello, out); });
+  fields([&](FieldSink& out) { tls::describe(hello, out); });
   return end(message.connection, Peers::kBoth, false);
 }
 
@@ -390,8 +397,8 @@ std::string_view LineWriter::format_undecodable(const ZkMessage& message, std::s
   return end(message.connection, reply ? Peers::kServer : Peers::kClient, true);
 }
 
-std::string_view LineWriter::format_connect_request(const ZkMessage& message) {
-  const zk::ConnectRequest& request = *message.connect_request;
+std::string_view LineWriter::format_connect_request(const ZkMessage& message,
+                                                    const zk::ConnectRequest& request) {
   if (!request.decoded.complete) {
     return format_undecodable(message, "UndecodableConnectRequest", "connect", 0,
                               message.frame_size, request.decoded.bad_byte);
@@ -402,8 +409,8 @@ std::string_view LineWriter::format_connect_request(const ZkMessage& message) {
   return end(message.connection, Peers::kClient, false);
 }
 
-std::string_view LineWriter::format_connect_response(const ZkMessage& message) {
-  const zk::ConnectResponse& response = *message.connect_response;
+std::string_view LineWriter::format_connect_response(const ZkMessage& message,
+                                                     const zk::ConnectResponse& response) {
   if (!response.decoded.complete) {
     return format_undecodable(message, "UndecodableConnectReply", "connect", 0, message.frame_size,
                               response.decoded.bad_byte);
@@ -414,8 +421,7 @@ std::string_view LineWriter::format_connect_response(const ZkMessage& message) {
   return end(message.connection, Peers::kServer, false);
 }
 
-std::string_view LineWriter::format_request(const ZkMessage& message) {
-  const zk::Request& request = *message.request;
+std::string_view LineWriter::format_request(const ZkMessage& message, const zk::Request& request) {
   if (request.op == nullptr) {  // an opcode the protocol does not have
     begin({message.ts_us, false, "request", message.connection, "op", "unknown",
            zk::line_name(request)});
@@ -436,8 +442,7 @@ std::string_view LineWriter::format_request(const ZkMessage& message) {
   return end(message.connection, closes ? Peers::kBoth : Peers::kClient, true);
 }
 
-std::string_view LineWriter::format_reply(const ZkMessage& message) {
-  const zk::Reply& reply = *message.reply;
+std::string_view LineWriter::format_reply(const ZkMessage& message, const zk::Reply& reply) {
   const std::string_view op = reply.op != nullptr ? reply.op->json_name : "unknown";
   if (!reply.decoded.complete) {
     return format_undecodable(message, "UndecodableReply", op, reply.header.xid, reply.frame_size,
@@ -448,8 +453,7 @@ std::string_view LineWriter::format_reply(const ZkMessage& message) {
   return end(message.connection, Peers::kServer, true);
 }
 
-std::string_view LineWriter::format_event(const ZkMessage& message) {
-  const zk::WatcherEvent& event = *message.event;
+std::string_view LineWriter::format_event(const ZkMessage& message, const zk::WatcherEvent& event) {
   if (!event.decoded.complete) {
     return format_undecodable(message, "UndecodableEvent", "notification", zk::kNotificationXid,
                               event.frame_size, event.decoded.bad_byte);
@@ -460,23 +464,25 @@ std::string_view LineWriter::format_event(const ZkMessage& message) {
   return end(message.connection, Peers::kBoth, true);
 }
 
-std::string_view LineWriter::format_four_letter(const ZkMessage& message) {
-  const bool reply = message.kind == ZkMessage::Kind::kFourLetterReply;
+// `reply`: the server's answer, or null for the word itself.
+std::string_view LineWriter::format_four_letter(const ZkMessage& message, std::string_view word,
+                                                const session::FourLetterReply* reply) {
+  const bool answers = reply != nullptr;
   begin({message.ts_us,
-         reply,
-         reply ? "reply" : "request",
+         answers,
+         answers ? "reply" : "request",
          message.connection,
          "op",
          "fourLetterWord",
-         {"", reply ? "FourLetterReply" : "FourLetterWord"}});
+         {"", answers ? "FourLetterReply" : "FourLetterWord"}});
   fields([&](FieldSink& out) {
-    out.name("cmd", message.word);
-    if (!reply) return;
-    out.number("size", static_cast<std::int64_t>(message.answer_bytes));
+    out.name("cmd", word);
+    if (reply == nullptr) return;
+    out.number("size", static_cast<std::int64_t>(reply->answer_bytes));
     // What the server said (its first 64 KiB), quoted and escaped: -v in text, always in JSON.
-    out.bytes("text", WireBytes::of(message.answer), FieldRole::kDetail);
+    out.bytes("text", WireBytes::of(reply->answer), FieldRole::kDetail);
   });
-  return end(message.connection, reply ? Peers::kServer : Peers::kBoth, true);
+  return end(message.connection, answers ? Peers::kServer : Peers::kBoth, true);
 }
 
 void LineWriter::unanswered(const session::Unanswered& unanswered) {

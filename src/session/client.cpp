@@ -80,7 +80,7 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   void on_tls_record(const FrameAt& at, ByteSpan record);
   void on_four_letter_answer(ByteSpan bytes);
   void report_four_letter_reply(std::int64_t ts_us);
-  ZkMessage message_at(const FrameAt& at, ZkMessage::Kind kind);
+  ZkMessage message_at(const FrameAt& at, ZkMessage::Body body);
   // What the field filters say of a request (or of a message that stands alone) ...
   Selection select(std::string_view op, std::string_view path) const;
   // ... of a reply, given its request's selection (or its op, when no request was seen) ...
@@ -178,9 +178,9 @@ const zk::OpInfo* ClientConversation::awaited_op(std::int32_t xid) const {
   return nullptr;
 }
 
-ZkMessage ClientConversation::message_at(const FrameAt& at, ZkMessage::Kind kind) {
+ZkMessage ClientConversation::message_at(const FrameAt& at, ZkMessage::Body body) {
   ZkMessage message;
-  message.kind = kind;
+  message.body = body;
   message.connection = &connection_;
   message.direction = at.direction;
   message.offset = at.offset;
@@ -246,8 +246,7 @@ void ClientConversation::on_connect_request(const FrameAt& at, ByteSpan body) {
   ++shared_.counters.requests;
   make_room(at.ts_us);
   const zk::ConnectRequest request = zk::decode_connect_request(body);
-  ZkMessage message = message_at(at, ZkMessage::Kind::kConnectRequest);
-  message.connect_request = &request;
+  ZkMessage message = message_at(at, std::cref(request));
   if (!request.decoded.complete) {
     ++shared_.counters.undecodable_frames;
     shared_.sinks.zk(message);
@@ -264,8 +263,7 @@ void ClientConversation::on_connect_response(const FrameAt& at, ByteSpan body) {
   const bool paired = !pending_.empty() && pending_.front().op == nullptr;
   const bool reconnect = !connection_.session.empty();
   const zk::ConnectResponse response = zk::decode_connect_response(body);
-  ZkMessage message = message_at(at, ZkMessage::Kind::kConnectResponse);
-  message.connect_response = &response;
+  ZkMessage message = message_at(at, std::cref(response));
   message.outstanding = paired ? &pending_.front() : nullptr;
   message.latency_us = paired ? elapsed_us(pending_.front().ts_us, message.ts_us) : -1;
   ++shared_.counters.replies;
@@ -286,8 +284,7 @@ void ClientConversation::on_connect_response(const FrameAt& at, ByteSpan body) {
 
 void ClientConversation::on_request(const FrameAt& at, ByteSpan body) {
   const zk::Request request = zk::decode_request(body, at.size);
-  ZkMessage message = message_at(at, ZkMessage::Kind::kRequest);
-  message.request = &request;
+  ZkMessage message = message_at(at, std::cref(request));
   if (request.op == nullptr) {  // an opcode the protocol does not have: nothing to pair with
     ++shared_.counters.undecodable_frames;
     shared_.sinks.zk(message);
@@ -307,8 +304,7 @@ void ClientConversation::on_event(const FrameAt& at, ByteSpan body) {
   ++shared_.counters.events;
   const zk::WatcherEvent event = zk::decode_event(body, at.size);
   if (!event.decoded.complete) ++shared_.counters.undecodable_frames;
-  ZkMessage message = message_at(at, ZkMessage::Kind::kEvent);
-  message.event = &event;
+  ZkMessage message = message_at(at, std::cref(event));
   // An event is neither an error nor slow: a filter on those leaves it out.
   const Selection selection = select("notification", event.path.view());
   message.selection = selection == Selection::kAtReply ? Selection::kNo : selection;
@@ -325,8 +321,7 @@ void ClientConversation::on_reply(const FrameAt& at, ByteSpan body) {
   ++shared_.counters.replies;
   const zk::Reply reply = zk::decode_reply(body, at.size, op);
   if (!reply.decoded.complete) ++shared_.counters.undecodable_frames;
-  ZkMessage message = message_at(at, ZkMessage::Kind::kReply);
-  message.reply = &reply;
+  ZkMessage message = message_at(at, std::cref(reply));
   message.outstanding = request;
   message.latency_us = request != nullptr ? elapsed_us(request->ts_us, message.ts_us) : -1;
   if (request != nullptr && op != nullptr && op->code == zk::kOpCloseSession) {
@@ -342,8 +337,7 @@ void ClientConversation::on_four_letter_word(const FrameAt& at, ByteSpan bytes) 
   if (four_letter_ == nullptr) four_letter_ = std::make_unique<FourLetterExchange>();
   four_letter_->word = zk::four_letter_word(bytes.data());
   ++shared_.counters.requests;
-  ZkMessage message = message_at(at, ZkMessage::Kind::kFourLetterWord);
-  message.word = four_letter_->word;
+  ZkMessage message = message_at(at, FourLetterWord{four_letter_->word});
   // Not a ZooKeeper op: neither an error nor a latency can select it.
   four_letter_->selection = select({}, {}) == Selection::kYes ? Selection::kYes : Selection::kNo;
   message.selection = four_letter_->selection;
@@ -351,9 +345,9 @@ void ClientConversation::on_four_letter_word(const FrameAt& at, ByteSpan bytes) 
 }
 
 void ClientConversation::on_tls_record(const FrameAt& at, ByteSpan record) {
-  ZkMessage message = message_at(at, ZkMessage::Kind::kTlsRecord);
   const tls::ClientHello hello = tls::decode_client_hello(record);
-  if (hello.is_client_hello) message.client_hello = &hello;
+  const ZkMessage message =
+      hello.is_client_hello ? message_at(at, std::cref(hello)) : message_at(at, OtherTlsRecord{});
   shared_.sinks.zk(message);
 }
 
@@ -369,14 +363,12 @@ void ClientConversation::on_four_letter_answer(ByteSpan bytes) {
 // The server's raw answer to a four-letter word, once the connection ended.
 void ClientConversation::report_four_letter_reply(std::int64_t ts_us) {
   ++shared_.counters.replies;
-  ZkMessage message =
-      message_at({zk::Direction::kToClient, 0, ts_us, 0}, ZkMessage::Kind::kFourLetterReply);
+  FourLetterReply reply;
   if (four_letter_ != nullptr) {
-    message.word = four_letter_->word;
-    message.answer = four_letter_->answer;
-    message.answer_bytes = four_letter_->answer_bytes;
-    message.selection = four_letter_->selection;
+    reply = {four_letter_->word, four_letter_->answer, four_letter_->answer_bytes};
   }
+  ZkMessage message = message_at({zk::Direction::kToClient, 0, ts_us, 0}, reply);
+  if (four_letter_ != nullptr) message.selection = four_letter_->selection;
   shared_.sinks.zk(message);
 }
 

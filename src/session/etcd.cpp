@@ -135,7 +135,7 @@ class EtcdConversation final : public tcp::StreamHandler {
   void guess_method(Call& call, ByteSpan body, bool request);
   void on_reset(int d, const http2::FrameHeader& header, ByteSpan payload, std::int64_t ts_us);
   void on_goaway(int d, ByteSpan payload, std::int64_t ts_us);
-  EtcdMessage message_at(int d, std::uint32_t stream, EtcdMessage::Kind kind, std::int64_t ts_us,
+  EtcdMessage message_at(int d, std::uint32_t stream, EtcdMessage::Body body, std::int64_t ts_us,
                          const Call* call);
   Call& call_for(std::uint32_t stream);
   Call* find_call(std::uint32_t stream);
@@ -184,18 +184,15 @@ void EtcdConversation::on_unframed(int d, ByteSpan bytes, http2::FrameTag tag, s
     hello_seen_ = true;
     const tls::ClientHello hello = tls::decode_client_hello(bytes);
     if (!hello.is_client_hello) return;
-    EtcdMessage message = message_at(d, 0, EtcdMessage::Kind::kTlsClientHello, ts_us, nullptr);
-    message.client_hello = &hello;
-    return shared_.sinks.etcd(message);
+    return shared_.sinks.etcd(message_at(d, 0, std::cref(hello), ts_us, nullptr));
   }
   const bool request = d == kToServer && http2::starts_http1_request(bytes);
   const bool response = d == kToClient && http2::starts_http1_response(bytes);
   if (!request && !response) return;
-  EtcdMessage message = message_at(
-      d, 0, request ? EtcdMessage::Kind::kHttp1Request : EtcdMessage::Kind::kHttp1Response, ts_us,
-      nullptr);
-  message.http_line = http2::first_line(bytes, kMaxKeptHeaderValue);
-  shared_.sinks.etcd(message);
+  const std::string_view line = http2::first_line(bytes, kMaxKeptHeaderValue);
+  const EtcdMessage::Body body =
+      request ? EtcdMessage::Body(Http1Request{line}) : EtcdMessage::Body(Http1Response{line});
+  shared_.sinks.etcd(message_at(d, 0, body, ts_us, nullptr));
 }
 
 // A side's SETTINGS govern what the other side sends it.
@@ -246,11 +243,8 @@ void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t 
   if (headers.unknown > 0) ++shared_.counters.partial_header_blocks;
   if (!decoded) {
     ++shared_.counters.undecodable_headers;
-    EtcdMessage problem =
-        message_at(d, block.stream, EtcdMessage::Kind::kUndecodableHeaders, ts_us, &call);
-    problem.header_block_size = block.size;
-    problem.header_block_too_large = block.too_large;
-    shared_.sinks.etcd(problem);
+    shared_.sinks.etcd(
+        message_at(d, block.stream, UndecodableHeaders{block.size, block.too_large}, ts_us, &call));
   }
   if (d == kToServer && !headers.path.empty()) {
     call.path = std::move(headers.path);
@@ -262,10 +256,8 @@ void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t 
   if (unseen_status) headers.grpc_status = http2::kGrpcStatusUnseen;
   if (d == kToClient && (headers.grpc_status >= 0 || unseen_status)) {
     ++shared_.counters.statuses;
-    EtcdMessage status = message_at(d, block.stream, EtcdMessage::Kind::kStatus, ts_us, &call);
-    status.grpc_status = headers.grpc_status;
-    status.grpc_message = headers.grpc_message;
-    shared_.sinks.etcd(status);
+    shared_.sinks.etcd(message_at(
+        d, block.stream, GrpcStatus{headers.grpc_status, headers.grpc_message}, ts_us, &call));
   }
   if (d == kToClient && block.end_stream) forget(block.stream);
 }
@@ -319,16 +311,13 @@ void EtcdConversation::emit_message(int d, Call& call, ByteSpan message, std::in
     guess_method(call, message.subspan(kGrpcPrefixSize), request);
   if (request && call.first_request_us < 0) call.first_request_us = ts_us;
   ++(request ? shared_.counters.requests : shared_.counters.replies);
-  EtcdMessage out =
-      message_at(d, call.stream, request ? EtcdMessage::Kind::kRequest : EtcdMessage::Kind::kReply,
-                 ts_us, &call);
-  out.compressed = message[0] != 0;
-  out.body = message.subspan(kGrpcPrefixSize);
-  shared_.sinks.etcd(out);
+  const bool compressed = message[0] != 0;
+  const ByteSpan body = message.subspan(kGrpcPrefixSize);
+  const EtcdMessage::Body kind = request ? EtcdMessage::Body(GrpcRequest{body, compressed})
+                                         : EtcdMessage::Body(GrpcReply{body, compressed});
+  shared_.sinks.etcd(message_at(d, call.stream, kind, ts_us, &call));
   if (!request) ++call.replies;
-  if (!request && etcd::is_watch(call.method) && !out.compressed) {
-    emit_events(call, out.body, ts_us);
-  }
+  if (!request && etcd::is_watch(call.method) && !compressed) emit_events(call, body, ts_us);
 }
 
 // A call whose :path was not seen (its headers came before the capture, or named a lost table
@@ -347,36 +336,31 @@ void EtcdConversation::emit_events(const Call& call, ByteSpan response, std::int
   etcd::WatchEvents events(response);
   etcd::WatchEvent event;
   while (events.next(event)) {
-    EtcdMessage out =
-        message_at(kToClient, call.stream, EtcdMessage::Kind::kWatchEvent, ts_us, &call);
-    out.body = event.bytes;
-    out.is_delete = event.is_delete;
-    out.watch_id = facts.watch_id;
-    shared_.sinks.etcd(out);
+    shared_.sinks.etcd(message_at(kToClient, call.stream,
+                                  EtcdWatchEvent{event.bytes, facts.watch_id, event.is_delete},
+                                  ts_us, &call));
   }
 }
 
 void EtcdConversation::on_reset(int d, const http2::FrameHeader& header, ByteSpan payload,
                                 std::int64_t ts_us) {
-  EtcdMessage reset =
-      message_at(d, header.stream, EtcdMessage::Kind::kReset, ts_us, find_call(header.stream));
+  StreamReset reset;
   if (payload.size() >= 4) reset.error_code = static_cast<std::uint32_t>(load_be32(payload.data()));
-  shared_.sinks.etcd(reset);
+  shared_.sinks.etcd(message_at(d, header.stream, reset, ts_us, find_call(header.stream)));
   forget(header.stream);
 }
 
 void EtcdConversation::on_goaway(int d, ByteSpan payload, std::int64_t ts_us) {
   if (payload.size() < 8) return;
   const auto last_stream = static_cast<std::uint32_t>(load_be32(payload.data())) & 0x7fffffffu;
-  EtcdMessage goaway = message_at(d, last_stream, EtcdMessage::Kind::kGoaway, ts_us, nullptr);
-  goaway.error_code = static_cast<std::uint32_t>(load_be32(payload.data() + 4));
-  shared_.sinks.etcd(goaway);
+  const Goaway goaway{static_cast<std::uint32_t>(load_be32(payload.data() + 4))};
+  shared_.sinks.etcd(message_at(d, last_stream, goaway, ts_us, nullptr));
 }
 
-EtcdMessage EtcdConversation::message_at(int d, std::uint32_t stream, EtcdMessage::Kind kind,
+EtcdMessage EtcdConversation::message_at(int d, std::uint32_t stream, EtcdMessage::Body body,
                                          std::int64_t ts_us, const Call* call) {
   EtcdMessage message;
-  message.kind = kind;
+  message.body = body;
   message.connection = &connection_;
   message.to_server = d == kToServer;
   message.ts_us = ts_us;
@@ -387,8 +371,8 @@ EtcdMessage EtcdConversation::message_at(int d, std::uint32_t stream, EtcdMessag
     message.path = call->path;
     // The call's first answer (its first reply, or a status without one) is timed from its
     // first request: a stream's later replies and the end of a stream answer no one request.
-    const bool answers = call->replies == 0 &&
-                         (kind == EtcdMessage::Kind::kStatus || kind == EtcdMessage::Kind::kReply);
+    const bool answers = call->replies == 0 && (std::holds_alternative<GrpcStatus>(body) ||
+                                                std::holds_alternative<GrpcReply>(body));
     const bool timed = answers && call->first_request_us >= 0;
     if (timed) message.latency_us = elapsed_us(call->first_request_us, ts_us);
   }

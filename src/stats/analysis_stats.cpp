@@ -88,17 +88,16 @@ void AnalysisStats::start_interval() {
 // ---- What the messages say ----
 
 void AnalysisStats::zk(const session::ZkMessage& message) {
-  using Kind = session::ZkMessage::Kind;
-  if (message.kind == Kind::kConnectResponse && !message.connect_response->expired()) {
-    timeouts_ms_.add(message.connect_response->timeout);
-  } else if (message.kind == Kind::kRequest && message.request->op != nullptr) {
-    on_request(*message.request);
-  } else if (message.kind == Kind::kReply && message.reply->op != nullptr) {
-    auto& sizes = op_sizes_[zk::op_index(*message.reply->op)];
+  if (const auto* response = message.as<zk::ConnectResponse>()) {
+    if (!response->expired()) timeouts_ms_.add(response->timeout);
+  } else if (const auto* request = message.as<zk::Request>()) {
+    if (request->op != nullptr) on_request(*request);
+  } else if (const auto* reply = message.as<zk::Reply>()) {
+    if (reply->op == nullptr) return;
+    auto& sizes = op_sizes_[zk::op_index(*reply->op)];
     if (!sizes) sizes = std::make_unique<OpSizes>();
     sizes->replies.add(message.frame_size);
-    if (message.outstanding != nullptr)
-      on_data(message.outstanding->path, message.reply->facts.data_size);
+    if (message.outstanding != nullptr) on_data(message.outstanding->path, reply->facts.data_size);
   }
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "zkdump/base/escape.hpp"
+#include "zkdump/base/variant.hpp"
 #include "zkdump/zk/protocol.hpp"
 
 namespace zkdump::stats {
@@ -128,27 +129,21 @@ void Collector::start_interval() {
 // Requests and replies as the run's summary counts them: every one recognised as such, decoded
 // or not, four-letter words included.
 void Collector::count_message(const session::ZkMessage& message) {
-  using Kind = session::ZkMessage::Kind;
-  switch (message.kind) {
-    case Kind::kConnectRequest:
-      if (message.selection == session::Selection::kYes) ++requests_;
-      return;
-    case Kind::kFourLetterWord:
-      ++requests_;
-      return;
-    case Kind::kRequest:
-      if (message.request->op != nullptr && message.selection == session::Selection::kYes) {
-        ++requests_;
-      }
-      return;
-    case Kind::kConnectResponse:
-    case Kind::kReply:
-    case Kind::kFourLetterReply:
-      ++replies_;
-      return;
-    default:
-      return;
-  }
+  const bool selected = message.selection == session::Selection::kYes;
+  std::visit(Overloaded{
+                 [&](const zk::ConnectRequest&) { requests_ += selected ? 1 : 0; },
+                 [&](const session::FourLetterWord&) { ++requests_; },
+                 [&](const zk::Request& request) {
+                   requests_ += request.op != nullptr && selected ? 1 : 0;
+                 },
+                 [&](const zk::ConnectResponse&) { ++replies_; },
+                 [&](const zk::Reply&) { ++replies_; },
+                 [&](const session::FourLetterReply&) { ++replies_; },
+                 [](const zk::WatcherEvent&) {},
+                 [](const tls::ClientHello&) {},
+                 [](const session::OtherTlsRecord&) {},
+             },
+             message.body);
 }
 
 void Collector::open(session::Connection& connection) {
@@ -158,40 +153,32 @@ void Collector::open(session::Connection& connection) {
 }
 
 void Collector::zk(const session::ZkMessage& message) {
-  using Kind = session::ZkMessage::Kind;
   if (message.selection == session::Selection::kNo) return;  // the field filters scope --stats
   count_message(message);
-  switch (message.kind) {
-    case Kind::kConnectRequest:
-      if (message.connect_request->decoded.complete) on_request(message, connect_index(), {});
-      return;
-    case Kind::kRequest:
-      if (message.request->op == nullptr) return;
-      on_request(message, zk::op_index(*message.request->op), message.request->facts.path.view());
-      if (message.selection != session::Selection::kYes) return;
-      if (message.request->op->code == zk::kOpAuth) {
-        const std::string scheme(message.request->facts.auth_scheme.view());
-        if (auth_schemes_.size() < options_.max_keys || auth_schemes_.contains(scheme)) {
-          ++auth_schemes_[scheme];
-        }
-      }
-      if (message.request->op->code == zk::kOpSasl) ++auth_schemes_["sasl"];
-      return;
-    case Kind::kConnectResponse:
-      if (message.connect_response->decoded.complete)
-        on_reply(message, connect_index(), message.connect_response->error());
-      return;
-    case Kind::kReply: {
-      const zk::OpInfo* op = message.reply->op;
-      on_reply(message, op != nullptr ? zk::op_index(*op) : ops_.size(), message.reply->error());
-      return;
-    }
-    case Kind::kEvent:
-      if (message.event->decoded.complete) on_event(message);
-      return;
-    default:
-      return;
+  if (const auto* connect = message.as<zk::ConnectRequest>()) {
+    if (connect->decoded.complete) on_request(message, connect_index(), {});
+  } else if (const auto* request = message.as<zk::Request>()) {
+    if (request->op != nullptr) on_request(message, *request);
+  } else if (const auto* response = message.as<zk::ConnectResponse>()) {
+    if (response->decoded.complete) on_reply(message, connect_index(), response->error());
+  } else if (const auto* reply = message.as<zk::Reply>()) {
+    on_reply(message, reply->op != nullptr ? zk::op_index(*reply->op) : ops_.size(),
+             reply->error());
+  } else if (const auto* event = message.as<zk::WatcherEvent>()) {
+    if (event->decoded.complete) on_event(message, *event);
   }
+}
+
+void Collector::on_request(const session::ZkMessage& message, const zk::Request& request) {
+  on_request(message, zk::op_index(*request.op), request.facts.path.view());
+  if (message.selection != session::Selection::kYes) return;
+  if (request.op->code == zk::kOpAuth) {
+    const std::string scheme(request.facts.auth_scheme.view());
+    if (auth_schemes_.size() < options_.max_keys || auth_schemes_.contains(scheme)) {
+      ++auth_schemes_[scheme];
+    }
+  }
+  if (request.op->code == zk::kOpSasl) ++auth_schemes_["sasl"];
 }
 
 // What a request leaves in its slot: its path's row (so that its reply need not look it up
@@ -263,12 +250,12 @@ void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std:
   client_of(*message.connection).bytes += bytes;
 }
 
-void Collector::on_event(const session::ZkMessage& message) {
+void Collector::on_event(const session::ZkMessage& message, const zk::WatcherEvent& event) {
   note_time(message.ts_us);
   ++events_total_;
-  const std::string_view name = zk::event_type_name(message.event->type);
+  const std::string_view name = zk::event_type_name(event.type);
   ++events_[name.empty() ? std::string_view("Unknown") : name];
-  ++key_in(event_paths_, folded_path(message.event->path.view())).requests;
+  ++key_in(event_paths_, folded_path(event.path.view())).requests;
 }
 
 void Collector::unanswered(const session::Unanswered& unanswered) {

@@ -79,25 +79,19 @@ EtcdStats::Method& EtcdStats::method(const session::EtcdMessage& message) {
 }
 
 void EtcdStats::etcd(const session::EtcdMessage& message) {
-  using Kind = session::EtcdMessage::Kind;
-  switch (message.kind) {
-    case Kind::kRequest:
-      return on_request(message);
-    case Kind::kReply:
-      return on_reply(message);
-    case Kind::kStatus: {
-      Method& figures = method(message);
-      ++figures.calls;
-      ++figures.statuses[message.grpc_status];
-      if (message.latency_us >= 0) figures.latency.add(message.latency_us);
-      return;
-    }
-    default:
-      return;
+  if (const auto* request = message.as<session::GrpcRequest>())
+    return on_request(message, *request);
+  if (const auto* reply = message.as<session::GrpcReply>()) return on_reply(message, *reply);
+  if (const auto* status = message.as<session::GrpcStatus>()) {
+    Method& figures = method(message);
+    ++figures.calls;
+    ++figures.statuses[status->code];
+    if (message.latency_us >= 0) figures.latency.add(message.latency_us);
   }
 }
 
-void EtcdStats::on_request(const session::EtcdMessage& message) {
+void EtcdStats::on_request(const session::EtcdMessage& message,
+                           const session::GrpcRequest& request) {
   ++method(message).requests;
   const std::string_view client = message.connection->client_host();
   const etcd::KeyAccess access =
@@ -105,30 +99,29 @@ void EtcdStats::on_request(const session::EtcdMessage& message) {
   const bool write = access == etcd::KeyAccess::kWrite;
   ++(write ? clients_.at_or_add(client, kMaxKeys, kOther).writes
            : clients_.at_or_add(client, kMaxKeys, kOther).reads);
-  if (access == etcd::KeyAccess::kNone || message.compressed) return;
-  const std::string_view key = text_of(etcd::request_key(message.body));
+  if (access == etcd::KeyAccess::kNone || request.compressed) return;
+  const std::string_view key = text_of(etcd::request_key(request.body));
   for (KeyTable* table : {&keys_, &prefixes_}) {
     KeyCounts& counts = table->at_or_add(table == &keys_ ? key : prefix_of(key), kMaxKeys, kOther);
     ++(write ? counts.writes : counts.reads);
   }
 }
 
-void EtcdStats::on_reply(const session::EtcdMessage& message) {
+void EtcdStats::on_reply(const session::EtcdMessage& message, const session::GrpcReply& reply) {
   Method& figures = method(message);
   ++figures.replies;
   if (message.latency_us >= 0) figures.latency.add(message.latency_us);
-  if (message.method == nullptr || message.compressed) return;
-  totals_.newest_revision =
-      std::max(totals_.newest_revision, etcd::response_revision(message.body));
-  if (etcd::is_watch(message.method)) return on_watch_reply(message);
+  if (message.method == nullptr || reply.compressed) return;
+  totals_.newest_revision = std::max(totals_.newest_revision, etcd::response_revision(reply.body));
+  if (etcd::is_watch(message.method)) return on_watch_reply(message, reply.body);
   if (message.method->name == "Txn") {
-    ++(etcd::txn_succeeded(message.body) ? totals_.txn_succeeded : totals_.txn_failed);
+    ++(etcd::txn_succeeded(reply.body) ? totals_.txn_succeeded : totals_.txn_failed);
   }
-  on_lease_reply(message);
+  on_lease_reply(message.method->name, reply.body);
 }
 
-void EtcdStats::on_watch_reply(const session::EtcdMessage& message) {
-  const etcd::WatchFacts facts = etcd::watch_facts(message.body);
+void EtcdStats::on_watch_reply(const session::EtcdMessage& message, ByteSpan body) {
+  const etcd::WatchFacts facts = etcd::watch_facts(body);
   totals_.event_puts += facts.puts;
   totals_.event_deletes += facts.deletes;
   totals_.watchers_created += facts.created ? 1 : 0;
@@ -141,12 +134,11 @@ void EtcdStats::on_watch_reply(const session::EtcdMessage& message) {
   watcher.max_lag = std::max(watcher.max_lag, totals_.newest_revision - facts.revision);
 }
 
-void EtcdStats::on_lease_reply(const session::EtcdMessage& message) {
-  const std::string_view name = message.method->name;
+void EtcdStats::on_lease_reply(std::string_view name, ByteSpan body) {
   if (name == "LeaseGrant") ++totals_.leases_granted;
   if (name == "LeaseRevoke") ++totals_.leases_revoked;
   if (name != "LeaseKeepAlive" && name != "LeaseTimeToLive") return;
-  const bool alive = etcd::lease_ttl(message.body) > 0;
+  const bool alive = etcd::lease_ttl(body) > 0;
   if (name == "LeaseKeepAlive" && alive) ++totals_.leases_kept_alive;
   if (!alive) ++totals_.leases_expired;
 }

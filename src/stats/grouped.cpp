@@ -60,37 +60,24 @@ void GroupedReport::measure(const session::ZkMessage& message, std::string_view 
 }
 
 void GroupedReport::zk(const session::ZkMessage& message) {
-  using Kind = session::ZkMessage::Kind;
   // The field filters scope the counts; a request they decide at its reply is counted by
   // --measure-latency there (--count-requests refuses such filters).
   if (message.selection != session::Selection::kYes) return;
-  switch (message.kind) {
-    case Kind::kConnectRequest:
-      if (message.connect_request->decoded.complete) {
-        count(message, connect_type(message.connect_request->session_id != 0), {});
-      }
-      return;
-    case Kind::kRequest:
-      if (message.request->op != nullptr) {
-        count(message, zk::line_name(*message.request).name, message.request->facts.path.view());
-      }
-      return;
-    case Kind::kEvent:
-      if (message.event->decoded.complete) {
-        count(message, zk::line_name(*message.event).name, message.event->path.view());
-      }
-      return;
-    case Kind::kConnectResponse:
-      if (message.connect_response->decoded.complete) {
-        measure(message,
-                connect_type(message.session_change == session::SessionChange::kReconnected));
-      }
-      return;
-    case Kind::kReply:
-      if (message.reply->op != nullptr) measure(message, message.reply->op->request_name);
-      return;
-    default:
-      return;
+  if (const auto* connect = message.as<zk::ConnectRequest>()) {
+    if (connect->decoded.complete) count(message, connect_type(connect->session_id != 0), {});
+  } else if (const auto* request = message.as<zk::Request>()) {
+    if (request->op != nullptr) {
+      count(message, zk::line_name(*request).name, request->facts.path.view());
+    }
+  } else if (const auto* event = message.as<zk::WatcherEvent>()) {
+    if (event->decoded.complete) count(message, zk::line_name(*event).name, event->path.view());
+  } else if (const auto* response = message.as<zk::ConnectResponse>()) {
+    if (response->decoded.complete) {
+      measure(message,
+              connect_type(message.session_change == session::SessionChange::kReconnected));
+    }
+  } else if (const auto* reply = message.as<zk::Reply>()) {
+    if (reply->op != nullptr) measure(message, reply->op->request_name);
   }
 }
 

@@ -47,9 +47,8 @@ struct Ensemble {
     response.session_id = session;
     response.timeout = timeout_ms;
     ZkMessage message;
-    message.kind = ZkMessage::Kind::kConnectResponse;
+    message.body = std::cref(response);
     message.connection = &client;
-    message.connect_response = &response;
     message.ts_us = ts;
     sinks.zk(message);
   }
@@ -78,9 +77,8 @@ struct Ensemble {
     reply.header.zxid = zxid;
     reply.op = request.op;
     ZkMessage message;
-    message.kind = ZkMessage::Kind::kReply;
+    message.body = std::cref(reply);
     message.connection = &client;
-    message.reply = &reply;
     message.outstanding = &request;
     message.ts_us = ts;
     message.latency_us = ts - request.ts_us;
@@ -144,16 +142,15 @@ TEST_CASE_FIXTURE(Tracing, "a read sent behind a sync is traced with the sync's 
   sync_request.xid = 4;
   sync_request.op = sync.op;
   ZkMessage message;
-  message.kind = ZkMessage::Kind::kRequest;
+  message.body = std::cref(sync_request);
   message.connection = &ensemble.client;
-  message.request = &sync_request;
   message.ts_us = 1000;
   sinks.zk(message);
   zk::Request read_request;
   read_request.xid = 5;
   read_request.op = zk::find_op(4);
   read_request.facts.path = WireBytes::of("/a");
-  message.request = &read_request;
+  message.body = std::cref(read_request);
   message.ts_us = 1050;
   sinks.zk(message);
   ensemble.zab(zk::quorum::kRequest, 0, true, 1100, 0x77, 4, 9);
@@ -209,9 +206,8 @@ TEST_CASE("a session silent past 2/3 of its timeout is at risk once; its expiry 
   ZkMessage ping;
   zk::Request request;
   request.op = zk::find_op(zk::kOpPing);
-  ping.kind = ZkMessage::Kind::kRequest;
+  ping.body = std::cref(request);
   ping.connection = &ensemble.client;
-  ping.request = &request;
   ping.ts_us = 1'000'000;
   sinks.zk(ping);
   sinks.tick(2'900'000);  // 1.9 s of 3: not yet
@@ -242,18 +238,16 @@ TEST_CASE(
   event.path = WireBytes::of("/cfg");
   event.decoded.complete = true;
   ZkMessage notification;
-  notification.kind = ZkMessage::Kind::kEvent;
+  notification.body = std::cref(event);
   notification.connection = &ensemble.client;
-  notification.event = &event;
   notification.ts_us = 100;
   sinks.zk(notification);
   zk::Request read;
   read.op = zk::find_op(4);
   read.facts.path = WireBytes::of("/cfg");
   ZkMessage reread;
-  reread.kind = ZkMessage::Kind::kRequest;
+  reread.body = std::cref(read);
   reread.connection = &ensemble.client;
-  reread.request = &read;
   reread.ts_us = 200;
   sinks.zk(reread);
   CHECK(findings.fanouts.empty());  // its window is still open

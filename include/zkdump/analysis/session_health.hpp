@@ -50,8 +50,10 @@ class SessionHealth final : public session::Sink {
   };
   struct ClientState;
 
-  void on_connect_request(const session::ZkMessage& message, ClientState& client);
-  void on_connect_response(const session::ZkMessage& message, ClientState& client);
+  void on_connect_request(const session::ZkMessage& message, const zk::ConnectRequest& request,
+                          ClientState& client);
+  void on_connect_response(const session::ZkMessage& message, const zk::ConnectResponse& response,
+                           ClientState& client);
   void on_sent(const session::ZkMessage& message, ClientState& client);
   void report_expiry(session::SessionFinding::Source source, std::int64_t session,
                      std::int64_t ts_us, const session::Connection* connection);

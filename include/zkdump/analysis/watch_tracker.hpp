@@ -39,8 +39,10 @@ class WatchTracker final : public session::Sink {
   };
   struct ConnectionState;
 
-  void on_event(const session::ZkMessage& message, ConnectionState& connection);
-  void on_read(const session::ZkMessage& message, const ConnectionState& connection);
+  void on_event(const session::ZkMessage& message, const zk::WatcherEvent& event,
+                ConnectionState& connection);
+  void on_read(const session::ZkMessage& message, const zk::Request& request,
+               const ConnectionState& connection);
   void report(const Fanout& fanout);
 
   session::Sinks& sinks_;

@@ -59,9 +59,9 @@ class WriteTracer final : public session::Sink {
   void on_ack(const session::QuorumMessage& message, LearnerState& learner);
   void on_commit(const session::QuorumMessage& message, const LearnerState& learner);
   void on_sync(const session::QuorumMessage& message, LearnerState& learner);
-  Events on_reply(const session::ZkMessage& message, std::int64_t session);
-  void emit(const session::ZkMessage& message, std::int64_t session, std::int64_t zxid,
-            const Events& events);
+  Events on_reply(const session::ZkMessage& message, const zk::Reply& reply, std::int64_t session);
+  void emit(const session::ZkMessage& message, const zk::Reply& reply, std::int64_t session,
+            std::int64_t zxid, const Events& events);
   std::uint32_t acks_for_quorum() const;
 
   session::Sinks& sinks_;

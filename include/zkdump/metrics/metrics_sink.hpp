@@ -85,13 +85,13 @@ class MetricsSink final : public session::Sink {
 
   OpFigures& op_figures(const zk::OpInfo* op);
   static std::string_view op_label(std::size_t index);
-  void on_zk_request(const session::ZkMessage& message);
+  void on_zk_request(const session::ZkMessage& message, const zk::Request& request);
   void on_zk_reply(const session::ZkMessage& message, const zk::OpInfo* op, std::int32_t err);
   void on_zab(const session::QuorumMessage& message);
   void on_election(const zk::quorum::Notification& notification);
   MethodFigures& method_figures(const etcd::Method* method);
-  void on_etcd_request(const session::EtcdMessage& message);
-  void on_etcd_reply(const session::EtcdMessage& message);
+  void on_etcd_request(const session::EtcdMessage& message, const session::GrpcRequest& request);
+  void on_etcd_reply(const session::EtcdMessage& message, const session::GrpcReply& reply);
   FollowerFigures& follower(std::string_view name);
 
   void write_capture(Exposition& out, const CaptureHealth& health) const;

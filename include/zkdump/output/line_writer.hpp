@@ -75,13 +75,18 @@ class LineWriter final : public session::Sink {
   std::string_view end_quorum(const session::QuorumMessage& message);
 
   std::string_view format(const session::ZkMessage& message);
-  std::string_view format_connect_request(const session::ZkMessage& message);
-  std::string_view format_connect_response(const session::ZkMessage& message);
-  std::string_view format_request(const session::ZkMessage& message);
-  std::string_view format_reply(const session::ZkMessage& message);
-  std::string_view format_event(const session::ZkMessage& message);
-  std::string_view format_four_letter(const session::ZkMessage& message);
-  std::string_view format_client_hello(const session::ZkMessage& message);
+  std::string_view format_connect_request(const session::ZkMessage& message,
+                                          const zk::ConnectRequest& request);
+  std::string_view format_connect_response(const session::ZkMessage& message,
+                                           const zk::ConnectResponse& response);
+  std::string_view format_request(const session::ZkMessage& message, const zk::Request& request);
+  std::string_view format_reply(const session::ZkMessage& message, const zk::Reply& reply);
+  std::string_view format_event(const session::ZkMessage& message, const zk::WatcherEvent& event);
+  std::string_view format_four_letter(const session::ZkMessage& message, std::string_view word,
+                                      const session::FourLetterReply* reply);
+  std::string_view format_client_hello(const session::ZkMessage& message,
+                                       const tls::ClientHello& hello);
+  std::string_view format_tls_not_decodable(const session::ZkMessage& message);
   std::string_view format_etcd(const session::EtcdMessage& message);
   std::string_view format_undecodable(const session::ZkMessage& message, std::string_view error,
                                       std::string_view op, std::int32_t xid,

@@ -8,8 +8,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
+#include "zkdump/base/variant.hpp"
 #include "zkdump/etcd/messages.hpp"
 #include "zkdump/framing/stream.hpp"
 #include "zkdump/net/packet.hpp"
@@ -91,33 +93,30 @@ enum class SessionChange : std::uint8_t { kNone, kEstablished, kReconnected, kEx
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(SessionChange::kClosed)>
     kSessionChangeNames = {"established", "reconnected", "expired", "closed"};
 
-// A message of the client protocol. Exactly one of the typed pointers is set, by `kind`.
+// A four-letter word (ruok, mntr, ...) sent instead of a ConnectRequest, and the server's raw
+// answer to it, reported when the connection ends.
+struct FourLetterWord {
+  std::string_view word;
+};
+struct FourLetterReply {
+  std::string_view word;    // empty when the word itself was not seen
+  std::string_view answer;  // the first 64 KiB
+  std::uint64_t answer_bytes = 0;
+};
+// A TLS connection's first record when it is not a ClientHello: nothing after it can be decoded.
+struct OtherTlsRecord {};
+
+// A message of the client protocol: one of its kinds, with where it was and what pairing knows.
 struct ZkMessage {
-  enum class Kind : std::uint8_t {
-    kConnectRequest,
-    kConnectResponse,
-    kRequest,
-    kReply,
-    kEvent,
-    kFourLetterWord,
-    kFourLetterReply,
-    kTlsRecord,  // a TLS connection's first record: nothing after it can be decoded
-  };
-  Kind kind = Kind::kRequest;
+  using Body = std::variant<Ref<zk::ConnectRequest>, Ref<zk::ConnectResponse>, Ref<zk::Request>,
+                            Ref<zk::Reply>, Ref<zk::WatcherEvent>, FourLetterWord, FourLetterReply,
+                            Ref<tls::ClientHello>, OtherTlsRecord>;
+  Body body{OtherTlsRecord{}};
   Connection* connection = nullptr;
   zk::Direction direction = zk::Direction::kToServer;
   std::int64_t ts_us = 0;
   std::uint64_t offset = 0;     // where the frame starts in its direction's byte stream
   std::int32_t frame_size = 0;  // its length prefix
-  const zk::ConnectRequest* connect_request = nullptr;
-  const zk::ConnectResponse* connect_response = nullptr;
-  const zk::Request* request = nullptr;
-  const zk::Reply* reply = nullptr;
-  const zk::WatcherEvent* event = nullptr;
-  const tls::ClientHello* client_hello = nullptr;  // kTlsRecord: null when it is not one
-  std::string_view word;                           // a four-letter word, and its answer's
-  std::string_view answer;  // what the server answered to it (the first 64 KiB)
-  std::uint64_t answer_bytes = 0;
   // Requests (and ConnectRequests): their entry, whose slots a sink may fill. Replies: the
   // request they answer, or null.
   Outstanding* outstanding = nullptr;
@@ -126,6 +125,12 @@ struct ZkMessage {
   // By the field filters: kNo, a message sinks leave out (a request's reply, then, too);
   // kAtReply, a request whose reply decides.
   Selection selection = Selection::kYes;
+
+  // The message as kind T (zk::Request, FourLetterWord, ...), or null when it is another kind.
+  template <class T>
+  const T* as() const {
+    return alternative<T>(body);
+  }
 };
 
 // A request still waiting for its reply after the --pending-after threshold (live), reported once
@@ -182,42 +187,61 @@ struct StreamProblem {
   std::int64_t ts_us = 0;
 };
 
-// What an etcd connection carried: a gRPC message, a call's final status, a stream reset, a
-// GOAWAY, or a header block that could not be decoded. Views are valid during the call only.
+// The kinds of message an etcd connection carries. Views are valid during the call only.
+struct GrpcRequest {        // a gRPC message from the client
+  ByteSpan body;            // the protobuf message
+  bool compressed = false;  // its gRPC compressed flag: the body is not shown
+};
+struct GrpcReply {  // a gRPC message from the server
+  ByteSpan body;
+  bool compressed = false;
+};
+struct EtcdWatchEvent {  // one event of a WatchResponse, after its reply
+  ByteSpan event;        // an mvccpb.Event
+  std::int64_t watch_id = 0;
+  bool is_delete = false;  // DELETE, not PUT
+};
+struct GrpcStatus {  // the call's trailers
+  std::int32_t code = -1;
+  std::string_view message;  // grpc-message, percent-encoded as sent
+};
+struct StreamReset {  // RST_STREAM
+  std::uint32_t error_code = 0;
+};
+struct Goaway {  // GOAWAY; the message's stream is the last one the sender processed
+  std::uint32_t error_code = 0;
+};
+struct UndecodableHeaders {  // a header block over the cap, or one HPACK could not decode
+  std::uint64_t size = 0;    // its bytes, HEADERS and CONTINUATION
+  bool too_large = false;    // over the cap, not decoded
+};
+struct Http1Request {  // HTTP/1.x (etcd's JSON gateway): a request's first line
+  std::string_view line;
+};
+struct Http1Response {  // and a response's status line
+  std::string_view line;
+};
+
+// What an etcd connection carried, with the call (stream) it belongs to. A TLS connection's first
+// record shows as its ClientHello; nothing after it.
 struct EtcdMessage {
-  enum class Kind : std::uint8_t {
-    kRequest,             // a gRPC message from the client
-    kReply,               // a gRPC message from the server
-    kWatchEvent,          // one event of a WatchResponse (body: the event), after its reply
-    kStatus,              // the call's trailers: grpc-status and grpc-message
-    kReset,               // RST_STREAM (error_code)
-    kGoaway,              // GOAWAY (error_code, stream: the last one the sender processed)
-    kUndecodableHeaders,  // a header block over the cap, or one HPACK could not decode
-    kTlsClientHello,      // a TLS connection's first record (client_hello); nothing after it
-    kHttp1Request,        // HTTP/1.x (etcd's JSON gateway): a request's first line (http_line)
-    kHttp1Response,       // and a response's status line
-  };
+  using Body = std::variant<GrpcRequest, GrpcReply, EtcdWatchEvent, GrpcStatus, StreamReset, Goaway,
+                            UndecodableHeaders, Ref<tls::ClientHello>, Http1Request, Http1Response>;
+  Body body{GrpcRequest{}};
   Connection* connection = nullptr;
-  const tls::ClientHello* client_hello = nullptr;
   const etcd::Method* method = nullptr;  // null: the path is unknown or not etcd's
   std::string_view path;                 // the call's :path, when its headers were seen
-  ByteSpan body;                         // kRequest, kReply: the protobuf message
-  std::string_view grpc_message;         // kStatus, percent-encoded as sent
-  std::string_view http_line;            // kHttp1Request, kHttp1Response
   std::int64_t ts_us = 0;
   std::int64_t latency_us = -1;  // the call's first answer (reply, or status without one): since
                                  // its first request
-  std::int64_t watch_id = -1;    // kWatchEvent: the watcher's id on its stream
   std::uint32_t stream = 0;
-  std::int32_t grpc_status = -1;        // kStatus
-  std::uint32_t error_code = 0;         // kReset, kGoaway
-  std::uint64_t header_block_size = 0;  // kUndecodableHeaders: its bytes, HEADERS and CONTINUATION
-  Kind kind = Kind::kRequest;
   bool to_server = true;
-  bool compressed = false;      // its gRPC compressed flag: the body is not shown
   bool method_guessed = false;  // the call's :path was not seen: method is read from its messages
-  bool is_delete = false;       // kWatchEvent: DELETE, not PUT
-  bool header_block_too_large = false;  // kUndecodableHeaders: over the cap, not decoded
+
+  template <class T>
+  const T* as() const {
+    return alternative<T>(body);
+  }
 };
 
 // What happened to the capture itself, outside any connection.

@@ -99,7 +99,8 @@ class Collector final : public session::Sink {
  private:
   void on_request(const session::ZkMessage& message, std::size_t op, std::string_view path);
   void on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err);
-  void on_event(const session::ZkMessage& message);
+  void on_request(const session::ZkMessage& message, const zk::Request& request);
+  void on_event(const session::ZkMessage& message, const zk::WatcherEvent& event);
   KeyStats& key_in(KeyTable& table, std::string_view key) const;
   struct ClientRow;
   struct RequestRecord;

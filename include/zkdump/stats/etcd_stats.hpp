@@ -86,10 +86,10 @@ class EtcdStats final : public session::Sink {
   using KeyTable = TextTable<KeyCounts>;
 
   Method& method(const session::EtcdMessage& message);
-  void on_request(const session::EtcdMessage& message);
-  void on_reply(const session::EtcdMessage& message);
-  void on_watch_reply(const session::EtcdMessage& message);
-  void on_lease_reply(const session::EtcdMessage& message);
+  void on_request(const session::EtcdMessage& message, const session::GrpcRequest& request);
+  void on_reply(const session::EtcdMessage& message, const session::GrpcReply& reply);
+  void on_watch_reply(const session::EtcdMessage& message, ByteSpan body);
+  void on_lease_reply(std::string_view name, ByteSpan body);
   void write_watchers_text(fmt::memory_buffer& out) const;
   void write_keys_text(fmt::memory_buffer& out) const;
   void write_watchers_json(fmt::memory_buffer& out) const;
