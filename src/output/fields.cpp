@@ -197,51 +197,17 @@ void TextFields::end_object() {
 
 // ---- JSON ----
 
-void JsonFields::separator() {
-  if (need_separator_[depth_]) append_char(out_, ',');
-  need_separator_[depth_] = true;
-}
-
-void JsonFields::member(FieldKey field_key, std::string_view value, bool quoted) {
-  const bool separate = need_separator_[depth_];
-  need_separator_[depth_] = true;
-  const std::string_view name = field_key.json;
-  char* out = extend(out_, (separate ? 1 : 0) + name.size() + 3 + value.size() + (quoted ? 2 : 0));
-  if (separate) *out++ = ',';
-  *out++ = '"';
-  copy_bytes(out, name);
-  out += name.size();
-  *out++ = '"';
-  *out++ = ':';
-  if (quoted) *out++ = '"';
-  copy_bytes(out, value);
-  if (quoted) out[value.size()] = '"';
-}
-
 void JsonFields::string(const WireBytes& value) {
   if (value.is_null) {
-    append_bytes(out_, "null");
-    return;
+    json_.null();
+  } else {
+    json_.string(value.view());
   }
-  append_char(out_, '"');
-  append_escaped_json(out_, value.view());
-  append_char(out_, '"');
-}
-
-void JsonFields::open(char bracket) {
-  append_char(out_, bracket);
-  if (depth_ + 1 < kMaxFieldDepth) ++depth_;
-  need_separator_[depth_] = false;
-}
-
-void JsonFields::close(char bracket) {
-  if (depth_ > 0) --depth_;
-  append_char(out_, bracket);
 }
 
 void JsonFields::number(FieldKey field_key, std::int64_t value, FieldRole) {
   const fmt::format_int digits(value);
-  member(field_key, {digits.data(), digits.size()});
+  json_.trusted_member(field_key.json, {digits.data(), digits.size()}, false);
 }
 
 void JsonFields::hex_number(FieldKey field_key, std::uint64_t value, FieldRole role) {
@@ -249,23 +215,22 @@ void JsonFields::hex_number(FieldKey field_key, std::uint64_t value, FieldRole r
 }
 
 void JsonFields::hex_id(FieldKey field_key, std::uint64_t value, FieldRole) {
-  key(field_key);
-  append_char(out_, '"');
-  append_hex(out_, value);
-  append_char(out_, '"');
+  char digits[24];
+  const auto written = fmt::format_to_n(digits, sizeof digits, "0x{:x}", value);
+  json_.trusted_member(field_key.json, {digits, written.size}, true);
 }
 
 void JsonFields::boolean(FieldKey field_key, bool value, FieldRole) {
-  member(field_key, value ? std::string_view("true") : std::string_view("false"));
+  json_.trusted_member(field_key.json, value ? "true" : "false", false);
 }
 
 void JsonFields::bytes(FieldKey field_key, const WireBytes& value, FieldRole) {
-  key(field_key);
+  json_.trusted_key(field_key.json);
   string(value);
 }
 
 void JsonFields::name(FieldKey field_key, std::string_view value, FieldRole) {
-  member(field_key, value, true);
+  json_.trusted_member(field_key.json, value, true);
 }
 
 void JsonFields::flags(FieldKey field_key, std::int64_t value, std::string_view, FieldRole) {
@@ -273,10 +238,7 @@ void JsonFields::flags(FieldKey field_key, std::int64_t value, std::string_view,
 }
 
 void JsonFields::preview(FieldKey field_key, const WireBytes& value, FieldRole) {
-  key(field_key);
-  append_char(out_, '"');
-  append_escaped_json(out_, head_of(value).view());
-  append_char(out_, '"');
+  json_.trusted_key(field_key.json).string(head_of(value).view());
 }
 
 void JsonFields::secret(FieldKey field_key, const WireBytes& value, Shown shown) {
@@ -290,40 +252,32 @@ void JsonFields::secret(FieldKey field_key, const WireBytes& value, Shown shown)
 }
 
 void JsonFields::begin_list(FieldKey field_key, FieldRole) {
-  key(field_key);
-  open('[');
+  json_.trusted_key(field_key.json).begin_array();
 }
 
 void JsonFields::list_string(const WireBytes& value) {
-  separator();
   string(value);
 }
 
 void JsonFields::end_list() {
-  close(']');
+  json_.end_array();
 }
 
 void JsonFields::begin_record(std::string_view, std::string_view json_name) {
-  separator();
-  open('{');
-  if (json_name.empty()) return;
-  append_bytes(out_, "\"op\":\"");
-  append_bytes(out_, json_name);
-  append_char(out_, '"');
-  need_separator_[depth_] = true;
+  json_.begin_object();
+  if (!json_name.empty()) json_.trusted_member("op", json_name, true);
 }
 
 void JsonFields::end_record() {
-  close('}');
+  json_.end_object();
 }
 
 void JsonFields::begin_object(FieldKey field_key, std::string_view, FieldRole) {
-  key(field_key);
-  open('{');
+  json_.trusted_key(field_key.json).begin_object();
 }
 
 void JsonFields::end_object() {
-  close('}');
+  json_.end_object();
 }
 
 }  // namespace zkdump::output

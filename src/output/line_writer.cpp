@@ -14,12 +14,8 @@
 namespace zkdump::output {
 namespace {
 
-constexpr char kTimeMark = '\x01';
-
 using session::QuorumMessage;
 using session::ZkMessage;
-
-constexpr std::string_view kReplyArrow = "————►";
 
 std::string_view direction_name(bool to_server) {
   return to_server ? "to_server" : "to_client";
@@ -64,10 +60,12 @@ struct LineWriter::ConnectionLines : session::ConnectionState {
 };
 
 LineWriter::LineWriter(const LineOptions& options, OutputBuffer& out)
-    : options_(options),
-      field_options_{options.verbose, options.show_credentials},
-      out_(out),
-      timestamps_(options.timestamps) {}
+    : options_(options), out_(out), timestamps_(options.timestamps) {
+  const FieldOptions fields{options.verbose, options.show_credentials};
+  format_ = options.json
+                ? make_json_format(fields)
+                : make_text_format({fields, options.paired, relative_times(), options.timestamps});
+}
 
 // ---- Connections and their order ----
 
@@ -112,17 +110,16 @@ bool LineWriter::relative_times() const {
 // Replaces each time mark with its delta, in the order the lines print. A mark cannot be
 // forged: values never carry a raw control byte.
 std::string_view LineWriter::with_times(std::string_view text) {
-  constexpr std::size_t kMarkSize = 17;
   relative_.clear();
   std::size_t at = 0;
   for (std::size_t mark = text.find(kTimeMark);
-       mark != std::string_view::npos && mark + kMarkSize <= text.size();
+       mark != std::string_view::npos && mark + kTimeMarkSize <= text.size();
        mark = text.find(kTimeMark, at)) {
     append_bytes(relative_, text.substr(at, mark - at));
     std::uint64_t ts = 0;
-    std::from_chars(text.data() + mark + 1, text.data() + mark + kMarkSize, ts, 16);
+    std::from_chars(text.data() + mark + 1, text.data() + mark + kTimeMarkSize, ts, 16);
     timestamps_.append(relative_, static_cast<std::int64_t>(ts));
-    at = mark + kMarkSize;
+    at = mark + kTimeMarkSize;
   }
   append_bytes(relative_, text.substr(at));
   return {relative_.data(), relative_.size()};
@@ -199,101 +196,20 @@ void LineWriter::complete(ConnectionLines& lines, const session::Outstanding* re
 // ---- Line layout ----
 
 void LineWriter::begin(const LineStart& start) {
-  line_.clear();
-  trailer_.clear();
-  wrote_fields_ = false;
-  if (options_.json) {
-    append_bytes(line_, "{\"ts\":");
-    TimestampFormatter::append_epoch(line_, start.ts_us);
-    append_bytes(line_, ",\"kind\":\"");
-    append_bytes(line_, start.kind);
-    if (start.connection != nullptr) {
-      append_bytes(line_, "\",\"proto\":\"");
-      append_bytes(line_, session::protocol_name(start.connection->protocol));
-    }
-    append_char(line_, '"');
-    if (start.label_key.empty()) return;  // a finding's fields say it all
-    append_bytes(line_, ",\"");
-    append_bytes(line_, start.label_key);
-    append_bytes(line_, "\":\"");
-    append_bytes(line_, start.label);
-    append_char(line_, '"');
-    return;
-  }
-  if (start.arrow) append_bytes(line_, kReplyArrow);
-  if (relative_times()) {
-    // A delta is to the line printed before, known only when this one prints: a mark for now.
-    fmt::format_to(fmt::appender(line_), "{}{:016x}", kTimeMark,
-                   static_cast<std::uint64_t>(start.ts_us));
-  } else {
-    timestamps_.append(line_, start.ts_us);
-  }
-  append_bytes(line_, start.name.prefix);
-  append_bytes(line_, start.name.name);
-  append_char(line_, '(');
+  format_->begin(start);
 }
 
 std::string_view LineWriter::end(const session::Connection* connection, Peers peers,
                                  bool with_session) {
-  if (options_.json) {
-    if (connection != nullptr) {
-      append_bytes(line_, ",\"client\":\"");
-      append_bytes(line_, connection->client);
-      append_bytes(line_, "\",\"server\":\"");
-      append_bytes(line_, connection->server);
-      append_char(line_, '"');
-      if (with_session && !connection->session.empty()) {
-        append_bytes(line_, ",\"session\":\"");
-        append_bytes(line_, connection->session);
-        append_char(line_, '"');
-      }
-    }
-    append_bytes(line_, "}\n");
-    return {line_.data(), line_.size()};
-  }
-  // Unpaired, a reply follows other lines, not its request: it names its connection in full.
-  if (!options_.paired && peers == Peers::kServer) peers = Peers::kBoth;
-  std::string_view separator = wrote_fields_ ? ", " : "";
-  if (peers == Peers::kClient || peers == Peers::kBoth) {
-    append_bytes(line_, separator);
-    append_bytes(line_, "client=");
-    append_bytes(line_, connection->client);
-    separator = ", ";
-  }
-  if (peers == Peers::kServer || peers == Peers::kBoth) {
-    append_bytes(line_, separator);
-    append_bytes(line_, "server=");
-    append_bytes(line_, connection->server);
-  }
-  append_bytes(line_, {trailer_.data(), trailer_.size()});
-  if (options_.verbose && with_session && connection != nullptr && !connection->session.empty()) {
-    append_bytes(line_, ", session=");
-    append_bytes(line_, connection->session);
-  }
-  append_bytes(line_, ")\n");
-  return {line_.data(), line_.size()};
+  format_->end(connection, peers, with_session);
+  return format_->line();
 }
 
-// A server-to-server line names who sent it and who got it.
 std::string_view LineWriter::end_quorum(const QuorumMessage& message) {
   const session::Connection& connection = *message.connection;
-  const std::string& from = message.from_client ? connection.client : connection.server;
-  const std::string& to = message.from_client ? connection.server : connection.client;
-  if (options_.json) {
-    append_bytes(line_, ",\"from\":\"");
-    append_bytes(line_, from);
-    append_bytes(line_, "\",\"to\":\"");
-    append_bytes(line_, to);
-    append_bytes(line_, "\"}\n");
-  } else {
-    append_bytes(line_, wrote_fields_ ? ", from=" : "from=");
-    append_bytes(line_, from);
-    append_bytes(line_, ", to=");
-    append_bytes(line_, to);
-    append_bytes(line_, {trailer_.data(), trailer_.size()});
-    append_bytes(line_, ")\n");
-  }
-  return {line_.data(), line_.size()};
+  format_->end_quorum(message.from_client ? connection.client : connection.server,
+                      message.from_client ? connection.server : connection.client);
+  return format_->line();
 }
 
 // ---- Client messages ----

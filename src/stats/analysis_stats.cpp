@@ -20,12 +20,6 @@ void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... 
   fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
 }
 
-void put_json_string(fmt::memory_buffer& out, std::string_view text) {
-  out.push_back('"');
-  append_escaped_json(out, text);
-  out.push_back('"');
-}
-
 // The rows of `table` with the largest `measure`, at most `limit`.
 template <typename Value, typename Measure>
 std::vector<const typename TextTable<Value>::Entry*> top_rows(const TextTable<Value>& table,
@@ -51,9 +45,15 @@ void put_histogram_row(fmt::memory_buffer& out, const LatencyHistogram& h) {
 }
 
 // {"count":..,"min":..,"p50":..,"p90":..,"p99":..,"max":..} of bytes or milliseconds.
-void put_figures_json(fmt::memory_buffer& out, const LatencyHistogram& h) {
-  put(out, "{{\"count\":{},\"min\":{},\"p50\":{:.0f},\"p90\":{:.0f},\"p99\":{:.0f},\"max\":{}}}",
-      h.count(), h.min(), h.percentile(0.5), h.percentile(0.9), h.percentile(0.99), h.max());
+void put_figures_json(JsonWriter& json, const LatencyHistogram& h) {
+  json.begin_object();
+  json.member("count", h.count());
+  json.member("min", h.min());
+  json.key("p50").fixed(h.percentile(0.5), 0);
+  json.key("p90").fixed(h.percentile(0.9), 0);
+  json.key("p99").fixed(h.percentile(0.99), 0);
+  json.member("max", h.max());
+  json.end_object();
 }
 
 }  // namespace
@@ -303,111 +303,119 @@ void AnalysisStats::write_sizes_text(fmt::memory_buffer& out) const {
 // ---- JSON ----
 
 void AnalysisStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) const {
-  put(out, "{{\"kind\":\"analysis_stats\",");
-  write_span_json(out, span);
-  write_writes_json(out);
-  write_watches_json(out);
-  write_sessions_json(out);
-  write_sizes_json(out);
-  put(out, "}}\n");
+  JsonWriter json(out);
+  json.begin_object();
+  json.member("kind", "analysis_stats");
+  write_span_json(json, span);
+  write_writes_json(json);
+  write_watches_json(json);
+  write_sessions_json(json);
+  write_sizes_json(json);
+  json.end_object();
+  append_char(out, '\n');
 }
 
-void AnalysisStats::write_writes_json(fmt::memory_buffer& out) const {
+void AnalysisStats::write_writes_json(JsonWriter& json) const {
   const auto stages = [&](const StageHistograms& histograms) {
-    put(out, "{{");
-    bool first = true;
+    json.begin_object();
     for (std::size_t stage = 0; stage <= session::kWriteStages; ++stage) {
       if (histograms[stage].count() == 0) continue;
-      put(out, "{}\"{}\":", first ? "" : ",",
-          stage == session::kWriteStages
-              ? std::string_view("request_to_reply")
-              : session::write_stage_name(static_cast<session::WriteStage>(stage)));
-      write_latency_json(out, histograms[stage]);
-      first = false;
+      json.key(stage == session::kWriteStages
+                   ? std::string_view("request_to_reply")
+                   : session::write_stage_name(static_cast<session::WriteStage>(stage)));
+      write_latency_json(json, histograms[stage]);
     }
-    put(out, "}}");
+    json.end_object();
   };
-  put(out, ",\"write_path\":{{\"traced\":{},\"stages_us\":", traces_);
+  json.key("write_path").begin_object();
+  json.member("traced", traces_);
+  json.key("stages_us");
   stages(stages_);
-  put(out, ",\"by_server\":{{");
-  bool first = true;
+  json.key("by_server").begin_object();
   for (const auto& [server, histograms] : servers_) {
-    put(out, "{}\"{}\":", first ? "" : ",", server);
+    json.key(server);
     stages(*histograms);
-    first = false;
   }
-  put(out, "}}}}");
+  json.end_object();
+  json.end_object();
 }
 
-void AnalysisStats::write_watches_json(fmt::memory_buffer& out) const {
-  put(out,
-      ",\"watches\":{{\"fanouts\":{},\"notifications\":{},\"follow_up_reads\":{},\"storms\":{},"
-      "\"largest_fanout\":{}",
-      fanouts_, notifications_, reads_, storms_, largest_fanout_);
+void AnalysisStats::write_watches_json(JsonWriter& json) const {
+  json.key("watches").begin_object();
+  json.member("fanouts", fanouts_);
+  json.member("notifications", notifications_);
+  json.member("follow_up_reads", reads_);
+  json.member("storms", storms_);
+  json.member("largest_fanout", largest_fanout_);
   for (const auto& [key, counts] :
        {std::pair{"registered", &registrations_}, {"reregistered", &reregistrations_}}) {
-    put(out, ",\"{}\":{{", key);
+    json.key(key).begin_object();
     for (std::size_t kind = 0; kind < kWatchKinds; ++kind) {
-      put(out, "{}\"{}\":{}", kind == 0 ? "" : ",", kWatchKindNames[kind], (*counts)[kind]);
+      json.member(kWatchKindNames[kind], (*counts)[kind]);
     }
-    put(out, "}}");
+    json.end_object();
   }
   const auto rows_json = [&](std::string_view key, auto measure) {
-    put(out, ",\"{}\":[", key);
-    bool first = true;
+    json.key(key).begin_array();
     for (const auto* row : top_rows(watched_paths_, options_.limit, measure)) {
-      put(out, "{}{{\"path\":", first ? "" : ",");
-      put_json_string(out, row->key);
-      put(out,
-          ",\"notifications\":{},\"follow_up_reads\":{},\"firing_writes\":{},\"registrations\":{}}"
-          "}",
-          row->value.notifications, row->value.reads, row->value.writes, row->value.registrations);
-      first = false;
+      json.begin_object();
+      json.member("path", row->key);
+      json.member("notifications", row->value.notifications);
+      json.member("follow_up_reads", row->value.reads);
+      json.member("firing_writes", row->value.writes);
+      json.member("registrations", row->value.registrations);
+      json.end_object();
     }
-    put(out, "]");
+    json.end_array();
   };
   rows_json("by_notifications", [](const WatchedPath& path) { return path.notifications; });
   rows_json("by_follow_up_reads", [](const WatchedPath& path) { return path.reads; });
   rows_json("by_registrations", [](const WatchedPath& path) { return path.registrations; });
-  put(out, "}}");
+  json.end_object();
 }
 
-void AnalysisStats::write_sessions_json(fmt::memory_buffer& out) const {
-  put(out, ",\"session_health\":{{\"timeouts_ms\":");
-  put_figures_json(out, timeouts_ms_);
-  put(out,
-      ",\"at_risk\":{},\"worst_silence_ratio\":{:.3f},\"expiries\":{{\"txn\":{},\"refused\":{},"
-      "\"reply\":{}}},\"connection_storms\":{}}}",
-      at_risk_, worst_silence_ratio_, expiries_[1], expiries_[2], expiries_[3], connection_storms_);
+void AnalysisStats::write_sessions_json(JsonWriter& json) const {
+  json.key("session_health").begin_object();
+  put_figures_json(json.key("timeouts_ms"), timeouts_ms_);
+  json.member("at_risk", at_risk_);
+  json.key("worst_silence_ratio").fixed(worst_silence_ratio_, 3);
+  json.key("expiries").begin_object();
+  json.member("txn", expiries_[1]);
+  json.member("refused", expiries_[2]);
+  json.member("reply", expiries_[3]);
+  json.end_object();
+  json.member("connection_storms", connection_storms_);
+  json.end_object();
 }
 
-void AnalysisStats::write_sizes_json(fmt::memory_buffer& out) const {
-  put(out, ",\"sizes\":{{\"jute_maxbuffer\":{},\"alerts\":{{", jute_maxbuffer_);
+void AnalysisStats::write_sizes_json(JsonWriter& json) const {
+  json.key("sizes").begin_object();
+  json.member("jute_maxbuffer", jute_maxbuffer_);
+  json.key("alerts").begin_object();
   for (std::size_t what = 0; what < size_alerts_.size(); ++what) {
-    put(out, "{}\"{}\":{}", what == 0 ? "" : ",",
-        session::size_what_name(static_cast<session::SizeAlert::What>(what)), size_alerts_[what]);
+    json.member(session::size_what_name(static_cast<session::SizeAlert::What>(what)),
+                size_alerts_[what]);
   }
-  put(out, "}},\"by_op\":{{");
-  bool first = true;
+  json.end_object();
+  json.key("by_op").begin_object();
   for (std::size_t op = 0; op < op_sizes_.size(); ++op) {
     if (!op_sizes_[op]) continue;
-    put(out, "{}\"{}\":{{\"request_bytes\":", first ? "" : ",", zk::op_at(op).json_name);
-    put_figures_json(out, op_sizes_[op]->requests);
-    put(out, ",\"reply_bytes\":");
-    put_figures_json(out, op_sizes_[op]->replies);
-    put(out, "}}");
-    first = false;
+    json.key(zk::op_at(op).json_name).begin_object();
+    put_figures_json(json.key("request_bytes"), op_sizes_[op]->requests);
+    put_figures_json(json.key("reply_bytes"), op_sizes_[op]->replies);
+    json.end_object();
   }
-  put(out, "}},\"largest_znodes\":[");
-  first = true;
+  json.end_object();
+  json.key("largest_znodes").begin_array();
   for (const auto* row :
        top_rows(znode_sizes_, options_.limit, [](std::int64_t size) { return size; })) {
-    put(out, "{}{{\"path\":", first ? "" : ",");
-    put_json_string(out, row->key);
-    put(out, ",\"bytes\":{}}}", row->value);
-    first = false;
+    json.begin_object();
+    json.member("path", row->key);
+    json.member("bytes", row->value);
+    json.end_object();
   }
-  put(out, "]}}");
+  json.end_array();
+  json.end_object();
 }
 
 }  // namespace zkdump::stats

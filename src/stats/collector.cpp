@@ -53,12 +53,6 @@ void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... 
   fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
 }
 
-void json_string(fmt::memory_buffer& out, std::string_view text) {
-  out.push_back('"');
-  append_escaped_json(out, text);
-  out.push_back('"');
-}
-
 double span_seconds(std::int64_t first_us, std::int64_t last_us) {
   return first_us < 0 || last_us <= first_us ? 0.0 : static_cast<double>(last_us - first_us) / 1e6;
 }
@@ -368,79 +362,85 @@ void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureTotals& 
       totals.kernel_drops);
 }
 
-void Collector::write_key_rows(fmt::memory_buffer& out, const KeyTable& table, const char* key_name,
+void Collector::write_key_rows(JsonWriter& json, const KeyTable& table, std::string_view key_name,
                                int measure) const {
-  put(out, "[");
-  bool first = true;
+  json.begin_array();
   for (const auto& [key, stats] : top(table, options_.limit, measure)) {
-    put(out, "{}{{\"{}\":", first ? "" : ",", key_name);
-    json_string(out, key);
-    put(out, ",\"requests\":{},\"bytes\":{},\"avg_latency_us\":{:.1f}}}", stats->requests,
-        stats->bytes, stats->average_latency());
-    first = false;
+    json.begin_object();
+    json.member(key_name, key);
+    json.member("requests", stats->requests);
+    json.member("bytes", stats->bytes);
+    json.key("avg_latency_us").fixed(stats->average_latency(), 1);
+    json.end_object();
   }
-  put(out, "]");
+  json.end_array();
+}
+
+void Collector::write_op_json(JsonWriter& json, const OpStats& stats, const ReportSpan& span) {
+  json.key(stats.name).begin_object();
+  json.member("count", stats.requests);
+  json.key("rate").fixed(span.rate(stats.requests), 3);
+  json.member("bytes", stats.bytes);
+  json.member("unanswered", stats.unanswered);
+  json.member("errors", stats.error_count());
+  json.key("errors_by_name").begin_object();
+  for (const auto& [code, count] : stats.errors) json.member(error_label(code), count);
+  json.end_object();
+  json.key("latency");
+  write_latency_json(json, stats.latency);
+  json.end_object();
 }
 
 void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals,
                            const ReportSpan& span) const {
-  put(out, "{{\"kind\":\"stats\",");
-  write_span_json(out, span);
-  put(out, ",\"op_stats\":{{");
-  bool first = true;
-  for (const OpStats* stats : ops()) {
-    put(out,
-        "{}\"{}\":{{\"count\":{},\"rate\":{:.3f},\"bytes\":{},\"unanswered\":{},\"errors\":{},"
-        "\"errors_by_name\":{{",
-        first ? "" : ",", stats->name, stats->requests, span.rate(stats->requests), stats->bytes,
-        stats->unanswered, stats->error_count());
-    first = false;
-    bool first_error = true;
-    for (const auto& [code, count] : stats->errors) {
-      put(out, "{}\"{}\":{}", first_error ? "" : ",", error_label(code), count);
-      first_error = false;
-    }
-    put(out, "}},\"latency\":");
-    write_latency_json(out, stats->latency);
-    put(out, "}}");
-  }
-  put(out, "}},\"paths\":{{\"aggregation_depth\":{},\"by_requests\":", options_.aggregation_depth);
-  write_key_rows(out, paths_, "path", kByRequests);
-  put(out, ",\"by_bytes\":");
-  write_key_rows(out, paths_, "path", kByBytes);
-  put(out, ",\"by_latency\":");
-  write_key_rows(out, paths_, "path", kByLatency);
-  put(out, "}},\"clients\":{{\"by_requests\":");
-  write_key_rows(out, clients_, "client", kByRequests);
-  put(out, ",\"by_bytes\":");
-  write_key_rows(out, clients_, "client", kByBytes);
-  put(out, "}},\"session_changes\":{{");
+  JsonWriter json(out);
+  json.begin_object();
+  json.member("kind", "stats");
+  write_span_json(json, span);
+  json.key("op_stats").begin_object();
+  for (const OpStats* stats : ops()) write_op_json(json, *stats, span);
+  json.end_object();
+  json.key("paths").begin_object();
+  json.member("aggregation_depth", options_.aggregation_depth);
+  write_key_rows(json.key("by_requests"), paths_, "path", kByRequests);
+  write_key_rows(json.key("by_bytes"), paths_, "path", kByBytes);
+  write_key_rows(json.key("by_latency"), paths_, "path", kByLatency);
+  json.end_object();
+  json.key("clients").begin_object();
+  write_key_rows(json.key("by_requests"), clients_, "client", kByRequests);
+  write_key_rows(json.key("by_bytes"), clients_, "client", kByBytes);
+  json.end_object();
+  json.key("session_changes").begin_object();
   for (std::size_t i = 0; i < sessions_.size(); ++i) {
-    put(out, "{}\"{}\":{}", i == 0 ? "" : ",", session::kSessionChangeNames[i], sessions_[i]);
+    json.member(session::kSessionChangeNames[i], sessions_[i]);
   }
-  put(out, "}},\"watch_events\":{{\"total\":{},\"by_type\":{{", events_total_);
-  first = true;
-  for (const auto& [name, count] : events_) {
-    put(out, "{}\"{}\":{}", first ? "" : ",", name, count);
-    first = false;
-  }
-  put(out, "}},\"top_paths\":");
-  write_key_rows(out, event_paths_, "path", kByRequests);
-  put(out, "}},\"auth\":{{");
-  first = true;
-  for (const auto& [scheme, count] : auth_schemes_) {
-    put(out, "{}", first ? "" : ",");
-    json_string(out, scheme);
-    put(out, ":{}", count);
-    first = false;
-  }
-  put(out,
-      "}},\"totals\":{{\"packets\":{},\"requests\":{},\"replies\":{},\"events\":{},"
-      "\"bytes_to_server\":{},\"bytes_to_client\":{},\"unanswered\":{},\"unknown_replies\":{},"
-      "\"undecodable_frames\":{},\"gaps\":{},\"gap_bytes\":{},\"kernel_drops\":{}}}}}\n",
-      totals.packets, requests_, replies_, events_total_, totals.bytes_to_server,
-      totals.bytes_to_client, unanswered_, totals.unknown_replies, totals.undecodable_frames,
-      totals.gaps, totals.gap_bytes, totals.kernel_drops);
+  json.end_object();
+  json.key("watch_events").begin_object();
+  json.member("total", events_total_);
+  json.key("by_type").begin_object();
+  for (const auto& [name, count] : events_) json.member(name, count);
+  json.end_object();
+  write_key_rows(json.key("top_paths"), event_paths_, "path", kByRequests);
+  json.end_object();
+  json.key("auth").begin_object();
+  for (const auto& [scheme, count] : auth_schemes_) json.member(scheme, count);
+  json.end_object();
+  json.key("totals").begin_object();
+  json.member("packets", totals.packets);
+  json.member("requests", requests_);
+  json.member("replies", replies_);
+  json.member("events", events_total_);
+  json.member("bytes_to_server", totals.bytes_to_server);
+  json.member("bytes_to_client", totals.bytes_to_client);
+  json.member("unanswered", unanswered_);
+  json.member("unknown_replies", totals.unknown_replies);
+  json.member("undecodable_frames", totals.undecodable_frames);
+  json.member("gaps", totals.gaps);
+  json.member("gap_bytes", totals.gap_bytes);
+  json.member("kernel_drops", totals.kernel_drops);
+  json.end_object();
+  json.end_object();
+  append_char(out, '\n');
 }
 
 }  // namespace zkdump::stats

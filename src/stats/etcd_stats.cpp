@@ -231,70 +231,77 @@ void EtcdStats::write_keys_text(fmt::memory_buffer& out) const {
 }
 
 void EtcdStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) const {
-  put(out, "{{\"kind\":\"etcd_stats\",");
-  write_span_json(out, span);
-  put(out, ",\"methods\":{{");
-  bool first = true;
-  for (const auto& [name, figures] : methods_) {
-    put(out,
-        "{}\"{}\":{{\"calls\":{},\"rate\":{:.3f},\"requests\":{},\"replies\":{},\"errors\":{},"
-        "\"statuses\":{{",
-        first ? "" : ",", name, figures.calls, span.rate(figures.calls), figures.requests,
-        figures.replies, figures.errors());
-    first = false;
-    bool first_status = true;
-    for (const auto& [code, count] : figures.statuses) {
-      put(out, "{}\"{}\":{}", first_status ? "" : ",", status_label(code), count);
-      first_status = false;
-    }
-    put(out, "}},\"latency\":");
-    write_latency_json(out, figures.latency);
-    put(out, "}}");
-  }
-  put(out,
-      "}},\"watch_activity\":{{\"events\":{},\"puts\":{},\"deletes\":{},\"watchers_created\":{},"
-      "\"watchers_canceled\":{}}},\"txn_outcomes\":{{\"succeeded_count\":{},\"failed_count\":{}}}",
-      totals_.event_puts + totals_.event_deletes, totals_.event_puts, totals_.event_deletes,
-      totals_.watchers_created, totals_.watchers_canceled, totals_.txn_succeeded,
-      totals_.txn_failed);
-  put(out,
-      ",\"leases\":{{\"granted\":{},\"kept_alive\":{},\"expired_count\":{},\"revoked\":{}}},"
-      "\"newest_revision\":{}",
-      totals_.leases_granted, totals_.leases_kept_alive, totals_.leases_expired,
-      totals_.leases_revoked, totals_.newest_revision);
-  write_watchers_json(out);
-  for (const auto& [name, table] :
-       {std::pair{"top_keys", &keys_}, std::pair{"top_prefixes", &prefixes_},
-        std::pair{"top_clients", &clients_}}) {
-    put(out, ",\"{}\":", name);
-    write_keys_json(out, *table);
-  }
-  put(out, "}}\n");
+  JsonWriter json(out);
+  json.begin_object();
+  json.member("kind", "etcd_stats");
+  write_span_json(json, span);
+  json.key("methods").begin_object();
+  for (const auto& [name, figures] : methods_) write_method_json(json, name, figures, span);
+  json.end_object();
+  json.key("watch_activity").begin_object();
+  json.member("events", totals_.event_puts + totals_.event_deletes);
+  json.member("puts", totals_.event_puts);
+  json.member("deletes", totals_.event_deletes);
+  json.member("watchers_created", totals_.watchers_created);
+  json.member("watchers_canceled", totals_.watchers_canceled);
+  json.end_object();
+  json.key("txn_outcomes").begin_object();
+  json.member("succeeded_count", totals_.txn_succeeded);
+  json.member("failed_count", totals_.txn_failed);
+  json.end_object();
+  json.key("leases").begin_object();
+  json.member("granted", totals_.leases_granted);
+  json.member("kept_alive", totals_.leases_kept_alive);
+  json.member("expired_count", totals_.leases_expired);
+  json.member("revoked", totals_.leases_revoked);
+  json.end_object();
+  json.member("newest_revision", totals_.newest_revision);
+  write_watchers_json(json);
+  write_keys_json(json.key("top_keys"), keys_);
+  write_keys_json(json.key("top_prefixes"), prefixes_);
+  write_keys_json(json.key("top_clients"), clients_);
+  json.end_object();
+  append_char(out, '\n');
 }
 
-void EtcdStats::write_watchers_json(fmt::memory_buffer& out) const {
-  put(out, ",\"watchers\":[");
-  const char* separator = "";
+void EtcdStats::write_method_json(JsonWriter& json, std::string_view name, const Method& figures,
+                                  const ReportSpan& span) {
+  json.key(name).begin_object();
+  json.member("calls", figures.calls);
+  json.key("rate").fixed(span.rate(figures.calls), 3);
+  json.member("requests", figures.requests);
+  json.member("replies", figures.replies);
+  json.member("errors", figures.errors());
+  json.key("statuses").begin_object();
+  for (const auto& [code, count] : figures.statuses) json.member(status_label(code), count);
+  json.end_object();
+  write_latency_json(json.key("latency"), figures.latency);
+  json.end_object();
+}
+
+void EtcdStats::write_watchers_json(JsonWriter& json) const {
+  json.key("watchers").begin_array();
   for (const auto* row : top_rows(watchers_, [](const Watcher& w) { return w.max_lag; })) {
-    put(out, "{}{{\"watcher\":\"", separator);
-    append_escaped_json(out, row->key);
-    put(out, "\",\"max_lag\":{},\"events\":{},\"revision\":{}}}", row->value.max_lag,
-        row->value.events, row->value.last_revision);
-    separator = ",";
+    json.begin_object();
+    json.member("watcher", row->key);
+    json.member("max_lag", row->value.max_lag);
+    json.member("events", row->value.events);
+    json.member("revision", row->value.last_revision);
+    json.end_object();
   }
-  put(out, "]");
+  json.end_array();
 }
 
-void EtcdStats::write_keys_json(fmt::memory_buffer& out, const KeyTable& table) {
-  put(out, "[");
-  const char* separator = "";
+void EtcdStats::write_keys_json(JsonWriter& json, const KeyTable& table) {
+  json.begin_array();
   for (const auto* row : top_rows(table, [](const KeyCounts& c) { return key_uses(c); })) {
-    put(out, "{}{{\"key\":\"", separator);
-    append_escaped_json(out, row->key);
-    put(out, "\",\"reads\":{},\"writes\":{}}}", row->value.reads, row->value.writes);
-    separator = ",";
+    json.begin_object();
+    json.member("key", row->key);
+    json.member("reads", row->value.reads);
+    json.member("writes", row->value.writes);
+    json.end_object();
   }
-  put(out, "]");
+  json.end_array();
 }
 
 }  // namespace zkdump::stats

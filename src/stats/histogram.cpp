@@ -97,12 +97,17 @@ double LatencyHistogram::percentile(double q) const {
   return static_cast<double>(max_);
 }
 
-void write_latency_json(fmt::memory_buffer& out, const LatencyHistogram& h) {
-  fmt::format_to(fmt::appender(out),
-                 "{{\"count\":{},\"min_us\":{},\"avg_us\":{:.1f},\"p50_us\":{:.1f},"
-                 "\"p90_us\":{:.1f},\"p99_us\":{:.1f},\"p999_us\":{:.1f},\"max_us\":{}}}",
-                 h.count(), h.min(), h.mean(), h.percentile(0.5), h.percentile(0.9),
-                 h.percentile(0.99), h.percentile(0.999), h.max());
+void write_latency_json(JsonWriter& json, const LatencyHistogram& h) {
+  json.begin_object();
+  json.member("count", h.count());
+  json.member("min_us", h.min());
+  json.key("avg_us").fixed(h.mean(), 1);
+  json.key("p50_us").fixed(h.percentile(0.5), 1);
+  json.key("p90_us").fixed(h.percentile(0.9), 1);
+  json.key("p99_us").fixed(h.percentile(0.99), 1);
+  json.key("p999_us").fixed(h.percentile(0.999), 1);
+  json.member("max_us", h.max());
+  json.end_object();
 }
 
 }  // namespace zkdump::stats

@@ -19,8 +19,12 @@ void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... 
   fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
 }
 
-std::string json_time(std::int64_t ts_us) {
-  return ts_us < 0 ? std::string("null") : fmt::format("{:.6f}", static_cast<double>(ts_us) / 1e6);
+void json_time(JsonWriter& json, std::int64_t ts_us) {
+  if (ts_us < 0) {
+    json.null();
+  } else {
+    json.fixed(static_cast<double>(ts_us) / 1e6, 6);
+  }
 }
 
 }  // namespace
@@ -124,30 +128,44 @@ std::int64_t QuorumSummary::Election::winner() const {
 }
 
 void QuorumSummary::write_json(fmt::memory_buffer& out) const {
-  put(out, "{{\"kind\":\"quorum_summary\",\"elections\":[");
-  bool first_election = true;
-  for (const Election& election : elections_) {
-    put(out,
-        "{}{{\"start\":{},\"end\":{},\"election_epoch\":{},\"epochs\":[{}],\"winner\":{},"
-        "\"servers\":[",
-        first_election ? "" : ",", json_time(election.start_us), json_time(election.last_us),
-        election.newest_epoch(), fmt::join(election.epochs, ","), election.winner());
-    first_election = false;
-    bool first_server = true;
-    for (const auto& [sid, vote] : election.votes) {
-      put(out,
-          "{}{{\"sid\":{},\"vote\":{},\"state\":\"{}\",\"vote_changes\":{},\"settled_ts\":{}}}",
-          first_server ? "" : ",", sid, vote.leader, zk::quorum::peer_state_name(vote.state),
-          vote.changes, json_time(vote.settled_ts_us));
-      first_server = false;
-    }
-    put(out, "]}}");
+  JsonWriter json(out);
+  json.begin_object();
+  json.member("kind", "quorum_summary");
+  json.key("elections").begin_array();
+  for (const Election& election : elections_) write_election_json(json, election);
+  json.end_array();
+  json.member("elections_dropped", elections_dropped_);
+  json.member("proposals", proposals_);
+  json.member("proposals_sent", proposals_sent_);
+  json.member("commits", commits_);
+  json.member("acks", acks_);
+  json.member("uncommitted", uncommitted_);
+  json.member("snapshot_bytes", snapshot_bytes_);
+  json.end_object();
+  append_char(out, '\n');
+}
+
+void QuorumSummary::write_election_json(JsonWriter& json, const Election& election) {
+  json.begin_object();
+  json_time(json.key("start"), election.start_us);
+  json_time(json.key("end"), election.last_us);
+  json.member("election_epoch", election.newest_epoch());
+  json.key("epochs").begin_array();
+  for (const auto epoch : election.epochs) json.number(epoch);
+  json.end_array();
+  json.member("winner", election.winner());
+  json.key("servers").begin_array();
+  for (const auto& [sid, vote] : election.votes) {
+    json.begin_object();
+    json.member("sid", sid);
+    json.member("vote", vote.leader);
+    json.member("state", zk::quorum::peer_state_name(vote.state));
+    json.member("vote_changes", vote.changes);
+    json_time(json.key("settled_ts"), vote.settled_ts_us);
+    json.end_object();
   }
-  put(out,
-      "],\"elections_dropped\":{},\"proposals\":{},\"proposals_sent\":{},\"commits\":{},"
-      "\"acks\":{},\"uncommitted\":{},\"snapshot_bytes\":{}}}\n",
-      elections_dropped_, proposals_, proposals_sent_, commits_, acks_, uncommitted_,
-      snapshot_bytes_);
+  json.end_array();
+  json.end_object();
 }
 
 void QuorumSummary::write_election_text(fmt::memory_buffer& out, const Election& election,

@@ -4,13 +4,11 @@
 
 namespace zkdump::stats {
 
-void write_span_json(fmt::memory_buffer& out, const ReportSpan& span) {
-  fmt::format_to(fmt::appender(out),
-                 "\"scope\":\"{}\",\"start\":", span.whole_run ? "run" : "interval");
-  TimestampFormatter::append_epoch(out, span.start_us);
-  fmt::format_to(fmt::appender(out), ",\"end\":");
-  TimestampFormatter::append_epoch(out, span.end_us);
-  fmt::format_to(fmt::appender(out), ",\"duration_s\":{:.6f}", span.seconds());
+void write_span_json(JsonWriter& json, const ReportSpan& span) {
+  json.member("scope", span.whole_run ? "run" : "interval");
+  json.key("start").epoch(span.start_us);
+  json.key("end").epoch(span.end_us);
+  json.key("duration_s").fixed(span.seconds(), 6);
 }
 
 void write_span_text(fmt::memory_buffer& out, const ReportSpan& span) {

@@ -69,20 +69,22 @@ void ZabStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) const
 }
 
 void ZabStats::write_json(fmt::memory_buffer& out, const ReportSpan& span) const {
-  put(out, "{{\"kind\":\"zab_stats\",");
-  write_span_json(out, span);
-  put(out, ",\"proposals\":{},\"proposals_per_s\":{:.3f},\"followers\":{{", proposals_,
-      span.rate(proposals_));
-  bool first = true;
+  JsonWriter json(out);
+  json.begin_object();
+  json.member("kind", "zab_stats");
+  write_span_json(json, span);
+  json.member("proposals", proposals_);
+  json.key("proposals_per_s").fixed(span.rate(proposals_), 3);
+  json.key("followers").begin_object();
   for (const auto& [name, figures] : followers_) {
-    put(out, "{}\"{}\":{{\"ack_latency\":", first ? "" : ",", name);
-    write_latency_json(out, figures.acks);
-    put(out, ",\"commit_latency\":");
-    write_latency_json(out, figures.commits);
-    put(out, "}}");
-    first = false;
+    json.key(name).begin_object();
+    write_latency_json(json.key("ack_latency"), figures.acks);
+    write_latency_json(json.key("commit_latency"), figures.commits);
+    json.end_object();
   }
-  put(out, "}}}}\n");
+  json.end_object();
+  json.end_object();
+  append_char(out, '\n');
 }
 
 }  // namespace zkdump::stats

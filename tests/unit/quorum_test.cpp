@@ -175,7 +175,8 @@ TEST_CASE("zxids print in hex, epoch and counter split out with -v; JSON has num
   quorum::describe_zxid(text, 0x300000007);
   CHECK(fmt::to_string(main) == "zxid=0x300000007");
   CHECK(fmt::to_string(extras) == ", zxid_epoch=3, zxid_counter=7");
-  output::JsonFields json_fields(json, verbose, false);
+  JsonWriter json_writer(json);
+  output::JsonFields json_fields(json_writer, verbose);
   quorum::describe_zxid(json_fields, -1);
   CHECK(fmt::to_string(json) ==
         "\"zxid\":-1,\"zxid_epoch\":4294967295,\"zxid_counter\":4294967295");

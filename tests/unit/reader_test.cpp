@@ -117,7 +117,8 @@ TEST_CASE("field writers render the same fields as text and as JSON") {
   const WireBytes wire = WireBytes::of("/p");
   const output::FieldOptions options{true, false};
   output::TextFields text(text_main, text_trailer, options);
-  output::JsonFields json_fields(json, options, false);
+  JsonWriter json_writer(json);
+  output::JsonFields json_fields(json_writer, options);
   for (FieldSink* fields :
        {static_cast<FieldSink*>(&text), static_cast<FieldSink*>(&json_fields)}) {
     fields->number("xid", 7);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "zkdump/base/fields.hpp"
+#include "zkdump/base/json_writer.hpp"
 
 namespace zkdump::output {
 
@@ -66,11 +67,8 @@ class TextFields final : public FieldSink {
 
 class JsonFields final : public FieldSink {
  public:
-  // `continues_object`: the object already has members, so the first field needs a comma.
-  JsonFields(fmt::memory_buffer& out, const FieldOptions& options, bool continues_object = true)
-      : out_(out), options_(options) {
-    need_separator_[0] = continues_object;
-  }
+  // Fields go on as members of the object `json` is in.
+  JsonFields(JsonWriter& json, const FieldOptions& options) : json_(json), options_(options) {}
 
   bool shows(FieldRole) const override { return true; }
   void number(FieldKey key, std::int64_t value, FieldRole role) override;
@@ -91,19 +89,10 @@ class JsonFields final : public FieldSink {
   void end_object() override;
 
  private:
-  // `,"key":` then `value` (quoted when `quoted`), in one piece: most fields are short, and
-  // a piece costs more to append than to copy.
-  void member(FieldKey field_key, std::string_view value, bool quoted = false);
-  void key(FieldKey field_key) { member(field_key, {}); }
-  void separator();
   void string(const WireBytes& value);
-  void open(char bracket);
-  void close(char bracket);
 
-  fmt::memory_buffer& out_;
+  JsonWriter& json_;
   const FieldOptions& options_;
-  int depth_ = 0;
-  bool need_separator_[kMaxFieldDepth] = {};
 };
 
 }  // namespace zkdump::output

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,7 @@
 
 #include "zkdump/base/timestamp.hpp"
 #include "zkdump/output/fields.hpp"
+#include "zkdump/output/line_format.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/sink.hpp"
 
@@ -54,19 +56,6 @@ class LineWriter final : public session::Sink {
 
  private:
   struct ConnectionLines;
-  // What a line starts with: its time, whether it answers (the reply arrow), its JSON kind and
-  // label (`"op":"getData"`, `"error":"Gap"`), and its text name.
-  struct LineStart {
-    std::int64_t ts_us;
-    bool arrow;
-    std::string_view kind;
-    const session::Connection* connection;  // null: a line about the capture itself
-    std::string_view label_key;
-    std::string_view label;
-    zk::LineName name;
-  };
-  // Which endpoints a text line names: client, server, both; JSON always has both.
-  enum class Peers : std::uint8_t { kClient, kServer, kBoth, kNone };
 
   void begin(const LineStart& start);
   template <typename Describe>
@@ -112,27 +101,18 @@ class LineWriter final : public session::Sink {
   std::string_view with_times(std::string_view text);
 
   LineOptions options_;
-  FieldOptions field_options_;
   OutputBuffer& out_;
-  TimestampFormatter timestamps_;
-  fmt::memory_buffer line_;
-  fmt::memory_buffer trailer_;   // text -v fields, which go after the endpoints
-  fmt::memory_buffer relative_;  // -ttt, -ttttt: a piece of lines with its deltas filled in
-  bool wrote_fields_ = false;
-  std::uint64_t lines_ = 0;  // counted only under -c
+  std::unique_ptr<LineFormat> format_;
+  TimestampFormatter timestamps_;  // the deltas of -ttt and -ttttt, filled in as lines print
+  fmt::memory_buffer relative_;    // -ttt, -ttttt: a piece of lines with its deltas filled in
+  std::uint64_t lines_ = 0;        // counted only under -c
   bool limit_reached_ = false;
 };
 
 template <typename Describe>
 void LineWriter::fields(Describe describe) {
-  if (options_.json) {
-    JsonFields json(line_, field_options_);
-    describe(static_cast<FieldSink&>(json));
-    return;
-  }
-  TextFields text(line_, trailer_, field_options_);
-  describe(static_cast<FieldSink&>(text));
-  wrote_fields_ = wrote_fields_ || text.wrote_main();
+  describe(format_->begin_fields());
+  format_->end_fields();
 }
 
 }  // namespace zkdump::output

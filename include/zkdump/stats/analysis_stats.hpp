@@ -69,10 +69,10 @@ class AnalysisStats final : public session::Sink {
   void write_watches_text(fmt::memory_buffer& out) const;
   void write_sessions_text(fmt::memory_buffer& out) const;
   void write_sizes_text(fmt::memory_buffer& out) const;
-  void write_writes_json(fmt::memory_buffer& out) const;
-  void write_watches_json(fmt::memory_buffer& out) const;
-  void write_sessions_json(fmt::memory_buffer& out) const;
-  void write_sizes_json(fmt::memory_buffer& out) const;
+  void write_writes_json(JsonWriter& json) const;
+  void write_watches_json(JsonWriter& json) const;
+  void write_sessions_json(JsonWriter& json) const;
+  void write_sizes_json(JsonWriter& json) const;
 
   StatsOptions options_;
   std::int64_t jute_maxbuffer_;

@@ -115,8 +115,9 @@ class Collector final : public session::Sink {
   void write_op_rows_text(fmt::memory_buffer& out, const ReportSpan& span) const;
   void write_top_tables_text(fmt::memory_buffer& out) const;
   void write_counts_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
-  void write_key_rows(fmt::memory_buffer& out, const KeyTable& table, const char* key_name,
+  void write_key_rows(JsonWriter& json, const KeyTable& table, std::string_view key_name,
                       int measure) const;
+  static void write_op_json(JsonWriter& json, const OpStats& stats, const ReportSpan& span);
 
   StatsOptions options_;
   // By the opcode table's index, the last for the connect handshake; created when first seen, as

@@ -92,8 +92,10 @@ class EtcdStats final : public session::Sink {
   void on_lease_reply(std::string_view name, ByteSpan body);
   void write_watchers_text(fmt::memory_buffer& out) const;
   void write_keys_text(fmt::memory_buffer& out) const;
-  void write_watchers_json(fmt::memory_buffer& out) const;
-  static void write_keys_json(fmt::memory_buffer& out, const KeyTable& table);
+  void write_watchers_json(JsonWriter& json) const;
+  static void write_keys_json(JsonWriter& json, const KeyTable& table);
+  static void write_method_json(JsonWriter& json, std::string_view name, const Method& figures,
+                                const ReportSpan& span);
 
   std::map<std::string, Method, std::less<>> methods_;
   Totals totals_;

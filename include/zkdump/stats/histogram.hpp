@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/json_writer.hpp"
+
 namespace zkdump::stats {
 
 class LatencyHistogram {
@@ -37,6 +39,6 @@ class LatencyHistogram {
 };
 
 // {"count":..,"min_us":..,"avg_us":..,"p50_us":..,"p90_us":..,"p99_us":..,"p999_us":..,"max_us":..}
-void write_latency_json(fmt::memory_buffer& out, const LatencyHistogram& histogram);
+void write_latency_json(JsonWriter& json, const LatencyHistogram& histogram);
 
 }  // namespace zkdump::stats

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/json_writer.hpp"
 #include "zkdump/base/timestamp.hpp"
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/distinct_proposals.hpp"
@@ -54,6 +55,7 @@ class QuorumSummary final : public session::Sink {
                  std::int64_t ts_us);
   bool begins_election(const zk::quorum::Notification& notification, std::int64_t ts_us) const;
   void count_packet(const session::QuorumMessage& message);
+  static void write_election_json(JsonWriter& json, const Election& election);
   static void write_election_text(fmt::memory_buffer& out, const Election& election,
                                   TimestampFormatter& timestamps);
 

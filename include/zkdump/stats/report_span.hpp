@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/json_writer.hpp"
+
 namespace zkdump::stats {
 
 struct ReportSpan {
@@ -23,7 +25,7 @@ struct ReportSpan {
 };
 
 // "scope":"run"|"interval","start":epoch,"end":epoch,"duration_s":seconds (no braces).
-void write_span_json(fmt::memory_buffer& out, const ReportSpan& span);
+void write_span_json(JsonWriter& json, const ReportSpan& span);
 // "the whole run" | "interval", then "YYYY-MM-DD HH:MM:SS.uuuuuu to ... (S s)", local time.
 void write_span_text(fmt::memory_buffer& out, const ReportSpan& span);
 
