@@ -164,7 +164,6 @@ class Run {
   void serve_metrics();
   void serve_metrics_until_stopped();
   void reload_web_config_if_asked();
-  metrics::CaptureHealth health() const;
   bool keep_going() const;
   void on_packet(const capture::RawPacket& raw);
   void check_drops();
@@ -176,7 +175,8 @@ class Run {
   stats::ReportSpan interval_span(std::int64_t end) const;
   void service_top(bool capturing);
   void draw_top(bool capturing);
-  stats::CaptureTotals totals() const;
+  // The capture's counters now: the same snapshot for statistics, metrics and the summary.
+  session::CaptureCounters counters() const;
   stats::ReportSpan run_span() const;
   void write_final_stats(const stats::ReportSpan& span);
   void report_omni() const;
@@ -190,10 +190,11 @@ class Run {
     stats::EtcdStats etcd;
     std::optional<stats::AnalysisStats> analyses;  // when an analysis runs
   };
-  void write_stats_report(const StatsSet& sinks, const stats::CaptureTotals& totals,
+  void write_stats_report(const StatsSet& sinks, const session::CaptureCounters& totals,
                           const stats::ReportSpan& span);
   static void format_stats_json(fmt::memory_buffer& report, const StatsSet& sinks,
-                                const stats::CaptureTotals& totals, const stats::ReportSpan& span);
+                                const session::CaptureCounters& totals,
+                                const stats::ReportSpan& span);
   // /stats.json: what --stats --json prints, for the current interval or else the whole run.
   void write_stats_json(fmt::memory_buffer& report);
   void write_quorum_summary();
@@ -224,7 +225,7 @@ class Run {
   std::int64_t last_ts_us_ = INT64_MIN;
   std::int64_t run_start_us_ = INT64_MIN;
   std::int64_t interval_start_us_ = INT64_MIN;
-  stats::CaptureTotals interval_base_;  // the run's totals when the interval began
+  session::CaptureCounters interval_base_;  // the run's totals when the interval began
   std::uint64_t drops_reported_ = 0;
   Every drop_check_{std::chrono::seconds(1), std::chrono::seconds(1)};
   Every pending_check_{std::chrono::milliseconds(100)};
@@ -323,29 +324,11 @@ void Run::attach_metrics() {
   }
 }
 
-metrics::CaptureHealth Run::health() const {
-  const tcp::ReassemblyCounters& tcp = connections_.counters();
-  const capture::CaptureStats stats = source_.stats();
-  metrics::CaptureHealth health;
-  health.packets = packets_.packets;
-  health.bytes = packets_.bytes;
-  health.segments = tcp.segments;
-  health.kernel_drops = stats.dropped_by_kernel;
-  health.interface_drops = stats.dropped_by_interface;
-  health.gaps = tcp.gaps;
-  health.gap_bytes = tcp.gap_bytes;
-  health.connections_opened = tcp.connections_opened;
-  health.connections_expired = tcp.connections_expired;
-  health.connections_evicted = tcp.connections_evicted;
-  health.segments_dropped_at_cap = tcp.out_of_order_dropped;
-  return health;
-}
-
 // Made here, on the capture's thread, only when a scrape waits for them.
 void Run::serve_metrics() {
   if (metrics_server_->wanted(metrics::Document::kMetrics)) {
     fmt::memory_buffer exposition;
-    metrics_->write(exposition, health(), clock_us());
+    metrics_->write(exposition, counters(), clock_us());
     metrics_server_->publish(metrics::Document::kMetrics, fmt::to_string(exposition));
   }
   if (metrics_server_->wanted(metrics::Document::kStatsJson)) {
@@ -357,10 +340,10 @@ void Run::serve_metrics() {
 
 void Run::write_stats_json(fmt::memory_buffer& report) {
   if (interval_stats_) {
-    format_stats_json(report, *interval_stats_, totals() - interval_base_,
+    format_stats_json(report, *interval_stats_, counters() - interval_base_,
                       interval_span(clock_us()));
   } else {
-    format_stats_json(report, run_stats_, totals(), run_span());
+    format_stats_json(report, run_stats_, counters(), run_span());
   }
 }
 
@@ -454,20 +437,29 @@ void Run::check_pending() {
   clients_.report_pending(now_us(), config_.pending_after_us);
 }
 
-stats::CaptureTotals Run::totals() const {
-  stats::CaptureTotals totals;
-  totals.packets = packets_.packets;
-  totals.bytes_to_server = connections_.counters().payload_bytes[0];
-  totals.bytes_to_client = connections_.counters().payload_bytes[1];
-  totals.gaps = connections_.counters().gaps;
-  totals.gap_bytes = connections_.counters().gap_bytes;
-  totals.kernel_drops = drops_reported_;
-  totals.undecodable_frames = clients_.counters().undecodable_frames;
-  totals.unknown_replies = clients_.counters().unknown_replies;
-  return totals;
+session::CaptureCounters Run::counters() const {
+  const tcp::ReassemblyCounters& tcp = connections_.counters();
+  const capture::CaptureStats capture = source_.stats();
+  session::CaptureCounters counters;
+  counters.packets = packets_.packets;
+  counters.bytes = packets_.bytes;
+  counters.segments = tcp.segments;
+  counters.bytes_to_server = tcp.payload_bytes[0];
+  counters.bytes_to_client = tcp.payload_bytes[1];
+  counters.kernel_drops = capture.dropped_by_kernel;
+  counters.interface_drops = capture.dropped_by_interface;
+  counters.gaps = tcp.gaps;
+  counters.gap_bytes = tcp.gap_bytes;
+  counters.connections_opened = tcp.connections_opened;
+  counters.connections_expired = tcp.connections_expired;
+  counters.connections_evicted = tcp.connections_evicted;
+  counters.segments_dropped_at_cap = tcp.out_of_order_dropped;
+  counters.undecodable_frames = clients_.counters().undecodable_frames;
+  counters.unknown_replies = clients_.counters().unknown_replies;
+  return counters;
 }
 
-void Run::write_stats_report(const StatsSet& sinks, const stats::CaptureTotals& totals,
+void Run::write_stats_report(const StatsSet& sinks, const session::CaptureCounters& totals,
                              const stats::ReportSpan& span) {
   fmt::memory_buffer report;
   if (config_.json) {
@@ -492,7 +484,7 @@ void Run::write_stats_report(const StatsSet& sinks, const stats::CaptureTotals& 
 }
 
 void Run::format_stats_json(fmt::memory_buffer& report, const StatsSet& sinks,
-                            const stats::CaptureTotals& totals, const stats::ReportSpan& span) {
+                            const session::CaptureCounters& totals, const stats::ReportSpan& span) {
   sinks.collector.write_json(report, totals, span);
   if (!sinks.zab.empty()) sinks.zab.write_json(report, span);
   if (!sinks.etcd.empty()) sinks.etcd.write_json(report, span);
@@ -509,7 +501,7 @@ void Run::report_intervals_due(std::int64_t now) {
     interval_start_us_ = run_start_us_ - (run_start_us_ % length_us + length_us) % length_us;
   }
   while (now >= interval_start_us_ + length_us) {
-    const stats::CaptureTotals current = totals();
+    const session::CaptureCounters current = counters();
     write_stats_report(*interval_stats_, current - interval_base_,
                        interval_span(interval_start_us_ + length_us));
     interval_stats_->start_interval();
@@ -609,10 +601,10 @@ void Run::write_final_stats(const stats::ReportSpan& span) {
   if (interval_stats_) {
     report_intervals_due(span.end_us);
     if (span.end_us > interval_start_us_ && interval_start_us_ != INT64_MIN) {
-      write_stats_report(*interval_stats_, totals() - interval_base_, interval_span(span.end_us));
+      write_stats_report(*interval_stats_, counters() - interval_base_, interval_span(span.end_us));
     }
   }
-  write_stats_report(run_stats_, totals(), span);
+  write_stats_report(run_stats_, counters(), span);
 }
 
 // --omni: which ports the election's configs taught it (with the summary), and a warning when

@@ -11,28 +11,6 @@ constexpr std::uint64_t kReportUndecodableAfter = 1u << 20;
 
 }  // namespace
 
-std::string_view problem_name(Problem problem) {
-  switch (problem) {
-    case Problem::kGap:
-      return "Gap";
-    case Problem::kMessageLostInGap:
-      return "FrameLostInGap";
-    case Problem::kUndecodable:
-      return "UndecodableBytes";
-    case Problem::kOversized:
-      return "OversizedFrame";
-    case Problem::kBadLength:
-      return "BadFrameLength";
-    case Problem::kUnexpectedStart:
-      return "UnexpectedHandshake";
-    case Problem::kTruncatedAtClose:
-      return "TruncatedFrameAtClose";
-    case Problem::kBufferLimit:
-      return "BufferLimitDrop";
-  }
-  return "StreamProblem";
-}
-
 Stream::Stream(Budget& budget, bool from_start)
     : budget_(budget), mode_(from_start ? Mode::kInSync : Mode::kSearching) {}
 

@@ -8,6 +8,7 @@
 #include "zkdump/base/paths.hpp"
 #include "zkdump/etcd/messages.hpp"
 #include "zkdump/http2/grpc.hpp"
+#include "zkdump/session/problems.hpp"
 
 namespace zkdump::metrics {
 namespace {
@@ -226,12 +227,13 @@ void MetricsSink::capture(const session::CaptureProblem& problem) {
   if (problem.kind == session::CaptureProblem::Kind::kTruncatedPacket) ++truncated_packets_;
 }
 
-void MetricsSink::write(fmt::memory_buffer& out, const CaptureHealth& health, std::int64_t now_us) {
+void MetricsSink::write(fmt::memory_buffer& out, const session::CaptureCounters& capture,
+                        std::int64_t now_us) {
   for (TopLabels* top : {&paths_, &clients_, &etcd_prefixes_, &etcd_clients_}) {
     top->rebalance(now_us);
   }
   Exposition exposition(out);
-  write_capture(exposition, health);
+  write_capture(exposition, capture);
   write_zk(exposition);
   if (!followers_.empty() || !zab_packets_.empty() || !notifications_.empty()) {
     write_zab(exposition);
@@ -313,19 +315,19 @@ void MetricsSink::write_analyses(Exposition& out) const {
   }
 }
 
-void MetricsSink::write_capture(Exposition& out, const CaptureHealth& health) const {
-  out.single(families::kPacketsTotal, health.packets);
-  out.single(families::kCapturedBytesTotal, health.bytes);
-  out.single(families::kTcpSegmentsTotal, health.segments);
-  out.single(families::kKernelDropsTotal, health.kernel_drops);
-  out.single(families::kInterfaceDropsTotal, health.interface_drops);
+void MetricsSink::write_capture(Exposition& out, const session::CaptureCounters& capture) const {
+  out.single(families::kPacketsTotal, capture.packets);
+  out.single(families::kCapturedBytesTotal, capture.bytes);
+  out.single(families::kTcpSegmentsTotal, capture.segments);
+  out.single(families::kKernelDropsTotal, capture.kernel_drops);
+  out.single(families::kInterfaceDropsTotal, capture.interface_drops);
   out.single(families::kTruncatedPacketsTotal, truncated_packets_);
-  out.single(families::kTcpGapsTotal, health.gaps);
-  out.single(families::kTcpGapBytesTotal, health.gap_bytes);
-  out.single(families::kTcpBufferDropsTotal, health.segments_dropped_at_cap);
-  out.single(families::kConnectionsOpenedTotal, health.connections_opened);
-  out.single(families::kConnectionsExpiredTotal, health.connections_expired);
-  out.single(families::kConnectionsEvictedTotal, health.connections_evicted);
+  out.single(families::kTcpGapsTotal, capture.gaps);
+  out.single(families::kTcpGapBytesTotal, capture.gap_bytes);
+  out.single(families::kTcpBufferDropsTotal, capture.segments_dropped_at_cap);
+  out.single(families::kConnectionsOpenedTotal, capture.connections_opened);
+  out.single(families::kConnectionsExpiredTotal, capture.connections_expired);
+  out.single(families::kConnectionsEvictedTotal, capture.connections_evicted);
   out.single(families::kConnectionsOpen, connections_open_);
   out.family(families::kStreamProblemsTotal);
   for (std::size_t protocol = 0; protocol < problems_.size(); ++protocol) {
@@ -333,7 +335,7 @@ void MetricsSink::write_capture(Exposition& out, const CaptureHealth& health) co
       if (problems_[protocol][kind] == 0) continue;
       out.sample(
           families::kStreamProblemsTotal,
-          {protocol_label(protocol), framing::problem_name(static_cast<framing::Problem>(kind))},
+          {protocol_label(protocol), session::problem_name(static_cast<framing::Problem>(kind))},
           problems_[protocol][kind]);
     }
   }

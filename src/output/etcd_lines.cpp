@@ -5,12 +5,19 @@
 #include "zkdump/base/variant.hpp"
 #include "zkdump/etcd/messages.hpp"
 #include "zkdump/http2/grpc.hpp"
+#include "zkdump/session/problems.hpp"
 #include "zkdump/tls/client_hello.hpp"
 
 namespace zkdump::output {
 namespace {
 
 using session::EtcdMessage;
+using session::ProblemKind;
+
+EtcdLine error_line(ProblemKind kind) {
+  const std::string_view name = session::problem_name(kind);
+  return {"error", "error", name, {"", name}};
+}
 
 std::string_view method_name(const EtcdMessage& message) {
   return message.method != nullptr ? message.method->name : std::string_view("Grpc");
@@ -82,13 +89,11 @@ EtcdLine etcd_line(const EtcdMessage& message) {
                 "event", "op", "notification", {"WatchEvent", event.is_delete ? "Delete" : "Put"}};
           },
           [&](const session::StreamReset&) -> EtcdLine {
-            return {"error", "error", "StreamReset", {"", "StreamReset"}};
+            return error_line(ProblemKind::kStreamReset);
           },
-          [&](const session::Goaway&) -> EtcdLine {
-            return {"error", "error", "Goaway", {"", "Goaway"}};
-          },
+          [&](const session::Goaway&) -> EtcdLine { return error_line(ProblemKind::kGoaway); },
           [&](const session::UndecodableHeaders&) -> EtcdLine {
-            return {"error", "error", "UndecodableHeaders", {"", "UndecodableHeaders"}};
+            return error_line(ProblemKind::kUndecodableHeaders);
           },
           [&](const tls::ClientHello&) -> EtcdLine {
             return {"tls", "name", "ClientHello", {"Tls", "ClientHello"}};

@@ -10,10 +10,13 @@
 #include "zkdump/base/ring.hpp"
 #include "zkdump/base/variant.hpp"
 #include "zkdump/session/elapsed.hpp"
+#include "zkdump/session/problems.hpp"
 
 namespace zkdump::output {
 namespace {
 
+using session::problem_name;
+using session::ProblemKind;
 using session::QuorumMessage;
 using session::ZkMessage;
 
@@ -88,8 +91,8 @@ void LineWriter::closing(session::Connection& connection, tcp::CloseReason reaso
          "error",
          &connection,
          "error",
-         "ConnectionEvicted",
-         {"", "ConnectionEvicted"}});
+         problem_name(ProblemKind::kConnectionEvicted),
+         {"", problem_name(ProblemKind::kConnectionEvicted)}});
   fields([&](FieldSink& out) {
     out.name("reason", reason == tcp::CloseReason::kEvicted ? "capacity" : "idle");
   });
@@ -275,8 +278,8 @@ std::string_view LineWriter::format_tls_not_decodable(const ZkMessage& message) 
          "error",
          message.connection,
          "error",
-         "TlsNotDecodable",
-         {"", "TlsNotDecodable"}});
+         problem_name(ProblemKind::kTlsNotDecodable),
+         {"", problem_name(ProblemKind::kTlsNotDecodable)}});
   fields([&](FieldSink& out) {
     out.name("direction", direction_name(true));
     out.number("offset", static_cast<std::int64_t>(message.offset));
@@ -316,8 +319,8 @@ std::string_view LineWriter::format_undecodable(const ZkMessage& message, std::s
 std::string_view LineWriter::format_connect_request(const ZkMessage& message,
                                                     const zk::ConnectRequest& request) {
   if (!request.decoded.complete) {
-    return format_undecodable(message, "UndecodableConnectRequest", "connect", 0,
-                              message.frame_size, request.decoded.bad_byte);
+    return format_undecodable(message, problem_name(ProblemKind::kUndecodableConnectRequest),
+                              "connect", 0, message.frame_size, request.decoded.bad_byte);
   }
   begin({message.ts_us, false, "request", message.connection, "op", "connect",
          zk::line_name(request)});
@@ -328,8 +331,8 @@ std::string_view LineWriter::format_connect_request(const ZkMessage& message,
 std::string_view LineWriter::format_connect_response(const ZkMessage& message,
                                                      const zk::ConnectResponse& response) {
   if (!response.decoded.complete) {
-    return format_undecodable(message, "UndecodableConnectReply", "connect", 0, message.frame_size,
-                              response.decoded.bad_byte);
+    return format_undecodable(message, problem_name(ProblemKind::kUndecodableConnectReply),
+                              "connect", 0, message.frame_size, response.decoded.bad_byte);
   }
   begin(
       {message.ts_us, true, "reply", message.connection, "op", "connect", zk::line_name(response)});
@@ -348,8 +351,9 @@ std::string_view LineWriter::format_request(const ZkMessage& message, const zk::
     return end(message.connection, Peers::kClient, true);
   }
   if (!request.decoded.complete) {
-    return format_undecodable(message, "UndecodableRequest", request.op->json_name, request.xid,
-                              request.frame_size, request.decoded.bad_byte);
+    return format_undecodable(message, problem_name(ProblemKind::kUndecodableRequest),
+                              request.op->json_name, request.xid, request.frame_size,
+                              request.decoded.bad_byte);
   }
   begin({message.ts_us, false, "request", message.connection, "op", request.op->json_name,
          zk::line_name(request)});
@@ -361,8 +365,8 @@ std::string_view LineWriter::format_request(const ZkMessage& message, const zk::
 std::string_view LineWriter::format_reply(const ZkMessage& message, const zk::Reply& reply) {
   const std::string_view op = reply.op != nullptr ? reply.op->json_name : "unknown";
   if (!reply.decoded.complete) {
-    return format_undecodable(message, "UndecodableReply", op, reply.header.xid, reply.frame_size,
-                              reply.decoded.bad_byte);
+    return format_undecodable(message, problem_name(ProblemKind::kUndecodableReply), op,
+                              reply.header.xid, reply.frame_size, reply.decoded.bad_byte);
   }
   begin({message.ts_us, true, "reply", message.connection, "op", op, zk::line_name(reply)});
   fields([&](FieldSink& out) { zk::describe(reply, message.latency_us, out); });
@@ -371,8 +375,8 @@ std::string_view LineWriter::format_reply(const ZkMessage& message, const zk::Re
 
 std::string_view LineWriter::format_event(const ZkMessage& message, const zk::WatcherEvent& event) {
   if (!event.decoded.complete) {
-    return format_undecodable(message, "UndecodableEvent", "notification", zk::kNotificationXid,
-                              event.frame_size, event.decoded.bad_byte);
+    return format_undecodable(message, problem_name(ProblemKind::kUndecodableEvent), "notification",
+                              zk::kNotificationXid, event.frame_size, event.decoded.bad_byte);
   }
   begin({message.ts_us, false, "event", message.connection, "op", "notification",
          zk::line_name(event)});
@@ -511,7 +515,7 @@ std::string_view LineWriter::format_etcd(const session::EtcdMessage& message) {
 std::string_view LineWriter::format_problem(const session::StreamProblem& problem) {
   const session::Connection& connection = *problem.connection;
   const bool quorum = is_quorum(connection);
-  const std::string_view name = framing::problem_name(problem.problem);
+  const std::string_view name = problem_name(problem.problem);
   begin({problem.ts_us, false, "error", &connection, "error", name, {"", name}});
   fields([&](FieldSink& out) {
     if (!quorum) {
@@ -538,7 +542,8 @@ void LineWriter::problem(const session::StreamProblem& problem) {
 
 void LineWriter::capture(const session::CaptureProblem& problem) {
   const bool drops = problem.kind == session::CaptureProblem::Kind::kKernelDrops;
-  const std::string_view name = drops ? "KernelDrops" : "TruncatedPacket";
+  const std::string_view name =
+      problem_name(drops ? ProblemKind::kKernelDrops : ProblemKind::kTruncatedPacket);
   begin({problem.ts_us, false, "error", nullptr, "error", name, {"", name}});
   fields([&](FieldSink& out) {
     if (drops) {

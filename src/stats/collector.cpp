@@ -282,7 +282,7 @@ std::vector<Row> Collector::top_clients_by_requests(std::size_t limit) const {
   return top(clients_, limit, kByRequests);
 }
 
-void Collector::write_text(fmt::memory_buffer& out, const CaptureTotals& totals,
+void Collector::write_text(fmt::memory_buffer& out, const CaptureCounters& totals,
                            const ReportSpan& span) const {
   put(out, "zkdump statistics for ");
   write_span_text(out, span);
@@ -334,7 +334,7 @@ void Collector::write_top_tables_text(fmt::memory_buffer& out) const {
   }
 }
 
-void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureTotals& totals) const {
+void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureCounters& totals) const {
   put(out, "\nsessions:");
   for (std::size_t i = 0; i < sessions_.size(); ++i) {
     put(out, " {} {}", session::kSessionChangeNames[i], sessions_[i]);
@@ -357,9 +357,12 @@ void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureTotals& 
       totals.bytes_to_client);
   put(out,
       "problems: {} unanswered, {} unknown-xid replies, {} undecodable frames, {} gaps ({} bytes), "
-      "{} kernel drops\n",
+      "{} kernel drops",
       unanswered_, totals.unknown_replies, totals.undecodable_frames, totals.gaps, totals.gap_bytes,
       totals.kernel_drops);
+  // Rare (a driver's own losses): said when there were some.
+  if (totals.interface_drops > 0) put(out, ", {} interface drops", totals.interface_drops);
+  put(out, "\n");
 }
 
 void Collector::write_key_rows(JsonWriter& json, const KeyTable& table, std::string_view key_name,
@@ -391,7 +394,7 @@ void Collector::write_op_json(JsonWriter& json, const OpStats& stats, const Repo
   json.end_object();
 }
 
-void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals,
+void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& totals,
                            const ReportSpan& span) const {
   JsonWriter json(out);
   json.begin_object();
@@ -438,6 +441,7 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureTotals& totals,
   json.member("gaps", totals.gaps);
   json.member("gap_bytes", totals.gap_bytes);
   json.member("kernel_drops", totals.kernel_drops);
+  json.member("interface_drops", totals.interface_drops);
   json.end_object();
   json.end_object();
   append_char(out, '\n');

@@ -127,6 +127,4 @@ class Stream {
   std::vector<std::uint8_t> held_;  // a partial message's bytes, when a segment ended inside it
 };
 
-std::string_view problem_name(Problem problem);
-
 }  // namespace zkdump::framing

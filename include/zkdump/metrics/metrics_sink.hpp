@@ -15,6 +15,7 @@
 
 #include "zkdump/metrics/exposition.hpp"
 #include "zkdump/metrics/top_labels.hpp"
+#include "zkdump/session/capture_counters.hpp"
 #include "zkdump/session/sink.hpp"
 
 namespace zkdump::metrics {
@@ -23,21 +24,6 @@ struct MetricsOptions {
   std::size_t top_limit = 10;  // label values per top metric (paths, clients, keys); then "other"
   int aggregation_depth = 0;   // paths folded to their first N components (0: whole paths)
   bool analyses = false;       // the analyses run: their counters are exported, zeros included
-};
-
-// What the stages before the sinks counted, filled in by the pipeline at each scrape.
-struct CaptureHealth {
-  std::uint64_t packets = 0;
-  std::uint64_t bytes = 0;
-  std::uint64_t segments = 0;  // TCP segments on watched ports
-  std::uint64_t kernel_drops = 0;
-  std::uint64_t interface_drops = 0;
-  std::uint64_t gaps = 0;
-  std::uint64_t gap_bytes = 0;
-  std::uint64_t connections_opened = 0;
-  std::uint64_t connections_expired = 0;
-  std::uint64_t connections_evicted = 0;
-  std::uint64_t segments_dropped_at_cap = 0;  // out-of-order segments the buffer cap dropped
 };
 
 class MetricsSink final : public session::Sink {
@@ -58,7 +44,7 @@ class MetricsSink final : public session::Sink {
   void size_alert(const session::SizeAlert& alert) override;
 
   // The whole exposition; `now_us` is the run's clock, which paces the top metrics' windows.
-  void write(fmt::memory_buffer& out, const CaptureHealth& health, std::int64_t now_us);
+  void write(fmt::memory_buffer& out, const session::CaptureCounters& capture, std::int64_t now_us);
 
  private:
   struct OpFigures {
@@ -94,7 +80,7 @@ class MetricsSink final : public session::Sink {
   void on_etcd_reply(const session::EtcdMessage& message, const session::GrpcReply& reply);
   FollowerFigures& follower(std::string_view name);
 
-  void write_capture(Exposition& out, const CaptureHealth& health) const;
+  void write_capture(Exposition& out, const session::CaptureCounters& capture) const;
   void write_zk(Exposition& out);
   void write_zk_ops(Exposition& out) const;
   void write_zab(Exposition& out) const;

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/session/capture_counters.hpp"
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
 #include "zkdump/stats/report_span.hpp"
@@ -24,29 +25,7 @@ struct StatsOptions {
   std::size_t max_keys = 100000;  // distinct paths or clients tracked; the rest count as (other)
 };
 
-// What the stages before pairing counted, for the totals.
-struct CaptureTotals {
-  std::uint64_t packets = 0;
-  std::uint64_t bytes_to_server = 0;
-  std::uint64_t bytes_to_client = 0;
-  std::uint64_t gaps = 0;
-  std::uint64_t gap_bytes = 0;
-  std::uint64_t kernel_drops = 0;
-  std::uint64_t undecodable_frames = 0;
-  std::uint64_t unknown_replies = 0;
-
-  // What happened between two snapshots of a run's totals.
-  CaptureTotals operator-(const CaptureTotals& earlier) const {
-    return {packets - earlier.packets,
-            bytes_to_server - earlier.bytes_to_server,
-            bytes_to_client - earlier.bytes_to_client,
-            gaps - earlier.gaps,
-            gap_bytes - earlier.gap_bytes,
-            kernel_drops - earlier.kernel_drops,
-            undecodable_frames - earlier.undecodable_frames,
-            unknown_replies - earlier.unknown_replies};
-  }
-};
+using session::CaptureCounters;
 
 class Collector final : public session::Sink {
  public:
@@ -61,9 +40,9 @@ class Collector final : public session::Sink {
   // requests still waiting point to remain valid.
   void start_interval();
 
-  void write_text(fmt::memory_buffer& out, const CaptureTotals& totals,
+  void write_text(fmt::memory_buffer& out, const CaptureCounters& totals,
                   const ReportSpan& span) const;
-  void write_json(fmt::memory_buffer& out, const CaptureTotals& totals,
+  void write_json(fmt::memory_buffer& out, const CaptureCounters& totals,
                   const ReportSpan& span) const;
 
   struct OpStats {
@@ -114,7 +93,7 @@ class Collector final : public session::Sink {
   void note_time(std::int64_t ts_us);
   void write_op_rows_text(fmt::memory_buffer& out, const ReportSpan& span) const;
   void write_top_tables_text(fmt::memory_buffer& out) const;
-  void write_counts_text(fmt::memory_buffer& out, const CaptureTotals& totals) const;
+  void write_counts_text(fmt::memory_buffer& out, const CaptureCounters& totals) const;
   void write_key_rows(JsonWriter& json, const KeyTable& table, std::string_view key_name,
                       int measure) const;
   static void write_op_json(JsonWriter& json, const OpStats& stats, const ReportSpan& span);
