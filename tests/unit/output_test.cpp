@@ -7,6 +7,7 @@
 
 #include "bytes.hpp"
 #include "captured_output.hpp"
+#include "zkdump/base/json_writer.hpp"
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/session/client.hpp"
 
@@ -246,4 +247,43 @@ TEST_CASE(
         std::string::npos);
   CHECK(text.find("GetDataRequest(xid=2, path=" + long_path + ", watch=False") !=
         std::string::npos);
+}
+
+TEST_CASE("the JSON writer places commas, nests, escapes and formats numbers") {
+  fmt::memory_buffer out;
+  JsonWriter json(out);
+  json.begin_object();
+  json.member("kind", "stats");
+  json.member("count", std::uint64_t{18446744073709551615u});
+  json.member("delta", std::int32_t{-3});
+  json.member("open", true);
+  json.key("rate").fixed(2.0 / 3.0, 3);
+  json.key("none").null();
+  json.key("list").begin_array();
+  json.number(1);
+  json.begin_object();
+  json.end_object();
+  json.begin_array();
+  json.end_array();
+  json.string("a\"b\\c\n\x01");
+  json.end_array();
+  json.member("ke\"y", "/p\xff");
+  json.end_object();
+  CHECK(fmt::to_string(out) ==
+        "{\"kind\":\"stats\",\"count\":18446744073709551615,\"delta\":-3,\"open\":true,"
+        "\"rate\":0.667,\"none\":null,\"list\":[1,{},[],\"a\\\"b\\\\c\\u000a\\u0001\"],"
+        "\"ke\\\"y\":\"/p\\\\xff\"}");
+}
+
+TEST_CASE("the JSON writer goes on inside an object, and nests no deeper than its cap") {
+  fmt::memory_buffer out;
+  JsonWriter json(out, true);
+  json.trusted_member("op", "getData", true);
+  json.trusted_key("xid").number(7);
+  CHECK(fmt::to_string(out) == ",\"op\":\"getData\",\"xid\":7");
+  fmt::memory_buffer deep;
+  JsonWriter nested(deep);
+  for (int i = 0; i < 40; ++i) nested.begin_array();
+  for (int i = 0; i < 40; ++i) nested.end_array();
+  CHECK(deep.size() == 80);  // brackets balance; past the cap, commas follow the parent level
 }
