@@ -151,14 +151,15 @@ void SessionHealth::on_sent(const ZkMessage& message, ClientState& client) {
 
 void SessionHealth::quorum(const QuorumMessage& message) {
   tick(message.ts_us);
-  if (message.kind != QuorumMessage::Kind::kPacket || !message.broadcast || message.from_client ||
-      message.packet->packet.type != zk::quorum::kProposal || !is_expiry(*message.packet)) {
+  const auto* packet = message.as<zk::quorum::ZabPacket>();
+  if (packet == nullptr || !message.broadcast || message.from_client ||
+      packet->packet.type != zk::quorum::kProposal || !is_expiry(*packet)) {
     return;
   }
-  const std::int64_t zxid = message.packet->packet.zxid;
+  const std::int64_t zxid = packet->packet.zxid;
   if (zxid == last_expiry_zxid_) return;  // the same proposal, to the next follower
   last_expiry_zxid_ = zxid;
-  const std::int64_t session = message.packet->txn.session;
+  const std::int64_t session = packet->txn.session;
   const auto open = std::find_if(watched_.begin(), watched_.end(),
                                  [session](const ClientState* c) { return c->session == session; });
   report_expiry(SessionFinding::Source::kTxn, session, message.ts_us,

@@ -31,11 +31,9 @@ void SizeWatch::zk(const ZkMessage& message) {
 }
 
 void SizeWatch::quorum(const session::QuorumMessage& message) {
-  if (message.kind != session::QuorumMessage::Kind::kPacket || message.from_client ||
-      !message.broadcast) {
-    return;
-  }
-  const zk::quorum::ZabPacket& packet = *message.packet;
+  const auto* zab = message.as<zk::quorum::ZabPacket>();
+  if (zab == nullptr || message.from_client || !message.broadcast) return;
+  const zk::quorum::ZabPacket& packet = *zab;
   if (packet.packet.type != zk::quorum::kProposal) return;
   if (static_cast<std::int64_t>(packet.packet.data.size) < threshold_) return;
   if (packet.packet.zxid == last_txn_zxid_) return;

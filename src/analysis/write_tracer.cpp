@@ -113,27 +113,25 @@ void WriteTracer::zk(const ZkMessage& message) {
 }
 
 void WriteTracer::quorum(const QuorumMessage& message) {
-  if (message.kind != QuorumMessage::Kind::kPacket ||
-      message.connection->protocol != session::Protocol::kZab) {
-    return;
-  }
+  const auto* packet = message.as<quorum::ZabPacket>();
+  if (packet == nullptr || message.connection->protocol != session::Protocol::kZab) return;
   auto& learner = message.connection->state<LearnerState>(state_index_);
   const std::int64_t now = message.ts_us;
   requests_.expire(now);
   txns_.expire(now);
-  switch (message.packet->packet.type) {
+  switch (packet->packet.type) {
     case quorum::kRequest:
-      if (message.from_client) on_request(message, learner);
+      if (message.from_client) on_request(message, *packet, learner);
       break;
     case quorum::kProposal:
-      if (!message.from_client && message.broadcast) on_proposal(message);
+      if (!message.from_client && message.broadcast) on_proposal(message, *packet);
       break;
     case quorum::kAck:
-      if (message.from_client && message.broadcast) on_ack(message, learner);
+      if (message.from_client && message.broadcast) on_ack(message, *packet, learner);
       break;
     case quorum::kCommit:
     case quorum::kInform:
-      if (!message.from_client) on_commit(message, learner);
+      if (!message.from_client) on_commit(message, *packet, learner);
       break;
     case quorum::kSync:
       if (!message.from_client) on_sync(message, learner);
@@ -143,9 +141,10 @@ void WriteTracer::quorum(const QuorumMessage& message) {
   }
 }
 
-void WriteTracer::on_request(const QuorumMessage& message, LearnerState& learner) {
-  const quorum::TxnFacts& txn = message.packet->txn;
-  if (!message.packet->data_decoded) return;
+void WriteTracer::on_request(const QuorumMessage& message, const quorum::ZabPacket& packet,
+                             LearnerState& learner) {
+  const quorum::TxnFacts& txn = packet.txn;
+  if (!packet.data_decoded) return;
   const ClientKey key{txn.session, txn.cxid};
   Forwarded& forwarded = requests_.at(key, message.ts_us);
   if (forwarded.forward_us < 0) forwarded.forward_us = message.ts_us;
@@ -157,14 +156,14 @@ void WriteTracer::on_request(const QuorumMessage& message, LearnerState& learner
 }
 
 // The leader sends each learner a copy: the first one is when it proposed.
-void WriteTracer::on_proposal(const QuorumMessage& message) {
+void WriteTracer::on_proposal(const QuorumMessage& message, const quorum::ZabPacket& packet) {
   zab_seen_ = true;
-  const std::int64_t zxid = message.packet->packet.zxid;
+  const std::int64_t zxid = packet.packet.zxid;
   Txn& txn = txns_.at(zxid, message.ts_us);
   if (txn.propose_us >= 0) return;
   txn.propose_us = message.ts_us;
-  const quorum::TxnFacts& facts = message.packet->txn;
-  if (!message.packet->data_decoded) return;
+  const quorum::TxnFacts& facts = packet.txn;
+  if (!packet.data_decoded) return;
   Forwarded& forwarded = requests_.at({facts.session, facts.cxid}, message.ts_us);
   forwarded.zxid = zxid;
   txn.learner = forwarded.learner;
@@ -176,18 +175,20 @@ std::uint32_t WriteTracer::acks_for_quorum() const {
   return voters / 2;
 }
 
-void WriteTracer::on_ack(const QuorumMessage& message, LearnerState& learner) {
+void WriteTracer::on_ack(const QuorumMessage& message, const quorum::ZabPacket& packet,
+                         LearnerState& learner) {
   if (!learner.acked) {
     learner.acked = true;
     ++followers_acking_;
   }
-  Txn* txn = txns_.find(message.packet->packet.zxid);
+  Txn* txn = txns_.find(packet.packet.zxid);
   if (txn == nullptr || txn->quorum_us >= 0) return;
   if (++txn->acks >= acks_for_quorum()) txn->quorum_us = message.ts_us;
 }
 
-void WriteTracer::on_commit(const QuorumMessage& message, const LearnerState& learner) {
-  Txn* txn = txns_.find(message.packet->packet.zxid);
+void WriteTracer::on_commit(const QuorumMessage& message, const quorum::ZabPacket& packet,
+                            const LearnerState& learner) {
+  Txn* txn = txns_.find(packet.packet.zxid);
   if (txn != nullptr && txn->learner == learner.id && txn->commit_us < 0) {
     txn->commit_us = message.ts_us;
   }

@@ -138,9 +138,10 @@ MetricsSink::FollowerFigures& MetricsSink::follower(std::string_view name) {
 }
 
 void MetricsSink::quorum(const session::QuorumMessage& message) {
-  using Kind = session::QuorumMessage::Kind;
-  if (message.kind == Kind::kNotification) return on_election(*message.notification);
-  if (message.kind == Kind::kPacket) on_zab(message);
+  if (const auto* vote = message.as<session::ElectionNotification>()) {
+    return on_election(vote->notification);
+  }
+  if (const auto* packet = message.as<zk::quorum::ZabPacket>()) on_zab(message, packet->packet);
 }
 
 void MetricsSink::on_election(const zk::quorum::Notification& notification) {
@@ -150,8 +151,8 @@ void MetricsSink::on_election(const zk::quorum::Notification& notification) {
   if (state == "FOLLOWING" || state == "LEADING") leader_ = notification.leader;
 }
 
-void MetricsSink::on_zab(const session::QuorumMessage& message) {
-  const zk::quorum::QuorumPacket& packet = message.packet->packet;
+void MetricsSink::on_zab(const session::QuorumMessage& message,
+                         const zk::quorum::QuorumPacket& packet) {
   const std::string_view type = zk::quorum::packet_type_name(packet.type);
   ++bounded_entry(zab_packets_, type.empty() ? std::string_view("Unknown") : type, kMaxMethods);
   if (!message.broadcast) return;  // a sync's replay says nothing of the quorum's pace

@@ -456,43 +456,40 @@ void LineWriter::pending(const session::Pending& pending) {
 // ---- Server-to-server messages, stream and capture problems ----
 
 std::string_view LineWriter::format_quorum(const QuorumMessage& message) {
-  std::string_view name;
-  switch (message.kind) {
-    case QuorumMessage::Kind::kElectionHeader:
-      name = "ElectionHeader";
-      break;
-    case QuorumMessage::Kind::kNotification:
-      name = "Notification";
-      break;
-    case QuorumMessage::Kind::kPacket:
-      name = zk::quorum::packet_line_name(message.packet->packet.type);
-      break;
-    case QuorumMessage::Kind::kSnapshot:
-      name = "Snapshot";
-      break;
-    case QuorumMessage::Kind::kUncommitted:
-      name = "Uncommitted";
-      break;
-  }
-  begin({message.ts_us, false, "message", message.connection, "name", name, {"", name}});
-  fields([&](FieldSink& out) {
-    switch (message.kind) {
-      case QuorumMessage::Kind::kElectionHeader:
-        return zk::quorum::describe(*message.header, out);
-      case QuorumMessage::Kind::kNotification:
-        return zk::quorum::describe(*message.notification, message.voters, out);
-      case QuorumMessage::Kind::kPacket:
-        return zk::quorum::describe(*message.packet, message.latency_us, out);
-      case QuorumMessage::Kind::kSnapshot:
-        out.number("bytes", static_cast<std::int64_t>(message.snapshot_bytes));
-        out.number("duration_us", message.snapshot_duration_us);
-        if (!message.snapshot_complete) out.boolean("complete", false);
-        return;
-      case QuorumMessage::Kind::kUncommitted:
-        return zk::quorum::describe_zxid(out, message.zxid);
-    }
-  });
+  std::visit(
+      Overloaded{
+          [&](const zk::quorum::ElectionHeader& header) {
+            begin_quorum(message, "ElectionHeader");
+            fields([&](FieldSink& out) { zk::quorum::describe(header, out); });
+          },
+          [&](const session::ElectionNotification& vote) {
+            begin_quorum(message, "Notification");
+            fields(
+                [&](FieldSink& out) { zk::quorum::describe(vote.notification, vote.voters, out); });
+          },
+          [&](const zk::quorum::ZabPacket& packet) {
+            begin_quorum(message, zk::quorum::packet_line_name(packet.packet.type));
+            fields([&](FieldSink& out) { zk::quorum::describe(packet, message.latency_us, out); });
+          },
+          [&](const session::Snapshot& snapshot) {
+            begin_quorum(message, "Snapshot");
+            fields([&](FieldSink& out) {
+              out.number("bytes", static_cast<std::int64_t>(snapshot.bytes));
+              out.number("duration_us", snapshot.duration_us);
+              if (!snapshot.complete) out.boolean("complete", false);
+            });
+          },
+          [&](const session::Uncommitted& uncommitted) {
+            begin_quorum(message, "Uncommitted");
+            fields([&](FieldSink& out) { zk::quorum::describe_zxid(out, uncommitted.zxid); });
+          },
+      },
+      message.body);
   return end_quorum(message);
+}
+
+void LineWriter::begin_quorum(const QuorumMessage& message, std::string_view name) {
+  begin({message.ts_us, false, "message", message.connection, "name", name, {"", name}});
 }
 
 void LineWriter::quorum(const QuorumMessage& message) {

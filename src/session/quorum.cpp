@@ -168,8 +168,7 @@ class ElectionConnection final : public QuorumConnection {
       quorum::ElectionHeader header;
       quorum::parse_election_header(bytes, header);
       initiator_sid_ = header.sid;
-      message.kind = QuorumMessage::Kind::kElectionHeader;
-      message.header = &header;
+      message.body = std::cref(header);
       shared_.deliver(message);
       return;
     }
@@ -180,10 +179,9 @@ class ElectionConnection final : public QuorumConnection {
     if (notification.config.size > 0) shared_.learn_config(notification.config.view());
     const std::int64_t acceptor_sid =
         shared_.sid_of_election_port(connection_.server_endpoint.port);
-    message.kind = QuorumMessage::Kind::kNotification;
-    message.notification = &notification;
-    message.voters = {from_initiator ? initiator_sid_ : acceptor_sid,
-                      from_initiator ? acceptor_sid : initiator_sid_};
+    message.body = ElectionNotification{std::cref(notification),
+                                        {from_initiator ? initiator_sid_ : acceptor_sid,
+                                         from_initiator ? acceptor_sid : initiator_sid_}};
     shared_.deliver(message);
   }
 
@@ -249,8 +247,7 @@ void ZabConnection::on_packet(bool from_learner, ByteSpan bytes, std::int64_t ts
     follower_ = fmt::format("server.{}", packet.learner_sid);
   }
   QuorumMessage message = message_at(from_learner, ts_us);
-  message.kind = QuorumMessage::Kind::kPacket;
-  message.packet = &packet;
+  message.body = std::cref(packet);
   message.broadcast = broadcasting_;
   message.follower = follower_;
   pair(raw, from_learner, message);
@@ -266,10 +263,7 @@ void ZabConnection::on_packet(bool from_learner, ByteSpan bytes, std::int64_t ts
 
 void ZabConnection::report_snapshot(std::int64_t ts_us, bool complete) {
   QuorumMessage message = message_at(false, ts_us);
-  message.kind = QuorumMessage::Kind::kSnapshot;
-  message.snapshot_bytes = snapshot_bytes_;
-  message.snapshot_duration_us = elapsed_us(snapshot_start_ts_, ts_us);
-  message.snapshot_complete = complete;
+  message.body = Snapshot{snapshot_bytes_, elapsed_us(snapshot_start_ts_, ts_us), complete};
   shared_.deliver(message);
   snapshot_bytes_ = 0;
 }
@@ -279,8 +273,7 @@ void ZabConnection::closed(std::int64_t ts_us) {
   proposals_.for_each([&](const ProposalWindow::Entry& proposal) {
     if (proposal.committed) return;
     QuorumMessage message = message_at(false, ts_us);
-    message.kind = QuorumMessage::Kind::kUncommitted;
-    message.zxid = proposal.zxid;
+    message.body = Uncommitted{proposal.zxid};
     shared_.deliver(message);
   });
 }

@@ -5,6 +5,8 @@
 
 #include <fmt/ranges.h>
 
+#include "zkdump/base/variant.hpp"
+
 namespace zkdump::stats {
 namespace {
 
@@ -30,35 +32,31 @@ void json_time(JsonWriter& json, std::int64_t ts_us) {
 }  // namespace
 
 void QuorumSummary::quorum(const session::QuorumMessage& message) {
-  using Kind = session::QuorumMessage::Kind;
-  switch (message.kind) {
-    case Kind::kNotification:
-      ++messages_;
-      if (message.voters.from_sid >= 0) {
-        note_vote(message.voters.from_sid, *message.notification, message.ts_us);
-      }
-      return;
-    case Kind::kPacket:
-      ++messages_;
-      zab_since_notification_ = true;
-      count_packet(message);
-      return;
-    case Kind::kSnapshot:
-      snapshot_bytes_ += message.snapshot_bytes;
-      return;
-    case Kind::kUncommitted:
-      ++uncommitted_;
-      return;
-    case Kind::kElectionHeader:
-      return;
-  }
+  std::visit(Overloaded{
+                 [&](const session::ElectionNotification& vote) {
+                   ++messages_;
+                   if (vote.voters.from_sid >= 0) {
+                     note_vote(vote.voters.from_sid, vote.notification, message.ts_us);
+                   }
+                 },
+                 [&](const zk::quorum::ZabPacket& packet) {
+                   ++messages_;
+                   zab_since_notification_ = true;
+                   count_packet(message, packet.packet);
+                 },
+                 [&](const session::Snapshot& snapshot) { snapshot_bytes_ += snapshot.bytes; },
+                 [&](const session::Uncommitted&) { ++uncommitted_; },
+                 [](const zk::quorum::ElectionHeader&) {},
+             },
+             message.body);
 }
 
-void QuorumSummary::count_packet(const session::QuorumMessage& message) {
-  const std::int32_t type = message.packet->packet.type;
+void QuorumSummary::count_packet(const session::QuorumMessage& message,
+                                 const zk::quorum::QuorumPacket& packet) {
+  const std::int32_t type = packet.type;
   if (type == zk::quorum::kProposal && !message.from_client) {
     ++proposals_sent_;
-    if (distinct_.add(message.connection->server, message.packet->packet.zxid)) ++proposals_;
+    if (distinct_.add(message.connection->server, packet.zxid)) ++proposals_;
   }
   if (message.latency_us < 0) return;
   if (type == zk::quorum::kCommit && !message.from_client) ++commits_;

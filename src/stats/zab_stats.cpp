@@ -27,8 +27,9 @@ void ZabStats::on_proposal(std::string_view leader, std::int64_t zxid) {
 }
 
 void ZabStats::quorum(const session::QuorumMessage& message) {
-  if (message.kind != session::QuorumMessage::Kind::kPacket || !message.broadcast) return;
-  const zk::quorum::QuorumPacket& packet = message.packet->packet;
+  const auto* zab = message.as<zk::quorum::ZabPacket>();
+  if (zab == nullptr || !message.broadcast) return;
+  const zk::quorum::QuorumPacket& packet = zab->packet;
   if (packet.type == zk::quorum::kProposal && !message.from_client) {
     on_proposal(message.connection->server, packet.zxid);
   } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck && message.from_client) {

@@ -65,7 +65,7 @@ struct Ensemble {
     QuorumMessage message;
     message.connection = &learner;
     message.from_client = from_learner;
-    message.packet = &packet;
+    message.body = std::cref(packet);
     message.broadcast = true;
     message.ts_us = ts;
     sinks.quorum(message);
@@ -275,7 +275,7 @@ TEST_CASE("a proposal past the alert fraction of jute.maxbuffer alerts once, not
   message.connection = &ensemble.learner;
   message.from_client = false;
   message.broadcast = true;
-  message.packet = &packet;
+  message.body = std::cref(packet);
   sinks.quorum(message);
   sinks.quorum(message);  // the copy to the next follower
   REQUIRE(findings.sizes.size() == 1);

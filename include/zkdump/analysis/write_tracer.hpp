@@ -54,10 +54,13 @@ class WriteTracer final : public session::Sink {
   struct ClientState;
   struct LearnerState;
 
-  void on_request(const session::QuorumMessage& message, LearnerState& learner);
-  void on_proposal(const session::QuorumMessage& message);
-  void on_ack(const session::QuorumMessage& message, LearnerState& learner);
-  void on_commit(const session::QuorumMessage& message, const LearnerState& learner);
+  void on_request(const session::QuorumMessage& message, const zk::quorum::ZabPacket& packet,
+                  LearnerState& learner);
+  void on_proposal(const session::QuorumMessage& message, const zk::quorum::ZabPacket& packet);
+  void on_ack(const session::QuorumMessage& message, const zk::quorum::ZabPacket& packet,
+              LearnerState& learner);
+  void on_commit(const session::QuorumMessage& message, const zk::quorum::ZabPacket& packet,
+                 const LearnerState& learner);
   void on_sync(const session::QuorumMessage& message, LearnerState& learner);
   Events on_reply(const session::ZkMessage& message, const zk::Reply& reply, std::int64_t session);
   void emit(const session::ZkMessage& message, const zk::Reply& reply, std::int64_t session,

@@ -73,7 +73,7 @@ class MetricsSink final : public session::Sink {
   static std::string_view op_label(std::size_t index);
   void on_zk_request(const session::ZkMessage& message, const zk::Request& request);
   void on_zk_reply(const session::ZkMessage& message, const zk::OpInfo* op, std::int32_t err);
-  void on_zab(const session::QuorumMessage& message);
+  void on_zab(const session::QuorumMessage& message, const zk::quorum::QuorumPacket& packet);
   void on_election(const zk::quorum::Notification& notification);
   MethodFigures& method_figures(const etcd::Method* method);
   void on_etcd_request(const session::EtcdMessage& message, const session::GrpcRequest& request);

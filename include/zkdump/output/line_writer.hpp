@@ -81,6 +81,7 @@ class LineWriter final : public session::Sink {
                                       std::string_view op, std::int32_t xid,
                                       std::int32_t frame_size, std::int64_t bad_byte);
   std::string_view format_quorum(const session::QuorumMessage& message);
+  void begin_quorum(const session::QuorumMessage& message, std::string_view name);
   std::string_view format_problem(const session::StreamProblem& problem);
   bool visible(const session::ZkMessage& message) const;
   // A finding's line: after the held lines of its connection, if it has one.

@@ -150,31 +150,37 @@ struct Unanswered {
   bool selected = true;  // by the field filters
 };
 
+// The kinds of server-to-server message, besides the election's header and the ZAB packets.
+struct ElectionNotification {
+  Ref<zk::quorum::Notification> notification;
+  zk::quorum::Voters voters;  // who sent it and who got it, by sid, where known
+};
+struct Snapshot {  // a snapshot the leader sent a learner, once it ended
+  std::uint64_t bytes = 0;
+  std::int64_t duration_us = 0;
+  bool complete = true;  // false: the connection closed before its end
+};
+struct Uncommitted {  // a PROPOSAL whose COMMIT the connection never carried
+  std::int64_t zxid = 0;
+};
+
 // A server-to-server message, with what the session tracks of its connection.
 struct QuorumMessage {
-  enum class Kind : std::uint8_t {
-    kElectionHeader,
-    kNotification,
-    kPacket,
-    kSnapshot,
-    kUncommitted
-  };
-  Kind kind = Kind::kPacket;
+  using Body = std::variant<Ref<zk::quorum::ElectionHeader>, ElectionNotification,
+                            Ref<zk::quorum::ZabPacket>, Snapshot, Uncommitted>;
+  Body body{Uncommitted{}};
   Connection* connection = nullptr;
   bool from_client = true;  // sent by the connecting side (the initiator, or the learner)
   std::int64_t ts_us = 0;
-  const zk::quorum::ElectionHeader* header = nullptr;
-  const zk::quorum::Notification* notification = nullptr;
-  zk::quorum::Voters voters;
-  const zk::quorum::ZabPacket* packet = nullptr;
   std::int64_t latency_us = -1;  // an ACK or COMMIT since its PROPOSAL; a REVALIDATE's answer
   // PROPOSAL, ACK and COMMIT of a learner in sync (not a sync's replay).
   bool broadcast = false;
-  std::string_view follower;         // server.N once its FOLLOWERINFO named it, else its IP:PORT
-  std::int64_t zxid = 0;             // kUncommitted
-  std::uint64_t snapshot_bytes = 0;  // kSnapshot
-  std::int64_t snapshot_duration_us = 0;
-  bool snapshot_complete = true;
+  std::string_view follower;  // server.N once its FOLLOWERINFO named it, else its IP:PORT
+
+  template <class T>
+  const T* as() const {
+    return alternative<T>(body);
+  }
 };
 
 // Bytes a stream could not decode: a gap, junk, a bad length, a partial message at close.

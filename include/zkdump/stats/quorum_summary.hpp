@@ -54,7 +54,7 @@ class QuorumSummary final : public session::Sink {
   void note_vote(std::int64_t sid, const zk::quorum::Notification& notification,
                  std::int64_t ts_us);
   bool begins_election(const zk::quorum::Notification& notification, std::int64_t ts_us) const;
-  void count_packet(const session::QuorumMessage& message);
+  void count_packet(const session::QuorumMessage& message, const zk::quorum::QuorumPacket& packet);
   static void write_election_json(JsonWriter& json, const Election& election);
   static void write_election_text(fmt::memory_buffer& out, const Election& election,
                                   TimestampFormatter& timestamps);
