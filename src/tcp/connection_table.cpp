@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <functional>
 
@@ -21,8 +22,11 @@ struct ConnectionTable::Connection {
   std::unique_ptr<StreamHandler> handler;
   std::int64_t last_seen_us = 0;  // the newest capture time of its segments, for idle expiry
   std::uint64_t segments = 0;
-  bool waiting = false;         // listed in waiting_
-  Connection* newer = nullptr;  // recency list, oldest first, for expiry and eviction
+  std::array<std::uint64_t, 2> bytes{};  // per Side
+  bool waiting = false;                  // listed in waiting_
+  bool ignored = false;                  // speaks nothing decoded: followed, not reassembled
+  std::uint8_t fins = 0;                 // bit per Side, once ignored
+  Connection* newer = nullptr;           // recency list, oldest first, for expiry and eviction
   Connection* older = nullptr;
 };
 
@@ -82,6 +86,7 @@ ConnectionTable::Connection* ConnectionTable::open(const Key& key, bool from_sta
 }
 
 void ConnectionTable::close(Connection* connection, CloseReason reason, std::int64_t ts_us) {
+  if (connection->ignored) return forget(connection);
   // What still waits is delivered in causal order where it can be, holes given up one at a time.
   DeliveryContext context{*connection->handler,       counters_,           total_buffered_, limits_,
                           std::max(clock_us_, ts_us), connection->segments};
@@ -102,11 +107,53 @@ void ConnectionTable::close(Connection* connection, CloseReason reason, std::int
   if (reason == CloseReason::kReset) remember_reset(*connection, ts_us);
   connection->handler->on_close(reason, ts_us);
   ++counters_.connections_closed;
+  forget(connection);
+}
+
+void ConnectionTable::forget(Connection* connection) {
   unlink(connection);
   if (last_found_ == connection) last_found_ = nullptr;
   if (connection->waiting) std::erase(waiting_, connection);
   const Key key = connection->key;
   connections_.erase(key);
+}
+
+// Its figures move from the decoded connections' to the ignored ones'.
+void ConnectionTable::ignore(Connection* connection) {
+  DeliveryContext context{*connection->handler, counters_, total_buffered_, limits_, clock_us_,
+                          connection->segments};
+  for (DirectionReassembler& direction : connection->directions) direction.discard(context);
+  connection->ignored = true;
+  if (connection->waiting) std::erase(waiting_, connection);
+  connection->waiting = false;
+  --counters_.connections_opened;
+  ++counters_.ignored_connections;
+  counters_.segments -= connection->segments;
+  counters_.ignored_segments += connection->segments;
+  for (int side = 0; side < 2; ++side) {
+    counters_.payload_bytes[side] -= connection->bytes[static_cast<std::size_t>(side)];
+    counters_.ignored_bytes += connection->bytes[static_cast<std::size_t>(side)];
+  }
+}
+
+void ConnectionTable::follow_ignored(Connection* connection, const net::TcpSegment& segment,
+                                     bool to_server) {
+  touch(connection);
+  connection->last_seen_us = std::max(connection->last_seen_us, segment.ts_us);
+  ++counters_.ignored_segments;
+  counters_.ignored_bytes += segment.payload.size();
+  if ((segment.flags & net::kTcpFin) != 0) connection->fins |= to_server ? 1 : 2;
+  if ((segment.flags & net::kTcpRst) != 0 || connection->fins == 3) forget(connection);
+}
+
+void ConnectionTable::segment_either_way(const net::TcpSegment& segment,
+                                         const OrientationGuess& guess) {
+  if (find(Key{segment.source, segment.destination}) != nullptr)
+    return this->segment(segment, true);
+  if (find(Key{segment.destination, segment.source}) != nullptr) {
+    return this->segment(segment, false);
+  }
+  this->segment(segment, guess.to_server(segment));
 }
 
 ConnectionTable::Connection* ConnectionTable::find(const Key& key) {
@@ -151,18 +198,21 @@ bool ConnectionTable::settle(Connection* connection) {
 }
 
 void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
-  ++counters_.segments;
-  if (segment.payload_missing > 0) ++counters_.truncated_segments;
   const Key key = to_server ? Key{segment.source, segment.destination}
                             : Key{segment.destination, segment.source};
   const Side side = to_server ? Side::kClientToServer : Side::kServerToClient;
   const bool syn = (segment.flags & net::kTcpSyn) != 0;
   const bool ack = (segment.flags & net::kTcpAck) != 0;
   const bool rst = (segment.flags & net::kTcpRst) != 0;
-  counters_.payload_bytes[static_cast<int>(side)] += segment.payload.size();
   clock_us_ = std::max(clock_us_, segment.ts_us);
 
   Connection* connection = find(key);
+  if (connection != nullptr && connection->ignored && !syn) {
+    return follow_ignored(connection, segment, to_server);
+  }
+  ++counters_.segments;
+  if (segment.payload_missing > 0) ++counters_.truncated_segments;
+  counters_.payload_bytes[static_cast<int>(side)] += segment.payload.size();
   if (connection != nullptr && syn && !ack && to_server) {
     const DirectionReassembler& client = connection->directions[0];
     if (client.started_at_syn() && client.initial_sequence() == segment.seq) {
@@ -185,6 +235,7 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
   touch(connection);
   connection->last_seen_us = std::max(connection->last_seen_us, segment.ts_us);
   ++connection->segments;
+  connection->bytes[static_cast<std::size_t>(side)] += segment.payload.size();
   DirectionReassembler& own = connection->directions[static_cast<int>(side)];
   DirectionReassembler& peer = connection->directions[1 - static_cast<int>(side)];
   if (syn) {
@@ -200,7 +251,8 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
     close(connection, CloseReason::kReset, segment.ts_us);
     return;
   }
-  settle(connection);
+  if (settle(connection)) return;
+  if (!connection->handler->wants_bytes()) ignore(connection);
 }
 
 void ConnectionTable::expire_holes() {

@@ -44,6 +44,8 @@ class DirectionReassembler {
   bool give_up_one(DeliveryContext& context);
   // At the connection's end: the lowest sequence seen is where a stream joined mid-way starts.
   void stop_settling_start() { settling_start_ = false; }
+  // Forgets what it holds: the connection's bytes are no longer wanted.
+  void discard(DeliveryContext& context);
   // Skips to the FIN, once everything before it was delivered or given up.
   void finish(DeliveryContext& context);
 
@@ -98,6 +100,7 @@ class DirectionReassembler {
                DeliveryContext& context);
   void deliver_front(DeliveryContext& context);
   void skip_to(std::uint32_t seq, std::int64_t ts_us, DeliveryContext& context);
+  void reach_reset();
   bool give_up_suspected_hole(DirectionReassembler& peer, DeliveryContext& context);
   // Over a buffer cap: the oldest hole or causal wait is given up until the bytes fit.
   void enforce_caps(DirectionReassembler& peer, DeliveryContext& context);

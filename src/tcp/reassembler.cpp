@@ -73,6 +73,23 @@ void DirectionReassembler::skip_to(std::uint32_t seq, std::int64_t ts_us,
   context.handler.on_gap(side_, static_cast<std::uint64_t>(missing), ts_us);
 }
 
+// A reset's sequence number is where its sender's stack stood, not proof that bytes before it
+// were sent: tcpkill-style resets guess ahead. Reaching it without them is no loss; bytes the peer
+// acknowledged are proof, and those are a suspected hole, given up as a gap.
+void DirectionReassembler::reach_reset() {
+  if (seq_diff(reset_target(), next_seq_) > 0) next_seq_ = reset_target();
+}
+
+void DirectionReassembler::discard(DeliveryContext& context) {
+  context.total_buffered -= held_bytes_;
+  held_.clear();
+  held_bytes_ = 0;
+  suspected_ = false;
+  reset_pending_ = false;
+  settling_start_ = false;
+  unacked_hole_since_us_ = INT64_MIN;
+}
+
 void DirectionReassembler::note_progress(const DeliveryContext& context) {
   if (suspected_ && next_in_sequence(suspected_end())) suspected_ = false;
   if (hole_before_held() || (reset_pending_ && !reset_reached() && held_.empty())) {
@@ -266,7 +283,7 @@ bool DirectionReassembler::expire_holes(DirectionReassembler& peer, DeliveryCont
     if (hole_before_held()) {
       skip_to(held_.front().seq, context.clock_us, context);
     } else if (reset_pending_ && held_.empty()) {
-      skip_to(reset_target(), context.clock_us, context);
+      reach_reset();
     }
     deliver_ready(peer, context);
     progress = true;
@@ -282,7 +299,7 @@ bool DirectionReassembler::give_up_one(DeliveryContext& context) {
   } else if (suspected_ && !next_in_sequence(suspected_end())) {
     skip_to(suspected_end(), context.clock_us, context);
   } else if (reset_pending_ && !reset_reached()) {
-    skip_to(reset_target(), context.clock_us, context);
+    reach_reset();
   } else {
     return false;
   }

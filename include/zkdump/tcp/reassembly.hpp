@@ -27,6 +27,9 @@ class StreamHandler {
   virtual void on_data(Side side, ByteSpan bytes, std::int64_t ts_us) = 0;
   virtual void on_gap(Side side, std::uint64_t missing_bytes, std::int64_t ts_us) = 0;
   virtual void on_close(CloseReason reason, std::int64_t ts_us) = 0;
+  // False once the connection turned out to speak nothing decoded: the table then stops
+  // reassembling it and only follows it to its end.
+  virtual bool wants_bytes() const { return true; }
 };
 
 class StreamHandlerFactory {
@@ -36,6 +39,13 @@ class StreamHandlerFactory {
   virtual std::unique_ptr<StreamHandler> open(const net::Endpoint& client,
                                               const net::Endpoint& server, bool from_start,
                                               std::int64_t ts_us) = 0;
+};
+
+// Which endpoint of a new connection is the server, where no named port says it.
+class OrientationGuess {
+ public:
+  virtual ~OrientationGuess() = default;
+  virtual bool to_server(const net::TcpSegment& segment) const = 0;
 };
 
 // How long a hole in a direction's stream is waited for before it is declared a gap. Captures
@@ -69,6 +79,11 @@ struct ReassemblyCounters {
   std::uint64_t connections_evicted = 0;
   std::uint64_t out_of_order_dropped = 0;  // segments dropped at the out-of-order cap
   std::uint64_t late_after_reset = 0;  // segments the capture recorded after their connection's RST
+  // Connections found to speak nothing decoded, and what they carried; the figures above leave
+  // them out.
+  std::uint64_t ignored_connections = 0;
+  std::uint64_t ignored_segments = 0;
+  std::uint64_t ignored_bytes = 0;
 };
 
 // Every tracked connection, keyed by its endpoints, with caps and idle expiry. Each direction's
@@ -84,6 +99,9 @@ class ConnectionTable {
 
   // `to_server` tells which endpoint is the server (the caller matched the port list).
   void segment(const net::TcpSegment& segment, bool to_server);
+  // The same where no port says which endpoint is the server: a tracked connection is found in
+  // either orientation; a new one takes `guess`'s, which detection may correct.
+  void segment_either_way(const net::TcpSegment& segment, const OrientationGuess& guess);
   // Moves the clock on (capture time, or wall-clock time when live and quiet): holes that waited
   // long enough become gaps, and idle connections are forgotten. Cheap to call per packet.
   void advance(std::int64_t now_us);
@@ -106,6 +124,9 @@ class ConnectionTable {
   Connection* find(const Key& key);
   Connection* open(const Key& key, bool from_start, std::int64_t ts_us);
   void close(Connection* connection, CloseReason reason, std::int64_t ts_us);
+  void ignore(Connection* connection);
+  void follow_ignored(Connection* connection, const net::TcpSegment& segment, bool to_server);
+  void forget(Connection* connection);
   // Delivers what is ready in both directions and declares holes that waited too long; closes
   // the connection when a deferred reset or both FINs were reached. True when it closed.
   bool settle(Connection* connection);
