@@ -40,9 +40,10 @@ stats::GroupedOptions grouped_options(const Options& options) {
   return grouped;
 }
 
-// --omni watches the default quorum ports unless others are named.
-std::vector<int> or_default(const std::vector<int>& ports, bool omni, int default_port) {
-  if (omni && ports.empty()) return {default_port};
+// --only-ports watches the default ports unless others are named: the client's, and with --omni
+// the quorum's. Otherwise detection finds every port.
+std::vector<int> or_default(const std::vector<int>& ports, bool use_default, int default_port) {
+  if (use_default && ports.empty()) return {default_port};
   return ports;
 }
 
@@ -75,6 +76,7 @@ Config make_config(const Options& options) {
   config.pending_after_us = paired_lines ? options.pending_after_us : 0;
   config.lines = line_options(options);
   config.filters = options.filters;
+  config.lines.announce_servers = !session::ExchangeFilter(options.filters).active();
   config.stats.aggregation_depth = options.aggregation_depth;
   config.stats.limit = options.stats_limit;
   config.grouped = grouped_options(options);
@@ -82,9 +84,11 @@ Config make_config(const Options& options) {
   config.reassembly.max_connections = options.max_connections;
   config.reassembly.idle_timeout_us = options.idle_timeout_s * 1'000'000;
   config.reassembly.max_out_of_order_total = options.max_buffer_mib << 20;
-  config.client_ports = options.ports;
-  config.election_ports = or_default(options.election_ports, options.omni, 3888);
-  config.quorum_ports = or_default(options.quorum_ports, options.omni, 2888);
+  const bool only_ports = options.only_ports;
+  config.detect = !only_ports;
+  config.client_ports = or_default(options.ports, only_ports, 2181);
+  config.election_ports = or_default(options.election_ports, only_ports && options.omni, 3888);
+  config.quorum_ports = or_default(options.quorum_ports, only_ports && options.omni, 2888);
   config.etcd_ports = options.etcd_ports;
   config.learn_ports = options.omni;
   config.analyses = analysis_options(options);
@@ -104,7 +108,8 @@ void set_port_roles(const Config& config, session::PortMap& ports) {
   assign(config.election_ports, session::PortRole::kElection);
   assign(config.quorum_ports, session::PortRole::kZab);
   assign(config.etcd_ports, session::PortRole::kEtcd);
-  ports.learn_from_config = config.learn_ports;
+  // Detection learns from configs too: a NEWLEADER names every server's ports at once.
+  ports.learn_from_config = config.learn_ports || config.detect;
 }
 
 std::string live_filter(const Config& config, const std::string& expression, int linktype) {
@@ -116,8 +121,8 @@ std::string live_filter(const Config& config, const std::string& expression, int
       ports += fmt::format("port {}", port);
     }
   }
-  // --omni learns ports as it goes: the kernel cannot know them in advance.
-  if (config.learn_ports) ports = "tcp";
+  // Detection and --omni find ports as they go: the kernel cannot know them in advance.
+  if (config.detect || config.learn_ports) ports = "tcp";
   // On Ethernet, VLAN-tagged traffic needs its own clause (BPF offsets shift after `vlan`);
   // other link types (-i any's cooked headers) have no VLAN tags to match.
   constexpr int kDltEthernet = 1;

@@ -39,6 +39,7 @@ struct Config {
   std::vector<int> quorum_ports;
   std::vector<int> etcd_ports;
   bool learn_ports = false;  // --omni: from the election's configs
+  bool detect = true;        // every TCP connection recognised by its bytes (not --only-ports)
   analysis::AnalysisOptions analyses;
   bool metrics = false;    // --metrics-listen: the server is started before the run
   std::string web_config;  // --web-config: re-read on SIGHUP

@@ -86,10 +86,16 @@ void add_source_options(CLI::App& app, Options& options) {
                  "Also decode etcd v3 (gRPC over HTTP/2) on this server port; repeat for several")
       ->check(CLI::Range(1, 65535));
   app.add_flag("--omni", options.omni,
-               "Decode client, election (default 3888) and ZAB (default 2888) traffic together, "
-               "learning every server's ports from the election's configs");
+               "Decode client, election and ZAB traffic together, with every analysis, learning "
+               "every server's ports from the election's configs (with --only-ports: from election "
+               "port 3888 and ZAB port 2888 unless others are named)");
+  app.add_flag("--only-ports", options.only_ports,
+               "Decode only the ports named (with none named, 2181; with --omni also 3888 and "
+               "2888), as the kernel filter does, instead of finding every protocol on any port "
+               "by what its bytes say");
   app.add_option("--port", options.ports,
-                 "ZooKeeper client port; repeat for several (default 2181)")
+                 "ZooKeeper client port; repeat for several. Named ports are decoded as that "
+                 "protocol whatever their bytes say")
       ->check(CLI::Range(1, 65535))
       ->take_all()
       ->expected(1, -1);

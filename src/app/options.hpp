@@ -14,16 +14,17 @@
 namespace zkdump::app {
 
 struct Options {
-  std::string read_file;         // -r
-  std::string interface;         // -i
-  std::string write_file;        // -w
-  std::string drop_user;         // -Z
-  bool list_interfaces = false;  // -D
-  int no_resolve = 0;            // -n, -nn: accepted, zkdump never resolves names
-  std::vector<int> ports{2181};
+  std::string read_file;            // -r
+  std::string interface;            // -i
+  std::string write_file;           // -w
+  std::string drop_user;            // -Z
+  bool list_interfaces = false;     // -D
+  int no_resolve = 0;               // -n, -nn: accepted, zkdump never resolves names
+  std::vector<int> ports;           // ZooKeeper clients (2181 with --only-ports)
   std::vector<int> election_ports;  // leader election between servers (3888 in --omni)
   std::vector<int> quorum_ports;    // ZAB between leader and learners (2888 in --omni)
   std::vector<int> etcd_ports;      // etcd v3 (gRPC over HTTP/2)
+  bool only_ports = false;  // decode named (or default) ports alone, no detection by content
   bool omni = false;        // client, election and ZAB together, learning ports from configs
   std::string filter;       // the trailing BPF expression
   std::uint64_t count = 0;  // -c

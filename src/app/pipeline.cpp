@@ -22,6 +22,7 @@
 #include "zkdump/output/line_writer.hpp"
 #include "zkdump/output/output_buffer.hpp"
 #include "zkdump/session/client.hpp"
+#include "zkdump/session/detection.hpp"
 #include "zkdump/session/etcd.hpp"
 #include "zkdump/session/quorum.hpp"
 #include "zkdump/stats/analysis_stats.hpp"
@@ -78,27 +79,28 @@ struct PacketCounters {
   }
 };
 
-// Hands each connection to the stage for its server port's protocol.
-class ProtocolRouter final : public tcp::StreamHandlerFactory {
+// Hands each connection to the stage for the protocol detection bound it to.
+class ProtocolRouter final : public session::FamilyOpener {
  public:
-  ProtocolRouter(const session::PortMap& ports, session::ClientSessions& clients,
-                 session::QuorumSessions& servers, session::EtcdSessions& etcd)
-      : ports_(ports), clients_(clients), servers_(servers), etcd_(etcd) {}
-  std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
-                                           bool from_start, std::int64_t ts_us) override {
-    switch (ports_.role(server.port)) {
-      case session::PortRole::kClient:
+  ProtocolRouter(session::ClientSessions& clients, session::QuorumSessions& servers,
+                 session::EtcdSessions& etcd)
+      : clients_(clients), servers_(servers), etcd_(etcd) {}
+  std::unique_ptr<tcp::StreamHandler> open(session::Protocol protocol, const net::Endpoint& client,
+                                           const net::Endpoint& server, bool from_start,
+                                           std::int64_t ts_us) override {
+    switch (protocol) {
+      case session::Protocol::kZooKeeper:
         return clients_.open(client, server, from_start, ts_us);
-      case session::PortRole::kEtcd:
+      case session::Protocol::kEtcd:
         return etcd_.open(client, server, from_start, ts_us);
-      default:
+      case session::Protocol::kElection:
+      case session::Protocol::kZab:
         break;
     }
-    return servers_.open(client, server, from_start, ts_us);
+    return servers_.open_as(protocol, client, server, from_start, ts_us);
   }
 
  private:
-  const session::PortMap& ports_;
   session::ClientSessions& clients_;
   session::QuorumSessions& servers_;
   session::EtcdSessions& etcd_;
@@ -114,15 +116,18 @@ void print_etcd_summary(const session::EtcdCounters& etcd) {
              etcd.partial_header_blocks, etcd.undecodable_headers, etcd.oversized_messages);
 }
 
+// Other TCP: segments of ports neither named nor detected (--only-ports), and of connections
+// detection found to speak nothing zkdump decodes.
 void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters& tcp,
+                   const session::DetectionCounters& detection,
                    const session::ClientCounters& session, const session::EtcdCounters& etcd,
                    const capture::CaptureStats& stats) {
   using Outcome = net::ParseOutcome;
   using Problem = framing::Problem;
   fmt::print(stderr,
-             "zkdump: {} packets ({} bytes): {} TCP segments on watched ports, {} other TCP, "
+             "zkdump: {} packets ({} bytes): {} TCP segments decoded, {} other TCP, "
              "{} non-TCP, {} non-IP, {} IP fragments, {} truncated, {} malformed\n",
-             packets.packets, packets.bytes, tcp.segments, packets.other_tcp,
+             packets.packets, packets.bytes, tcp.segments, packets.other_tcp + tcp.ignored_segments,
              packets.outcome(Outcome::kNotTcp), packets.outcome(Outcome::kNotIp),
              packets.outcome(Outcome::kFragment), packets.outcome(Outcome::kTruncated),
              packets.outcome(Outcome::kMalformed) + packets.outcome(Outcome::kUnsupportedLink));
@@ -141,6 +146,10 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
              session.problem(Problem::kBufferLimit) + tcp.out_of_order_dropped,
              tcp.late_after_reset);
   print_etcd_summary(etcd);
+  fmt::print(stderr,
+             "zkdump: detection: {} connections by port, {} by their bytes, {} other TCP ({} "
+             "bytes)\n",
+             detection.by_port, detection.by_content, detection.other, tcp.ignored_bytes);
   if (stats.available) {
     fmt::print(
         stderr,
@@ -219,6 +228,7 @@ class Run {
   session::QuorumSessions servers_;
   session::EtcdSessions etcd_;
   ProtocolRouter router_;
+  session::Detection detection_;
   tcp::ConnectionTable connections_;
   PacketCounters packets_;
   net::TcpSegment segment_;
@@ -250,8 +260,9 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
       clients_(config.client, sinks_, budget_, filter_.active() ? &filter_ : nullptr),
       servers_(sinks_, budget_, ports_),
       etcd_({}, sinks_, budget_),
-      router_(ports_, clients_, servers_, etcd_),
-      connections_(router_, config.reassembly),
+      router_(clients_, servers_, etcd_),
+      detection_(router_, ports_, sinks_, {}),
+      connections_(detection_, config.reassembly),
       metrics_server_(metrics_server) {
   set_port_roles(config, ports_);
   attach_sinks();
@@ -401,6 +412,8 @@ void Run::on_packet(const capture::RawPacket& raw) {
       connections_.segment(segment_, true);
     } else if (ports_.role(segment_.source.port) != session::PortRole::kNone) {
       connections_.segment(segment_, false);
+    } else if (config_.detect) {
+      connections_.segment_either_way(segment_, detection_);
     } else {
       ++packets_.other_tcp;
     }
@@ -658,8 +671,8 @@ void Run::finish() {
   out_.flush();
   // A reader that went away (zkdump ... | head) ends the run quietly.
   if (!config_.quiet && !out_.closed()) {
-    print_summary(packets_, connections_.counters(), clients_.counters(), etcd_.counters(),
-                  source_.stats());
+    print_summary(packets_, connections_.counters(), detection_.counters(), clients_.counters(),
+                  etcd_.counters(), source_.stats());
   }
   if (config_.learn_ports && !out_.closed()) report_omni();
   if (metrics_server_ != nullptr && !live_ && !stop_requested.load()) {

@@ -41,13 +41,37 @@ bool stream_fits(const FrameHeader& header) {
   }
 }
 
+// Frames whose payload has a fixed size (RFC 9113, section 6).
+bool length_fits(const FrameHeader& header) {
+  switch (static_cast<FrameType>(header.type)) {
+    case FrameType::kSettings:
+      return header.length % 6 == 0;
+    case FrameType::kPing:
+      return header.length == 8;
+    case FrameType::kWindowUpdate:
+    case FrameType::kRstStream:
+      return header.length == 4;
+    case FrameType::kPriority:
+      return header.length == 5;
+    case FrameType::kGoaway:
+      return header.length >= 8;
+    default:
+      return true;
+  }
+}
+
 bool plausible(const FrameHeader& header, ByteSpan front, std::uint32_t max_frame_size) {
   const bool reserved_clear = (front[5] & 0x80) == 0;
   return header.type <= kLastFrameType && header.length <= max_frame_size && reserved_clear &&
-         stream_fits(header);
+         stream_fits(header) && length_fits(header);
 }
 
 }  // namespace
+
+bool plausible_frame_header(ByteSpan front, std::uint32_t max_frame_size) {
+  return front.size() >= kFrameHeaderSize &&
+         plausible(parse_frame_header(front), front, max_frame_size);
+}
 
 FrameHeader parse_frame_header(ByteSpan bytes) {
   FrameHeader header;

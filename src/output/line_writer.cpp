@@ -556,4 +556,18 @@ void LineWriter::capture(const session::CaptureProblem& problem) {
   print(end(nullptr, Peers::kNone, false));
 }
 
+// Said once per server, when detection found it; a port the user named is no news.
+void LineWriter::server_discovered(const session::ServerDiscovered& server) {
+  if (server.named || !options_.announce_servers) return;
+  constexpr std::string_view kName = "ServerDiscovered";
+  const std::string endpoint = session::format_endpoint(server.server);
+  begin({server.ts_us, false, "server", nullptr, "name", kName, {"", kName}});
+  fields([&](FieldSink& out) {
+    out.name("proto", session::protocol_name(server.protocol));
+    out.name("evidence", server.evidence);
+    out.name("server", endpoint);
+  });
+  print(end(nullptr, Peers::kNone, false));
+}
+
 }  // namespace zkdump::output

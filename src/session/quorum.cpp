@@ -168,6 +168,8 @@ class ElectionConnection final : public QuorumConnection {
       quorum::ElectionHeader header;
       quorum::parse_election_header(bytes, header);
       initiator_sid_ = header.sid;
+      if (header.protocol_version != 0)
+        shared_.learn_addresses(header.addresses.view(), header.sid);
       message.body = std::cref(header);
       shared_.deliver(message);
       return;
@@ -177,8 +179,7 @@ class ElectionConnection final : public QuorumConnection {
     quorum::Notification notification;
     quorum::decode_notification(payload, notification);
     if (notification.config.size > 0) shared_.learn_config(notification.config.view());
-    const std::int64_t acceptor_sid =
-        shared_.sid_of_election_port(connection_.server_endpoint.port);
+    const std::int64_t acceptor_sid = shared_.sid_at(connection_.server);
     message.body = ElectionNotification{std::cref(notification),
                                         {from_initiator ? initiator_sid_ : acceptor_sid,
                                          from_initiator ? acceptor_sid : initiator_sid_}};
@@ -253,7 +254,10 @@ void ZabConnection::on_packet(bool from_learner, ByteSpan bytes, std::int64_t ts
   pair(raw, from_learner, message);
   if (raw.type == quorum::kRevalidate) pair_revalidate(packet.txn.session, from_learner, message);
   shared_.deliver(message);
-  if (raw.type == quorum::kNewLeader && !from_learner) broadcasting_ = true;
+  if (raw.type == quorum::kNewLeader && !from_learner) {
+    broadcasting_ = true;
+    shared_.learn_config(raw.data.view());  // 3.5+: the quorum's config, every server's ports
+  }
   if (raw.type == quorum::kSnap && !from_learner) {
     frames_[1].expect_snapshot();
     snapshot_start_ts_ = ts_us;
@@ -311,33 +315,75 @@ void ZabConnection::pair_revalidate(std::int64_t session, bool from_learner,
 void QuorumShared::learn_config(std::string_view config) {
   const auto port = [](int value) { return static_cast<std::uint16_t>(value); };
   const auto valid = [](int value) { return value > 0 && value < 65536; };
-  for (const zk::quorum::ServerPorts& server : zk::quorum::config_servers(config)) {
-    if (ports.learn_from_config &&
-        (learned.size() < kMaxLearnedServers || learned.contains(server.sid))) {
+  for (zk::quorum::ServerPorts server : zk::quorum::config_servers(config)) {
+    if (valid(server.election_port)) {
+      learn_addresses(fmt::format("{}:{}", server.host, server.election_port), server.sid);
+    }
+    server.host = {};  // it views the config, which goes
+    if (!ports.learn_from_config) continue;
+    if (learned.size() < kMaxLearnedServers || learned.contains(server.sid)) {
       learned[server.sid] = server;
     }
-    if (valid(server.election_port)) {
-      sid_by_election_port[port(server.election_port)] = server.sid;
-      if (ports.learn_from_config) ports.set(port(server.election_port), PortRole::kElection);
-    }
-    if (!ports.learn_from_config) continue;
-    if (valid(server.quorum_port)) ports.set(port(server.quorum_port), PortRole::kZab);
-    if (valid(server.client_port)) ports.set(port(server.client_port), PortRole::kClient);
+    if (valid(server.election_port)) ports.learn(port(server.election_port), PortRole::kElection);
+    if (valid(server.quorum_port)) ports.learn(port(server.quorum_port), PortRole::kZab);
+    if (valid(server.client_port)) ports.learn(port(server.client_port), PortRole::kClient);
   }
 }
 
-std::int64_t QuorumShared::sid_of_election_port(std::uint16_t port) const {
-  const auto found = sid_by_election_port.find(port);
-  return found == sid_by_election_port.end() ? -1 : found->second;
+void QuorumShared::learn_address(std::string_view address, std::int64_t sid) {
+  if (const auto found = sid_by_election_address.find(address);
+      found != sid_by_election_address.end()) {
+    found->second = sid;
+  } else if (sid_by_election_address.size() < kMaxLearnedServers) {
+    sid_by_election_address.emplace(address, sid);
+  }
+}
+
+void QuorumShared::learn_addresses(std::string_view addresses, std::int64_t sid) {
+  constexpr std::string_view kLocalhost = "localhost:";
+  while (!addresses.empty()) {
+    const std::size_t bar = addresses.find('|');
+    const std::string_view address = addresses.substr(0, bar);
+    addresses = bar == std::string_view::npos ? std::string_view() : addresses.substr(bar + 1);
+    learn_address(address, sid);
+    // The one name every resolver agrees on: what the capture shows for it.
+    if (address.starts_with(kLocalhost)) {
+      const std::string_view port = address.substr(kLocalhost.size());
+      learn_address(fmt::format("127.0.0.1:{}", port), sid);
+      learn_address(fmt::format("[::1]:{}", port), sid);
+    }
+  }
+}
+
+// An address the configs spelled by another host name matches only when its port is one
+// server's alone: on a multi-host ensemble, where every server uses the same port, it never does.
+std::int64_t QuorumShared::sid_at(std::string_view address) const {
+  const auto found = sid_by_election_address.find(address);
+  if (found != sid_by_election_address.end()) return found->second;
+  const std::string_view port = address.substr(address.rfind(':') + 1);
+  std::int64_t only = -1;
+  for (const auto& [known, sid] : sid_by_election_address) {
+    if (known.substr(known.rfind(':') + 1) != port || sid == only) continue;
+    if (only >= 0) return -1;
+    only = sid;
+  }
+  return only;
 }
 
 std::unique_ptr<tcp::StreamHandler> QuorumSessions::open(const net::Endpoint& client,
                                                          const net::Endpoint& server,
-                                                         bool from_start, std::int64_t) {
+                                                         bool from_start, std::int64_t ts_us) {
   const bool election = shared_.ports.role(server.port) == PortRole::kElection;
-  Connection connection =
-      make_connection(election ? Protocol::kElection : Protocol::kZab, client, server);
-  if (election) {
+  return open_as(election ? Protocol::kElection : Protocol::kZab, client, server, from_start,
+                 ts_us);
+}
+
+std::unique_ptr<tcp::StreamHandler> QuorumSessions::open_as(Protocol protocol,
+                                                            const net::Endpoint& client,
+                                                            const net::Endpoint& server,
+                                                            bool from_start, std::int64_t) {
+  Connection connection = make_connection(protocol, client, server);
+  if (protocol == Protocol::kElection) {
     return std::make_unique<ElectionConnection>(shared_, std::move(connection), from_start);
   }
   return std::make_unique<ZabConnection>(shared_, std::move(connection), from_start);

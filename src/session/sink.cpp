@@ -88,6 +88,10 @@ void Sinks::problem(const StreamProblem& problem) {
   for (Sink* sink : sinks_) sink->problem(problem);
 }
 
+void Sinks::server_discovered(const ServerDiscovered& server) {
+  for (Sink* sink : sinks_) sink->server_discovered(server);
+}
+
 void Sinks::capture(const CaptureProblem& problem) {
   for (Sink* sink : sinks_) sink->capture(problem);
 }

@@ -108,6 +108,13 @@ std::string_view Collector::folded_path(std::string_view path) const {
   return fold_path(path, options_.aggregation_depth);
 }
 
+void Collector::server_discovered(const session::ServerDiscovered& server) {
+  ++servers_found_;
+  if (servers_.size() >= kMaxListedServers) return;
+  servers_.push_back({session::format_endpoint(server.server),
+                      session::protocol_name(server.protocol), server.evidence});
+}
+
 void Collector::start_interval() {
   for (KeyTable* table : {&paths_, &clients_, &event_paths_}) {
     for (auto& [key, stats] : *table) stats = KeyStats{};
@@ -362,6 +369,12 @@ void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureCounters
       totals.kernel_drops);
   // Rare (a driver's own losses): said when there were some.
   if (totals.interface_drops > 0) put(out, ", {} interface drops", totals.interface_drops);
+  put(out, "\nservers found: {}", servers_found_);
+  for (const FoundServer& server : servers_) {
+    put(out, "\n  {:<47} {:<9} {}", server.endpoint, server.protocol, server.evidence);
+  }
+  if (servers_found_ > servers_.size())
+    put(out, "\n  ... and {} more", servers_found_ - servers_.size());
   put(out, "\n");
 }
 
@@ -443,6 +456,16 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& total
   json.member("kernel_drops", totals.kernel_drops);
   json.member("interface_drops", totals.interface_drops);
   json.end_object();
+  json.member("servers_found", servers_found_);
+  json.key("servers").begin_array();
+  for (const FoundServer& server : servers_) {
+    json.begin_object();
+    json.member("server", server.endpoint);
+    json.member("proto", server.protocol);
+    json.member("evidence", server.evidence);
+    json.end_object();
+  }
+  json.end_array();
   json.end_object();
   append_char(out, '\n');
 }

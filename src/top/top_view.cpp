@@ -108,6 +108,7 @@ void TopView::draw(const Input& input) {
   put_line(row++, {text.data(), text.size()});
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
             order_name);
+  draw_servers(row, text, collector);
   const bool etcd_only = collector.ops().empty() && !input.etcd.empty();
   if (!etcd_only) {
     draw_oldest_pending(row, text, input);
@@ -140,6 +141,16 @@ void TopView::draw(const Input& input) {
 }
 
 // A stalled server shows here first: the request that has waited longest for its reply.
+// Which servers the capture showed, and how each was recognised: one line.
+void TopView::draw_servers(int& row, fmt::memory_buffer& text, const stats::Collector& collector) {
+  text.clear();
+  fmt::format_to(fmt::appender(text), "servers {}:", collector.servers_found());
+  for (const stats::Collector::FoundServer& server : collector.servers()) {
+    fmt::format_to(fmt::appender(text), " {} {}", server.endpoint, server.protocol);
+  }
+  put_line(row++, {text.data(), text.size()});
+}
+
 void TopView::draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input) {
   const session::Outstanding* request = input.oldest.request;
   if (request == nullptr) {

@@ -454,6 +454,7 @@ std::vector<ServerPorts> config_servers(std::string_view config) {
     const std::size_t host_end = value.rfind(']') != std::string_view::npos ? value.rfind(']') : 0;
     const std::size_t first = value.find(':', host_end);
     if (first == std::string_view::npos) continue;
+    server.host = value.substr(0, first);
     std::string_view ports = value.substr(first + 1);
     const std::size_t second = ports.find(':');
     if (second == std::string_view::npos) continue;

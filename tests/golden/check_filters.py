@@ -15,7 +15,8 @@ failures = []
 def lines(pcap, *options):
     out = subprocess.run([zkdump, "-q", "--json", "-r", pcap, *options], check=True, capture_output=True,
                          text=True).stdout
-    return [json.loads(line) for line in out.splitlines()]
+    # A server found is said once, filters or not: not an exchange.
+    return [m for m in map(json.loads, out.splitlines()) if m["kind"] != "server"]
 
 
 def exchanges(messages):

@@ -48,6 +48,9 @@ struct FrameHeader {
 
 // The header at the front of `bytes`, which holds at least kFrameHeaderSize bytes.
 FrameHeader parse_frame_header(ByteSpan bytes);
+// Whether a frame header at the front of `front` fits RFC 9113: a known type on a stream it may
+// use, a length its type allows, the reserved bit clear.
+bool plausible_frame_header(ByteSpan front, std::uint32_t max_frame_size);
 // The payload of a frame whose header says `header`: padding and priority fields removed.
 // Empty (with `ok` false) when they claim more than the payload has.
 ByteSpan frame_content(const FrameHeader& header, ByteSpan payload, bool& ok);

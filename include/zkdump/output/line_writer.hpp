@@ -23,8 +23,9 @@ struct LineOptions {
   bool verbose = false;
   bool show_credentials = false;
   bool include_pings = false;
-  bool paired = true;           // hold each request until its reply, print them together
-  std::uint64_t max_lines = 0;  // -c: stop after this many lines, 0 for no limit
+  bool paired = true;            // hold each request until its reply, print them together
+  bool announce_servers = true;  // ServerDiscovered lines; not when filters select exchanges
+  std::uint64_t max_lines = 0;   // -c: stop after this many lines, 0 for no limit
   TimestampStyle timestamps = TimestampStyle::kTime;
 };
 
@@ -44,6 +45,7 @@ class LineWriter final : public session::Sink {
   void etcd(const session::EtcdMessage& message) override;
   void problem(const session::StreamProblem& problem) override;
   void capture(const session::CaptureProblem& problem) override;
+  void server_discovered(const session::ServerDiscovered& server) override;
   // What the analyses found (finding_lines.cpp).
   void write_trace(const session::WriteTrace& trace) override;
   void watch_fanout(const session::WatchFanout& fanout) override;

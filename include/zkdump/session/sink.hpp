@@ -262,6 +262,15 @@ struct CaptureProblem {
   std::uint32_t wire_length = 0;
 };
 
+// A server whose role was found: by what its connections carried, or named by a port option.
+struct ServerDiscovered {
+  std::int64_t ts_us = 0;
+  net::Endpoint server;
+  Protocol protocol = Protocol::kZooKeeper;
+  std::string_view evidence;  // the detection table's words: "ConnectRequest", "named port"
+  bool named = false;         // a port option named it: nothing to announce
+};
+
 class Sink {
  public:
   virtual ~Sink() = default;
@@ -282,6 +291,7 @@ class Sink {
   virtual void etcd(const EtcdMessage&) {}
   virtual void problem(const StreamProblem&) {}
   virtual void capture(const CaptureProblem&) {}
+  virtual void server_discovered(const ServerDiscovered&) {}
   // Time passes without packets (live, every 100 ms), and the capture ends: what waits for time
   // (a silent session, a watch window) is decided.
   virtual void tick(std::int64_t /*now_us*/) {}
@@ -315,6 +325,7 @@ class Sinks {
   void etcd(const EtcdMessage& message);
   void problem(const StreamProblem& problem);
   void capture(const CaptureProblem& problem);
+  void server_discovered(const ServerDiscovered& server);
   void tick(std::int64_t now_us);
   void finish(std::int64_t ts_us);
   void write_trace(const WriteTrace& trace);

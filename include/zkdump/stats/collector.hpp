@@ -35,6 +35,7 @@ class Collector final : public session::Sink {
   void open(session::Connection& connection) override;
   void zk(const session::ZkMessage& message) override;
   void unanswered(const session::Unanswered& unanswered) override;
+  void server_discovered(const session::ServerDiscovered& server) override;
 
   // Starts a new --stats-interval: every figure back to zero. Keys stay (zeroed), so the rows
   // requests still waiting point to remain valid.
@@ -44,6 +45,16 @@ class Collector final : public session::Sink {
                   const ReportSpan& span) const;
   void write_json(fmt::memory_buffer& out, const CaptureCounters& totals,
                   const ReportSpan& span) const;
+
+  // A server found (by detection or a named port): kept for the whole run, not per interval.
+  struct FoundServer {
+    std::string endpoint;
+    std::string_view protocol;
+    std::string_view evidence;
+  };
+  static constexpr std::size_t kMaxListedServers = 64;
+  const std::vector<FoundServer>& servers() const { return servers_; }
+  std::uint64_t servers_found() const { return servers_found_; }
 
   struct OpStats {
     std::string_view name;
@@ -105,6 +116,8 @@ class Collector final : public session::Sink {
   KeyTable paths_;
   KeyTable clients_;
   KeyTable event_paths_;
+  std::vector<FoundServer> servers_;  // the first kMaxListedServers
+  std::uint64_t servers_found_ = 0;
   std::map<std::string_view, std::uint64_t> events_;  // by event type name
   std::map<std::string, std::uint64_t> auth_schemes_;
   std::array<std::uint64_t, session::kSessionChangeNames.size()> sessions_{};  // by change - 1

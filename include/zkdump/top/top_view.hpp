@@ -50,6 +50,7 @@ class TopView {
     std::uint64_t errors;
     const stats::LatencyHistogram* latency;
   };
+  static void draw_servers(int& row, fmt::memory_buffer& text, const stats::Collector& collector);
   static void draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input);
   void draw_rows(int& row, fmt::memory_buffer& text, std::vector<Row> rows, const Input& input);
   static void draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector);

@@ -62,6 +62,7 @@ void describe(const Notification& notification, const Voters& voters, FieldSink&
 // The servers a notification's config names: `server.N=host:quorum:election[:role][;client]`.
 struct ServerPorts {
   std::int64_t sid = 0;
+  std::string_view host;  // as the config spells it (an IPv6 address bracketed); views the config
   int quorum_port = 0;
   int election_port = 0;
   int client_port = 0;

@@ -1,0 +1,29 @@
+#include "zkdump/tls/recognize.hpp"
+
+#include "zkdump/tls/client_hello.hpp"
+
+namespace zkdump::tls {
+namespace {
+
+constexpr std::uint8_t kClientHello = 1;
+constexpr std::uint8_t kServerHello = 2;
+
+// The handshake message type of the record at the front, or 0 before it arrived.
+Recognition hello(ByteSpan bytes, int side) {
+  if (bytes.size() < 2) return {};
+  if (!starts_handshake_record(bytes)) return {Evidence::kRuledOut, false, {}};
+  if (bytes.size() <= kRecordHeaderSize) return {};
+  const std::uint8_t type = bytes[kRecordHeaderSize];
+  if (type == kClientHello) return {Evidence::kWeak, side == 1, "tls_client_hello"};
+  if (type == kServerHello) return {Evidence::kWeak, side == 0, "tls_server_hello"};
+  return {Evidence::kRuledOut, false, {}};
+}
+
+}  // namespace
+
+Recognition recognize_handshake(const FirstBytes& first) {
+  if (!first.from_start) return {Evidence::kRuledOut, false, {}};
+  return stronger(hello(first.bytes[0], 0), hello(first.bytes[1], 1));
+}
+
+}  // namespace zkdump::tls
