@@ -178,6 +178,8 @@ class Run {
   void check_drops();
   void check_pending();
   void tick_analyses();
+  void check_silence();
+  std::uint64_t decoded_messages() const;
   // Capture time when reading a file, wall-clock time when live: what intervals and spans use.
   std::int64_t clock_us() const { return live_ ? now_us() : last_ts_us_; }
   void report_intervals_due(std::int64_t now);
@@ -234,6 +236,9 @@ class Run {
   net::TcpSegment segment_;
   std::int64_t last_ts_us_ = INT64_MIN;
   std::int64_t run_start_us_ = INT64_MIN;
+  // Live, until something decodes: bytes per TCP port, for the hint after 5 quiet seconds.
+  std::unique_ptr<std::array<std::uint64_t, 65536>> port_bytes_;
+  Every silence_check_{std::chrono::seconds(1)};
   std::int64_t interval_start_us_ = INT64_MIN;
   session::CaptureCounters interval_base_;  // the run's totals when the interval began
   std::uint64_t drops_reported_ = 0;
@@ -408,6 +413,10 @@ void Run::on_packet(const capture::RawPacket& raw) {
     problem.wire_length = raw.wire_length;
     sinks_.capture(problem);
   } else if (outcome == net::ParseOutcome::kTcp) {
+    if (port_bytes_) {
+      (*port_bytes_)[segment_.source.port] += segment_.payload.size();
+      (*port_bytes_)[segment_.destination.port] += segment_.payload.size();
+    }
     if (ports_.role(segment_.destination.port) != session::PortRole::kNone) {
       connections_.segment(segment_, true);
     } else if (ports_.role(segment_.source.port) != session::PortRole::kNone) {
@@ -436,6 +445,39 @@ void Run::check_drops() {
   problem.interface = interface;
   sinks_.capture(problem);
   drops_reported_ = dropped;
+}
+
+std::uint64_t Run::decoded_messages() const {
+  const session::ClientCounters& client = clients_.counters();
+  const session::EtcdCounters& etcd = etcd_.counters();
+  return client.requests + client.replies + client.events + servers_.messages() + etcd.requests +
+         etcd.replies + etcd.statuses;
+}
+
+// Live, no silence: when nothing decoded for 5 s, say once what the capture did see.
+void Run::check_silence() {
+  constexpr std::int64_t kQuiet_us = 5'000'000;
+  constexpr std::size_t kPortsShown = 5;
+  if (!port_bytes_ || !silence_check_.due()) return;
+  if (decoded_messages() > 0) return port_bytes_.reset();
+  if (now_us() - run_start_us_ < kQuiet_us) return;
+  std::vector<std::pair<std::uint64_t, std::uint16_t>> busiest;
+  for (std::size_t port = 0; port < port_bytes_->size(); ++port) {
+    if ((*port_bytes_)[port] > 0) busiest.emplace_back((*port_bytes_)[port], port);
+  }
+  std::sort(busiest.begin(), busiest.end(), std::greater<>());
+  busiest.resize(std::min(busiest.size(), kPortsShown));
+  std::string seen;
+  for (const auto& [bytes, port] : busiest) {
+    seen += fmt::format("{}port {} ({} bytes)", seen.empty() ? "" : ", ", port, bytes);
+  }
+  fmt::print(stderr,
+             "zkdump: nothing decoded in {} s: {}; none of it looked like ZooKeeper, its quorum or "
+             "etcd (name a port with --port, --quorum-port, --election-port or --etcd-port to "
+             "decode it as one)\n",
+             kQuiet_us / 1'000'000,
+             seen.empty() ? std::string("no TCP payload seen") : "TCP payload on " + seen);
+  port_bytes_.reset();
 }
 
 // Live: what the analyses wait for (a silent session) happens without packets too.
@@ -551,6 +593,7 @@ int Run::capture() {
   capture::RawPacket raw;
   int exit_code = kExitOk;
   if (live_) run_start_us_ = now_us();
+  if (live_ && !config_.quiet) port_bytes_ = std::make_unique<std::array<std::uint64_t, 65536>>();
   while (keep_going()) {
     if (top_) service_top(true);
     if (metrics_server_ != nullptr) {
@@ -562,6 +605,7 @@ int Run::capture() {
       check_drops();
       check_pending();
       tick_analyses();
+      check_silence();
       report_intervals_due(now_us());
     } else if (status == capture::NextStatus::kPacket) {
       // Before the packet: its messages belong to the interval its time falls in.
@@ -693,7 +737,10 @@ void request_stop() {
 
 // What tcpdump says as a live capture starts, and which ports zkdump decodes.
 void announce(const capture::PcapSource& source, const Config& config) {
-  std::string ports = fmt::format("client port {}", fmt::join(config.client_ports, ", "));
+  std::string ports;
+  if (!config.client_ports.empty()) {
+    ports = fmt::format("client port {}", fmt::join(config.client_ports, ", "));
+  }
   if (!config.election_ports.empty()) {
     ports += fmt::format("; election port {}", fmt::join(config.election_ports, ", "));
   }
@@ -704,6 +751,11 @@ void announce(const capture::PcapSource& source, const Config& config) {
     ports += fmt::format("; etcd port {}", fmt::join(config.etcd_ports, ", "));
   }
   if (config.learn_ports) ports += "; and every port the election's configs name";
+  if (ports.starts_with("; ")) ports.erase(0, 2);
+  if (config.detect) {
+    ports = ports.empty() ? "ZooKeeper, its quorum and etcd found on any TCP port by their bytes"
+                          : fmt::format("{}; and any TCP port by its bytes", ports);
+  }
   fmt::print(stderr, "zkdump: listening on {}, link-type {}, snapshot length {} bytes; {}\n",
              source.name(), source.linktype_name(), source.snaplen(), ports);
 }

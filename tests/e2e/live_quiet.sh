@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Live views keep time on a quiet link: with no ZooKeeper packet at all, --stats-interval still
 # reports every second (each document one second long, back to back), and --top draws its screen
-# and quits on q at once, under tmux. Every process it starts is stopped, on success and failure.
+# and quits on q at once, under tmux. With only unrelated TCP on the link, zkdump says after 5 s
+# what it saw and that none of it was ZooKeeper or etcd. Every process it starts is stopped, on
+# success and failure.
 # usage: live_quiet.sh ZKDUMP REPO
 set -euo pipefail
 zkdump=$1 repo=$2
@@ -9,8 +11,10 @@ source "$repo/scripts/lib/zk_env.sh"
 work=$(mktemp -d)
 socket="$work/tmux.sock"
 zkdump_pid=
+http_pid=
 cleanup() {
   if [ -n "$zkdump_pid" ]; then kill "$zkdump_pid" 2>/dev/null || true; fi
+  if [ -n "$http_pid" ]; then kill "$http_pid" 2>/dev/null || true; fi
   tmux -S "$socket" kill-server 2>/dev/null || true
   rm -rf "$work"
 }
@@ -63,3 +67,23 @@ tmux -S "$socket" send-keys -t top q
 for _ in $(seq 1 10); do [ -f "$work/status" ] && break; sleep 0.1; done
 [ "$(cat "$work/status" 2>/dev/null)" = 0 ] || fail "q did not end --top within 1 s on a quiet link"
 echo "--top on a quiet link: drawn at once, q quits at once"
+
+# Live, no silence: HTTP downloads on a port nothing names, no ZooKeeper anywhere. After 5 s of
+# decoding nothing, one hint names the busiest port.
+http_port=$(free_port)
+mkdir -p "$work/www"
+head -c 65536 /dev/urandom > "$work/www/blob"
+"$ZK_PYTHON" -m http.server --bind 127.0.0.1 --directory "$work/www" "$http_port" > /dev/null 2>&1 &
+http_pid=$!
+sleep 0.5
+"$zkdump" -i lo > "$work/hint.out" 2> "$work/hint.err" &
+zkdump_pid=$!
+for _ in $(seq 1 70); do curl -s -o /dev/null "http://127.0.0.1:$http_port/blob" || true; sleep 0.1; done
+kill -INT "$zkdump_pid"
+wait "$zkdump_pid" || true
+zkdump_pid=
+grep -q "^zkdump: nothing decoded in 5 s: TCP payload on port $http_port " "$work/hint.err" ||
+  fail "no hint after 5 s of unrelated traffic: $(cat "$work/hint.err")"
+[ "$(grep -c "nothing decoded" "$work/hint.err")" = 1 ] || fail "the hint was said more than once"
+[ ! -s "$work/hint.out" ] || fail "unrelated traffic printed lines: $(head -n 3 "$work/hint.out")"
+echo "unrelated traffic only: one hint after 5 s, naming port $http_port"

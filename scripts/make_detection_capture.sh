@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Captures ZooKeeper and etcd on ports nobody told zkdump about, beside unrelated TCP that must
+# not be mistaken for them, for protocol detection's tests:
+#   ZooKeeper (Debian's zookeeper) on 22181: kazoo writes, reads and watches, four-letter words;
+#   etcd (etcd-server, etcdctl) on 22379: puts, gets, a watch, the JSON gateway through curl;
+#   HTTP on 28080 (python3 -m http.server): a download of DOWNLOAD_MIB (1 MiB by default), most
+#   of the capture's bytes;
+#   Redis (redis-server) on 26379: redis-cli commands and a short redis-benchmark;
+#   TLS on 28443 (openssl s_server): an HTTPS request, no hint port, so not bound to anything.
+# Needs root (tcpdump on lo) and redis-server (apt-get install redis-server).
+# Usage: scripts/make_detection_capture.sh [OUT.pcap]: pcaps/any_port.pcap by default; the
+# benchmark's mixed capture is DOWNLOAD_MIB=64 scripts/make_detection_capture.sh bench/data/mixed.pcap
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$repo/scripts/lib/zk_env.sh"
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_zk "$work/zk"
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+background() { "$@" & pids+=("$!"); }
+
+zk_port=22181 etcd_port=22379 http_port=28080 redis_port=26379 tls_port=28443
+export ETCDCTL_API=3
+etcdctl=(etcdctl --endpoints="127.0.0.1:$etcd_port")
+
+# The servers first, outside the capture: only their traffic is wanted.
+start_zk "$work/zk" "$zk_port"
+background etcd --name detect --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
+  --advertise-client-urls "http://127.0.0.1:$etcd_port" --listen-peer-urls http://127.0.0.1:22380 \
+  --initial-advertise-peer-urls http://127.0.0.1:22380 \
+  --initial-cluster detect=http://127.0.0.1:22380 > "$work/etcd.log" 2>&1
+for _ in $(seq 1 100); do "${etcdctl[@]}" endpoint health > /dev/null 2>&1 && break; sleep 0.1; done
+mkdir -p "$work/www"
+head -c $((${DOWNLOAD_MIB:-1} << 20)) /dev/urandom > "$work/www/blob.bin"
+background "$ZK_PYTHON" -m http.server --bind 127.0.0.1 --directory "$work/www" "$http_port" > "$work/http.log" 2>&1
+background redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no > "$work/redis.log" 2>&1
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+  -keyout "$work/key.pem" -out "$work/cert.pem" > /dev/null 2>&1
+background openssl s_server -accept "$tls_port" -cert "$work/cert.pem" -key "$work/key.pem" -www -quiet
+sleep 1
+
+start_capture "$work/any_port.pcap" 0 "tcp portrange 22000-29000"
+"$ZK_PYTHON" - "127.0.0.1:$zk_port" <<'PY'
+import sys
+from kazoo.client import KazooClient
+zk = KazooClient(hosts=sys.argv[1], timeout=10)
+zk.start()
+zk.create("/detect", b"found by its bytes")
+zk.get("/detect", watch=lambda event: None)
+for i in range(3):
+    zk.set("/detect", b"value %d" % i)
+    zk.get("/detect", watch=lambda event: None)
+zk.get_children("/")
+zk.delete("/detect")
+zk.stop()
+PY
+"$ZK_PYTHON" "$repo/scripts/traffic/four_letter_words.py" "127.0.0.1:$zk_port"
+background "${etcdctl[@]}" watch --prefix /detect/ > "$work/watch.out" 2>&1
+sleep 0.5
+"${etcdctl[@]}" put /detect/a alpha > /dev/null
+"${etcdctl[@]}" get /detect/a > /dev/null
+"${etcdctl[@]}" del /detect/a > /dev/null
+curl -s -X POST "http://127.0.0.1:$etcd_port/v3/kv/range" -d '{"key": "L2RldGVjdC9h"}' > /dev/null
+curl -s -o /dev/null "http://127.0.0.1:$http_port/blob.bin"
+redis-cli -p "$redis_port" set detect found > /dev/null
+redis-cli -p "$redis_port" get detect > /dev/null
+redis-benchmark -p "$redis_port" -n 2000 -c 4 -t set,get -q > /dev/null
+curl -sk -o /dev/null "https://localhost:$tls_port/"
+sleep 0.5
+stop_capture "$work/any_port.pcap"
+out=${1:-$repo/pcaps/any_port.pcap}
+mv "$work/any_port.pcap" "$out"
+echo "captured $out: $(stat -c %s "$out") bytes"
