@@ -42,7 +42,12 @@ struct FrameRun {
 FrameRun frame_run(ByteSpan bytes) {
   FrameRun run;
   std::size_t position = 0;
-  while (run.frames < kConvincingFrames && bytes.size() - position >= kFrameHeaderSize) {
+  constexpr std::size_t kTypeOffset = 3;
+  while (run.frames < kConvincingFrames && bytes.size() - position > kTypeOffset) {
+    if (bytes.size() - position < kFrameHeaderSize) {  // the type tells already
+      run.broken = bytes[position + kTypeOffset] > kLastFrameType;
+      break;
+    }
     const ByteSpan front = bytes.subspan(position);
     if (!plausible_frame_header(front, kLargestMaxFrameSize)) {
       run.broken = true;
@@ -83,7 +88,8 @@ Recognition opening(ByteSpan bytes, bool reversed) {
       line.find(" /v3alpha/") != line.npos) {
     return {Evidence::kStrong, reversed, "gateway_request"};
   }
-  return {Evidence::kWeak, reversed, "http1_request"};  // /health, /version, /metrics
+  // /health, /version, /metrics: etcd's only where its port says so
+  return {Evidence::kWeak, reversed, "http1_request", true};
 }
 
 }  // namespace

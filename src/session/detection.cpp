@@ -97,7 +97,9 @@ Decision weigh(const FirstBytes& first, std::optional<Protocol> hint, bool final
     if (recognition.evidence == Evidence::kStrong) {
       return {Decision::kBind, protocol, recognition};
     }
-    if (recognition.evidence != Evidence::kRuledOut) all_ruled_out = false;
+    const bool hopeless =
+        recognition.evidence == Evidence::kRuledOut || (recognition.settled && protocol != hint);
+    if (!hopeless) all_ruled_out = false;
     if (recognition.evidence == Evidence::kWeak && protocol == hint && !hinted) {
       hinted = recognition;
     }

@@ -32,11 +32,15 @@ template <class Plausible>
 Run walk_frames(ByteSpan bytes, std::size_t header, Plausible plausible) {
   Run run;
   std::size_t position = 0;
-  while (run.frames < kConvincingRun && bytes.size() - position >= kLengthSize + header) {
+  while (run.frames < kConvincingRun && bytes.size() - position >= kLengthSize) {
     const std::int32_t length = load_be32(bytes.data() + position);
     const std::uint8_t* body = bytes.data() + position + kLengthSize;
-    if (length < static_cast<std::int32_t>(header) || length > kDefaultMaxFrame ||
-        !plausible(body, run)) {
+    if (length < static_cast<std::int32_t>(header) || length > kDefaultMaxFrame) {
+      run.broken = true;
+      return run;
+    }
+    if (bytes.size() - position < kLengthSize + header) return run;  // the header still arriving
+    if (!plausible(body, run)) {
       run.broken = true;
       return run;
     }
@@ -165,8 +169,12 @@ Recognition election_header(const FirstBytes& first, int side) {
   const Parse parse = parse_election_header(bytes, header);
   if (parse.outcome == Parse::kInvalid) return {Evidence::kRuledOut, false, {}};
   if (parse.outcome == Parse::kIncomplete) return {};
-  // Before 3.5 the header is a bare sid: eight bytes anything could start with.
-  if (header.protocol_version == 0) return {Evidence::kWeak, side == 1, "election_sid"};
+  // Before 3.5 the header is a bare sid: eight bytes, of which a small sid leaves four zero.
+  constexpr std::int64_t kLargestBareSid = std::int64_t{1} << 32;
+  if (header.protocol_version == 0) {
+    if (header.sid >= kLargestBareSid) return {Evidence::kRuledOut, false, {}};
+    return {Evidence::kWeak, side == 1, "election_sid"};
+  }
   return {Evidence::kStrong, side == 1, "election_header"};
 }
 

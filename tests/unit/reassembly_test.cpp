@@ -296,3 +296,73 @@ TEST_CASE("caps: out-of-order bytes, connections, idle time") {
   table.expire_idle(5000);
   CHECK(table.size() == 0);
 }
+
+TEST_CASE("a reset ahead of every byte seen (tcpkill's guess) closes without a gap") {
+  Harness h;
+  handshake(h);
+  h.send(true, 101, "req", net::kTcpAck, 501);
+  h.send(true, 1101, "", net::kTcpRst);  // 1000 bytes beyond the stream, nothing acknowledged them
+  h.at_us += h.limits.unacked_hole_wait_us + 1;
+  h.table->advance(h.at_us);
+  CHECK(h.factory.last->closes == 1);
+  CHECK(h.factory.last->gaps[0] == 0);
+  CHECK(h.table->counters().gaps == 0);
+}
+
+namespace {
+
+// A handler that stops wanting bytes after its first delivery, as detection does with other TCP.
+struct Uninterested : tcp::StreamHandler {
+  int deliveries = 0;
+  void on_data(tcp::Side, tcp::ByteSpan, std::int64_t) override { ++deliveries; }
+  void on_gap(tcp::Side, std::uint64_t, std::int64_t) override {}
+  void on_close(tcp::CloseReason, std::int64_t) override {}
+  bool wants_bytes() const override { return deliveries == 0; }
+};
+
+struct UninterestedFactory : tcp::StreamHandlerFactory, tcp::OrientationGuess {
+  std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint&, const net::Endpoint&, bool,
+                                           std::int64_t) override {
+    return std::make_unique<Uninterested>();
+  }
+  bool to_server(const net::TcpSegment& segment) const override {
+    return segment.destination.port < segment.source.port;
+  }
+};
+
+net::TcpSegment segment_between(std::uint16_t from, std::uint16_t to, std::uint32_t seq,
+                                const std::string& data, std::uint8_t flags = net::kTcpAck) {
+  net::TcpSegment segment;
+  segment.source.port = from;
+  segment.destination.port = to;
+  segment.seq = seq;
+  segment.flags = flags;
+  segment.payload = {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()};
+  return segment;
+}
+
+}  // namespace
+
+TEST_CASE("a connection found in either orientation; one nobody wants is followed, not kept") {
+  UninterestedFactory factory;
+  tcp::ReassemblyLimits limits;
+  tcp::ConnectionTable table(factory, limits);
+  const std::string data = "GET / HTTP/1.1\r\n\r\n";
+  table.segment_either_way(segment_between(50000, 8080, 0, "", net::kTcpSyn), factory);
+  table.segment_either_way(segment_between(8080, 50000, 0, "", net::kTcpSyn | net::kTcpAck),
+                           factory);
+  table.segment_either_way(segment_between(50000, 8080, 1, data), factory);
+  table.segment_either_way(segment_between(8080, 50000, 1, data), factory);  // found reversed
+  table.segment_either_way(
+      segment_between(50000, 8080, 1 + static_cast<std::uint32_t>(data.size()), data), factory);
+  CHECK(table.size() == 1);
+  const tcp::ReassemblyCounters& counters = table.counters();
+  CHECK(counters.ignored_connections == 1);
+  CHECK(counters.connections_opened == 0);
+  CHECK(counters.segments == 0);
+  CHECK(counters.ignored_segments == 5);  // the handshake's too
+  CHECK(counters.ignored_bytes == 3 * data.size());
+  CHECK(counters.payload_bytes[0] + counters.payload_bytes[1] == 0);
+  table.segment_either_way(segment_between(8080, 50000, 1, "", net::kTcpRst), factory);
+  CHECK(table.size() == 0);
+}

@@ -22,7 +22,8 @@ enum class Evidence : std::uint8_t {
 struct Recognition {
   Evidence evidence = Evidence::kTooFewBytes;
   bool reversed = false;  // the guessed client is the server: the bytes flow the other way
-  std::string_view what;  // names the evidence ("ConnectRequest"), from a static table
+  std::string_view what;  // names the evidence ("connect_request"), from a static table
+  bool settled = false;   // more bytes cannot make it stronger (a request line read whole)
 };
 
 // A connection's first bytes as detection holds them, per direction (0: from the endpoint
