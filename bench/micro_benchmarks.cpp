@@ -40,12 +40,12 @@ const Capture& capture() {
 struct StreamKeeper : tcp::StreamHandler {
   std::vector<std::uint8_t>* keep = nullptr;
   std::uint64_t bytes = 0;
-  void on_data(tcp::Side side, tcp::ByteSpan data, std::int64_t) override {
+  void on_data(Direction side, tcp::ByteSpan data, std::int64_t) override {
     bytes += data.size();
-    if (keep != nullptr && side == tcp::Side::kClientToServer)
+    if (keep != nullptr && side == Direction::kToServer)
       keep->insert(keep->end(), data.begin(), data.end());
   }
-  void on_gap(tcp::Side, std::uint64_t, std::int64_t) override {}
+  void on_gap(Direction, std::uint64_t, std::int64_t) override {}
   void on_close(tcp::CloseReason, std::int64_t) override {}
 };
 
@@ -68,7 +68,8 @@ void feed_segments(tcp::ConnectionTable& table) {
     if (net::parse_packet(data.linktype, data.packets[i], data.times[i], segment) !=
         net::ParseOutcome::kTcp)
       continue;
-    table.segment(segment, segment.destination.port == 2181);
+    table.segment(segment, segment.destination.port == 2181 ? zkdump::Direction::kToServer
+                                                            : zkdump::Direction::kToClient);
   }
   table.close_all(0);
 }
@@ -109,8 +110,7 @@ void BM_FrameDecoder(benchmark::State& state) {
     framing::Stream framer(budget, true);
     CountingHandler handler;
     zk::Opening opening = zk::Opening::kUnknown;
-    zk::ClientFrames protocol(zk::Direction::kToServer, opening, handler, zk::kDefaultMaxFrame,
-                              true);
+    zk::ClientFrames protocol(Direction::kToServer, opening, handler, zk::kDefaultMaxFrame, true);
     for (std::size_t at = 0; at < stream.size(); at += piece) {
       framer.consume(ByteSpan(stream.data() + at, std::min(piece, stream.size() - at)), 0, protocol,
                      handler);

@@ -12,7 +12,8 @@ import recut  # noqa: E402
 
 MAX_SEED = 64 * 1024
 pcap_dir, out = sys.argv[1:3]
-targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap", "election", "zab", "etcd")
+targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap", "election", "zab", "etcd",
+           "detect")
 # The server ports of the quorum capture's ensemble (scripts/make_quorum_capture.sh) and defaults.
 QUORUM_PORTS = {port: "election" for port in range(3888, 3900)}
 QUORUM_PORTS.update({port: "zab" for port in range(2888, 2900)})
@@ -64,6 +65,18 @@ for path in sorted(glob.glob(os.path.join(pcap_dir, "*.pcap"))):
             stream += bytes([(0 if to_server else 0x80) | len(chunk)]) + chunk
     for (target, server_port, client_port), stream in quorum.items():
         write(target, "%s-%d-%d" % (base, server_port, client_port), bytes(stream))
+    # Detection: every connection as records, the lower port taken for the server's; control:
+    # text, start seen, the server port none of the hints (bits 4-5 zero).
+    connections = {}
+    for p in packets:
+        to_server = p["dport"] < p["sport"]
+        key = (min(p["sport"], p["dport"]), max(p["sport"], p["dport"]))
+        stream = connections.setdefault(key, bytearray([0x02]))
+        for at in range(0, len(p["payload"]), 127):
+            chunk = p["payload"][at:at + 127]
+            stream += bytes([(0 if to_server else 0x80) | len(chunk)]) + chunk
+    for (server_port, client_port), stream in list(connections.items())[:8]:
+        write("detect", "%s-%d-%d" % (base, server_port, client_port), bytes(stream))
     for (client_port, to_server), data in streams.items():
         target = "stream_to_server" if to_server else "stream_to_client"
         # Control byte: text output, connection start seen, 1500-byte pieces.

@@ -152,7 +152,7 @@ void SessionHealth::on_sent(const ZkMessage& message, ClientState& client) {
 void SessionHealth::quorum(const QuorumMessage& message) {
   tick(message.ts_us);
   const auto* packet = message.as<zk::quorum::ZabPacket>();
-  if (packet == nullptr || !message.broadcast || message.from_client ||
+  if (packet == nullptr || !message.broadcast || message.direction == Direction::kToServer ||
       packet->packet.type != zk::quorum::kProposal || !is_expiry(*packet)) {
     return;
   }

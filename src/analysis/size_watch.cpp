@@ -32,7 +32,7 @@ void SizeWatch::zk(const ZkMessage& message) {
 
 void SizeWatch::quorum(const session::QuorumMessage& message) {
   const auto* zab = message.as<zk::quorum::ZabPacket>();
-  if (zab == nullptr || message.from_client || !message.broadcast) return;
+  if (zab == nullptr || message.direction == Direction::kToServer || !message.broadcast) return;
   const zk::quorum::ZabPacket& packet = *zab;
   if (packet.packet.type != zk::quorum::kProposal) return;
   if (static_cast<std::int64_t>(packet.packet.data.size) < threshold_) return;

@@ -121,20 +121,22 @@ void WriteTracer::quorum(const QuorumMessage& message) {
   txns_.expire(now);
   switch (packet->packet.type) {
     case quorum::kRequest:
-      if (message.from_client) on_request(message, *packet, learner);
+      if (message.direction == Direction::kToServer) on_request(message, *packet, learner);
       break;
     case quorum::kProposal:
-      if (!message.from_client && message.broadcast) on_proposal(message, *packet);
+      if (message.direction == Direction::kToClient && message.broadcast)
+        on_proposal(message, *packet);
       break;
     case quorum::kAck:
-      if (message.from_client && message.broadcast) on_ack(message, *packet, learner);
+      if (message.direction == Direction::kToServer && message.broadcast)
+        on_ack(message, *packet, learner);
       break;
     case quorum::kCommit:
     case quorum::kInform:
-      if (!message.from_client) on_commit(message, *packet, learner);
+      if (message.direction == Direction::kToClient) on_commit(message, *packet, learner);
       break;
     case quorum::kSync:
-      if (!message.from_client) on_sync(message, learner);
+      if (message.direction == Direction::kToClient) on_sync(message, learner);
       break;
     default:
       break;

@@ -418,9 +418,9 @@ void Run::on_packet(const capture::RawPacket& raw) {
       (*port_bytes_)[segment_.destination.port] += segment_.payload.size();
     }
     if (ports_.role(segment_.destination.port) != session::PortRole::kNone) {
-      connections_.segment(segment_, true);
+      connections_.segment(segment_, Direction::kToServer);
     } else if (ports_.role(segment_.source.port) != session::PortRole::kNone) {
-      connections_.segment(segment_, false);
+      connections_.segment(segment_, Direction::kToClient);
     } else if (config_.detect) {
       connections_.segment_either_way(segment_, detection_);
     } else {

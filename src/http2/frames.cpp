@@ -135,7 +135,7 @@ Verdict Frames::judge(ByteSpan front, bool searching, bool closing) {
 
 // A client opens with the preface (or HTTP/1.x, or TLS); a server's first frame is SETTINGS.
 Verdict Frames::judge_opening(ByteSpan front) {
-  if (!to_server_) {
+  if (direction_ == Direction::kToClient) {
     expect_opening_ = false;
     return judge_frame(front, false);
   }

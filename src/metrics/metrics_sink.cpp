@@ -156,12 +156,13 @@ void MetricsSink::on_zab(const session::QuorumMessage& message,
   const std::string_view type = zk::quorum::packet_type_name(packet.type);
   ++bounded_entry(zab_packets_, type.empty() ? std::string_view("Unknown") : type, kMaxMethods);
   if (!message.broadcast) return;  // a sync's replay says nothing of the quorum's pace
-  if (packet.type == zk::quorum::kProposal && !message.from_client) {
+  if (packet.type == zk::quorum::kProposal && message.direction == Direction::kToClient) {
     ++follower(message.follower).proposals;
-  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck && message.from_client) {
+  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck &&
+             message.direction == Direction::kToServer) {
     follower(message.follower).acks.observe(message.latency_us, kDurationBucketsUs);
   } else if (message.latency_us >= 0 && packet.type == zk::quorum::kCommit &&
-             !message.from_client) {
+             message.direction == Direction::kToClient) {
     follower(message.follower).commits.observe(message.latency_us, kDurationBucketsUs);
   }
 }

@@ -26,7 +26,8 @@ std::string_view method_name(const EtcdMessage& message) {
 void describe_body(const EtcdMessage& message, ByteSpan body, bool compressed, FieldSink& out) {
   const etcd::MessageSpec* spec = nullptr;
   if (message.method != nullptr && !compressed) {
-    spec = message.to_server ? message.method->request : message.method->response;
+    spec = message.direction == Direction::kToServer ? message.method->request
+                                                     : message.method->response;
   }
   if (spec == nullptr) {
     out.number("size", static_cast<std::int64_t>(body.size()));

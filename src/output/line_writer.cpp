@@ -20,8 +20,8 @@ using session::ProblemKind;
 using session::QuorumMessage;
 using session::ZkMessage;
 
-std::string_view direction_name(bool to_server) {
-  return to_server ? "to_server" : "to_client";
+std::string_view direction_name(Direction direction) {
+  return direction == Direction::kToServer ? "to_server" : "to_client";
 }
 
 // Which count a stream problem carries: a byte count, or a length or word from the wire.
@@ -210,8 +210,9 @@ std::string_view LineWriter::end(const session::Connection* connection, Peers pe
 
 std::string_view LineWriter::end_quorum(const QuorumMessage& message) {
   const session::Connection& connection = *message.connection;
-  format_->end_quorum(message.from_client ? connection.client : connection.server,
-                      message.from_client ? connection.server : connection.client);
+  format_->end_quorum(
+      message.direction == Direction::kToServer ? connection.client : connection.server,
+      message.direction == Direction::kToServer ? connection.server : connection.client);
   return format_->line();
 }
 
@@ -281,7 +282,7 @@ std::string_view LineWriter::format_tls_not_decodable(const ZkMessage& message) 
          problem_name(ProblemKind::kTlsNotDecodable),
          {"", problem_name(ProblemKind::kTlsNotDecodable)}});
   fields([&](FieldSink& out) {
-    out.name("direction", direction_name(true));
+    out.name("direction", direction_name(Direction::kToServer));
     out.number("offset", static_cast<std::int64_t>(message.offset));
   });
   return end(message.connection, Peers::kBoth, true);
@@ -303,7 +304,7 @@ std::string_view LineWriter::format_client_hello(const ZkMessage& message,
 std::string_view LineWriter::format_undecodable(const ZkMessage& message, std::string_view error,
                                                 std::string_view op, std::int32_t xid,
                                                 std::int32_t frame_size, std::int64_t bad_byte) {
-  const bool reply = message.direction == zk::Direction::kToClient;
+  const bool reply = message.direction == Direction::kToClient;
   begin({message.ts_us, reply, "error", message.connection, "op", op, {"", error}});
   fields([&](FieldSink& out) {
     out.name("error", error, FieldRole::kInName);
@@ -502,11 +503,13 @@ void LineWriter::etcd(const session::EtcdMessage& message) {
 
 std::string_view LineWriter::format_etcd(const session::EtcdMessage& message) {
   const EtcdLine line = etcd_line(message);
-  const bool arrow = !message.to_server && line.kind != std::string_view("error");
+  const bool arrow =
+      message.direction == Direction::kToClient && line.kind != std::string_view("error");
   begin(
       {message.ts_us, arrow, line.kind, message.connection, line.label_key, line.label, line.name});
   fields([&](FieldSink& out) { describe_etcd(message, out); });
-  return end(message.connection, message.to_server ? Peers::kClient : Peers::kServer, false);
+  return end(message.connection,
+             message.direction == Direction::kToServer ? Peers::kClient : Peers::kServer, false);
 }
 
 std::string_view LineWriter::format_problem(const session::StreamProblem& problem) {
@@ -516,7 +519,7 @@ std::string_view LineWriter::format_problem(const session::StreamProblem& proble
   begin({problem.ts_us, false, "error", &connection, "error", name, {"", name}});
   fields([&](FieldSink& out) {
     if (!quorum) {
-      out.name("direction", direction_name(problem.to_server));
+      out.name("direction", direction_name(problem.direction));
       out.number("offset", static_cast<std::int64_t>(problem.offset));
     }
     out.number(count_key(problem.problem, quorum), problem.count);
@@ -524,7 +527,7 @@ std::string_view LineWriter::format_problem(const session::StreamProblem& proble
   if (!quorum) return end(&connection, Peers::kBoth, true);
   QuorumMessage sent_by;
   sent_by.connection = problem.connection;
-  sent_by.from_client = problem.to_server;
+  sent_by.direction = problem.direction;
   return end_quorum(sent_by);
 }
 

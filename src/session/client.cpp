@@ -4,6 +4,7 @@
 
 #include "zkdump/base/copy_bytes.hpp"
 #include "zkdump/base/ring.hpp"
+#include "zkdump/session/conversation.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/tls/client_hello.hpp"
 #include "zkdump/zk/client_frames.hpp"
@@ -22,16 +23,13 @@ std::string session_text(std::int64_t session_id) {
 }  // namespace
 
 // One connection: its framing, its requests awaiting replies, and its messages to the sinks.
-class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRequests {
+class ClientConversation final : public Conversation, public zk::AwaitedRequests {
  public:
   ClientConversation(ClientShared& shared, Connection connection, bool from_start);
   ~ClientConversation() override;
   ClientConversation(const ClientConversation&) = delete;
   ClientConversation& operator=(const ClientConversation&) = delete;
 
-  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override;
-  void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override;
-  void on_close(tcp::CloseReason reason, std::int64_t ts_us) override;
   const zk::OpInfo* awaited_op(std::int32_t xid) const override;
 
   void report_pending(std::int64_t now_us, std::int64_t after_us);
@@ -40,32 +38,15 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   const Connection& connection() const { return connection_; }
 
  private:
-  // Frames and problems from one direction's stream.
-  class DirectionHandler final : public framing::Handler {
-   public:
-    DirectionHandler(ClientConversation& conversation, zk::Direction direction)
-        : conversation_(conversation), direction_(direction) {}
-    void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t offset,
-                    std::int64_t ts_us) override {
-      conversation_.on_frame(direction_, bytes, tag, offset, ts_us);
-    }
-    void on_problem(framing::Problem problem, std::uint64_t offset, std::int64_t count,
-                    std::int64_t ts_us) override {
-      conversation_.on_problem(direction_, problem, offset, count, ts_us);
-    }
-
-   private:
-    ClientConversation& conversation_;
-    zk::Direction direction_;
-  };
-
-  void on_frame(zk::Direction direction, ByteSpan bytes, std::uint8_t tag, std::uint64_t offset,
-                std::int64_t ts_us);
-  void on_problem(zk::Direction direction, framing::Problem problem, std::uint64_t offset,
-                  std::int64_t count, std::int64_t ts_us);
+  framing::Protocol& protocol(Direction direction) override { return frames_[index_of(direction)]; }
+  void on_message(Direction direction, ByteSpan bytes, std::uint8_t tag, std::uint64_t offset,
+                  std::int64_t ts_us) override;
+  void on_problem(Direction direction, framing::Problem problem, std::uint64_t offset,
+                  std::int64_t count, std::int64_t ts_us) override;
+  void ended(tcp::CloseReason reason, std::int64_t ts_us) override;
   // Where a frame sits: what every message made of it starts from.
   struct FrameAt {
-    zk::Direction direction;
+    Direction direction;
     std::uint64_t offset;
     std::int64_t ts_us;
     std::int32_t size;  // the length prefix
@@ -101,9 +82,7 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   std::list<ClientConversation*>::iterator registration_;
   Connection connection_;
   zk::Opening opening_ = zk::Opening::kUnknown;
-  framing::Stream streams_[2];
   zk::ClientFrames frames_[2];
-  DirectionHandler handlers_[2];
   Ring<Outstanding> pending_;  // its slots' paths keep their storage: remembering allocates nothing
   std::uint64_t next_seq_ = 0;
   // A four-letter word's exchange, on the rare connection that carries one.
@@ -116,21 +95,12 @@ class ClientConversation final : public tcp::StreamHandler, public zk::AwaitedRe
   std::unique_ptr<FourLetterExchange> four_letter_;
 };
 
-namespace {
-
-int index_of(tcp::Side side) {
-  return static_cast<int>(side);
-}
-
-}  // namespace
-
 ClientConversation::ClientConversation(ClientShared& shared, Connection connection, bool from_start)
-    : shared_(shared),
+    : Conversation(shared.budget, from_start),
+      shared_(shared),
       connection_(std::move(connection)),
-      streams_{{shared.budget, from_start}, {shared.budget, from_start}},
-      frames_{{zk::Direction::kToServer, opening_, *this, shared.options.max_frame, from_start},
-              {zk::Direction::kToClient, opening_, *this, shared.options.max_frame, from_start}},
-      handlers_{{*this, zk::Direction::kToServer}, {*this, zk::Direction::kToClient}} {
+      frames_{{Direction::kToServer, opening_, *this, shared.options.max_frame, from_start},
+              {Direction::kToClient, opening_, *this, shared.options.max_frame, from_start}} {
   registration_ = shared_.conversations.insert(shared_.conversations.end(), this);
   shared_.sinks.open(connection_);
 }
@@ -150,18 +120,7 @@ void ClientConversation::report_pending(std::int64_t now_us, std::int64_t after_
   }
 }
 
-void ClientConversation::on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) {
-  const int d = index_of(side);
-  streams_[d].consume(bytes, ts_us, frames_[d], handlers_[d]);
-}
-
-void ClientConversation::on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) {
-  const int d = index_of(side);
-  streams_[d].gap(missing_bytes, ts_us, frames_[d], handlers_[d]);
-}
-
-void ClientConversation::on_close(tcp::CloseReason reason, std::int64_t ts_us) {
-  for (int d = 0; d < 2; ++d) streams_[d].finish(ts_us, frames_[d], handlers_[d]);
+void ClientConversation::ended(tcp::CloseReason reason, std::int64_t ts_us) {
   if (opening_ == zk::Opening::kFourLetterWord) report_four_letter_reply(ts_us);
   shared_.sinks.closing(connection_, reason, ts_us);
   while (!pending_.empty()) {
@@ -209,8 +168,8 @@ bool ClientConversation::selected_waiting(const Outstanding& request,
          (request.selection == Selection::kAtReply && shared_.filter->waited(waited_us));
 }
 
-void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::uint8_t tag,
-                                  std::uint64_t offset, std::int64_t ts_us) {
+void ClientConversation::on_message(Direction direction, ByteSpan bytes, std::uint8_t tag,
+                                    std::uint64_t offset, std::int64_t ts_us) {
   const FrameAt at{direction, offset, ts_us,
                    bytes.size() >= zk::kLengthSize ? load_be32(bytes.data()) : 0};
   const ByteSpan body = bytes.subspan(std::min(bytes.size(), zk::kLengthSize));
@@ -226,7 +185,7 @@ void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::
     case zk::FrameTag::kFourLetterWord:
       return on_four_letter_word(at, bytes);
     case zk::FrameTag::kRawText:
-      if (direction == zk::Direction::kToClient) on_four_letter_answer(bytes);
+      if (direction == Direction::kToClient) on_four_letter_answer(bytes);
       return;
     case zk::FrameTag::kTlsRecord:
       return on_tls_record(at, bytes);
@@ -235,11 +194,10 @@ void ClientConversation::on_frame(zk::Direction direction, ByteSpan bytes, std::
   }
 }
 
-void ClientConversation::on_problem(zk::Direction direction, framing::Problem problem,
+void ClientConversation::on_problem(Direction direction, framing::Problem problem,
                                     std::uint64_t offset, std::int64_t count, std::int64_t ts_us) {
   ++shared_.counters.problems[static_cast<std::size_t>(problem)];
-  shared_.sinks.problem(
-      {&connection_, direction == zk::Direction::kToServer, problem, offset, count, ts_us});
+  shared_.sinks.problem({&connection_, direction, problem, offset, count, ts_us});
 }
 
 void ClientConversation::on_connect_request(const FrameAt& at, ByteSpan body) {
@@ -367,7 +325,7 @@ void ClientConversation::report_four_letter_reply(std::int64_t ts_us) {
   if (four_letter_ != nullptr) {
     reply = {four_letter_->word, four_letter_->answer, four_letter_->answer_bytes};
   }
-  ZkMessage message = message_at({zk::Direction::kToClient, 0, ts_us, 0}, reply);
+  ZkMessage message = message_at({Direction::kToClient, 0, ts_us, 0}, reply);
   if (four_letter_ != nullptr) message.selection = four_letter_->selection;
   shared_.sinks.zk(message);
 }

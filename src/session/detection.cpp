@@ -128,7 +128,7 @@ class Detection::Undecided final : public tcp::StreamHandler {
   Undecided(const Undecided&) = delete;
   Undecided& operator=(const Undecided&) = delete;
 
-  void on_data(tcp::Side side, ByteSpan bytes, std::int64_t ts_us) override {
+  void on_data(Direction side, ByteSpan bytes, std::int64_t ts_us) override {
     if (bound_) return bound_->on_data(flipped(side), bytes, ts_us);
     if (other_) return;
     std::vector<std::uint8_t>& stream = bytes_[static_cast<int>(side)];
@@ -139,7 +139,7 @@ class Detection::Undecided final : public tcp::StreamHandler {
     decide(held_bytes_ >= kMaxHeldPerConnection || held_.size() >= kMaxHeldChunks ||
            budget_spent());
   }
-  void on_gap(tcp::Side side, std::uint64_t missing, std::int64_t ts_us) override {
+  void on_gap(Direction side, std::uint64_t missing, std::int64_t ts_us) override {
     if (bound_) return bound_->on_gap(flipped(side), missing, ts_us);
     if (other_) return;
     held_.push_back({side, true, 0, missing, ts_us});
@@ -153,7 +153,7 @@ class Detection::Undecided final : public tcp::StreamHandler {
 
  private:
   struct Held {
-    tcp::Side side;
+    Direction side;
     bool gap;
     std::uint32_t offset;  // in bytes_[side]
     std::uint64_t size;    // bytes, or bytes missing
@@ -166,10 +166,9 @@ class Detection::Undecided final : public tcp::StreamHandler {
     return true;
   }
 
-  tcp::Side flipped(tcp::Side side) const {
+  Direction flipped(Direction side) const {
     if (!reversed_) return side;
-    return side == tcp::Side::kClientToServer ? tcp::Side::kServerToClient
-                                              : tcp::Side::kClientToServer;
+    return side == Direction::kToServer ? Direction::kToClient : Direction::kToServer;
   }
 
   FirstBytes first_bytes() const {
@@ -273,13 +272,16 @@ std::unique_ptr<tcp::StreamHandler> Detection::open(const net::Endpoint& client,
   return std::make_unique<Undecided>(*this, client, server, from_start, ts_us);
 }
 
-bool Detection::to_server(const net::TcpSegment& segment) const {
-  if ((segment.flags & net::kTcpSyn) != 0) return (segment.flags & net::kTcpAck) == 0;
-  if (servers_.contains(segment.destination)) return true;
-  if (servers_.contains(segment.source)) return false;
-  if (hint_of(segment.destination.port)) return true;
-  if (hint_of(segment.source.port)) return false;
-  return segment.destination.port <= segment.source.port;  // servers listen low, clients go high
+Direction Detection::direction_of(const net::TcpSegment& segment) const {
+  const auto to = [](bool to_server) {
+    return to_server ? Direction::kToServer : Direction::kToClient;
+  };
+  if ((segment.flags & net::kTcpSyn) != 0) return to((segment.flags & net::kTcpAck) == 0);
+  if (servers_.contains(segment.destination)) return Direction::kToServer;
+  if (servers_.contains(segment.source)) return Direction::kToClient;
+  if (hint_of(segment.destination.port)) return Direction::kToServer;
+  if (hint_of(segment.source.port)) return Direction::kToClient;
+  return to(segment.destination.port <= segment.source.port);  // servers listen low, clients high
 }
 
 void Detection::found(const net::Endpoint& server, Protocol protocol, std::string_view evidence,

@@ -9,6 +9,7 @@
 #include "zkdump/http2/frames.hpp"
 #include "zkdump/http2/grpc.hpp"
 #include "zkdump/http2/hpack.hpp"
+#include "zkdump/session/conversation.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/tls/client_hello.hpp"
 
@@ -17,8 +18,6 @@ namespace {
 
 constexpr std::size_t kGrpcPrefixSize = 5;  // compressed flag, 4-byte length
 constexpr std::size_t kMaxKeptHeaderValue = 1024;
-constexpr int kToServer = 0;
-constexpr int kToClient = 1;
 
 // What a header block says that matters here; long values are cut.
 struct Headers final : http2::FieldVisitor {
@@ -58,59 +57,40 @@ struct Call {
 
 }  // namespace
 
-class EtcdConversation final : public tcp::StreamHandler {
+class EtcdConversation final : public Conversation {
  public:
   EtcdConversation(EtcdShared& shared, Connection connection, bool from_start)
-      : shared_(shared),
+      : Conversation(shared.budget, from_start),
+        shared_(shared),
         connection_(std::move(connection)),
-        streams_{{shared.budget, from_start}, {shared.budget, from_start}},
-        frames_{{true, from_start, opening_}, {false, from_start, opening_}},
-        handlers_{{*this, kToServer}, {*this, kToClient}},
+        frames_{{Direction::kToServer, from_start, opening_},
+                {Direction::kToClient, from_start, opening_}},
         hpack_{http2::HeaderDecoder(from_start), http2::HeaderDecoder(from_start)} {
     shared_.sinks.open(connection_);
   }
 
-  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override {
-    const int d = static_cast<int>(side);
-    streams_[d].consume(bytes, ts_us, frames_[d], handlers_[d]);
+ private:
+  framing::Protocol& protocol(Direction direction) override { return frames_[index_of(direction)]; }
+  void on_message(Direction direction, ByteSpan bytes, std::uint8_t tag, std::uint64_t,
+                  std::int64_t ts_us) override {
+    switch (static_cast<http2::FrameTag>(tag)) {
+      case http2::FrameTag::kFrame:
+        return on_frame(direction, bytes, ts_us);
+      case http2::FrameTag::kTls:
+      case http2::FrameTag::kHttp1:
+        return on_unframed(direction, bytes, static_cast<http2::FrameTag>(tag), ts_us);
+      case http2::FrameTag::kClientPreface:
+        return;
+    }
   }
-  void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override {
-    const int d = static_cast<int>(side);
-    streams_[d].gap(missing_bytes, ts_us, frames_[d], handlers_[d]);
+  void on_problem(Direction direction, framing::Problem problem, std::uint64_t offset,
+                  std::int64_t count, std::int64_t ts_us) override {
+    shared_.sinks.problem({&connection_, direction, problem, offset, count, ts_us});
   }
-  void on_close(tcp::CloseReason reason, std::int64_t ts_us) override {
-    for (int d = 0; d < 2; ++d) streams_[d].finish(ts_us, frames_[d], handlers_[d]);
+  void ended(tcp::CloseReason reason, std::int64_t ts_us) override {
     shared_.sinks.closing(connection_, reason, ts_us);
     shared_.sinks.close(connection_);
   }
-
- private:
-  class DirectionHandler final : public framing::Handler {
-   public:
-    DirectionHandler(EtcdConversation& conversation, int direction)
-        : conversation_(conversation), direction_(direction) {}
-    void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t, std::int64_t ts_us) override {
-      switch (static_cast<http2::FrameTag>(tag)) {
-        case http2::FrameTag::kFrame:
-          return conversation_.on_frame(direction_, bytes, ts_us);
-        case http2::FrameTag::kTls:
-        case http2::FrameTag::kHttp1:
-          return conversation_.on_unframed(direction_, bytes, static_cast<http2::FrameTag>(tag),
-                                           ts_us);
-        case http2::FrameTag::kClientPreface:
-          return;
-      }
-    }
-    void on_problem(framing::Problem problem, std::uint64_t offset, std::int64_t count,
-                    std::int64_t ts_us) override {
-      conversation_.shared_.sinks.problem(
-          {&conversation_.connection_, direction_ == kToServer, problem, offset, count, ts_us});
-    }
-
-   private:
-    EtcdConversation& conversation_;
-    int direction_;
-  };
 
   // A header block being gathered from HEADERS and CONTINUATION frames.
   struct PendingBlock {
@@ -122,38 +102,38 @@ class EtcdConversation final : public tcp::StreamHandler {
     bool too_large = false;
   };
 
-  void on_frame(int d, ByteSpan frame, std::int64_t ts_us);
-  void on_unframed(int d, ByteSpan bytes, http2::FrameTag tag, std::int64_t ts_us);
-  void on_settings(int d, const http2::FrameHeader& header, ByteSpan payload);
-  void on_header_fragment(int d, const http2::FrameHeader& header, ByteSpan fragment, bool first,
-                          std::int64_t ts_us);
-  void on_header_block(int d, PendingBlock& block, std::int64_t ts_us);
-  void on_data_frame(int d, const http2::FrameHeader& header, ByteSpan data, std::int64_t ts_us);
-  void cut_messages(int d, Call& call, ByteSpan data, std::int64_t ts_us);
-  void emit_message(int d, Call& call, ByteSpan message, std::int64_t ts_us);
+  void on_frame(Direction d, ByteSpan frame, std::int64_t ts_us);
+  void on_unframed(Direction d, ByteSpan bytes, http2::FrameTag tag, std::int64_t ts_us);
+  void on_settings(Direction d, const http2::FrameHeader& header, ByteSpan payload);
+  void on_header_fragment(Direction d, const http2::FrameHeader& header, ByteSpan fragment,
+                          bool first, std::int64_t ts_us);
+  void on_header_block(Direction d, PendingBlock& block, std::int64_t ts_us);
+  void on_data_frame(Direction d, const http2::FrameHeader& header, ByteSpan data,
+                     std::int64_t ts_us);
+  void cut_messages(Direction d, Call& call, ByteSpan data, std::int64_t ts_us);
+  void emit_message(Direction d, Call& call, ByteSpan message, std::int64_t ts_us);
   void emit_events(const Call& call, ByteSpan response, std::int64_t ts_us);
   void guess_method(Call& call, ByteSpan body, bool request);
-  void on_reset(int d, const http2::FrameHeader& header, ByteSpan payload, std::int64_t ts_us);
-  void on_goaway(int d, ByteSpan payload, std::int64_t ts_us);
-  EtcdMessage message_at(int d, std::uint32_t stream, EtcdMessage::Body body, std::int64_t ts_us,
-                         const Call* call);
+  void on_reset(Direction d, const http2::FrameHeader& header, ByteSpan payload,
+                std::int64_t ts_us);
+  void on_goaway(Direction d, ByteSpan payload, std::int64_t ts_us);
+  EtcdMessage message_at(Direction d, std::uint32_t stream, EtcdMessage::Body body,
+                         std::int64_t ts_us, const Call* call);
   Call& call_for(std::uint32_t stream);
   Call* find_call(std::uint32_t stream);
   void forget(std::uint32_t stream);
 
   EtcdShared& shared_;
   Connection connection_;
-  framing::Stream streams_[2];
   http2::Opening opening_ = http2::Opening::kUnknown;
   http2::Frames frames_[2];
-  DirectionHandler handlers_[2];
   http2::HeaderDecoder hpack_[2];
   PendingBlock blocks_[2];
   bool hello_seen_ = false;
   std::deque<Call> calls_;
 };
 
-void EtcdConversation::on_frame(int d, ByteSpan frame, std::int64_t ts_us) {
+void EtcdConversation::on_frame(Direction d, ByteSpan frame, std::int64_t ts_us) {
   const http2::FrameHeader header = http2::parse_frame_header(frame);
   const ByteSpan payload = frame.subspan(http2::kFrameHeaderSize);
   bool ok = true;
@@ -178,16 +158,17 @@ void EtcdConversation::on_frame(int d, ByteSpan frame, std::int64_t ts_us) {
 
 // TLS shows its ClientHello, once; HTTP/1.x (etcd's JSON gateway) the first line of each request
 // and response that starts a chunk of the stream, as curl and the gateway write them.
-void EtcdConversation::on_unframed(int d, ByteSpan bytes, http2::FrameTag tag, std::int64_t ts_us) {
+void EtcdConversation::on_unframed(Direction d, ByteSpan bytes, http2::FrameTag tag,
+                                   std::int64_t ts_us) {
   if (tag == http2::FrameTag::kTls) {
-    if (d != kToServer || hello_seen_) return;
+    if (d != Direction::kToServer || hello_seen_) return;
     hello_seen_ = true;
     const tls::ClientHello hello = tls::decode_client_hello(bytes);
     if (!hello.is_client_hello) return;
     return shared_.sinks.etcd(message_at(d, 0, std::cref(hello), ts_us, nullptr));
   }
-  const bool request = d == kToServer && http2::starts_http1_request(bytes);
-  const bool response = d == kToClient && http2::starts_http1_response(bytes);
+  const bool request = d == Direction::kToServer && http2::starts_http1_request(bytes);
+  const bool response = d == Direction::kToClient && http2::starts_http1_response(bytes);
   if (!request && !response) return;
   const std::string_view line = http2::first_line(bytes, kMaxKeptHeaderValue);
   const EtcdMessage::Body body =
@@ -196,22 +177,24 @@ void EtcdConversation::on_unframed(int d, ByteSpan bytes, http2::FrameTag tag, s
 }
 
 // A side's SETTINGS govern what the other side sends it.
-void EtcdConversation::on_settings(int d, const http2::FrameHeader& header, ByteSpan payload) {
+void EtcdConversation::on_settings(Direction d, const http2::FrameHeader& header,
+                                   ByteSpan payload) {
   if ((header.flags & http2::kAck) != 0) return;
   for (std::size_t at = 0; at + 6 <= payload.size(); at += 6) {
     const auto id = static_cast<std::uint16_t>(payload[at] << 8 | payload[at + 1]);
     const auto value = static_cast<std::uint32_t>(load_be32(payload.data() + at + 2));
-    if (id == http2::kSettingsHeaderTableSize) hpack_[1 - d].change_table_size(value);
+    if (id == http2::kSettingsHeaderTableSize)
+      hpack_[index_of(opposite(d))].change_table_size(value);
     if (id == http2::kSettingsMaxFrameSize) {
-      frames_[1 - d].set_max_frame_size(
+      frames_[index_of(opposite(d))].set_max_frame_size(
           std::clamp(value, http2::kDefaultMaxFrameSize, http2::kLargestMaxFrameSize));
     }
   }
 }
 
-void EtcdConversation::on_header_fragment(int d, const http2::FrameHeader& header,
+void EtcdConversation::on_header_fragment(Direction d, const http2::FrameHeader& header,
                                           ByteSpan fragment, bool first, std::int64_t ts_us) {
-  PendingBlock& block = blocks_[d];
+  PendingBlock& block = blocks_[index_of(d)];
   if (first) {
     block.bytes.clear();
     block.size = 0;
@@ -234,11 +217,11 @@ void EtcdConversation::on_header_fragment(int d, const http2::FrameHeader& heade
   if ((header.flags & http2::kEndHeaders) != 0) on_header_block(d, block, ts_us);
 }
 
-void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t ts_us) {
+void EtcdConversation::on_header_block(Direction d, PendingBlock& block, std::int64_t ts_us) {
   block.open = false;
   Headers headers;
-  if (block.too_large) hpack_[d].lose_table();
-  const bool decoded = !block.too_large && hpack_[d].decode(block.bytes, headers);
+  if (block.too_large) hpack_[index_of(d)].lose_table();
+  const bool decoded = !block.too_large && hpack_[index_of(d)].decode(block.bytes, headers);
   Call& call = call_for(block.stream);
   if (headers.unknown > 0) ++shared_.counters.partial_header_blocks;
   if (!decoded) {
@@ -246,7 +229,7 @@ void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t 
     shared_.sinks.etcd(
         message_at(d, block.stream, UndecodableHeaders{block.size, block.too_large}, ts_us, &call));
   }
-  if (d == kToServer && !headers.path.empty()) {
+  if (d == Direction::kToServer && !headers.path.empty()) {
     call.path = std::move(headers.path);
     call.method = etcd::find_method(call.path);
     call.method_guessed = false;
@@ -254,27 +237,27 @@ void EtcdConversation::on_header_block(int d, PendingBlock& block, std::int64_t 
   // Trailers whose grpc-status is a lost table entry still end the call: its status is UNSEEN.
   const bool unseen_status = block.end_stream && headers.grpc_status < 0 && headers.unknown > 0;
   if (unseen_status) headers.grpc_status = http2::kGrpcStatusUnseen;
-  if (d == kToClient && (headers.grpc_status >= 0 || unseen_status)) {
+  if (d == Direction::kToClient && (headers.grpc_status >= 0 || unseen_status)) {
     ++shared_.counters.statuses;
     shared_.sinks.etcd(message_at(
         d, block.stream, GrpcStatus{headers.grpc_status, headers.grpc_message}, ts_us, &call));
   }
-  if (d == kToClient && block.end_stream) forget(block.stream);
+  if (d == Direction::kToClient && block.end_stream) forget(block.stream);
 }
 
-void EtcdConversation::on_data_frame(int d, const http2::FrameHeader& header, ByteSpan data,
+void EtcdConversation::on_data_frame(Direction d, const http2::FrameHeader& header, ByteSpan data,
                                      std::int64_t ts_us) {
   Call& call = call_for(header.stream);
   cut_messages(d, call, data, ts_us);
 }
 
 // gRPC messages run across DATA frames, and a frame may hold several.
-void EtcdConversation::cut_messages(int d, Call& call, ByteSpan data, std::int64_t ts_us) {
-  std::vector<std::uint8_t>& partial = call.partial[d];
+void EtcdConversation::cut_messages(Direction d, Call& call, ByteSpan data, std::int64_t ts_us) {
+  std::vector<std::uint8_t>& partial = call.partial[index_of(d)];
   while (!data.empty()) {
-    if (call.skip_left[d] > 0) {  // the rest of a message too large to hold
-      const std::size_t passed = std::min(call.skip_left[d], data.size());
-      call.skip_left[d] -= passed;
+    if (call.skip_left[index_of(d)] > 0) {  // the rest of a message too large to hold
+      const std::size_t passed = std::min(call.skip_left[index_of(d)], data.size());
+      call.skip_left[index_of(d)] -= passed;
       data = data.subspan(passed);
       continue;
     }
@@ -283,9 +266,9 @@ void EtcdConversation::cut_messages(int d, Call& call, ByteSpan data, std::int64
         prefix_known ? static_cast<std::uint32_t>(load_be32(partial.data() + 1)) : 0;
     if (prefix_known && length > shared_.options.max_message) {
       ++shared_.counters.oversized_messages;
-      shared_.sinks.problem({&connection_, d == kToServer, framing::Problem::kOversized, 0,
+      shared_.sinks.problem({&connection_, d, framing::Problem::kOversized, 0,
                              static_cast<std::int64_t>(length), ts_us});
-      call.skip_left[d] = length;
+      call.skip_left[index_of(d)] = length;
       partial.clear();
       continue;
     }
@@ -305,8 +288,8 @@ void EtcdConversation::cut_messages(int d, Call& call, ByteSpan data, std::int64
   }
 }
 
-void EtcdConversation::emit_message(int d, Call& call, ByteSpan message, std::int64_t ts_us) {
-  const bool request = d == kToServer;
+void EtcdConversation::emit_message(Direction d, Call& call, ByteSpan message, std::int64_t ts_us) {
+  const bool request = d == Direction::kToServer;
   if (call.path.empty() && message[0] == 0)
     guess_method(call, message.subspan(kGrpcPrefixSize), request);
   if (request && call.first_request_us < 0) call.first_request_us = ts_us;
@@ -336,13 +319,13 @@ void EtcdConversation::emit_events(const Call& call, ByteSpan response, std::int
   etcd::WatchEvents events(response);
   etcd::WatchEvent event;
   while (events.next(event)) {
-    shared_.sinks.etcd(message_at(kToClient, call.stream,
+    shared_.sinks.etcd(message_at(Direction::kToClient, call.stream,
                                   EtcdWatchEvent{event.bytes, facts.watch_id, event.is_delete},
                                   ts_us, &call));
   }
 }
 
-void EtcdConversation::on_reset(int d, const http2::FrameHeader& header, ByteSpan payload,
+void EtcdConversation::on_reset(Direction d, const http2::FrameHeader& header, ByteSpan payload,
                                 std::int64_t ts_us) {
   StreamReset reset;
   if (payload.size() >= 4) reset.error_code = static_cast<std::uint32_t>(load_be32(payload.data()));
@@ -350,19 +333,19 @@ void EtcdConversation::on_reset(int d, const http2::FrameHeader& header, ByteSpa
   forget(header.stream);
 }
 
-void EtcdConversation::on_goaway(int d, ByteSpan payload, std::int64_t ts_us) {
+void EtcdConversation::on_goaway(Direction d, ByteSpan payload, std::int64_t ts_us) {
   if (payload.size() < 8) return;
   const auto last_stream = static_cast<std::uint32_t>(load_be32(payload.data())) & 0x7fffffffu;
   const Goaway goaway{static_cast<std::uint32_t>(load_be32(payload.data() + 4))};
   shared_.sinks.etcd(message_at(d, last_stream, goaway, ts_us, nullptr));
 }
 
-EtcdMessage EtcdConversation::message_at(int d, std::uint32_t stream, EtcdMessage::Body body,
+EtcdMessage EtcdConversation::message_at(Direction d, std::uint32_t stream, EtcdMessage::Body body,
                                          std::int64_t ts_us, const Call* call) {
   EtcdMessage message;
   message.body = body;
   message.connection = &connection_;
-  message.to_server = d == kToServer;
+  message.direction = d;
   message.ts_us = ts_us;
   message.stream = stream;
   if (call != nullptr) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "zkdump/session/conversation.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/zk/quorum.hpp"
 #include "zkdump/zk/quorum_frames.hpp"
@@ -81,74 +82,45 @@ class ProposalWindow {
 };
 static_assert((kMaxRememberedProposals & (kMaxRememberedProposals - 1)) == 0);
 
-// Shared by both protocols: one framing stream per direction, and the problems they report.
-class QuorumConnection : public tcp::StreamHandler {
+// Shared by both protocols: the connection, and the problems its streams report.
+class QuorumConnection : public Conversation {
  public:
   QuorumConnection(QuorumShared& shared, Connection connection, bool from_start)
-      : shared_(shared),
-        connection_(std::move(connection)),
-        streams_{{shared.budget, from_start}, {shared.budget, from_start}},
-        handlers_{{*this, true}, {*this, false}} {
+      : Conversation(shared.budget, from_start),
+        shared_(shared),
+        connection_(std::move(connection)) {
     shared_.sinks.open(connection_);
   }
 
-  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t ts_us) override {
-    const int d = static_cast<int>(side);
-    streams_[d].consume(bytes, ts_us, protocol(side), handlers_[d]);
+ protected:
+  // The client side is the connecting server (election) or the learner (ZAB).
+  void on_message(Direction direction, ByteSpan bytes, std::uint8_t tag, std::uint64_t,
+                  std::int64_t ts_us) final {
+    on_quorum_message(direction == Direction::kToServer, bytes, tag, ts_us);
   }
-  void on_gap(tcp::Side side, std::uint64_t missing_bytes, std::int64_t ts_us) override {
-    const int d = static_cast<int>(side);
-    streams_[d].gap(missing_bytes, ts_us, protocol(side), handlers_[d]);
+  virtual void on_quorum_message(bool from_client, ByteSpan bytes, std::uint8_t tag,
+                                 std::int64_t ts_us) = 0;
+  void on_problem(Direction direction, framing::Problem problem, std::uint64_t offset,
+                  std::int64_t count, std::int64_t ts_us) final {
+    shared_.sinks.problem({&connection_, direction, problem, offset, count, ts_us});
   }
-  // No more bytes will come: what waited is searched, since a message may follow junk.
-  void on_close(tcp::CloseReason reason, std::int64_t ts_us) override {
-    for (const tcp::Side side : {tcp::Side::kClientToServer, tcp::Side::kServerToClient}) {
-      const int d = static_cast<int>(side);
-      streams_[d].finish(ts_us, protocol(side), handlers_[d]);
-    }
+  void ended(tcp::CloseReason reason, std::int64_t ts_us) final {
     closed(ts_us);
     shared_.sinks.closing(connection_, reason, ts_us);
     shared_.sinks.close(connection_);
   }
-
- protected:
-  virtual framing::Protocol& protocol(tcp::Side side) = 0;
-  virtual void on_message(bool from_client, ByteSpan bytes, std::uint8_t tag,
-                          std::int64_t ts_us) = 0;
   virtual void closed(std::int64_t) {}
 
   QuorumMessage message_at(bool from_client, std::int64_t ts_us) {
     QuorumMessage message;
     message.connection = &connection_;
-    message.from_client = from_client;
+    message.direction = from_client ? Direction::kToServer : Direction::kToClient;
     message.ts_us = ts_us;
     return message;
   }
 
   QuorumShared& shared_;
   Connection connection_;
-
- private:
-  class DirectionHandler final : public framing::Handler {
-   public:
-    DirectionHandler(QuorumConnection& connection, bool from_client)
-        : connection_(connection), from_client_(from_client) {}
-    void on_message(ByteSpan bytes, std::uint8_t tag, std::uint64_t, std::int64_t ts_us) override {
-      connection_.on_message(from_client_, bytes, tag, ts_us);
-    }
-    void on_problem(framing::Problem problem, std::uint64_t offset, std::int64_t count,
-                    std::int64_t ts_us) override {
-      connection_.shared_.sinks.problem(
-          {&connection_.connection_, from_client_, problem, offset, count, ts_us});
-    }
-
-   private:
-    QuorumConnection& connection_;
-    bool from_client_;
-  };
-
-  framing::Stream streams_[2];
-  DirectionHandler handlers_[2];
 };
 
 // Leader election: the connecting server's header, then notifications both ways.
@@ -159,10 +131,10 @@ class ElectionConnection final : public QuorumConnection {
         frames_{{true, from_start}, {false, from_start}} {}
 
  protected:
-  framing::Protocol& protocol(tcp::Side side) override { return frames_[static_cast<int>(side)]; }
+  framing::Protocol& protocol(Direction side) override { return frames_[index_of(side)]; }
 
-  void on_message(bool from_initiator, ByteSpan bytes, std::uint8_t tag,
-                  std::int64_t ts_us) override {
+  void on_quorum_message(bool from_initiator, ByteSpan bytes, std::uint8_t tag,
+                         std::int64_t ts_us) override {
     QuorumMessage message = message_at(from_initiator, ts_us);
     if (static_cast<quorum::ElectionTag>(tag) == quorum::ElectionTag::kHeader) {
       quorum::ElectionHeader header;
@@ -200,8 +172,9 @@ class ZabConnection final : public QuorumConnection {
         broadcasting_(!from_start) {}
 
  protected:
-  framing::Protocol& protocol(tcp::Side side) override { return frames_[static_cast<int>(side)]; }
-  void on_message(bool from_learner, ByteSpan bytes, std::uint8_t tag, std::int64_t ts_us) override;
+  framing::Protocol& protocol(Direction side) override { return frames_[index_of(side)]; }
+  void on_quorum_message(bool from_learner, ByteSpan bytes, std::uint8_t tag,
+                         std::int64_t ts_us) override;
   void closed(std::int64_t ts_us) override;
 
  private:
@@ -226,8 +199,8 @@ class ZabConnection final : public QuorumConnection {
   std::unordered_map<std::int64_t, std::int64_t> revalidating_;  // session > when asked
 };
 
-void ZabConnection::on_message(bool from_learner, ByteSpan bytes, std::uint8_t tag,
-                               std::int64_t ts_us) {
+void ZabConnection::on_quorum_message(bool from_learner, ByteSpan bytes, std::uint8_t tag,
+                                      std::int64_t ts_us) {
   switch (static_cast<quorum::ZabTag>(tag)) {
     case quorum::ZabTag::kPacket:
       return on_packet(from_learner, bytes, ts_us);

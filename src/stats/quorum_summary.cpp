@@ -54,13 +54,13 @@ void QuorumSummary::quorum(const session::QuorumMessage& message) {
 void QuorumSummary::count_packet(const session::QuorumMessage& message,
                                  const zk::quorum::QuorumPacket& packet) {
   const std::int32_t type = packet.type;
-  if (type == zk::quorum::kProposal && !message.from_client) {
+  if (type == zk::quorum::kProposal && message.direction == Direction::kToClient) {
     ++proposals_sent_;
     if (distinct_.add(message.connection->server, packet.zxid)) ++proposals_;
   }
   if (message.latency_us < 0) return;
-  if (type == zk::quorum::kCommit && !message.from_client) ++commits_;
-  if (type == zk::quorum::kAck && message.from_client) ++acks_;
+  if (type == zk::quorum::kCommit && message.direction == Direction::kToClient) ++commits_;
+  if (type == zk::quorum::kAck && message.direction == Direction::kToServer) ++acks_;
 }
 
 bool QuorumSummary::begins_election(const zk::quorum::Notification& notification,

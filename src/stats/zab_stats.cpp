@@ -30,12 +30,13 @@ void ZabStats::quorum(const session::QuorumMessage& message) {
   const auto* zab = message.as<zk::quorum::ZabPacket>();
   if (zab == nullptr || !message.broadcast) return;
   const zk::quorum::QuorumPacket& packet = zab->packet;
-  if (packet.type == zk::quorum::kProposal && !message.from_client) {
+  if (packet.type == zk::quorum::kProposal && message.direction == Direction::kToClient) {
     on_proposal(message.connection->server, packet.zxid);
-  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck && message.from_client) {
+  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck &&
+             message.direction == Direction::kToServer) {
     follower(message.follower).acks.add(message.latency_us);
   } else if (message.latency_us >= 0 && packet.type == zk::quorum::kCommit &&
-             !message.from_client) {
+             message.direction == Direction::kToClient) {
     follower(message.follower).commits.add(message.latency_us);
   }
 }

@@ -17,15 +17,15 @@ constexpr std::int64_t kIdleCheckInterval_us = 1'000'000;
 
 struct ConnectionTable::Connection {
   Key key;
-  DirectionReassembler directions[2] = {DirectionReassembler(Side::kClientToServer),
-                                        DirectionReassembler(Side::kServerToClient)};
+  DirectionReassembler directions[2] = {DirectionReassembler(Direction::kToServer),
+                                        DirectionReassembler(Direction::kToClient)};
   std::unique_ptr<StreamHandler> handler;
   std::int64_t last_seen_us = 0;  // the newest capture time of its segments, for idle expiry
   std::uint64_t segments = 0;
-  std::array<std::uint64_t, 2> bytes{};  // per Side
+  std::array<std::uint64_t, 2> bytes{};  // per Direction
   bool waiting = false;                  // listed in waiting_
   bool ignored = false;                  // speaks nothing decoded: followed, not reassembled
-  std::uint8_t fins = 0;                 // bit per Side, once ignored
+  std::uint8_t fins = 0;                 // bit per Direction, once ignored
   Connection* newer = nullptr;           // recency list, oldest first, for expiry and eviction
   Connection* older = nullptr;
 };
@@ -137,23 +137,25 @@ void ConnectionTable::ignore(Connection* connection) {
 }
 
 void ConnectionTable::follow_ignored(Connection* connection, const net::TcpSegment& segment,
-                                     bool to_server) {
+                                     Direction direction) {
   touch(connection);
   connection->last_seen_us = std::max(connection->last_seen_us, segment.ts_us);
   ++counters_.ignored_segments;
   counters_.ignored_bytes += segment.payload.size();
-  if ((segment.flags & net::kTcpFin) != 0) connection->fins |= to_server ? 1 : 2;
+  if ((segment.flags & net::kTcpFin) != 0)
+    connection->fins |= direction == Direction::kToServer ? 1 : 2;
   if ((segment.flags & net::kTcpRst) != 0 || connection->fins == 3) forget(connection);
 }
 
 void ConnectionTable::segment_either_way(const net::TcpSegment& segment,
                                          const OrientationGuess& guess) {
-  if (find(Key{segment.source, segment.destination}) != nullptr)
-    return this->segment(segment, true);
-  if (find(Key{segment.destination, segment.source}) != nullptr) {
-    return this->segment(segment, false);
+  if (find(Key{segment.source, segment.destination}) != nullptr) {
+    return this->segment(segment, Direction::kToServer);
   }
-  this->segment(segment, guess.to_server(segment));
+  if (find(Key{segment.destination, segment.source}) != nullptr) {
+    return this->segment(segment, Direction::kToClient);
+  }
+  this->segment(segment, guess.direction_of(segment));
 }
 
 ConnectionTable::Connection* ConnectionTable::find(const Key& key) {
@@ -197,10 +199,11 @@ bool ConnectionTable::settle(Connection* connection) {
   return false;
 }
 
-void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
+void ConnectionTable::segment(const net::TcpSegment& segment, Direction direction) {
+  const bool to_server = direction == Direction::kToServer;
   const Key key = to_server ? Key{segment.source, segment.destination}
                             : Key{segment.destination, segment.source};
-  const Side side = to_server ? Side::kClientToServer : Side::kServerToClient;
+  const Direction side = direction;
   const bool syn = (segment.flags & net::kTcpSyn) != 0;
   const bool ack = (segment.flags & net::kTcpAck) != 0;
   const bool rst = (segment.flags & net::kTcpRst) != 0;
@@ -208,7 +211,7 @@ void ConnectionTable::segment(const net::TcpSegment& segment, bool to_server) {
 
   Connection* connection = find(key);
   if (connection != nullptr && connection->ignored && !syn) {
-    return follow_ignored(connection, segment, to_server);
+    return follow_ignored(connection, segment, direction);
   }
   ++counters_.segments;
   if (segment.payload_missing > 0) ++counters_.truncated_segments;

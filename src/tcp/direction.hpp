@@ -20,7 +20,7 @@ struct DeliveryContext {
 
 class DirectionReassembler {
  public:
-  explicit DirectionReassembler(Side side) : side_(side) {}
+  explicit DirectionReassembler(Direction side) : side_(side) {}
 
   void start_at_syn(std::uint32_t initial_sequence);
   // Delivers the segment at once when it is next in sequence and its ACK covers only peer bytes
@@ -112,7 +112,7 @@ class DirectionReassembler {
   void hold_before_start(const net::TcpSegment& segment, std::uint32_t seq,
                          DeliveryContext& context);
 
-  Side side_;
+  Direction side_;
   bool synced_ = false;
   bool started_at_syn_ = false;
   bool fin_seen_ = false;

@@ -37,7 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     segment.payload = zkdump::net::ByteSpan(record + kRecordHeader, length);
     ts += record[5] & 0x0f;
     segment.ts_us = ts;
-    table.segment(segment, to_server);
+    table.segment(segment, to_server ? zkdump::Direction::kToServer : zkdump::Direction::kToClient);
     table.advance(ts);
     at += kRecordHeader + length;
   }

@@ -47,11 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   server.port = 2181;
   const bool from_start = (control & 2) != 0;
   auto connection = pipeline.sessions().open(client, server, from_start, 0);
-  const auto fuzzed =
-      FUZZ_TO_SERVER ? zkdump::tcp::Side::kClientToServer : zkdump::tcp::Side::kServerToClient;
+  const auto fuzzed = FUZZ_TO_SERVER ? zkdump::Direction::kToServer : zkdump::Direction::kToClient;
   if (!FUZZ_TO_SERVER) {
     const std::vector<std::uint8_t> preamble = client_preamble();
-    connection->on_data(zkdump::tcp::Side::kClientToServer, preamble, 0);
+    connection->on_data(zkdump::Direction::kToServer, preamble, 0);
   }
   // Piece sizes from the control byte's high bits: 1, 3, 17 or 1500 bytes; bit 2 adds a gap.
   static constexpr std::size_t kPieces[] = {1, 3, 17, 1500};

@@ -53,8 +53,7 @@ inline void play_records(tcp::StreamHandler& connection, const std::uint8_t* dat
   std::int64_t ts = 0;
   while (at < size) {
     const std::uint8_t record = data[at++];
-    const auto side =
-        (record & 0x80) != 0 ? tcp::Side::kServerToClient : tcp::Side::kClientToServer;
+    const auto side = (record & 0x80) != 0 ? Direction::kToClient : Direction::kToServer;
     const std::size_t length = std::min<std::size_t>(record & 0x7f, size - at);
     ts += record & 0x0f;
     if (length == 0 && (control & 4) != 0) {

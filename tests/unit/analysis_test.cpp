@@ -64,7 +64,7 @@ struct Ensemble {
     packet.txn.type = txn_type;
     QuorumMessage message;
     message.connection = &learner;
-    message.from_client = from_learner;
+    message.direction = from_learner ? Direction::kToServer : Direction::kToClient;
     message.body = std::cref(packet);
     message.broadcast = true;
     message.ts_us = ts;
@@ -273,7 +273,7 @@ TEST_CASE("a proposal past the alert fraction of jute.maxbuffer alerts once, not
   packet.packet.data = {data.data(), data.size(), false};
   QuorumMessage message;
   message.connection = &ensemble.learner;
-  message.from_client = false;
+  message.direction = false ? Direction::kToServer : Direction::kToClient;
   message.broadcast = true;
   message.body = std::cref(packet);
   sinks.quorum(message);

@@ -155,10 +155,10 @@ namespace {
 struct Counting : tcp::StreamHandler {
   std::vector<std::string>& log;
   explicit Counting(std::vector<std::string>& into) : log(into) {}
-  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t) override {
-    log.push_back((side == tcp::Side::kClientToServer ? "C" : "S") + std::to_string(bytes.size()));
+  void on_data(Direction side, tcp::ByteSpan bytes, std::int64_t) override {
+    log.push_back((side == Direction::kToServer ? "C" : "S") + std::to_string(bytes.size()));
   }
-  void on_gap(tcp::Side, std::uint64_t, std::int64_t) override {}
+  void on_gap(Direction, std::uint64_t, std::int64_t) override {}
   void on_close(tcp::CloseReason, std::int64_t) override { log.push_back("close"); }
 };
 
@@ -204,7 +204,7 @@ TEST_CASE("detection binds by the bytes, replays them in order, and says each se
   // Guessed backwards (the server's port is the higher): the ConnectRequest says otherwise.
   auto handler = detection.open(at(40000), at(45000), true, 1);
   const Bytes request = connect_request();
-  handler->on_data(tcp::Side::kServerToClient, request, 2);
+  handler->on_data(Direction::kToClient, request, 2);
   REQUIRE(opener.opened.size() == 1);
   CHECK(opener.opened[0] == session::Protocol::kZooKeeper);
   CHECK(opener.server_ports[0] == 40000);
@@ -220,15 +220,15 @@ TEST_CASE("detection binds by the bytes, replays them in order, and says each se
 
   // Unrelated bytes on a port with no hint: other TCP, no longer wanted.
   auto web = detection.open(at(50002), at(8080), true, 4);
-  web->on_data(tcp::Side::kClientToServer, text("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 5);
-  web->on_data(tcp::Side::kServerToClient, text("HTTP/1.1 200 OK\r\n\r\n"), 6);
+  web->on_data(Direction::kToServer, text("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), 5);
+  web->on_data(Direction::kToClient, text("HTTP/1.1 200 OK\r\n\r\n"), 6);
   CHECK_FALSE(web->wants_bytes());
   CHECK(opener.opened.size() == 2);
   CHECK(detection.counters().other == 1);
 
   // The same bytes on etcd's well-known port are decoded as etcd's gateway would be.
   auto gateway = detection.open(at(50003), at(2379), true, 7);
-  gateway->on_data(tcp::Side::kClientToServer, text("GET /health HTTP/1.1\r\n\r\n"), 8);
+  gateway->on_data(Direction::kToServer, text("GET /health HTTP/1.1\r\n\r\n"), 8);
   REQUIRE(opener.opened.size() == 3);
   CHECK(opener.opened[2] == session::Protocol::kEtcd);
 }

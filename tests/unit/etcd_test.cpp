@@ -147,7 +147,7 @@ TEST_CASE("nesting deeper than the cap is named, not opened, and nothing recurse
 
 TEST_CASE("the HTTP/2 framer takes the preface, then frames, and finds frames mid-stream") {
   zkdump::http2::Opening opening = zkdump::http2::Opening::kUnknown;
-  zkdump::http2::Frames client(true, true, opening);
+  zkdump::http2::Frames client(zkdump::Direction::kToServer, true, opening);
   const std::string preface(zkdump::http2::kPreface);
   std::vector<std::uint8_t> bytes(preface.begin(), preface.end());
   auto verdict = client.judge(ByteSpan(bytes.data(), bytes.size()), false, false);
@@ -157,7 +157,7 @@ TEST_CASE("the HTTP/2 framer takes the preface, then frames, and finds frames mi
   const std::vector<std::uint8_t> frames = {0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 8, 6,
                                             0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
   zkdump::http2::Opening unknown = zkdump::http2::Opening::kUnknown;
-  zkdump::http2::Frames joined(true, false, unknown);
+  zkdump::http2::Frames joined(zkdump::Direction::kToServer, false, unknown);
   verdict = joined.judge(ByteSpan(frames.data(), frames.size()), true, false);
   CHECK(verdict.kind == zkdump::framing::Verdict::kMessage);
   CHECK(verdict.size == 9);

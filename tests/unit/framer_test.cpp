@@ -20,8 +20,8 @@ using zk::FrameTag;
 struct Connection : zk::AwaitedRequests, framing::Handler {
   explicit Connection(bool from_start)
       : streams{{budget, from_start}, {budget, from_start}},
-        frames{{zk::Direction::kToServer, opening, *this, zk::kDefaultMaxFrame, from_start},
-               {zk::Direction::kToClient, opening, *this, zk::kDefaultMaxFrame, from_start}} {}
+        frames{{Direction::kToServer, opening, *this, zk::kDefaultMaxFrame, from_start},
+               {Direction::kToClient, opening, *this, zk::kDefaultMaxFrame, from_start}} {}
 
   const zk::OpInfo* awaited_op(std::int32_t xid) const override {
     return xid == 42 ? zk::find_op(4) : nullptr;
@@ -35,8 +35,7 @@ struct Connection : zk::AwaitedRequests, framing::Handler {
   void on_problem(Problem problem, std::uint64_t, std::int64_t, std::int64_t) override {
     problems.push_back(problem);
   }
-  void feed(const Bytes& bytes, std::size_t piece,
-            zk::Direction direction = zk::Direction::kToServer) {
+  void feed(const Bytes& bytes, std::size_t piece, Direction direction = Direction::kToServer) {
     const int d = static_cast<int>(direction);
     for (std::size_t at = 0; at < bytes.data.size(); at += piece) {
       const std::size_t size = std::min(piece, bytes.data.size() - at);
@@ -125,7 +124,7 @@ TEST_CASE("four-letter words, TLS, and a partial frame at close") {
   {
     Connection connection(true);
     connection.feed(Bytes().raw("ruok"), 1);
-    connection.feed(Bytes().raw("imok"), 2, zk::Direction::kToClient);
+    connection.feed(Bytes().raw("imok"), 2, Direction::kToClient);
     connection.finish();
     CHECK(connection.frames_seen.front().first == FrameTag::kFourLetterWord);
     CHECK(connection.raw_bytes == 4);
@@ -160,7 +159,7 @@ TEST_CASE("a reply found while resynchronising must answer a request still await
       Bytes().i64(0).i64(0).i64(0).i64(0).i32(0).i32(0).i32(0).i64(0).i32(0).i32(0).i64(0));
   Bytes both = stray.framed();
   both.append(awaited.framed());
-  connection.feed(both, 1000, zk::Direction::kToClient);
+  connection.feed(both, 1000, Direction::kToClient);
   REQUIRE(connection.frames_seen.size() == 1);
   CHECK(connection.frames_seen[0].second == 42);
 }

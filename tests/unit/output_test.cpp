@@ -40,10 +40,10 @@ class SessionRun {
                                   loopback(2181, zero_address), from_start, 0);
   }
   void client(const Bytes& bytes, std::int64_t ts_us = kTs) {
-    connection_->on_data(tcp::Side::kClientToServer, bytes.data, ts_us);
+    connection_->on_data(Direction::kToServer, bytes.data, ts_us);
   }
   void server(const Bytes& bytes, std::int64_t ts_us = kTs) {
-    connection_->on_data(tcp::Side::kServerToClient, bytes.data, ts_us);
+    connection_->on_data(Direction::kToClient, bytes.data, ts_us);
   }
   std::string text() { return output_.text(); }
   std::string close() {

@@ -373,7 +373,7 @@ class QuorumRun {
   std::unique_ptr<session::QuorumSessions> sessions_;
 };
 
-void feed_in_pieces(tcp::StreamHandler& connection, tcp::Side side, const Bytes& bytes,
+void feed_in_pieces(tcp::StreamHandler& connection, Direction side, const Bytes& bytes,
                     std::size_t piece, std::int64_t ts_us) {
   for (std::size_t at = 0; at < bytes.data.size(); at += piece) {
     const std::size_t length = std::min(piece, bytes.data.size() - at);
@@ -390,13 +390,13 @@ TEST_CASE("the snapshot after SNAP is skipped to its signature, however the segm
     QuorumRun run;
     auto connection = run.open(2888, 40000);
     const Bytes learner = quorum_packet(quorum::kFollowerInfo, 0, Bytes().i64(1).i32(0x10000));
-    feed_in_pieces(*connection, tcp::Side::kClientToServer, learner, piece, 1);
+    feed_in_pieces(*connection, Direction::kToServer, learner, piece, 1);
     Bytes leader;
     leader.append(quorum_packet(quorum::kSnap, 0x100000000, Bytes()))
         .append(snapshot)
         .append(quorum_packet(quorum::kNewLeader, 0x100000000, Bytes()))
         .append(quorum_packet(quorum::kUpToDate, -1, Bytes()));
-    feed_in_pieces(*connection, tcp::Side::kServerToClient, leader, piece, 2);
+    feed_in_pieces(*connection, Direction::kToClient, leader, piece, 2);
     connection->on_close(tcp::CloseReason::kFin, 3);
     const std::string out = run.output();
     CHECK(out.find("Snap(zxid=0x100000000") != std::string::npos);
@@ -413,7 +413,7 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
   QuorumRun run;
   auto connection = run.open(2888, 40000);
   const Bytes txn = txn_header(2).append(Bytes().str("/d"));
-  connection->on_data(tcp::Side::kClientToServer,
+  connection->on_data(Direction::kToServer,
                       span(quorum_packet(quorum::kFollowerInfo, 0, Bytes().i64(3))), 0);
   // Replayed in a DIFF, before NEWLEADER: paired, but no broadcast statistics.
   Bytes sync;
@@ -421,14 +421,14 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
       .append(quorum_packet(quorum::kProposal, 0x100000001, txn))
       .append(quorum_packet(quorum::kCommit, 0x100000001, Bytes()))
       .append(quorum_packet(quorum::kNewLeader, 0x200000000, Bytes()));
-  connection->on_data(tcp::Side::kServerToClient, span(sync), 10);
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient, span(sync), 10);
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kProposal, 0x200000001, txn)), 1000);
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kCommit, 0x200000001, Bytes())), 3000);
-  connection->on_data(tcp::Side::kClientToServer,
-                      span(quorum_packet(quorum::kAck, 0x200000001, Bytes())), 4500);
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToServer, span(quorum_packet(quorum::kAck, 0x200000001, Bytes())),
+                      4500);
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kProposal, 0x200000002, txn)), 5000);
   connection->on_close(tcp::CloseReason::kFin, 6000);
   const std::string out = run.output();
@@ -451,30 +451,30 @@ TEST_CASE("ZAB pairing: COMMIT and a late ACK both find their PROPOSAL; sync rep
 TEST_CASE("ZAB pairing: a connection remembers its 65536 newest proposals, in bounded memory") {
   QuorumRun run;
   auto connection = run.open(2888, 40000);
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kNewLeader, 0x100000000, Bytes())), 0);
   constexpr std::int64_t kProposals = 70000;  // the ring wraps, then gives the oldest up
   for (std::int64_t counter = 1; counter <= kProposals; ++counter) {
-    connection->on_data(tcp::Side::kServerToClient,
+    connection->on_data(Direction::kToClient,
                         span(quorum_packet(quorum::kProposal, 0x100000000 + counter, Bytes())),
                         counter);
     if (counter % 7 == 0) {  // some are done at once, out of order with the rest
-      connection->on_data(tcp::Side::kClientToServer,
+      connection->on_data(Direction::kToServer,
                           span(quorum_packet(quorum::kAck, 0x100000000 + counter, Bytes())),
                           counter);
-      connection->on_data(tcp::Side::kServerToClient,
+      connection->on_data(Direction::kToClient,
                           span(quorum_packet(quorum::kCommit, 0x100000000 + counter, Bytes())),
                           counter + 5);
     }
   }
   // The oldest was given up; the newest is still found, across the ring's wrap.
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kCommit, 0x100000001, Bytes())), 80000);
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kCommit, 0x100000000 + kProposals - 1, Bytes())),
                       80000);
   // A proposal older than the newest is junk: not remembered.
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kProposal, 0x100000005, Bytes())), 80001);
   connection->on_close(tcp::CloseReason::kFin, 90000);
   const std::string out = run.output();
@@ -491,13 +491,13 @@ TEST_CASE("ZAB pairing: a connection remembers its 65536 newest proposals, in bo
 TEST_CASE("REVALIDATE: the leader's answer pairs with the learner's question by session") {
   QuorumRun run;
   auto connection = run.open(2888, 40000);
-  connection->on_data(tcp::Side::kClientToServer,
+  connection->on_data(Direction::kToServer,
                       span(quorum_packet(quorum::kRevalidate, 0, Bytes().i64(0x77).i32(10000))),
                       100);
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kRevalidate, 0, Bytes().i64(0x66).boolean(false))),
                       200);
-  connection->on_data(tcp::Side::kServerToClient,
+  connection->on_data(Direction::kToClient,
                       span(quorum_packet(quorum::kRevalidate, 0, Bytes().i64(0x77).boolean(true))),
                       450);
   connection->on_close(tcp::CloseReason::kFin, 500);
@@ -517,15 +517,15 @@ TEST_CASE("ZAB statistics count each proposal once, however many learners get it
   auto first = run.open(2888, 40001);
   auto second = run.open(2888, 40002);
   for (auto* learner : {first.get(), second.get()}) {
-    learner->on_data(tcp::Side::kServerToClient, span(newleader), 0);
+    learner->on_data(Direction::kToClient, span(newleader), 0);
   }
-  first->on_data(tcp::Side::kServerToClient, span(proposal(0x100000001)), 0);
-  second->on_data(tcp::Side::kServerToClient, span(proposal(0x100000001)), 10);  // the same one
-  first->on_data(tcp::Side::kServerToClient, span(proposal(0x100000002)), 1'000'000);
-  first->on_data(tcp::Side::kServerToClient,
-                 span(quorum_packet(quorum::kCommit, 0x100000002, Bytes())), 1'000'100);
-  first->on_data(tcp::Side::kClientToServer,
-                 span(quorum_packet(quorum::kAck, 0x100000002, Bytes())), 1'000'050);
+  first->on_data(Direction::kToClient, span(proposal(0x100000001)), 0);
+  second->on_data(Direction::kToClient, span(proposal(0x100000001)), 10);  // the same one
+  first->on_data(Direction::kToClient, span(proposal(0x100000002)), 1'000'000);
+  first->on_data(Direction::kToClient, span(quorum_packet(quorum::kCommit, 0x100000002, Bytes())),
+                 1'000'100);
+  first->on_data(Direction::kToServer, span(quorum_packet(quorum::kAck, 0x100000002, Bytes())),
+                 1'000'050);
   fmt::memory_buffer json;
   run.stats().write_json(json, {0, 1'000'000, true});
   const std::string text = fmt::to_string(json);
@@ -549,10 +549,10 @@ TEST_CASE("election: the acceptor's sid comes from the config, votes make the su
   };
   Bytes initiator = Bytes().i64(-65536).i64(2).str("127.0.0.1:3889");
   initiator.append(message(0, 2));
-  feed_in_pieces(*from_2, tcp::Side::kClientToServer, initiator, 7, 1'000'000);
-  feed_in_pieces(*from_2, tcp::Side::kServerToClient, message(0, 1), 5, 2'000'000);
-  from_2->on_data(tcp::Side::kServerToClient, span(message(1, 2)), 3'000'000);
-  from_2->on_data(tcp::Side::kClientToServer, span(message(2, 2)), 3'500'000);
+  feed_in_pieces(*from_2, Direction::kToServer, initiator, 7, 1'000'000);
+  feed_in_pieces(*from_2, Direction::kToClient, message(0, 1), 5, 2'000'000);
+  from_2->on_data(Direction::kToClient, span(message(1, 2)), 3'000'000);
+  from_2->on_data(Direction::kToServer, span(message(2, 2)), 3'500'000);
   from_2->on_close(tcp::CloseReason::kFin, 4'000'000);
   const std::string out = run.output();
   CHECK(out.find("ElectionHeader(protocol=-65536, sid=2, addresses=127.0.0.1:3889") !=
@@ -577,7 +577,7 @@ TEST_CASE("election: with no settled server heard, a majority's final vote names
   for (const auto& [sid, epoch, leader] :
        {std::tuple{1, 1, 3}, {2, 1, 3}, {3, 1, 3}, {1, 2, 2}, {2, 2, 1}, {3, 2, 3}}) {
     auto connection = run.open(3888, static_cast<std::uint16_t>(41000 + sid * 10 + epoch));
-    connection->on_data(tcp::Side::kClientToServer,
+    connection->on_data(Direction::kToServer,
                         span(Bytes().i64(sid).append(vote_for(leader, epoch))), 1);
     connection->on_close(tcp::CloseReason::kFin, 2);
   }
@@ -594,15 +594,15 @@ TEST_CASE("hostile quorum bytes: resynchronise, report what was skipped, keep bu
   auto zab = run.open(2888, 40000);
   Bytes junk = Bytes().raw(std::string(100, '\xff'));
   junk.append(quorum_packet(quorum::kPing, 7, Bytes()));
-  zab->on_data(tcp::Side::kServerToClient, span(junk), 1);
+  zab->on_data(Direction::kToClient, span(junk), 1);
   // A proposal claiming 2 GB of data is not buffered: it is skipped like any other junk.
-  zab->on_data(tcp::Side::kServerToClient,
+  zab->on_data(Direction::kToClient,
                span(Bytes().i32(quorum::kProposal).i64(1).i32(0x7fffffff).raw("xyz")), 2);
   zab->on_close(tcp::CloseReason::kFin, 3);
   auto election = run.open(3888, 40001);
   Bytes bad = Bytes().i64(-65536).i64(1).str("a:1");
   bad.i32(1 << 30).raw(std::string(64, 'z')).append(notification(0, 40).framed());
-  election->on_data(tcp::Side::kClientToServer, span(bad), 4);
+  election->on_data(Direction::kToServer, span(bad), 4);
   election->on_close(tcp::CloseReason::kFin, 5);
   const std::string out = run.output();
   // Junk is reported where it was, before what follows it, as one line per stretch.
@@ -619,7 +619,7 @@ TEST_CASE("a capture that ends inside a snapshot says so") {
   auto connection = run.open(2888, 40000);
   Bytes leader;
   leader.append(quorum_packet(quorum::kSnap, 0x100000000, Bytes())).raw(std::string(500, 'S'));
-  connection->on_data(tcp::Side::kServerToClient, span(leader), 1);
+  connection->on_data(Direction::kToClient, span(leader), 1);
   connection->on_close(tcp::CloseReason::kFin, 2);
   const std::string out = run.output();
   CHECK(out.find("Snapshot(bytes=500, duration_us=1, complete=False") != std::string::npos);

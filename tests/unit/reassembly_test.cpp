@@ -22,15 +22,15 @@ struct Recorder : tcp::StreamHandler {
   std::string (&stream)[2] = log_.stream;
   std::uint64_t (&gaps)[2] = log_.gaps;
   int& closes = log_.closes;
-  void on_data(tcp::Side side, tcp::ByteSpan bytes, std::int64_t) override {
+  void on_data(Direction side, tcp::ByteSpan bytes, std::int64_t) override {
     const std::string text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     stream[static_cast<int>(side)] += text;
-    log_.order += (side == tcp::Side::kClientToServer ? "C:" : "S:") + text + " ";
+    log_.order += (side == Direction::kToServer ? "C:" : "S:") + text + " ";
   }
-  void on_gap(tcp::Side side, std::uint64_t missing, std::int64_t) override {
+  void on_gap(Direction side, std::uint64_t missing, std::int64_t) override {
     gaps[static_cast<int>(side)] += missing;
     stream[static_cast<int>(side)] += '#';
-    log_.order += side == tcp::Side::kClientToServer ? "C:# " : "S:# ";
+    log_.order += side == Direction::kToServer ? "C:# " : "S:# ";
   }
   void on_close(tcp::CloseReason, std::int64_t) override { ++closes; }
 };
@@ -68,7 +68,7 @@ struct Harness {
     auto* stored = new std::string(std::move(data));  // freed below, after the table is done
     owned.emplace_back(stored);
     segment.payload = {reinterpret_cast<const std::uint8_t*>(stored->data()), stored->size()};
-    table->segment(segment, to_server);
+    table->segment(segment, to_server ? Direction::kToServer : Direction::kToClient);
   }
   std::vector<std::unique_ptr<std::string>> owned;
 };
@@ -289,7 +289,7 @@ TEST_CASE("caps: out-of-order bytes, connections, idle time") {
     other.source.port = static_cast<std::uint16_t>(port);
     other.destination.port = 2181;
     other.flags = net::kTcpSyn;
-    table.segment(other, true);
+    table.segment(other, Direction::kToServer);
   }
   CHECK(table.size() == 2);
   CHECK(table.counters().connections_evicted == 2);
@@ -314,8 +314,8 @@ namespace {
 // A handler that stops wanting bytes after its first delivery, as detection does with other TCP.
 struct Uninterested : tcp::StreamHandler {
   int deliveries = 0;
-  void on_data(tcp::Side, tcp::ByteSpan, std::int64_t) override { ++deliveries; }
-  void on_gap(tcp::Side, std::uint64_t, std::int64_t) override {}
+  void on_data(Direction, tcp::ByteSpan, std::int64_t) override { ++deliveries; }
+  void on_gap(Direction, std::uint64_t, std::int64_t) override {}
   void on_close(tcp::CloseReason, std::int64_t) override {}
   bool wants_bytes() const override { return deliveries == 0; }
 };
@@ -325,8 +325,9 @@ struct UninterestedFactory : tcp::StreamHandlerFactory, tcp::OrientationGuess {
                                            std::int64_t) override {
     return std::make_unique<Uninterested>();
   }
-  bool to_server(const net::TcpSegment& segment) const override {
-    return segment.destination.port < segment.source.port;
+  Direction direction_of(const net::TcpSegment& segment) const override {
+    return segment.destination.port < segment.source.port ? Direction::kToServer
+                                                          : Direction::kToClient;
   }
 };
 

@@ -78,13 +78,13 @@ TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
   std::int32_t xid = 1;
   for (std::string_view path : {"/a/b/c", "/a/b/d", "/a/x", "/b", "/c", "/d", "/e"}) {
     const test::Bytes request = test::Bytes().i32(xid).i32(4).str(path).boolean(false).framed();
-    connection->on_data(tcp::Side::kClientToServer, request.data, 1);
+    connection->on_data(Direction::kToServer, request.data, 1);
     test::Bytes reply = test::Bytes().i32(xid).i64(5).i32(path == "/e" ? -101 : 0);
     if (path != "/e")
       reply.i32(-1).append(
           test::Bytes().i64(0).i64(0).i64(0).i64(0).i32(0).i32(0).i32(0).i64(0).i32(0).i32(0).i64(
               0));
-    connection->on_data(tcp::Side::kServerToClient, reply.framed().data, 101);
+    connection->on_data(Direction::kToClient, reply.framed().data, 101);
     ++xid;
   }
   connection->on_close(tcp::CloseReason::kFin, 200);

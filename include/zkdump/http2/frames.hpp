@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "zkdump/base/bytes.hpp"
+#include "zkdump/base/direction.hpp"
 #include "zkdump/framing/stream.hpp"
 
 namespace zkdump::http2 {
@@ -74,8 +75,8 @@ class Frames final : public framing::Protocol {
  public:
   // Seen from its start, a connection's frames are held to the protocol's initial 16 KiB until
   // a SETTINGS raises it; joined mid-way, the SETTINGS are unknown, so to the largest allowed.
-  Frames(bool to_server, bool from_start, Opening& opening)
-      : to_server_(to_server),
+  Frames(Direction direction, bool from_start, Opening& opening)
+      : direction_(direction),
         expect_opening_(from_start),
         opening_(opening),
         max_frame_size_(from_start ? kDefaultMaxFrameSize : kLargestMaxFrameSize) {}
@@ -86,7 +87,7 @@ class Frames final : public framing::Protocol {
   framing::Verdict judge_opening(ByteSpan front);
   framing::Verdict judge_frame(ByteSpan front, bool searching) const;
 
-  bool to_server_;
+  Direction direction_;
   bool expect_opening_;
   Opening& opening_;
   std::uint32_t max_frame_size_;

@@ -52,7 +52,7 @@ class Detection final : public tcp::StreamHandlerFactory, public tcp::Orientatio
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
   // The SYN's sender is the client; else a known server, a hint port, or the lower port.
-  bool to_server(const net::TcpSegment& segment) const override;
+  Direction direction_of(const net::TcpSegment& segment) const override;
   const DetectionCounters& counters() const { return counters_; }
 
   class Undecided;  // a connection still being recognised

@@ -113,7 +113,7 @@ struct ZkMessage {
                             Ref<tls::ClientHello>, OtherTlsRecord>;
   Body body{OtherTlsRecord{}};
   Connection* connection = nullptr;
-  zk::Direction direction = zk::Direction::kToServer;
+  Direction direction = Direction::kToServer;
   std::int64_t ts_us = 0;
   std::uint64_t offset = 0;     // where the frame starts in its direction's byte stream
   std::int32_t frame_size = 0;  // its length prefix
@@ -170,7 +170,8 @@ struct QuorumMessage {
                             Ref<zk::quorum::ZabPacket>, Snapshot, Uncommitted>;
   Body body{Uncommitted{}};
   Connection* connection = nullptr;
-  bool from_client = true;  // sent by the connecting side (the initiator, or the learner)
+  // kToServer: sent by the connecting side (the initiator, or the learner)
+  Direction direction = Direction::kToServer;
   std::int64_t ts_us = 0;
   std::int64_t latency_us = -1;  // an ACK or COMMIT since its PROPOSAL; a REVALIDATE's answer
   // PROPOSAL, ACK and COMMIT of a learner in sync (not a sync's replay).
@@ -186,7 +187,7 @@ struct QuorumMessage {
 // Bytes a stream could not decode: a gap, junk, a bad length, a partial message at close.
 struct StreamProblem {
   Connection* connection = nullptr;
-  bool to_server = true;
+  Direction direction = Direction::kToServer;
   framing::Problem problem = framing::Problem::kGap;
   std::uint64_t offset = 0;
   std::int64_t count = 0;
@@ -241,7 +242,7 @@ struct EtcdMessage {
   std::int64_t latency_us = -1;  // the call's first answer (reply, or status without one): since
                                  // its first request
   std::uint32_t stream = 0;
-  bool to_server = true;
+  Direction direction = Direction::kToServer;
   bool method_guessed = false;  // the call's :path was not seen: method is read from its messages
 
   template <class T>

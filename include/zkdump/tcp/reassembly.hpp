@@ -9,13 +9,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "zkdump/base/direction.hpp"
 #include "zkdump/net/packet.hpp"
 
 namespace zkdump::tcp {
 
 using ByteSpan = std::span<const std::uint8_t>;
-
-enum class Side : std::uint8_t { kClientToServer = 0, kServerToClient = 1 };
 
 enum class CloseReason : std::uint8_t { kFin, kReset, kIdle, kEvicted, kReplaced, kCaptureEnd };
 const char* close_reason_name(CloseReason reason);
@@ -24,8 +23,8 @@ const char* close_reason_name(CloseReason reason);
 class StreamHandler {
  public:
   virtual ~StreamHandler() = default;
-  virtual void on_data(Side side, ByteSpan bytes, std::int64_t ts_us) = 0;
-  virtual void on_gap(Side side, std::uint64_t missing_bytes, std::int64_t ts_us) = 0;
+  virtual void on_data(Direction side, ByteSpan bytes, std::int64_t ts_us) = 0;
+  virtual void on_gap(Direction side, std::uint64_t missing_bytes, std::int64_t ts_us) = 0;
   virtual void on_close(CloseReason reason, std::int64_t ts_us) = 0;
   // False once the connection turned out to speak nothing decoded: the table then stops
   // reassembling it and only follows it to its end.
@@ -45,7 +44,7 @@ class StreamHandlerFactory {
 class OrientationGuess {
  public:
   virtual ~OrientationGuess() = default;
-  virtual bool to_server(const net::TcpSegment& segment) const = 0;
+  virtual Direction direction_of(const net::TcpSegment& segment) const = 0;
 };
 
 // How long a hole in a direction's stream is waited for before it is declared a gap. Captures
@@ -66,7 +65,7 @@ struct ReassemblyLimits {
 
 struct ReassemblyCounters {
   std::uint64_t segments = 0;
-  std::uint64_t payload_bytes[2] = {};  // per Side
+  std::uint64_t payload_bytes[2] = {};  // per Direction
   std::uint64_t duplicate_bytes = 0;    // retransmitted or overlapping bytes dropped
   std::uint64_t out_of_order_segments = 0;
   std::uint64_t reordered_segments = 0;  // held until the peer's stream caught up with their ACK
@@ -97,8 +96,8 @@ class ConnectionTable {
   ConnectionTable(const ConnectionTable&) = delete;
   ConnectionTable& operator=(const ConnectionTable&) = delete;
 
-  // `to_server` tells which endpoint is the server (the caller matched the port list).
-  void segment(const net::TcpSegment& segment, bool to_server);
+  // `direction` tells which endpoint is the server (the caller matched the port list).
+  void segment(const net::TcpSegment& segment, Direction direction);
   // The same where no port says which endpoint is the server: a tracked connection is found in
   // either orientation; a new one takes `guess`'s, which detection may correct.
   void segment_either_way(const net::TcpSegment& segment, const OrientationGuess& guess);
@@ -125,7 +124,7 @@ class ConnectionTable {
   Connection* open(const Key& key, bool from_start, std::int64_t ts_us);
   void close(Connection* connection, CloseReason reason, std::int64_t ts_us);
   void ignore(Connection* connection);
-  void follow_ignored(Connection* connection, const net::TcpSegment& segment, bool to_server);
+  void follow_ignored(Connection* connection, const net::TcpSegment& segment, Direction direction);
   void forget(Connection* connection);
   // Delivers what is ready in both directions and declares holes that waited too long; closes
   // the connection when a deferred reset or both FINs were reached. True when it closed.

@@ -7,12 +7,11 @@
 #include <string_view>
 
 #include "zkdump/base/bytes.hpp"
+#include "zkdump/base/direction.hpp"
 #include "zkdump/base/fields.hpp"
 #include "zkdump/zk/reader.hpp"
 
 namespace zkdump::zk {
-
-enum class Direction : std::uint8_t { kToServer = 0, kToClient = 1 };
 
 inline constexpr std::int32_t kNotificationXid = -1;
 inline constexpr std::int32_t kPingXid = -2;
