@@ -679,7 +679,11 @@ void Run::report_omni() const {
                                  "ensemble's configuration"
                                : learned);
   }
-  if (servers_.messages() == 0) {
+  if (servers_.messages() == 0 && config_.detect) {
+    fmt::print(stderr,
+               "zkdump: warning: --omni decoded no election or ZAB traffic: no connection of the "
+               "capture looked like either\n");
+  } else if (servers_.messages() == 0) {
     fmt::print(stderr,
                "zkdump: warning: --omni decoded no election or ZAB traffic. It starts on election "
                "port(s) {} and ZAB port(s) {} and learns the others from election "

@@ -179,6 +179,7 @@ class ZabConnection final : public QuorumConnection {
 
  private:
   void on_packet(bool from_learner, ByteSpan bytes, std::int64_t ts_us);
+  void learn_ports(const quorum::ZabPacket& packet);
   void report_snapshot(std::int64_t ts_us, bool complete);
   // A PROPOSAL is remembered by zxid until both its ACK (from the learner) and its COMMIT (from
   // the leader) showed the time since: a slow follower's ACK can come after the COMMIT that a
@@ -227,14 +228,36 @@ void ZabConnection::on_packet(bool from_learner, ByteSpan bytes, std::int64_t ts
   pair(raw, from_learner, message);
   if (raw.type == quorum::kRevalidate) pair_revalidate(packet.txn.session, from_learner, message);
   shared_.deliver(message);
-  if (raw.type == quorum::kNewLeader && !from_learner) {
-    broadcasting_ = true;
-    shared_.learn_config(raw.data.view());  // 3.5+: the quorum's config, every server's ports
-  }
+  if (raw.type == quorum::kNewLeader && !from_learner) broadcasting_ = true;
+  if (!from_learner) learn_ports(packet);
   if (raw.type == quorum::kSnap && !from_learner) {
     frames_[1].expect_snapshot();
     snapshot_start_ts_ = ts_us;
     snapshot_bytes_ = 0;
+  }
+}
+
+// A config names every server's ports at once: NEWLEADER's (3.5+) and COMMITANDACTIVATE's, after
+// the suggested leader, and a reconfig's txn (the PROPOSAL, INFORMANDACTIVATE), whose SetDataTxn
+// holds the new config after its header and path.
+void ZabConnection::learn_ports(const quorum::ZabPacket& packet) {
+  constexpr std::int32_t kReconfigTxn = 16;
+  constexpr std::size_t kSuggestedLeader = 8;
+  const std::string_view data = packet.packet.data.view();
+  switch (packet.packet.type) {
+    case quorum::kNewLeader:
+      return shared_.learn_config(data);
+    case quorum::kCommitAndActivate:
+      if (data.size() > kSuggestedLeader) shared_.learn_config(data.substr(kSuggestedLeader));
+      return;
+    case quorum::kProposal:
+    case quorum::kInformAndActivate:
+      if (packet.txn.type == kReconfigTxn && data.find("server.") != std::string_view::npos) {
+        shared_.learn_config(data.substr(data.find("server.")));
+      }
+      return;
+    default:
+      return;
   }
 }
 
