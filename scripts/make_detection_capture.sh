@@ -8,15 +8,21 @@
 #   Redis (redis-server) on 26379: redis-cli commands and a short redis-benchmark;
 #   TLS on 28443 (openssl s_server): an HTTPS request, no hint port, so not bound to anything.
 # Needs root (tcpdump on lo) and redis-server (apt-get install redis-server).
-# Usage: scripts/make_detection_capture.sh [OUT.pcap]: pcaps/any_port.pcap by default; the
-# benchmark's mixed capture is DOWNLOAD_MIB=64 scripts/make_detection_capture.sh bench/data/mixed.pcap
+# Usage: scripts/make_detection_capture.sh [OUT.pcap]: pcaps/any_port.pcap by default. The
+# benchmark's mixed capture, in Ethernet-sized packets (LO_MTU sets lo's MTU for the capture and
+# restores it after, with segmentation offload off; loopback's own 64 KiB packets would make
+# every per-packet cost vanish):
+#   LO_MTU=1500 DOWNLOAD_MIB=64 scripts/make_detection_capture.sh bench/data/mixed.pcap
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/scripts/lib/zk_env.sh"
 work=$(mktemp -d)
 pids=()
+lo_mtu=$(cat /sys/class/net/lo/mtu)
+lo_gso_segs=$(ip -d link show lo | grep -o 'gso_max_segs [0-9]*' | cut -d' ' -f2)
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -z "${LO_MTU:-}" ] || ip link set lo mtu "$lo_mtu" gso_max_segs "$lo_gso_segs"
   stop_zk "$work/zk"
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -28,6 +34,8 @@ zk_port=22181 etcd_port=22379 http_port=28080 redis_port=26379 tls_port=28443
 export ETCDCTL_API=3
 etcdctl=(etcdctl --endpoints="127.0.0.1:$etcd_port")
 
+# One MTU per packet, as on Ethernet: no segmentation offload merging them.
+[ -z "${LO_MTU:-}" ] || ip link set lo mtu "$LO_MTU" gso_max_segs 1
 # The servers first, outside the capture: only their traffic is wanted.
 start_zk "$work/zk" "$zk_port"
 background etcd --name detect --data-dir "$work/etcd" --listen-client-urls "http://127.0.0.1:$etcd_port" \
@@ -44,7 +52,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
 background openssl s_server -accept "$tls_port" -cert "$work/cert.pem" -key "$work/key.pem" -www -quiet
 sleep 1
 
-start_capture "$work/any_port.pcap" 0 "tcp portrange 22000-29000"
+# Not immediate mode: at Ethernet sizes the download's packets come faster than tcpdump writes
+# them one by one. The ring's blocks reach it within its 1 s timeout, waited for at the end.
+tcpdump -i lo -s 0 -B 262144 -w "$work/any_port.pcap" "tcp portrange 22000-29000" 2> "$work/tcpdump.log" &
+capture_pid=$!
+for _ in $(seq 1 50); do grep -q "listening on" "$work/tcpdump.log" && break; sleep 0.1; done
+sleep 1
 "$ZK_PYTHON" - "127.0.0.1:$zk_port" <<'PY'
 import sys
 from kazoo.client import KazooClient
@@ -66,13 +79,15 @@ sleep 0.5
 "${etcdctl[@]}" get /detect/a > /dev/null
 "${etcdctl[@]}" del /detect/a > /dev/null
 curl -s -X POST "http://127.0.0.1:$etcd_port/v3/kv/range" -d '{"key": "L2RldGVjdC9h"}' > /dev/null
-curl -s -o /dev/null "http://127.0.0.1:$http_port/blob.bin"
+curl -s --limit-rate 32M -o /dev/null "http://127.0.0.1:$http_port/blob.bin"  # tcpdump keeps up
 redis-cli -p "$redis_port" set detect found > /dev/null
 redis-cli -p "$redis_port" get detect > /dev/null
 redis-benchmark -p "$redis_port" -n 2000 -c 4 -t set,get -q > /dev/null
 curl -sk -o /dev/null "https://localhost:$tls_port/"
-sleep 0.5
-stop_capture "$work/any_port.pcap"
+sleep 2.5
+kill -INT "$capture_pid"
+wait "$capture_pid" || true
+grep -q "^0 packets dropped by kernel" "$work/tcpdump.log" || { cat "$work/tcpdump.log" >&2; exit 1; }
 out=${1:-$repo/pcaps/any_port.pcap}
 mv "$work/any_port.pcap" "$out"
 echo "captured $out: $(stat -c %s "$out") bytes"

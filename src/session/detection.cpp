@@ -251,6 +251,10 @@ Detection::Detection(FamilyOpener& opener, const PortMap& ports, Sinks& sinks,
 
 Detection::~Detection() = default;
 
+bool Detection::is_server(const net::Endpoint& endpoint) const {
+  return server_ports_.test(endpoint.port) && servers_.contains(endpoint);
+}
+
 std::optional<Protocol> Detection::known(const net::Endpoint& server) const {
   const auto found = servers_.find(server);
   return found == servers_.end() ? std::nullopt : std::optional<Protocol>(found->second);
@@ -277,8 +281,8 @@ Direction Detection::direction_of(const net::TcpSegment& segment) const {
     return to_server ? Direction::kToServer : Direction::kToClient;
   };
   if ((segment.flags & net::kTcpSyn) != 0) return to((segment.flags & net::kTcpAck) == 0);
-  if (servers_.contains(segment.destination)) return Direction::kToServer;
-  if (servers_.contains(segment.source)) return Direction::kToClient;
+  if (is_server(segment.destination)) return Direction::kToServer;
+  if (is_server(segment.source)) return Direction::kToClient;
   if (hint_of(segment.destination.port)) return Direction::kToServer;
   if (hint_of(segment.source.port)) return Direction::kToClient;
   return to(segment.destination.port <= segment.source.port);  // servers listen low, clients high
@@ -287,6 +291,7 @@ Direction Detection::direction_of(const net::TcpSegment& segment) const {
 void Detection::found(const net::Endpoint& server, Protocol protocol, std::string_view evidence,
                       bool named, std::int64_t ts_us) {
   if (servers_.size() >= options_.max_servers || !servers_.emplace(server, protocol).second) return;
+  server_ports_.set(server.port);
   sinks_.server_discovered({ts_us, server, protocol, evidence, named});
 }
 

@@ -7,6 +7,7 @@
 // other TCP, followed but no longer reassembled.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -62,6 +63,7 @@ class Detection final : public tcp::StreamHandlerFactory, public tcp::Orientatio
     std::size_t operator()(const net::Endpoint& endpoint) const;
   };
   std::optional<Protocol> known(const net::Endpoint& server) const;
+  bool is_server(const net::Endpoint& endpoint) const;
   std::unique_ptr<tcp::StreamHandler> bind(Protocol protocol, const net::Endpoint& client,
                                            const net::Endpoint& server, bool from_start,
                                            std::int64_t ts_us, std::string_view evidence,
@@ -76,6 +78,8 @@ class Detection final : public tcp::StreamHandlerFactory, public tcp::Orientatio
   DetectionCounters counters_;
   std::size_t held_bytes_ = 0;  // by every undecided connection
   std::unordered_map<net::Endpoint, Protocol, EndpointHash> servers_;
+  // Ports some known server listens on: most segments' endpoints need no lookup in servers_.
+  std::bitset<65536> server_ports_;
 };
 
 }  // namespace zkdump::session
