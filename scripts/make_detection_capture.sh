@@ -6,8 +6,9 @@
 #   HTTP on 28080 (python3 -m http.server): a download of DOWNLOAD_MIB (1 MiB by default), most
 #   of the capture's bytes;
 #   Redis (redis-server) on 26379: redis-cli commands and a short redis-benchmark;
-#   TLS on 28443 (openssl s_server): an HTTPS request, no hint port, so not bound to anything.
-# Needs root (tcpdump on lo) and redis-server (apt-get install redis-server).
+#   TLS on 28443 (openssl s_server): an HTTPS request, no hint port, so not bound to anything;
+#   SSH on 28022 (sshd with a throwaway host key): a client's key exchange, refused at auth.
+# Needs root (tcpdump on lo), redis-server and openssh-server (apt-get install them).
 # Usage: scripts/make_detection_capture.sh [OUT.pcap]: pcaps/any_port.pcap by default. The
 # benchmark's mixed capture, in Ethernet-sized packets (LO_MTU sets lo's MTU for the capture and
 # restores it after, with segmentation offload off; loopback's own 64 KiB packets would make
@@ -30,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 background() { "$@" & pids+=("$!"); }
 
-zk_port=22181 etcd_port=22379 http_port=28080 redis_port=26379 tls_port=28443
+zk_port=22181 etcd_port=22379 http_port=28080 redis_port=26379 tls_port=28443 ssh_port=28022
 export ETCDCTL_API=3
 etcdctl=(etcdctl --endpoints="127.0.0.1:$etcd_port")
 
@@ -50,6 +51,10 @@ background redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --append
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
   -keyout "$work/key.pem" -out "$work/cert.pem" > /dev/null 2>&1
 background openssl s_server -accept "$tls_port" -cert "$work/cert.pem" -key "$work/key.pem" -www -quiet
+ssh-keygen -q -t ed25519 -N "" -f "$work/ssh_host_key"
+mkdir -p /run/sshd
+background /usr/sbin/sshd -D -f /dev/null -p "$ssh_port" -o ListenAddress=127.0.0.1 \
+  -o HostKey="$work/ssh_host_key" -o PidFile=none -o PasswordAuthentication=no
 sleep 1
 
 # Not immediate mode: at Ethernet sizes the download's packets come faster than tcpdump writes
@@ -84,6 +89,8 @@ redis-cli -p "$redis_port" set detect found > /dev/null
 redis-cli -p "$redis_port" get detect > /dev/null
 redis-benchmark -p "$redis_port" -n 2000 -c 4 -t set,get -q > /dev/null
 curl -sk -o /dev/null "https://localhost:$tls_port/"
+ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$ssh_port" \
+  nobody@127.0.0.1 true > /dev/null 2>&1 || true  # refused at auth, after the key exchange
 sleep 2.5
 kill -INT "$capture_pid"
 wait "$capture_pid" || true

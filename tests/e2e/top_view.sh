@@ -44,6 +44,7 @@ screen | grep -q -E '^getData +2000 ' || fail "no getData row with 2000 requests
 screen | grep -q -E '^  /load/c0 +1501 ' || fail "no hottest path /load/c0"
 screen | grep -q -E '^  127\.0\.0\.1 +10015 ' || fail "no hottest client"
 screen | grep -q 'sorted by requests' || fail "not sorted by requests at first"
+screen | grep -q -E '^servers 1: 127\.0\.0\.1:2181 zk$' || fail "the server found is not listed"
 
 keys l
 wait_for 'sorted by p99 latency'
@@ -56,8 +57,9 @@ first_op=$(screen | awk '/^op /{getline; print $1; exit}')
 
 quit
 
-start --etcd-port 2379 -r "$etcd_pcap"
+start -r "$etcd_pcap"
 wait_for '^zkdump --top  finished'
+screen | grep -q -E '^servers 1: 127\.0\.0\.1:2379 etcd$' || fail "etcd found by its bytes is not listed"
 screen | grep -q -E '^Range +7 ' || fail "no etcd Range row with 7 calls"
 screen | grep -q -E '^watch events 6 ' || fail "no watch events line"
 screen | grep -q -E '^leases granted 1 kept alive 1 ' || fail "no leases line"

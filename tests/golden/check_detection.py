@@ -6,8 +6,9 @@ taken for it.
   options removed (ServerDiscovered lines aside; lines of a connection detection held for a few
   packets may come later, so messages are compared as a multiset).
 - any_port.pcap (scripts/make_detection_capture.sh): ZooKeeper on 22181 and etcd on 22379 are
-  found; HTTP (28080), Redis (26379) and TLS (28443) beside them are not decoded at all.
-- The same capture joined mid-way (recut.py midstream) still finds both.
+  found; HTTP (28080), Redis (26379), TLS (28443) and SSH (28022) beside them are not decoded.
+- The same capture joined mid-way (recut.py midstream) still finds both, and so does the
+  failover ensemble's joined mid-way: its client ports and its leaders' ZAB ports, by content.
 - quorum_failover with no option at all: the ensemble's client and election ports
   (2191-2193, 3891-3893) and the ZAB ports of the servers that led (from 2891-2893) are found.
 - --only-ports decodes none of any_port.pcap: the old behaviour, for whoever wants it.
@@ -96,6 +97,16 @@ with tempfile.TemporaryDirectory() as work:
     found = {port: proto for port, (proto, _) in servers(midstream).items()}
     if found.get(22181) != "zk" or found.get(22379) != "etcd" or set(found) - {22181, 22379}:
         failures.append("any_port joined mid-way: servers found %s" % found)
+
+# The ensemble joined mid-way: its clients and its ZAB found from frames alone.
+with tempfile.TemporaryDirectory() as work:
+    midstream = os.path.join(work, "midstream.pcap")
+    subprocess.run([sys.executable, recut, "midstream", os.path.join(pcaps, "quorum_failover.pcap"),
+                    midstream], check=True)
+    found = servers(midstream)
+    protos = {proto for proto, _ in found.values()}
+    if protos != {"zk", "zab"} or any(evidence in ("config", "named_port") for _, evidence in found.values()):
+        failures.append("quorum_failover joined mid-way: servers found %s" % found)
 
 # A whole ensemble on ports no option names.
 failover = os.path.join(pcaps, "quorum_failover")

@@ -119,6 +119,20 @@ TEST_CASE("quorum: an election header, a learner's FOLLOWERINFO, a leader's pack
   CHECK(zk::quorum::recognize_election(First{{header, {}}}.view()).evidence == Evidence::kStrong);
   CHECK(zk::quorum::recognize_zab(First{{header, header}}.view()).evidence == Evidence::kRuledOut);
 
+  // Joined mid-way: notifications alone, length-prefixed, in any of their sizes.
+  Bytes notifications;
+  for (int i = 0; i < 3; ++i) {
+    put32(notifications, 40);
+    put32(notifications, 0);  // LOOKING
+    put64(notifications, 3);  // leader
+    put64(notifications, 0x100000002);
+    put64(notifications, 2);  // election epoch
+    put64(notifications, 1);  // peer epoch
+    put32(notifications, 2);  // version
+  }
+  CHECK(zk::quorum::recognize_election(First{{notifications, {}}}.view(false)).evidence ==
+        Evidence::kStrong);
+
   const Recognition learner =
       zk::quorum::recognize_zab(First{{quorum_packet(zk::quorum::kFollowerInfo, 0), {}}}.view());
   CHECK(learner.evidence == Evidence::kStrong);
