@@ -79,33 +79,6 @@ struct PacketCounters {
   }
 };
 
-// Hands each connection to the stage for the protocol detection bound it to.
-class ProtocolRouter final : public session::FamilyOpener {
- public:
-  ProtocolRouter(session::ClientSessions& clients, session::QuorumSessions& servers,
-                 session::EtcdSessions& etcd)
-      : clients_(clients), servers_(servers), etcd_(etcd) {}
-  std::unique_ptr<tcp::StreamHandler> open(session::Protocol protocol, const net::Endpoint& client,
-                                           const net::Endpoint& server, bool from_start,
-                                           std::int64_t ts_us) override {
-    switch (protocol) {
-      case session::Protocol::kZooKeeper:
-        return clients_.open(client, server, from_start, ts_us);
-      case session::Protocol::kEtcd:
-        return etcd_.open(client, server, from_start, ts_us);
-      case session::Protocol::kElection:
-      case session::Protocol::kZab:
-        break;
-    }
-    return servers_.open_as(protocol, client, server, from_start, ts_us);
-  }
-
- private:
-  session::ClientSessions& clients_;
-  session::QuorumSessions& servers_;
-  session::EtcdSessions& etcd_;
-};
-
 void print_etcd_summary(const session::EtcdCounters& etcd) {
   if (etcd.requests + etcd.replies + etcd.statuses + etcd.undecodable_headers == 0) return;
   fmt::print(stderr,
@@ -229,7 +202,7 @@ class Run {
   session::ClientSessions clients_;
   session::QuorumSessions servers_;
   session::EtcdSessions etcd_;
-  ProtocolRouter router_;
+  session::SessionFamilies families_;
   session::Detection detection_;
   tcp::ConnectionTable connections_;
   PacketCounters packets_;
@@ -265,8 +238,8 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
       clients_(config.client, sinks_, budget_, filter_.active() ? &filter_ : nullptr),
       servers_(sinks_, budget_, ports_),
       etcd_({}, sinks_, budget_),
-      router_(clients_, servers_, etcd_),
-      detection_(router_, ports_, sinks_, {}),
+      families_(clients_, servers_, etcd_),
+      detection_(families_, ports_, sinks_, {}),
       connections_(detection_, config.reassembly),
       metrics_server_(metrics_server) {
   set_port_roles(config, ports_);

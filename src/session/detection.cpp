@@ -237,6 +237,22 @@ class Detection::Undecided final : public tcp::StreamHandler {
   std::array<std::vector<std::uint8_t>, 2> bytes_;
 };
 
+std::unique_ptr<tcp::StreamHandler> SessionFamilies::open(Protocol protocol,
+                                                          const net::Endpoint& client,
+                                                          const net::Endpoint& server,
+                                                          bool from_start, std::int64_t ts_us) {
+  switch (protocol) {
+    case Protocol::kZooKeeper:
+      return clients_.open(client, server, from_start, ts_us);
+    case Protocol::kEtcd:
+      return etcd_.open(client, server, from_start, ts_us);
+    case Protocol::kElection:
+    case Protocol::kZab:
+      break;
+  }
+  return servers_.open_as(protocol, client, server, from_start, ts_us);
+}
+
 std::size_t Detection::EndpointHash::operator()(const net::Endpoint& endpoint) const {
   std::uint64_t words[2];
   std::memcpy(words, endpoint.address.bytes, sizeof words);

@@ -15,31 +15,6 @@
 
 namespace {
 
-class Families final : public zkdump::session::FamilyOpener {
- public:
-  Families(zkdump::session::Sinks& sinks, zkdump::framing::Budget& budget,
-           zkdump::session::PortMap& ports)
-      : clients_({}, sinks, budget), servers_(sinks, budget, ports), etcd_({}, sinks, budget) {}
-  std::unique_ptr<zkdump::tcp::StreamHandler> open(zkdump::session::Protocol protocol,
-                                                   const zkdump::net::Endpoint& client,
-                                                   const zkdump::net::Endpoint& server,
-                                                   bool from_start, std::int64_t ts_us) override {
-    switch (protocol) {
-      case zkdump::session::Protocol::kZooKeeper:
-        return clients_.open(client, server, from_start, ts_us);
-      case zkdump::session::Protocol::kEtcd:
-        return etcd_.open(client, server, from_start, ts_us);
-      default:
-        return servers_.open_as(protocol, client, server, from_start, ts_us);
-    }
-  }
-
- private:
-  zkdump::session::ClientSessions clients_;
-  zkdump::session::QuorumSessions servers_;
-  zkdump::session::EtcdSessions etcd_;
-};
-
 constexpr std::array<std::uint16_t, 4> kServerPorts = {45000, 2181, 2888, 2379};
 
 }  // namespace
@@ -58,7 +33,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   budget.limit = 8u << 20;
   zkdump::session::PortMap ports;
   ports.learn_from_config = true;
-  Families families(sinks, budget, ports);
+  zkdump::session::ClientSessions clients({}, sinks, budget);
+  zkdump::session::QuorumSessions servers(sinks, budget, ports);
+  zkdump::session::EtcdSessions etcd({}, sinks, budget);
+  zkdump::session::SessionFamilies families(clients, servers, etcd);
   zkdump::session::Detection detection(families, ports, sinks, {});
   zkdump::net::Endpoint client, server;
   client.port = 40000;

@@ -15,6 +15,8 @@
 #include <unordered_map>
 
 #include "zkdump/net/packet.hpp"
+#include "zkdump/session/client.hpp"
+#include "zkdump/session/etcd.hpp"
 #include "zkdump/session/quorum.hpp"
 #include "zkdump/session/sink.hpp"
 #include "zkdump/tcp/reassembly.hpp"
@@ -28,6 +30,21 @@ class FamilyOpener {
   virtual std::unique_ptr<tcp::StreamHandler> open(Protocol protocol, const net::Endpoint& client,
                                                    const net::Endpoint& server, bool from_start,
                                                    std::int64_t ts_us) = 0;
+};
+
+// The session stage's own families: ZooKeeper clients, election and ZAB, etcd.
+class SessionFamilies final : public FamilyOpener {
+ public:
+  SessionFamilies(ClientSessions& clients, QuorumSessions& servers, EtcdSessions& etcd)
+      : clients_(clients), servers_(servers), etcd_(etcd) {}
+  std::unique_ptr<tcp::StreamHandler> open(Protocol protocol, const net::Endpoint& client,
+                                           const net::Endpoint& server, bool from_start,
+                                           std::int64_t ts_us) override;
+
+ private:
+  ClientSessions& clients_;
+  QuorumSessions& servers_;
+  EtcdSessions& etcd_;
 };
 
 struct DetectionCounters {
