@@ -390,12 +390,14 @@ void Run::on_packet(const capture::RawPacket& raw) {
       (*port_bytes_)[segment_.source.port] += segment_.payload.size();
       (*port_bytes_)[segment_.destination.port] += segment_.payload.size();
     }
-    if (ports_.role(segment_.destination.port) != session::PortRole::kNone) {
+    // Detection orients by named ports too, and finds a connection either way round: one it
+    // oriented from its bytes keeps its key when a config names its port later.
+    if (config_.detect) {
+      connections_.segment_either_way(segment_, detection_);
+    } else if (ports_.role(segment_.destination.port) != session::PortRole::kNone) {
       connections_.segment(segment_, Direction::kToServer);
     } else if (ports_.role(segment_.source.port) != session::PortRole::kNone) {
       connections_.segment(segment_, Direction::kToClient);
-    } else if (config_.detect) {
-      connections_.segment_either_way(segment_, detection_);
     } else {
       ++packets_.other_tcp;
     }

@@ -297,6 +297,8 @@ Direction Detection::direction_of(const net::TcpSegment& segment) const {
     return to_server ? Direction::kToServer : Direction::kToClient;
   };
   if ((segment.flags & net::kTcpSyn) != 0) return to((segment.flags & net::kTcpAck) == 0);
+  if (ports_.role(segment.destination.port) != PortRole::kNone) return Direction::kToServer;
+  if (ports_.role(segment.source.port) != PortRole::kNone) return Direction::kToClient;
   if (is_server(segment.destination)) return Direction::kToServer;
   if (is_server(segment.source)) return Direction::kToClient;
   if (hint_of(segment.destination.port)) return Direction::kToServer;

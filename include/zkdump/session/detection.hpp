@@ -69,7 +69,8 @@ class Detection final : public tcp::StreamHandlerFactory, public tcp::Orientatio
 
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
-  // The SYN's sender is the client; else a known server, a hint port, or the lower port.
+  // The SYN's sender is the client; else a named port's side, a known server, a hint port, or
+  // the lower port.
   Direction direction_of(const net::TcpSegment& segment) const override;
   const DetectionCounters& counters() const { return counters_; }
 
