@@ -170,7 +170,10 @@ struct Counting : tcp::StreamHandler {
   std::vector<std::string>& log;
   explicit Counting(std::vector<std::string>& into) : log(into) {}
   void on_data(Direction side, tcp::ByteSpan bytes, std::int64_t) override {
-    log.push_back((side == Direction::kToServer ? "C" : "S") + std::to_string(bytes.size()));
+    // Appended, not concatenated: g++ 12 at -O3 warns (-Wrestrict) on "C" + std::string.
+    std::string entry(1, side == Direction::kToServer ? 'C' : 'S');
+    entry.append(std::to_string(bytes.size()));
+    log.push_back(std::move(entry));
   }
   void on_gap(Direction, std::uint64_t, std::int64_t) override {}
   void on_close(tcp::CloseReason, std::int64_t) override { log.push_back("close"); }
@@ -222,7 +225,8 @@ TEST_CASE("detection binds by the bytes, replays them in order, and says each se
   REQUIRE(opener.opened.size() == 1);
   CHECK(opener.opened[0] == session::Protocol::kZooKeeper);
   CHECK(opener.server_ports[0] == 40000);
-  CHECK(opener.log == std::vector<std::string>{"C" + std::to_string(request.size())});
+  CHECK(opener.log.size() == 1);
+  CHECK(opener.log.front() == std::string("C").append(std::to_string(request.size())));
   REQUIRE(announced.servers.size() == 1);
   CHECK(announced.servers[0].server.port == 40000);
   CHECK(announced.servers[0].evidence == "connect_request");
