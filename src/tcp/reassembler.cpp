@@ -114,7 +114,9 @@ void DirectionReassembler::segment(const net::TcpSegment& segment, DirectionReas
   const std::uint32_t seq = segment.seq + (syn ? 1u : 0u);
   const auto length = static_cast<std::uint32_t>(segment.payload.size());
   if ((segment.flags & net::kTcpFin) != 0) {
-    if (!fin_seen_) end_ts_us_ = segment.ts_us;  // not a retransmission's
+    // Not a retransmission's; a reset recorded before it (capture order) still ends it later.
+    if (!fin_seen_)
+      end_ts_us_ = reset_pending_ ? std::max(end_ts_us_, segment.ts_us) : segment.ts_us;
     fin_seen_ = true;
     fin_seq_ = seq + length + segment.payload_missing;
   }
