@@ -19,6 +19,7 @@ struct Run {
   bool partial = false;
   bool broken = false;
   std::int32_t first_xid = 0;
+  bool named_servers = false;  // a notification's config named the ensemble's servers
 };
 
 Evidence run_evidence(const Run& run) {
@@ -157,6 +158,7 @@ Run notification_run(ByteSpan bytes) {
     }
     ++run.frames;
     position += parse.size;
+    run.named_servers = run.named_servers || !config_servers(notification.config.view()).empty();
   }
   return run;
 }
@@ -262,7 +264,11 @@ Recognition recognize_election(const FirstBytes& first) {
       const Run candidate = notification_run(bytes.subspan(start));
       if (run_evidence(candidate) > run_evidence(run)) run = candidate;
     }
-    // Both servers send notifications: they do not tell which one connected.
+    // Both servers send notifications: they do not tell which one connected. One whose config
+    // names the ensemble's servers (3.5+) is no accident, even alone on a connection joined late.
+    if (run.named_servers && !run.broken) {
+      best = stronger(best, Recognition{Evidence::kStrong, false, "notification_config"});
+    }
     best = stronger(best, Recognition{run_evidence(run), false, "notifications"});
   }
   return best;
