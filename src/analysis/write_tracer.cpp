@@ -85,6 +85,10 @@ void WriteTracer::open(session::Connection& connection) {
 }
 
 void WriteTracer::close(session::Connection& connection) {
+  if (connection.protocol == session::Protocol::kZab &&
+      connection.state<LearnerState>(state_index_).acked) {
+    --followers_acking_;
+  }
   connection.sink_state[state_index_].reset();
 }
 
@@ -132,6 +136,7 @@ void WriteTracer::quorum(const QuorumMessage& message) {
         on_ack(message, *packet, learner);
       break;
     case quorum::kCommit:
+    case quorum::kCommitAndActivate:
     case quorum::kInform:
       if (message.direction == Direction::kToClient) on_commit(message, *packet, learner);
       break;
@@ -157,13 +162,20 @@ void WriteTracer::on_request(const QuorumMessage& message, const quorum::ZabPack
   }
 }
 
-// The leader sends each learner a copy: the first one is when it proposed.
+// The leader sends each learner a copy: the earliest one is when it proposed.
 void WriteTracer::on_proposal(const QuorumMessage& message, const quorum::ZabPacket& packet) {
   zab_seen_ = true;
   const std::int64_t zxid = packet.packet.zxid;
   Txn& txn = txns_.at(zxid, message.ts_us);
-  if (txn.propose_us >= 0) return;
+  if (txn.propose_us >= 0) {
+    txn.propose_us = std::min(txn.propose_us, message.ts_us);
+    return;
+  }
   txn.propose_us = message.ts_us;
+  txn.acks_needed = acks_for_quorum(message.ensemble);
+  if (message.ensemble != nullptr && message.ensemble->joint(zxid)) {
+    txn.joint_acks_needed = message.ensemble->follower_acks_for_proposed();
+  }
   const quorum::TxnFacts& facts = packet.txn;
   if (!packet.data_decoded) return;
   Forwarded& forwarded = requests_.at({facts.session, facts.cxid}, message.ts_us);
@@ -171,10 +183,31 @@ void WriteTracer::on_proposal(const QuorumMessage& message, const quorum::ZabPac
   txn.learner = forwarded.learner;
 }
 
-// The leader counts itself: with 3 voters one follower's ACK makes the quorum.
-std::uint32_t WriteTracer::acks_for_quorum() const {
-  const std::uint32_t voters = followers_acking_ + 1;
-  return voters / 2;
+// A majority of the voters the config names (or --ensemble-size), the leader's own ACK among
+// them: with 3 voters one follower's ACK makes the quorum, with 5 two. Without either, the
+// followers whose links to the leader ACK now are the voters besides it.
+std::uint32_t WriteTracer::acks_for_quorum(const session::EnsembleView* ensemble) const {
+  const std::int64_t named = ensemble != nullptr ? ensemble->follower_acks_for_quorum() : -1;
+  if (named >= 0) return static_cast<std::uint32_t>(named);
+  return std::max<std::uint32_t>(1, (followers_acking_ + 1) / 2);
+}
+
+void WriteTracer::EarliestAcks::add(std::int64_t ts_us) {
+  std::size_t at = std::min<std::size_t>(count_, kKept);
+  if (at == kKept && ts_us >= ts_us_[kKept - 1]) return;  // only the earliest matter
+  if (at == kKept) --at;
+  while (at > 0 && ts_us_[at - 1] > ts_us) {
+    ts_us_[at] = ts_us_[at - 1];
+    --at;
+  }
+  ts_us_[at] = ts_us;
+  ++count_;
+}
+
+std::int64_t WriteTracer::EarliestAcks::time_of(std::int64_t needed) const {
+  if (needed <= 0) return 0;
+  const auto index = static_cast<std::size_t>(std::min<std::int64_t>(needed, kKept)) - 1;
+  return count_ >= needed ? ts_us_[index] : -1;
 }
 
 void WriteTracer::on_ack(const QuorumMessage& message, const quorum::ZabPacket& packet,
@@ -184,8 +217,22 @@ void WriteTracer::on_ack(const QuorumMessage& message, const quorum::ZabPacket& 
     ++followers_acking_;
   }
   Txn* txn = txns_.find(packet.packet.zxid);
-  if (txn == nullptr || txn->quorum_us >= 0) return;
-  if (++txn->acks >= acks_for_quorum()) txn->quorum_us = message.ts_us;
+  if (txn == nullptr) return;
+  const session::EnsembleView* ensemble = message.ensemble;
+  const std::int64_t sid = message.learner_sid;
+  if (ensemble == nullptr || ensemble->votes(sid)) txn->acks.add(message.ts_us);
+  if (txn->joint_acks_needed >= 0 && ensemble != nullptr && ensemble->votes_in_proposed(sid)) {
+    txn->joint_acks.add(message.ts_us);
+  }
+}
+
+// The ACK that made the majority (of both configs, during a reconfig); the proposal itself when
+// the leader alone votes.
+std::int64_t WriteTracer::quorum_time(const Txn& txn) {
+  const std::int64_t in_force = txn.acks.time_of(txn.acks_needed);
+  const std::int64_t joint = txn.joint_acks.time_of(txn.joint_acks_needed);
+  if (in_force < 0 || joint < 0) return -1;
+  return std::max({in_force, joint, txn.propose_us});
 }
 
 void WriteTracer::on_commit(const QuorumMessage& message, const quorum::ZabPacket& packet,
@@ -215,7 +262,7 @@ WriteTracer::Events WriteTracer::on_reply(const ZkMessage& message, const zk::Re
   const Events events = {
       forwarded != nullptr ? forwarded->forward_us : -1,
       txn != nullptr ? txn->propose_us : -1,
-      txn != nullptr ? txn->quorum_us : -1,
+      txn != nullptr ? quorum_time(*txn) : -1,
       txn != nullptr && txn->learner != 0 ? txn->commit_us : -1,
       forwarded != nullptr ? forwarded->sync_us : -1,
   };

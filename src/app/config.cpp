@@ -91,6 +91,7 @@ Config make_config(const Options& options) {
   config.quorum_ports = or_default(options.quorum_ports, only_ports && options.omni, 2888);
   config.etcd_ports = options.etcd_ports;
   config.learn_ports = options.omni;
+  config.ensemble_size = options.ensemble_size;
   config.analyses = analysis_options(options);
   config.metrics_options.analyses = config.analyses.any();
   config.metrics = !options.metrics_listen.empty();

@@ -38,8 +38,9 @@ struct Config {
   std::vector<int> election_ports;
   std::vector<int> quorum_ports;
   std::vector<int> etcd_ports;
-  bool learn_ports = false;  // --omni: from the election's configs
-  bool detect = true;        // every TCP connection recognised by its bytes (not --only-ports)
+  bool learn_ports = false;         // --omni: from the election's configs
+  std::uint32_t ensemble_size = 0;  // --ensemble-size: the voters until a config names them
+  bool detect = true;  // every TCP connection recognised by its bytes (not --only-ports)
   analysis::AnalysisOptions analyses;
   bool metrics = false;    // --metrics-listen: the server is started before the run
   std::string web_config;  // --web-config: re-read on SIGHUP

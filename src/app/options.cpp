@@ -89,6 +89,10 @@ void add_source_options(CLI::App& app, Options& options) {
                "Decode client, election and ZAB traffic together, with every analysis, learning "
                "every server's ports from the election's configs (with --only-ports: from election "
                "port 3888 and ZAB port 2888 unless others are named)");
+  app.add_option("--ensemble-size", options.ensemble_size,
+                 "The ensemble's voting servers, until a config the servers exchange names them "
+                 "(servers before 3.5 send none): a write's quorum is a majority of them")
+      ->check(CLI::Range(1, 255));
   app.add_flag("--only-ports", options.only_ports,
                "Decode only the ports named (with none named, 2181; with --omni also 3888 and "
                "2888), as the kernel filter does, instead of finding every protocol on any port "

@@ -26,8 +26,9 @@ struct Options {
   std::vector<int> etcd_ports;      // etcd v3 (gRPC over HTTP/2)
   bool only_ports = false;  // decode named (or default) ports alone, no detection by content
   bool omni = false;        // client, election and ZAB together, learning ports from configs
-  std::string filter;       // the trailing BPF expression
-  std::uint64_t count = 0;  // -c
+  std::uint32_t ensemble_size = 0;  // voting servers until a config names them; 0 unknown
+  std::string filter;               // the trailing BPF expression
+  std::uint64_t count = 0;          // -c
   bool line_buffered = false;
   bool include_pings = false;
   bool verbose = false;

@@ -149,7 +149,13 @@ inline constexpr Family kElectionEpoch{
     "The newest election epoch a notification carried; a change is an election."};
 inline constexpr Family kElectionLeader{
     "zkdump_election_leader", "gauge",
-    "The server id of the leader the last settled notification named."};
+    "The server id of the leader: the server its learners' ZAB links go to, or the one the last "
+    "settled notification named; -1 while a leader seen at work has no known id."};
+inline constexpr Family kZabLeaderEpoch{"zkdump_zab_leader_epoch", "gauge",
+                                        "The leader's epoch, from its zxids."};
+inline constexpr Family kZabLeaderChangesTotal{
+    "zkdump_zab_leader_changes_total", "counter",
+    "Leaders that began committing, the first one seen included."};
 inline constexpr Family kEtcdWatchEventsTotal{
     "zkdump_etcd_watch_events_total", "counter", "etcd watch events, by type.", {"type"}};
 inline constexpr Family kEtcdWatchersCreatedTotal{"zkdump_etcd_watchers_created_total", "counter",

@@ -138,6 +138,12 @@ MetricsSink::FollowerFigures& MetricsSink::follower(std::string_view name) {
 }
 
 void MetricsSink::quorum(const session::QuorumMessage& message) {
+  if (message.ensemble != nullptr &&
+      (message.ensemble->leader != ensemble_.leader || message.ensemble->epoch != ensemble_.epoch ||
+       message.ensemble->leaders != ensemble_.leaders)) {
+    ensemble_ = *message.ensemble;  // copied when it changes only
+  }
+  if (message.as<session::LeaderChange>() != nullptr) ++leader_changes_;
   if (const auto* vote = message.as<session::ElectionNotification>()) {
     return on_election(vote->notification);
   }
@@ -148,7 +154,6 @@ void MetricsSink::on_election(const zk::quorum::Notification& notification) {
   const std::string_view state = zk::quorum::peer_state_name(notification.state);
   ++bounded_entry(notifications_, state.empty() ? std::string_view("Unknown") : state, kMaxMethods);
   election_epoch_ = std::max(election_epoch_, notification.election_epoch);
-  if (state == "FOLLOWING" || state == "LEADING") leader_ = notification.leader;
 }
 
 void MetricsSink::on_zab(const session::QuorumMessage& message,
@@ -161,7 +166,7 @@ void MetricsSink::on_zab(const session::QuorumMessage& message,
   } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck &&
              message.direction == Direction::kToServer) {
     follower(message.follower).acks.observe(message.latency_us, kDurationBucketsUs);
-  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kCommit &&
+  } else if (message.latency_us >= 0 && zk::quorum::is_commit(packet.type) &&
              message.direction == Direction::kToClient) {
     follower(message.follower).commits.observe(message.latency_us, kDurationBucketsUs);
   }
@@ -412,7 +417,12 @@ void MetricsSink::write_zab(Exposition& out) const {
     out.sample(families::kElectionNotificationsTotal, {state}, count);
   }
   if (election_epoch_ >= 0) out.single(families::kElectionEpoch, election_epoch_);
-  if (leader_ >= 0) out.single(families::kElectionLeader, leader_);
+  // From the first ZAB packet of a leader (-1 until its sid is known), or a settled notification.
+  if (ensemble_.leader >= 0 || !ensemble_.leader_address.empty()) {
+    out.single(families::kElectionLeader, ensemble_.leader);
+    out.single(families::kZabLeaderEpoch, ensemble_.epoch);
+    out.single(families::kZabLeaderChangesTotal, leader_changes_);
+  }
 }
 
 void MetricsSink::write_etcd(Exposition& out) {

@@ -484,9 +484,26 @@ std::string_view LineWriter::format_quorum(const QuorumMessage& message) {
             begin_quorum(message, "Uncommitted");
             fields([&](FieldSink& out) { zk::quorum::describe_zxid(out, uncommitted.zxid); });
           },
+          [&](const session::LeaderChange& change) {
+            constexpr std::string_view kName = "LeaderChanged";
+            begin({message.ts_us, false, "leader", message.connection, "name", kName, {"", kName}});
+            fields([&](FieldSink& out) { describe_leader_change(change, out); });
+          },
       },
       message.body);
+  if (message.as<session::LeaderChange>() != nullptr) return end(nullptr, Peers::kNone, false);
   return end_quorum(message);
+}
+
+void LineWriter::describe_leader_change(const session::LeaderChange& change, FieldSink& out) {
+  constexpr std::int64_t kMicrosPerMilli = 1000;
+  out.number("epoch", change.epoch);
+  out.number("leader", change.leader);
+  out.name("address", change.address);
+  if (change.previous >= 0) out.number("previous", change.previous);
+  if (change.unavailable_us >= 0) {
+    out.number("unavailable_ms", change.unavailable_us / kMicrosPerMilli);
+  }
 }
 
 void LineWriter::begin_quorum(const QuorumMessage& message, std::string_view name) {
@@ -494,6 +511,10 @@ void LineWriter::begin_quorum(const QuorumMessage& message, std::string_view nam
 }
 
 void LineWriter::quorum(const QuorumMessage& message) {
+  const auto* packet = message.as<zk::quorum::ZabPacket>();
+  if (!options_.include_pings && packet != nullptr && packet->packet.type == zk::quorum::kPing) {
+    return;  // like a client's pings: counted, printed with -p
+  }
   print(format_quorum(message));
 }
 

@@ -19,6 +19,7 @@ namespace quorum = zk::quorum;
 constexpr std::size_t kMaxRememberedProposals = 65536;  // per connection
 constexpr std::size_t kMaxPendingRevalidations = 4096;  // per connection
 constexpr std::size_t kMaxLearnedServers = 256;
+constexpr std::size_t kMaxLearnedAddresses = 4 * kMaxLearnedServers;  // 2 ports, 2 names
 
 // The proposals a learner connection still waits on, oldest first. A leader proposes in zxid
 // order, so the window stays sorted and a zxid is found by bisection; the ring reuses its
@@ -151,6 +152,7 @@ class ElectionConnection final : public QuorumConnection {
     quorum::Notification notification;
     quorum::decode_notification(payload, notification);
     if (notification.config.size > 0) shared_.learn_config(notification.config.view());
+    shared_.ensemble.learn_vote(notification);
     const std::int64_t acceptor_sid = shared_.sid_at(connection_.server);
     message.body = ElectionNotification{std::cref(notification),
                                         {from_initiator ? initiator_sid_ : acceptor_sid,
@@ -188,9 +190,15 @@ class ZabConnection final : public QuorumConnection {
   // A learner asks the leader whether a session that reconnected to it is still valid; the
   // leader's answer names the same session.
   void pair_revalidate(std::int64_t session, bool from_learner, QuorumMessage& message);
+  void name_learner(std::int64_t sid) {
+    learner_sid_ = sid;
+    follower_ = fmt::format("server.{}", sid);
+  }
 
   quorum::ZabFrames frames_[2];
-  std::string follower_;  // server.N once the learner's FOLLOWERINFO names it
+  std::string follower_;  // server.N once the learner's FOLLOWERINFO or a config names it
+  std::int64_t learner_sid_ = -1;
+  std::uint64_t configs_seen_ = 0;  // configs learned when the learner's host was last looked up
   // Past the sync: after the leader's NEWLEADER, or from the first byte seen of a capture that
   // joined later.
   bool broadcasting_;
@@ -218,18 +226,33 @@ void ZabConnection::on_packet(bool from_learner, ByteSpan bytes, std::int64_t ts
   quorum::QuorumPacket raw;
   quorum::parse_quorum_packet(bytes, quorum::kMaxQuorumData, raw);
   const quorum::ZabPacket packet = quorum::decode_zab_packet(raw, from_learner);
-  if (packet.learner_sid >= 0 && from_learner) {
-    follower_ = fmt::format("server.{}", packet.learner_sid);
+  if (packet.learner_sid >= 0 && from_learner) name_learner(packet.learner_sid);
+  if (learner_sid_ < 0 && configs_seen_ != shared_.configs) {  // a link joined mid-way
+    configs_seen_ = shared_.configs;
+    const std::int64_t sid = shared_.sid_on_host(connection_.client_host());
+    if (sid >= 0) name_learner(sid);
   }
   QuorumMessage message = message_at(from_learner, ts_us);
   message.body = std::cref(packet);
   message.broadcast = broadcasting_;
   message.follower = follower_;
+  message.learner_sid = learner_sid_;
   pair(raw, from_learner, message);
   if (raw.type == quorum::kRevalidate) pair_revalidate(packet.txn.session, from_learner, message);
+  std::optional<LeaderChange> change;
+  if (!from_learner) {
+    change = shared_.ensemble.leader_sent(
+        connection_.server, [this](std::string_view address) { return shared_.sid_at(address); },
+        raw, broadcasting_, ts_us);
+  }
+  if (!from_learner) learn_ports(packet);  // a reconfig's proposal counts for itself
   shared_.deliver(message);
+  if (change) {
+    QuorumMessage announcement = message_at(false, ts_us);
+    announcement.body = *change;
+    shared_.deliver(announcement);
+  }
   if (raw.type == quorum::kNewLeader && !from_learner) broadcasting_ = true;
-  if (!from_learner) learn_ports(packet);
   if (raw.type == quorum::kSnap && !from_learner) {
     frames_[1].expect_snapshot();
     snapshot_start_ts_ = ts_us;
@@ -248,12 +271,20 @@ void ZabConnection::learn_ports(const quorum::ZabPacket& packet) {
     case quorum::kNewLeader:
       return shared_.learn_config(data);
     case quorum::kCommitAndActivate:
+      shared_.ensemble.activate_config(packet.packet.zxid);
       if (data.size() > kSuggestedLeader) shared_.learn_config(data.substr(kSuggestedLeader));
       return;
     case quorum::kProposal:
     case quorum::kInformAndActivate:
-      if (packet.txn.type == kReconfigTxn && data.find("server.") != std::string_view::npos) {
-        shared_.learn_config(data.substr(data.find("server.")));
+      if (packet.txn.type == kReconfigTxn && packet.data_decoded) {
+        // A proposal's config is in force once committed; an observer learns it committed.
+        const std::string_view config = packet.txn.data.view();
+        if (packet.packet.type == quorum::kProposal) {
+          shared_.ensemble.propose_config(packet.packet.zxid, config);
+          shared_.learn_addresses_and_ports(config);
+        } else {
+          shared_.learn_config(config);
+        }
       }
       return;
     default:
@@ -285,7 +316,7 @@ void ZabConnection::pair(const quorum::QuorumPacket& packet, bool from_learner,
     return;
   }
   const bool ack = packet.type == quorum::kAck && from_learner;
-  const bool commit = packet.type == quorum::kCommit && !from_learner;
+  const bool commit = quorum::is_commit(packet.type) && !from_learner;
   if (!ack && !commit) return;
   ProposalWindow::Entry* found = proposals_.find(packet.zxid);
   if (found == nullptr || (ack ? found->acked : found->committed)) return;  // unknown, or a repeat
@@ -309,11 +340,19 @@ void ZabConnection::pair_revalidate(std::int64_t session, bool from_learner,
 }  // namespace
 
 void QuorumShared::learn_config(std::string_view config) {
+  ensemble.learn_config(config);
+  learn_addresses_and_ports(config);
+}
+
+void QuorumShared::learn_addresses_and_ports(std::string_view config) {
   const auto port = [](int value) { return static_cast<std::uint16_t>(value); };
   const auto valid = [](int value) { return value > 0 && value < 65536; };
+  ++configs;
   for (zk::quorum::ServerPorts server : zk::quorum::config_servers(config)) {
-    if (valid(server.election_port)) {
-      learn_addresses(fmt::format("{}:{}", server.host, server.election_port), server.sid);
+    for (const int server_port : {server.election_port, server.quorum_port}) {
+      if (valid(server_port)) {
+        learn_addresses(fmt::format("{}:{}", server.host, server_port), server.sid);
+      }
     }
     server.host = {};  // it views the config, which goes
     if (!ports.learn_from_config) continue;
@@ -327,11 +366,10 @@ void QuorumShared::learn_config(std::string_view config) {
 }
 
 void QuorumShared::learn_address(std::string_view address, std::int64_t sid) {
-  if (const auto found = sid_by_election_address.find(address);
-      found != sid_by_election_address.end()) {
+  if (const auto found = sid_by_address.find(address); found != sid_by_address.end()) {
     found->second = sid;
-  } else if (sid_by_election_address.size() < kMaxLearnedServers) {
-    sid_by_election_address.emplace(address, sid);
+  } else if (sid_by_address.size() < kMaxLearnedAddresses) {
+    sid_by_address.emplace(address, sid);
   }
 }
 
@@ -354,12 +392,22 @@ void QuorumShared::learn_addresses(std::string_view addresses, std::int64_t sid)
 // An address the configs spelled by another host name matches only when its port is one
 // server's alone: on a multi-host ensemble, where every server uses the same port, it never does.
 std::int64_t QuorumShared::sid_at(std::string_view address) const {
-  const auto found = sid_by_election_address.find(address);
-  if (found != sid_by_election_address.end()) return found->second;
+  const auto found = sid_by_address.find(address);
+  if (found != sid_by_address.end()) return found->second;
   const std::string_view port = address.substr(address.rfind(':') + 1);
   std::int64_t only = -1;
-  for (const auto& [known, sid] : sid_by_election_address) {
+  for (const auto& [known, sid] : sid_by_address) {
     if (known.substr(known.rfind(':') + 1) != port || sid == only) continue;
+    if (only >= 0) return -1;
+    only = sid;
+  }
+  return only;
+}
+
+std::int64_t QuorumShared::sid_on_host(std::string_view host) const {
+  std::int64_t only = -1;
+  for (const auto& [known, sid] : sid_by_address) {
+    if (known.substr(0, known.rfind(':')) != host || sid == only) continue;
     if (only >= 0) return -1;
     only = sid;
   }

@@ -115,6 +115,15 @@ void Collector::server_discovered(const session::ServerDiscovered& server) {
                       session::protocol_name(server.protocol), server.evidence});
 }
 
+void Collector::quorum(const session::QuorumMessage& message) {
+  const session::EnsembleView* ensemble = message.ensemble;
+  if (ensemble != nullptr &&
+      (ensemble->leaders != ensemble_.leaders || ensemble->leader != ensemble_.leader ||
+       ensemble->epoch != ensemble_.epoch)) {
+    ensemble_ = *ensemble;  // copied when it changes only
+  }
+}
+
 void Collector::start_interval() {
   for (KeyTable* table : {&paths_, &clients_, &event_paths_}) {
     for (auto& [key, stats] : *table) stats = KeyStats{};

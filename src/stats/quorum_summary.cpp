@@ -15,6 +15,7 @@ constexpr std::size_t kMaxVoters = 256;
 constexpr std::size_t kMaxEpochsPerElection = 64;
 // FastLeaderElection waits at most 60 s between notifications of one election.
 constexpr std::int64_t kSilenceBetweenElectionsUs = 60'000'000;
+constexpr std::int64_t kMicrosPerMilli = 1000;
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
@@ -36,13 +37,21 @@ void QuorumSummary::quorum(const session::QuorumMessage& message) {
                  [&](const session::ElectionNotification& vote) {
                    ++messages_;
                    if (vote.voters.from_sid >= 0) {
-                     note_vote(vote.voters.from_sid, vote.notification, message.ts_us);
+                     note_vote(vote.voters.from_sid, vote.notification, message.ts_us,
+                               message.ensemble != nullptr ? message.ensemble->epoch : -1);
                    }
                  },
                  [&](const zk::quorum::ZabPacket& packet) {
                    ++messages_;
-                   zab_since_notification_ = true;
                    count_packet(message, packet.packet);
+                   note_synced(message, packet.packet);
+                 },
+                 [&](const session::LeaderChange& change) {
+                   if (leaders_.size() >= kMaxElections) {
+                     ++leaders_dropped_;
+                   } else {
+                     leaders_.push_back({message.ts_us, change});
+                   }
                  },
                  [&](const session::Snapshot& snapshot) { snapshot_bytes_ += snapshot.bytes; },
                  [&](const session::Uncommitted&) { ++uncommitted_; },
@@ -59,30 +68,32 @@ void QuorumSummary::count_packet(const session::QuorumMessage& message,
     if (distinct_.add(message.connection->server, packet.zxid)) ++proposals_;
   }
   if (message.latency_us < 0) return;
-  if (type == zk::quorum::kCommit && message.direction == Direction::kToClient) ++commits_;
+  if (zk::quorum::is_commit(type) && message.direction == Direction::kToClient) ++commits_;
   if (type == zk::quorum::kAck && message.direction == Direction::kToServer) ++acks_;
 }
 
-bool QuorumSummary::begins_election(const zk::quorum::Notification& notification,
+bool QuorumSummary::begins_election(std::int64_t sid, const zk::quorum::Notification& notification,
                                     std::int64_t ts_us) const {
   if (elections_.empty()) return true;
   const Election& current = elections_.back();
-  if (notification.election_epoch > current.newest_epoch()) return true;
   if (notification.state != 0) return false;  // a settled server answering: part of this one
-  return zab_since_notification_ || current.settled() ||
-         ts_us - current.last_us > kSilenceBetweenElectionsUs;
+  if (ts_us - current.last_us > kSilenceBetweenElectionsUs || current.over()) return true;
+  // A rejoining server that looks again (its next election epoch) still rejoins.
+  const auto found = current.votes.find(sid);
+  const bool still_rejoining =
+      current.rejoin() && found != current.votes.end() && found->second.looking_ts_us >= 0;
+  return notification.election_epoch > current.newest_epoch() && !still_rejoining;
 }
 
 void QuorumSummary::note_vote(std::int64_t sid, const zk::quorum::Notification& notification,
-                              std::int64_t ts_us) {
-  if (begins_election(notification, ts_us)) {
+                              std::int64_t ts_us, std::int64_t epoch) {
+  if (begins_election(sid, notification, ts_us)) {
     if (elections_.size() >= kMaxElections) {
       ++elections_dropped_;
       return;
     }
-    elections_.push_back({ts_us, ts_us, {notification.election_epoch}, {}});
+    elections_.push_back({ts_us, ts_us, {notification.election_epoch}, {}, epoch});
   }
-  zab_since_notification_ = false;
   Election& election = elections_.back();
   election.last_us = std::max(election.last_us, ts_us);
   std::vector<std::int64_t>& epochs = election.epochs;
@@ -96,12 +107,51 @@ void QuorumSummary::note_vote(std::int64_t sid, const zk::quorum::Notification& 
   if (!first && vote.leader != notification.leader) ++vote.changes;
   vote.leader = notification.leader;
   vote.state = notification.state;
-  if (notification.state != 0 && vote.settled_ts_us < 0) vote.settled_ts_us = ts_us;
+  if (notification.state != 0 && vote.settled_ts_us < 0) {
+    vote.settled_ts_us = ts_us;
+    vote.settled_epoch = notification.peer_epoch;
+  }
+  if (notification.state == 0 && vote.looking_ts_us < 0) vote.looking_ts_us = ts_us;
+}
+
+// A server that looked in the last round found its leader when it leads (its LEADERINFO) or
+// when the leader's UPTODATE ends its sync: the time it took to serve again.
+void QuorumSummary::note_synced(const session::QuorumMessage& message,
+                                const zk::quorum::QuorumPacket& packet) {
+  if (message.direction != Direction::kToClient || elections_.empty()) return;
+  const bool leads = packet.type == zk::quorum::kLeaderInfo && message.ensemble != nullptr;
+  const std::int64_t sid = leads                                  ? message.ensemble->leader
+                           : packet.type == zk::quorum::kUpToDate ? message.learner_sid
+                                                                  : -1;
+  if (sid < 0) return;
+  const auto found = elections_.back().votes.find(sid);
+  if (found == elections_.back().votes.end()) return;
+  Vote& vote = found->second;
+  if (leads) {
+    vote.leads = true;
+  } else if (vote.looking_ts_us >= 0 && vote.synced_ts_us < 0) {
+    vote.synced_ts_us = message.ts_us;
+  }
+}
+
+// Every server that looked for a leader found one: the next LOOKING begins another round.
+bool QuorumSummary::Election::over() const {
+  return std::all_of(votes.begin(), votes.end(), [](const auto& entry) {
+    const Vote& vote = entry.second;
+    return vote.looking_ts_us < 0 || vote.state != 0 || vote.synced_ts_us >= 0 || vote.leads;
+  });
 }
 
 bool QuorumSummary::Election::settled() const {
   return std::all_of(votes.begin(), votes.end(),
                      [](const auto& entry) { return entry.second.state != 0; });
+}
+
+// Some server answered settled in the epoch already at work: nothing was elected.
+bool QuorumSummary::Election::rejoin() const {
+  return epoch_before >= 0 && std::any_of(votes.begin(), votes.end(), [this](const auto& entry) {
+           return entry.second.settled_epoch == epoch_before;
+         });
 }
 
 // The winner: the leader most settled servers name. A server that settled only tells when a
@@ -133,6 +183,7 @@ void QuorumSummary::write_json(fmt::memory_buffer& out) const {
   for (const Election& election : elections_) write_election_json(json, election);
   json.end_array();
   json.member("elections_dropped", elections_dropped_);
+  write_leaders_json(json);
   json.member("proposals", proposals_);
   json.member("proposals_sent", proposals_sent_);
   json.member("commits", commits_);
@@ -152,6 +203,7 @@ void QuorumSummary::write_election_json(JsonWriter& json, const Election& electi
   for (const auto epoch : election.epochs) json.number(epoch);
   json.end_array();
   json.member("winner", election.winner());
+  json.member("rejoin", election.rejoin());
   json.key("servers").begin_array();
   for (const auto& [sid, vote] : election.votes) {
     json.begin_object();
@@ -160,6 +212,7 @@ void QuorumSummary::write_election_json(JsonWriter& json, const Election& electi
     json.member("state", zk::quorum::peer_state_name(vote.state));
     json.member("vote_changes", vote.changes);
     json_time(json.key("settled_ts"), vote.settled_ts_us);
+    json_time(json.key("synced_ts"), vote.synced_ts_us);
     json.end_object();
   }
   json.end_array();
@@ -168,7 +221,7 @@ void QuorumSummary::write_election_json(JsonWriter& json, const Election& electi
 
 void QuorumSummary::write_election_text(fmt::memory_buffer& out, const Election& election,
                                         TimestampFormatter& timestamps) {
-  put(out, "  election at ");
+  put(out, "  {} at ", election.rejoin() ? "rejoin" : "election");
   timestamps.append(out, election.start_us);
   put(out, "to ");
   timestamps.append(out, election.last_us);
@@ -181,24 +234,67 @@ void QuorumSummary::write_election_text(fmt::memory_buffer& out, const Election&
     put(out, "    server {} voted {} ({} changes), {}", sid, vote.leader, vote.changes,
         zk::quorum::peer_state_name(vote.state));
     if (vote.settled_ts_us < 0) {
-      put(out, " when last heard\n");
-      continue;
+      put(out, " when last heard");
+    } else {
+      put(out, " since ");
+      timestamps.append(out, vote.settled_ts_us);
+      out.resize(out.size() - 1);  // the formatter's trailing space
     }
-    put(out, " since ");
-    timestamps.append(out, vote.settled_ts_us);
-    out.resize(out.size() - 1);  // the formatter's trailing space
+    if (vote.synced_ts_us >= 0) {
+      put(out, ", in sync {} ms after it looked",
+          (vote.synced_ts_us - vote.looking_ts_us) / kMicrosPerMilli);
+    }
     put(out, "\n");
   }
+}
+
+void QuorumSummary::write_leaders_text(fmt::memory_buffer& out,
+                                       TimestampFormatter& timestamps) const {
+  for (const Reign& reign : leaders_) {
+    put(out, "  leader {} (epoch {}) committing from ", reign.change.leader, reign.change.epoch);
+    timestamps.append(out, reign.ts_us);
+    out.resize(out.size() - 1);
+    if (reign.change.unavailable_us >= 0) {
+      put(out, ", {} ms after leader {}'s last commit",
+          reign.change.unavailable_us / kMicrosPerMilli, reign.change.previous);
+    }
+    put(out, "\n");
+  }
+  if (leaders_dropped_ > 0) put(out, "  {} more leaders not kept\n", leaders_dropped_);
+}
+
+void QuorumSummary::write_leaders_json(JsonWriter& json) const {
+  json.key("leaders").begin_array();
+  for (const Reign& reign : leaders_) {
+    json.begin_object();
+    json_time(json.key("ts"), reign.ts_us);
+    json.member("epoch", reign.change.epoch);
+    json.member("leader", reign.change.leader);
+    json.member("previous", reign.change.previous);
+    if (reign.change.unavailable_us >= 0) {
+      json.member("unavailable_ms", reign.change.unavailable_us / kMicrosPerMilli);
+    } else {
+      json.key("unavailable_ms").null();
+    }
+    json.end_object();
+  }
+  json.end_array();
 }
 
 void QuorumSummary::write_text(fmt::memory_buffer& out) const {
   // Relative styles would be relative to nothing here.
   const bool absolute = style_ == TimestampStyle::kDate || style_ == TimestampStyle::kEpoch;
   TimestampFormatter timestamps(absolute ? style_ : TimestampStyle::kTime);
-  put(out, "election summary: {} election{}\n", elections_.size(),
-      elections_.size() == 1 ? "" : "s");
+  const auto rejoins = static_cast<std::size_t>(
+      std::count_if(elections_.begin(), elections_.end(),
+                    [](const Election& election) { return election.rejoin(); }));
+  const std::size_t elections = elections_.size() - rejoins;
+  put(out, "election summary: {} election{}, {} rejoin{}, {} leader{}\n", elections,
+      elections == 1 ? "" : "s", rejoins, rejoins == 1 ? "" : "s", leaders_.size(),
+      leaders_.size() == 1 ? "" : "s");
   for (const Election& election : elections_) write_election_text(out, election, timestamps);
   if (elections_dropped_ > 0) put(out, "  {} more elections not kept\n", elections_dropped_);
+  write_leaders_text(out, timestamps);
   put(out,
       "zab: {} proposals (sent {} times to learners), {} commits, {} acks, {} uncommitted, {} "
       "snapshot bytes\n",

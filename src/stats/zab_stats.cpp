@@ -35,7 +35,7 @@ void ZabStats::quorum(const session::QuorumMessage& message) {
   } else if (message.latency_us >= 0 && packet.type == zk::quorum::kAck &&
              message.direction == Direction::kToServer) {
     follower(message.follower).acks.add(message.latency_us);
-  } else if (message.latency_us >= 0 && packet.type == zk::quorum::kCommit &&
+  } else if (message.latency_us >= 0 && zk::quorum::is_commit(packet.type) &&
              message.direction == Direction::kToClient) {
     follower(message.follower).commits.add(message.latency_us);
   }

@@ -105,6 +105,10 @@ void TopView::draw(const Input& input) {
   append_escaped_text(text, input.source);
   fmt::format_to(fmt::appender(text), "  {} messages",
                  collector.messages() + input.etcd.messages());
+  const session::EnsembleView& ensemble = collector.ensemble();
+  if (ensemble.leader >= 0 || !ensemble.leader_address.empty()) {
+    fmt::format_to(fmt::appender(text), "  leader {} epoch {}", ensemble.leader, ensemble.epoch);
+  }
   put_line(row++, {text.data(), text.size()});
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
             order_name);

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <limits>
 
 #include "records.hpp"
 #include "zkdump/zk/protocol.hpp"
@@ -46,10 +47,11 @@ WireBytes txn_path(Reader& reader, TxnFacts& facts) {
 }
 
 template <class F>
-void data_field(Reader& reader, F& fields) {
+WireBytes data_field(Reader& reader, F& fields) {
   const WireBytes data = reader.bytes();
   fields.number("data_size", static_cast<std::int64_t>(data.size));
   fields.preview("data", data, FieldRole::kMain);
+  return data;
 }
 
 // The txn records a proposal carries (org.apache.zookeeper.txn), each a walker like the client
@@ -85,7 +87,7 @@ void delete_txn(Reader& reader, F& fields, TxnFacts& facts) {
 template <class F>
 void set_data_txn(Reader& reader, F& fields, TxnFacts& facts) {
   fields.bytes("path", txn_path(reader, facts));
-  data_field(reader, fields);
+  facts.data = data_field(reader, fields);
   fields.number("version", reader.int32());
 }
 
@@ -275,9 +277,13 @@ bool forwarded_request(Reader& reader, F& fields, TxnFacts& facts) {
   facts.type = reader.int32();
   fields.hex_id("session", static_cast<std::uint64_t>(facts.session));
   fields.number("cxid", facts.cxid);
+  // A session's creation is no client op: it is named as its txn is.
   const OpInfo* op = find_op(facts.type);
+  const TxnTypeInfo* txn = find_txn(facts.type);
   if (op != nullptr) {
     fields.name("op", op->json_name);
+  } else if (txn != nullptr) {
+    fields.name("op", txn->name);
   } else {
     fields.number("op_type", facts.type);
   }
@@ -460,10 +466,28 @@ std::vector<ServerPorts> config_servers(std::string_view config) {
     if (second == std::string_view::npos) continue;
     to_int(ports.substr(0, second), server.quorum_port);
     std::string_view election = ports.substr(second + 1);
-    to_int(election.substr(0, election.find(':')), server.election_port);
+    const std::size_t role = election.find(':');
+    to_int(election.substr(0, role), server.election_port);
+    server.observer = role != std::string_view::npos && election.substr(role + 1) == "observer";
     servers.push_back(server);
   }
   return servers;
+}
+
+std::int64_t config_version(std::string_view config) {
+  constexpr std::string_view kKey = "version=";
+  std::size_t at = config.starts_with(kKey) ? 0 : config.find("\nversion=");
+  if (at == std::string_view::npos) return -1;
+  at += config[at] == '\n' ? kKey.size() + 1 : kKey.size();
+  std::uint64_t version = 0;
+  const std::string_view digits = config.substr(at, config.find('\n', at) - at);
+  const auto [end, error] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), version, 16);
+  if (error != std::errc() || end != digits.data() + digits.size() ||
+      version > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return -1;
+  }
+  return static_cast<std::int64_t>(version);
 }
 
 std::string_view packet_type_name(std::int32_t type) {

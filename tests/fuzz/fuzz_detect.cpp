@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   zkdump::session::PortMap ports;
   ports.learn_from_config = true;
   zkdump::session::ClientSessions clients({}, sinks, budget);
-  zkdump::session::QuorumSessions servers(sinks, budget, ports);
+  zkdump::session::QuorumSessions servers(sinks, budget, ports, 0);
   zkdump::session::EtcdSessions etcd({}, sinks, budget);
   zkdump::session::SessionFamilies families(clients, servers, etcd);
   zkdump::session::Detection detection(families, ports, sinks, {});

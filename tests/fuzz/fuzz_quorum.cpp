@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   zkdump::session::PortMap ports;
   ports.set(kServerPort,
             FUZZ_ELECTION ? zkdump::session::PortRole::kElection : zkdump::session::PortRole::kZab);
-  zkdump::session::QuorumSessions sessions(sinks, budget, ports);
+  zkdump::session::QuorumSessions sessions(sinks, budget, ports, 0);
   zkdump::net::Endpoint client, server;
   client.port = 40000;
   server.port = kServerPort;

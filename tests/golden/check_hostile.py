@@ -208,7 +208,7 @@ def case_quorum_huge(work):
     leader.append(struct.pack("!iqii", 5, 0x100000007, -1, 0))
     path = os.path.join(work, "quorum-huge.pcap")
     recut.write_pcap(path, connection(45000, [], leader, port=2888))
-    out, _ = run("ZAB packet claiming 2 GB, then 64 MB of filler", path, *QUORUM_OPTIONS)
+    out, _ = run("ZAB packet claiming 2 GB, then 64 MB of filler", path, *QUORUM_OPTIONS, "-p")
     expect("quorum huge", out, "UndecodableBytes(")
     expect("quorum huge", out, "Ping(zxid=0x100000007")
 

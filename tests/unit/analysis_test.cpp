@@ -31,6 +31,8 @@ struct Ensemble {
   session::Connection client = session::make_connection(session::Protocol::kZooKeeper, {}, {});
   session::Connection learner = session::make_connection(session::Protocol::kZab, {}, {});
   session::Sinks& sinks;
+  const session::EnsembleView* view = nullptr;  // who votes, when a config named them
+  std::int64_t learner_sid = -1;                // the sid the next ZAB packets carry
   explicit Ensemble(session::Sinks& all) : sinks(all) {
     sinks.open(client);
     sinks.open(learner);
@@ -68,6 +70,8 @@ struct Ensemble {
     message.body = std::cref(packet);
     message.broadcast = true;
     message.ts_us = ts;
+    message.learner_sid = learner_sid;
+    message.ensemble = view;
     sinks.quorum(message);
   }
   void reply(session::Outstanding& request, std::int64_t zxid, std::int64_t ts,
@@ -131,6 +135,48 @@ TEST_CASE_FIXTURE(
   CHECK(trace.stage(session::WriteStage::kCommit) == 100);
   CHECK(trace.stage(session::WriteStage::kSync) == -1);
   CHECK(trace.stage(session::WriteStage::kReply) == 700);
+}
+
+TEST_CASE_FIXTURE(Tracing, "quorum: a majority of the voters in force, by ACK time, not arrival") {
+  session::EnsembleView view;
+  view.leader = 1;
+  view.voter_sids = {1, 2, 3, 4, 5};
+  view.voters = 5;
+  ensemble.view = &view;
+  ensemble.connected(0x77, 4000, 0);
+  session::Outstanding request = set_data(9, 1000);
+  ensemble.zab(zk::quorum::kProposal, 0x500000001, false, 1100, 0x77, 9);
+  ensemble.learner_sid = 9;  // a learner no config names: a server not reconfigured in yet
+  ensemble.zab(zk::quorum::kAck, 0x500000001, true, 1150);
+  ensemble.learner_sid = 2;  // held by detection: delivered late, stamped later than the next
+  ensemble.zab(zk::quorum::kAck, 0x500000001, true, 1600);
+  ensemble.learner_sid = 3;
+  ensemble.zab(zk::quorum::kAck, 0x500000001, true, 1300);
+  ensemble.reply(request, 0x500000001, 2000);
+  REQUIRE(findings.traces.size() == 1);
+  // 5 voters: the leader and two followers; the second follower's ACK, by time, came at 1600.
+  CHECK(findings.traces[0].stage(session::WriteStage::kQuorum) == 500);
+}
+
+TEST_CASE_FIXTURE(Tracing, "quorum: during a reconfig, a majority of the proposed voters too") {
+  session::EnsembleView view;
+  view.leader = 1;
+  view.voter_sids = {1, 2, 3};
+  view.voters = 3;
+  view.proposed_zxid = 0x500000001;
+  view.proposed_voter_sids = {1, 2, 3, 4, 5};
+  ensemble.view = &view;
+  ensemble.connected(0x77, 4000, 0);
+  session::Outstanding request = set_data(9, 1000);
+  ensemble.zab(zk::quorum::kProposal, 0x500000002, false, 1100, 0x77, 9);
+  for (const auto& [sid, ts] : {std::pair{4, 1200}, {2, 1300}, {5, 1400}}) {
+    ensemble.learner_sid = sid;
+    ensemble.zab(zk::quorum::kAck, 0x500000002, true, ts);
+  }
+  ensemble.reply(request, 0x500000002, 2000);
+  REQUIRE(findings.traces.size() == 1);
+  // Server 2's ACK made 2 of 3; the new 5 needed two followers, which server 2's was too.
+  CHECK(findings.traces[0].stage(session::WriteStage::kQuorum) == 200);
 }
 
 TEST_CASE_FIXTURE(Tracing, "a read sent behind a sync is traced with the sync's stage") {

@@ -335,7 +335,7 @@ class QuorumRun {
     sinks_.add(writer_);
     sinks_.add(stats_);
     sinks_.add(summary_);
-    sessions_ = std::make_unique<session::QuorumSessions>(sinks_, budget_, ports_);
+    sessions_ = std::make_unique<session::QuorumSessions>(sinks_, budget_, ports_, 0);
   }
   std::unique_ptr<tcp::StreamHandler> open(std::uint16_t server_port, std::uint16_t client_port) {
     net::Endpoint client, server;
@@ -538,6 +538,169 @@ TEST_CASE("ZAB statistics count each proposal once, however many learners get it
   CHECK(run.stats().empty());
 }
 
+TEST_CASE("configs: observers do not vote, versions are hex, anything else is no version") {
+  const auto servers = quorum::config_servers(
+      "server.1=a:1:2:participant\nserver.2=b:1:2:observer;3\nserver.3=c:1:2\nversion=2000000a");
+  REQUIRE(servers.size() == 3);
+  CHECK_FALSE(servers[0].observer);
+  CHECK(servers[1].observer);
+  CHECK_FALSE(servers[2].observer);
+  CHECK(quorum::config_version("server.1=a:1:2\nversion=2000000a") == 0x2000000a);
+  CHECK(quorum::config_version("version=0") == 0);
+  CHECK(quorum::config_version("server.1=a:1:2") == -1);
+  CHECK(quorum::config_version("version=12zz") == -1);
+  CHECK(quorum::config_version("version=ffffffffffffffffff") == -1);
+}
+
+namespace {
+
+quorum::QuorumPacket leader_packet(std::int32_t type, std::int64_t zxid) {
+  quorum::QuorumPacket packet;
+  packet.type = type;
+  packet.zxid = zxid;
+  return packet;
+}
+
+}  // namespace
+
+TEST_CASE("ensemble: the leader from its ZAB links, each new one told at its first commit") {
+  session::Ensemble ensemble(0);
+  const auto sid_at = [](std::string_view address) -> std::int64_t {
+    return address == "10.0.0.3:2888" ? 3 : address == "10.0.0.2:2888" ? 2 : -1;
+  };
+  // Joined mid-reign: a PING names the leader and its epoch at once; its first COMMIT is told.
+  CHECK_FALSE(ensemble.leader_sent("10.0.0.3:2888", sid_at,
+                                   leader_packet(quorum::kPing, 0x100000007), true, 10));
+  CHECK(ensemble.view().leader == 3);
+  CHECK(ensemble.view().epoch == 1);
+  auto first = ensemble.leader_sent("10.0.0.3:2888", sid_at,
+                                    leader_packet(quorum::kCommit, 0x100000008), true, 20);
+  REQUIRE(first);
+  CHECK(first->leader == 3);
+  CHECK(first->previous == -1);
+  CHECK(first->unavailable_us == -1);
+  CHECK_FALSE(ensemble.leader_sent("10.0.0.3:2888", sid_at,
+                                   leader_packet(quorum::kCommit, 0x100000009), true, 30));
+  // Killed; the next leader's LEADERINFO begins its reign, its first commit ends the outage.
+  CHECK_FALSE(ensemble.leader_sent("10.0.0.2:2888", sid_at,
+                                   leader_packet(quorum::kLeaderInfo, 0x200000000), false, 500));
+  CHECK(ensemble.view().leader == 2);
+  // The old leader's late packet, of an older epoch, changes nothing.
+  CHECK_FALSE(ensemble.leader_sent("10.0.0.3:2888", sid_at,
+                                   leader_packet(quorum::kCommit, 0x10000000a), true, 510));
+  CHECK(ensemble.view().leader == 2);
+  const auto second = ensemble.leader_sent(
+      "10.0.0.2:2888", sid_at, leader_packet(quorum::kCommitAndActivate, 0x200000001), true, 830);
+  REQUIRE(second);
+  CHECK(second->epoch == 2);
+  CHECK(second->previous == 3);
+  CHECK(second->unavailable_us == 800);
+  CHECK(ensemble.view().leaders == 2);
+}
+
+TEST_CASE("ensemble: voters from the newest config, a reconfig's once committed") {
+  session::Ensemble ensemble(5);  // --ensemble-size, until a config says
+  CHECK(ensemble.view().follower_acks_for_quorum() == 2);
+  ensemble.learn_config("server.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\nversion=100000000");
+  ensemble.learn_config("server.1=a:1:2\nserver.2=b:1:2\nversion=0");  // older: ignored
+  CHECK(ensemble.view().voters == 3);
+  CHECK(ensemble.view().follower_acks_for_quorum() == 1);  // no leader known: it is taken to vote
+  CHECK_FALSE(ensemble.view().votes(4));
+  ensemble.propose_config(0x100000005,
+                          "server.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\nserver.4=d:1:2\n"
+                          "server.5=e:1:2:observer\nversion=100000005");
+  CHECK(ensemble.view().voters == 3);
+  CHECK(ensemble.view().joint(0x100000006));
+  CHECK(ensemble.view().votes_in_proposed(4));
+  CHECK_FALSE(ensemble.view().votes_in_proposed(5));
+  ensemble.activate_config(0x100000005);
+  CHECK(ensemble.view().voters == 4);
+  CHECK(ensemble.view().votes(4));
+  CHECK_FALSE(ensemble.view().joint(0x100000006));
+}
+
+namespace {
+
+// Server-to-server messages handed straight to a summary, with the ensemble as they show it.
+struct SummaryFeed {
+  stats::QuorumSummary summary{TimestampStyle::kTime};
+  session::EnsembleView view;
+  session::Connection link = session::make_connection(session::Protocol::kZab, {}, {});
+
+  void vote(std::int64_t from, std::int32_t state, std::int64_t leader, std::int64_t epoch,
+            std::int64_t peer_epoch, std::int64_t ts) {
+    quorum::Notification notification;
+    notification.state = state;
+    notification.leader = leader;
+    notification.election_epoch = epoch;
+    notification.peer_epoch = peer_epoch;
+    session::QuorumMessage message;
+    message.body = session::ElectionNotification{std::cref(notification), {from, -1}};
+    send(message, ts);
+  }
+  // The leader's LEADERINFO or UPTODATE to the learner `sid`.
+  void zab(std::int32_t type, std::int64_t sid, std::int64_t ts) {
+    quorum::ZabPacket packet;
+    packet.packet.type = type;
+    session::QuorumMessage message;
+    message.body = std::cref(packet);
+    message.direction = Direction::kToClient;
+    message.learner_sid = sid;
+    send(message, ts);
+  }
+  void send(session::QuorumMessage& message, std::int64_t ts) {
+    message.connection = &link;
+    message.ts_us = ts;
+    message.ensemble = &view;
+    summary.quorum(message);
+  }
+  std::string text() {
+    fmt::memory_buffer out;
+    summary.write_text(out);
+    return fmt::to_string(out);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("election summary: a restarted server finding the leader at work rejoins") {
+  SummaryFeed feed;
+  constexpr std::int32_t kLooking = 0, kFollowing = 1, kLeading = 2;
+  for (const std::int64_t sid : {1, 2, 3}) feed.vote(sid, kLooking, 3, 1, 0, 1'000'000);
+  feed.view.leader = 3;
+  feed.view.epoch = 1;
+  feed.zab(quorum::kLeaderInfo, 1, 1'100'000);
+  feed.zab(quorum::kUpToDate, 1, 1'200'000);
+  feed.zab(quorum::kUpToDate, 2, 1'250'000);
+  // Server 1 restarts: the others resend their last (LOOKING) notification on the new
+  // connections, then answer settled in epoch 1; the leader's UPTODATE ends its sync.
+  feed.vote(2, kLooking, 3, 1, 0, 5'000'000);
+  feed.vote(1, kLooking, 1, 1, 1, 5'001'000);
+  feed.vote(2, kFollowing, 3, 1, 1, 5'002'000);
+  feed.vote(3, kLeading, 3, 1, 1, 5'003'000);
+  feed.vote(1, kLooking, 1, 2, 1, 5'004'000);  // it looks again, in its next election epoch
+  feed.zab(quorum::kUpToDate, 1, 5'090'000);
+  const std::string text = feed.text();
+  CHECK(text.find("election summary: 1 election, 1 rejoin, 0 leaders\n") == 0);
+  CHECK(text.find("  rejoin at ") != std::string::npos);
+  CHECK(text.find("server 1 voted 1 (0 changes), LOOKING when last heard, in sync 89 ms after it "
+                  "looked") != std::string::npos);
+}
+
+TEST_CASE("ZAB: a forwarded createSession is named, PINGs print only with -p") {
+  QuorumRun run;
+  auto zab = run.open(2888, 40000);
+  const Bytes request = Bytes().i64(0x77).i32(0).i32(-10).i32(30000);
+  zab->on_data(Direction::kToServer,
+               span(quorum_packet(quorum::kRequest, -1, request)
+                        .append(quorum_packet(quorum::kPing, 5, Bytes()))),
+               1);
+  const std::string out = run.output();
+  CHECK(out.find("Request(zxid=0xffffffffffffffff, session=0x77, cxid=0, op=createSession") !=
+        std::string::npos);
+  CHECK(out.find("Ping(") == std::string::npos);
+}
+
 TEST_CASE("election: the acceptor's sid comes from the config, votes make the summary") {
   QuorumRun run;
   auto from_2 = run.open(3888, 40001);
@@ -562,7 +725,7 @@ TEST_CASE("election: the acceptor's sid comes from the config, votes make the su
   CHECK(out.find("Notification(from_sid=1, to_sid=2, state=FOLLOWING, leader=2") !=
         std::string::npos);
   const std::string text = run.summary();
-  CHECK(text.find("election summary: 1 election\n  election at ") == 0);
+  CHECK(text.find("election summary: 1 election, 0 rejoins, 0 leaders\n  election at ") == 0);
   CHECK(text.find(" (epoch 1): winner 2\n") != std::string::npos);
   CHECK(text.find("    server 1 voted 2 (1 changes), FOLLOWING since ") != std::string::npos);
   CHECK(text.find("    server 2 voted 2 (0 changes), LEADING since ") != std::string::npos);
@@ -582,7 +745,8 @@ TEST_CASE("election: with no settled server heard, a majority's final vote names
     connection->on_close(tcp::CloseReason::kFin, 2);
   }
   const std::string text = run.summary();
-  CHECK(text.find("election summary: 2 elections\n") == 0);  // a new election epoch, a new one
+  CHECK(text.find("election summary: 2 elections, 0 rejoins, 0 leaders\n") ==
+        0);  // a new election epoch, a new one
   CHECK(text.find(" (epoch 1): winner 3\n") != std::string::npos);
   CHECK(text.find(" (epoch 2): winner -1\n") != std::string::npos);  // no majority
   CHECK(text.find("    server 2 voted 1 (0 changes), LOOKING when last heard\n") !=

@@ -42,12 +42,28 @@ class WriteTracer final : public session::Sink {
     std::int64_t zxid = 0;
     std::uint64_t learner = 0;  // the link it was forwarded on, 0 none
   };
+  // The earliest ACKs of one set of voters, by their time: links whose bytes were held (a
+  // connection detection had not yet recognised) deliver theirs late, so arrival order is not
+  // time order. Enough for the majority of 17 voters.
+  class EarliestAcks {
+   public:
+    static constexpr std::size_t kKept = 8;
+    void add(std::int64_t ts_us);
+    // When the `needed`th ACK came; -1 before it did.
+    std::int64_t time_of(std::int64_t needed) const;
+
+   private:
+    std::array<std::int64_t, kKept> ts_us_{};
+    std::uint32_t count_ = 0;
+  };
   struct Txn {
     std::int64_t propose_us = -1;
-    std::int64_t quorum_us = -1;
     std::int64_t commit_us = -1;
-    std::uint64_t learner = 0;  // the link whose COMMIT counts: the forwarding follower's
-    std::uint32_t acks = 0;
+    std::uint64_t learner = 0;      // the link whose COMMIT counts: the forwarding follower's
+    std::uint32_t acks_needed = 1;  // followers', when it was proposed
+    EarliestAcks acks;
+    std::int64_t joint_acks_needed = -1;  // proposed while a reconfig was: its voters' too
+    EarliestAcks joint_acks;
   };
   // When each stage's event happened (-1: not seen), by WriteStage, the reply aside.
   using Events = std::array<std::int64_t, session::kWriteStages - 1>;
@@ -59,19 +75,20 @@ class WriteTracer final : public session::Sink {
   void on_proposal(const session::QuorumMessage& message, const zk::quorum::ZabPacket& packet);
   void on_ack(const session::QuorumMessage& message, const zk::quorum::ZabPacket& packet,
               LearnerState& learner);
+  static std::int64_t quorum_time(const Txn& txn);
   void on_commit(const session::QuorumMessage& message, const zk::quorum::ZabPacket& packet,
                  const LearnerState& learner);
   void on_sync(const session::QuorumMessage& message, LearnerState& learner);
   Events on_reply(const session::ZkMessage& message, const zk::Reply& reply, std::int64_t session);
   void emit(const session::ZkMessage& message, const zk::Reply& reply, std::int64_t session,
             std::int64_t zxid, const Events& events);
-  std::uint32_t acks_for_quorum() const;
+  std::uint32_t acks_for_quorum(const session::EnsembleView* ensemble) const;
 
   session::Sinks& sinks_;
   bool always_;
   bool zab_seen_ = false;
   std::uint64_t next_learner_ = 1;
-  std::uint32_t followers_acking_ = 0;  // links that ACKed: the voters besides the leader
+  std::uint32_t followers_acking_ = 0;  // open links that ACKed: voters besides the leader
   AgingTable<ClientKey, Forwarded, ClientKeyHash> requests_;
   AgingTable<std::int64_t, Txn> txns_;
 };

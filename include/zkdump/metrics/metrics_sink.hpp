@@ -103,7 +103,8 @@ class MetricsSink final : public session::Sink {
   std::map<std::string, std::uint64_t, std::less<>> zab_packets_;    // by type name
   std::map<std::string, std::uint64_t, std::less<>> notifications_;  // by the sender's state
   std::int64_t election_epoch_ = -1;
-  std::int64_t leader_ = -1;
+  session::EnsembleView ensemble_;  // as the newest quorum message showed it
+  std::uint64_t leader_changes_ = 0;
   // etcd.
   std::map<std::string, MethodFigures, std::less<>> methods_;
   std::uint64_t etcd_event_puts_ = 0;

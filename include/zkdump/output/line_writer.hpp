@@ -64,6 +64,7 @@ class LineWriter final : public session::Sink {
   void fields(Describe describe);
   std::string_view end(const session::Connection* connection, Peers peers, bool with_session);
   std::string_view end_quorum(const session::QuorumMessage& message);
+  static void describe_leader_change(const session::LeaderChange& change, FieldSink& out);
 
   std::string_view format(const session::ZkMessage& message);
   std::string_view format_connect_request(const session::ZkMessage& message,

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "zkdump/framing/stream.hpp"
+#include "zkdump/session/ensemble.hpp"
 #include "zkdump/session/sink.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 
@@ -44,27 +45,36 @@ struct QuorumShared {
   Sinks& sinks;
   framing::Budget& budget;
   PortMap& ports;
-  std::map<std::string, std::int64_t, std::less<>> sid_by_election_address;
+  Ensemble ensemble;
+  // Servers' election and quorum addresses, "host:port", each server's sid.
+  std::map<std::string, std::int64_t, std::less<>> sid_by_address;
   std::map<std::int64_t, zk::quorum::ServerPorts> learned;  // --omni: each server's, by sid
   std::uint64_t messages = 0;                               // handed to the sinks
+  std::uint64_t configs = 0;                                // configs learned, to notice one more
 
-  void deliver(const QuorumMessage& message) {
+  void deliver(QuorumMessage& message) {
     ++messages;
+    message.ensemble = &ensemble.view();
     sinks.quorum(message);
   }
+  // A config in force: its voters, its servers' addresses and ports.
   void learn_config(std::string_view config);
+  void learn_addresses_and_ports(std::string_view config);
   // An election header's addresses ("host:port", several joined by '|').
   void learn_addresses(std::string_view addresses, std::int64_t sid);
   void learn_address(std::string_view address, std::int64_t sid);
-  // The sid listening at an election address ("10.0.0.2:3888"): never by port alone, as every
-  // host of an ensemble may use the same one. -1 when unknown.
+  // The sid listening at an election or quorum address ("10.0.0.2:3888"): never by port alone,
+  // as every host of an ensemble may use the same one. -1 when unknown.
   std::int64_t sid_at(std::string_view address) const;
+  // The sid of the only server a config places on `host` ("10.0.0.2"); -1 when none or several.
+  std::int64_t sid_on_host(std::string_view host) const;
 };
 
 class QuorumSessions : public tcp::StreamHandlerFactory {
  public:
-  QuorumSessions(Sinks& sinks, framing::Budget& budget, PortMap& ports)
-      : shared_{sinks, budget, ports, {}, {}, 0} {}
+  // `ensemble_size`: the voters until a config names them (0: unknown).
+  QuorumSessions(Sinks& sinks, framing::Budget& budget, PortMap& ports, std::uint32_t ensemble_size)
+      : shared_{sinks, budget, ports, Ensemble(ensemble_size), {}, {}, 0, 0} {}
   std::unique_ptr<tcp::StreamHandler> open(const net::Endpoint& client, const net::Endpoint& server,
                                            bool from_start, std::int64_t ts_us) override;
   // The same, for a family detection found: election or ZAB, whatever the port.

@@ -15,6 +15,7 @@
 #include "zkdump/etcd/messages.hpp"
 #include "zkdump/framing/stream.hpp"
 #include "zkdump/net/packet.hpp"
+#include "zkdump/session/ensemble.hpp"
 #include "zkdump/session/filter.hpp"
 #include "zkdump/session/findings.hpp"
 #include "zkdump/tcp/reassembly.hpp"
@@ -167,7 +168,7 @@ struct Uncommitted {  // a PROPOSAL whose COMMIT the connection never carried
 // A server-to-server message, with what the session tracks of its connection.
 struct QuorumMessage {
   using Body = std::variant<Ref<zk::quorum::ElectionHeader>, ElectionNotification,
-                            Ref<zk::quorum::ZabPacket>, Snapshot, Uncommitted>;
+                            Ref<zk::quorum::ZabPacket>, Snapshot, Uncommitted, LeaderChange>;
   Body body{Uncommitted{}};
   Connection* connection = nullptr;
   // kToServer: sent by the connecting side (the initiator, or the learner)
@@ -176,7 +177,9 @@ struct QuorumMessage {
   std::int64_t latency_us = -1;  // an ACK or COMMIT since its PROPOSAL; a REVALIDATE's answer
   // PROPOSAL, ACK and COMMIT of a learner in sync (not a sync's replay).
   bool broadcast = false;
-  std::string_view follower;  // server.N once its FOLLOWERINFO named it, else its IP:PORT
+  std::string_view follower;  // server.N once its FOLLOWERINFO or a config named it, else IP:PORT
+  std::int64_t learner_sid = -1;           // the learner's sid, on a ZAB link, once known
+  const EnsembleView* ensemble = nullptr;  // who leads and who votes, as of this message
 
   template <class T>
   const T* as() const {

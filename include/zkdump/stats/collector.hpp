@@ -36,6 +36,7 @@ class Collector final : public session::Sink {
   void zk(const session::ZkMessage& message) override;
   void unanswered(const session::Unanswered& unanswered) override;
   void server_discovered(const session::ServerDiscovered& server) override;
+  void quorum(const session::QuorumMessage& message) override;
 
   // Starts a new --stats-interval: every figure back to zero. Keys stay (zeroed), so the rows
   // requests still waiting point to remain valid.
@@ -55,6 +56,8 @@ class Collector final : public session::Sink {
   static constexpr std::size_t kMaxListedServers = 64;
   const std::vector<FoundServer>& servers() const { return servers_; }
   std::uint64_t servers_found() const { return servers_found_; }
+  // Who leads and in which epoch, as the newest server-to-server message showed it.
+  const session::EnsembleView& ensemble() const { return ensemble_; }
 
   struct OpStats {
     std::string_view name;
@@ -118,6 +121,7 @@ class Collector final : public session::Sink {
   KeyTable event_paths_;
   std::vector<FoundServer> servers_;  // the first kMaxListedServers
   std::uint64_t servers_found_ = 0;
+  session::EnsembleView ensemble_;
   std::map<std::string_view, std::uint64_t> events_;  // by event type name
   std::map<std::string, std::uint64_t> auth_schemes_;
   std::array<std::uint64_t, session::kSessionChangeNames.size()> sessions_{};  // by change - 1

@@ -66,8 +66,11 @@ struct ServerPorts {
   int quorum_port = 0;
   int election_port = 0;
   int client_port = 0;
+  bool observer = false;  // role observer: it learns, never votes
 };
 std::vector<ServerPorts> config_servers(std::string_view config);
+// A dynamic config's `version=` (hex), -1 when it has none (a static config).
+std::int64_t config_version(std::string_view config);
 
 // ---- Atomic broadcast (ZAB) ----
 enum PacketType : std::int32_t {
@@ -91,6 +94,10 @@ enum PacketType : std::int32_t {
   kAckEpoch = 18,
   kInformAndActivate = 19,
 };
+// A reconfig's proposal is committed by COMMITANDACTIVATE, which also activates its config.
+inline bool is_commit(std::int32_t type) {
+  return type == kCommit || type == kCommitAndActivate;
+}
 std::string_view packet_type_name(std::int32_t type);  // PROPOSAL, ...; empty if unknown
 // The name a line carries: Proposal, FollowerInfo, CommitAndActivate.
 std::string_view packet_line_name(std::int32_t type);
@@ -111,6 +118,7 @@ struct TxnFacts {
   std::int32_t cxid = 0;
   std::int32_t type = 0;
   WireBytes path;
+  WireBytes data;  // a setData's, or a reconfig's: the new config
 };
 
 // A QuorumPacket with what its data says, by packet type (and, from the learner, whether a PING
