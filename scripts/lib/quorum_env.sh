@@ -6,9 +6,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/zk_env.sh"
 
 QUORUM_CAPTURE_FILTER="tcp portrange 2191-2193 or tcp portrange 2891-2893 or tcp portrange 3891-3893"
 
-# start_server SID [JVM_FLAG...]
+# server_line SID: server N's line in a config
+server_line() {
+  echo "server.$1=127.0.0.1:$((2890 + $1)):$((3890 + $1)):participant;127.0.0.1:$((2190 + $1))"
+}
+
+# start_server SID [JVM_FLAG...]: with the members QUORUM_MEMBERS names (default "1 2 3") and the
+# lines QUORUM_CONFIG_EXTRA adds to its config.
 start_server() {
-  local sid=$1 dir=$QUORUM_WORK/s$1
+  local sid=$1 dir=$QUORUM_WORK/s$1 member
   mkdir -p "$dir/data"
   echo "$sid" > "$dir/data/myid"
   cat > "$dir/zoo.cfg" <<CFG
@@ -19,10 +25,9 @@ dataDir=$dir/data
 admin.enableServer=false
 4lw.commands.whitelist=*
 extendedTypesEnabled=true
-server.1=127.0.0.1:2891:3891;127.0.0.1:2191
-server.2=127.0.0.1:2892:3892;127.0.0.1:2192
-server.3=127.0.0.1:2893:3893;127.0.0.1:2193
+${QUORUM_CONFIG_EXTRA:-}
 CFG
+  for member in ${QUORUM_MEMBERS:-1 2 3}; do server_line "$member" >> "$dir/zoo.cfg"; done
   java "${@:2}" -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=INFO,CONSOLE \
     -cp "$ZK_JAR" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
   echo $! > "$dir/server.pid"
@@ -68,5 +73,5 @@ wait_for_leader() {  # wait_for_leader SID...: until one of them leads and the o
 }
 
 stop_servers() {
-  for sid in 1 2 3; do stop_zk "$QUORUM_WORK/s$sid"; done
+  for sid in 1 2 3 4; do stop_zk "$QUORUM_WORK/s$sid"; done
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # --top under tmux: the screen shows the ops table and the hottest paths and clients, a key
 # changes the order, and q quits; on etcd traffic, the methods, watches, leases, watchers and
-# hottest keys; on an ensemble's capture with --omni, the write stages and the analyses' counts.
+# hottest keys; on an ensemble's capture with --omni, the write stages and the analyses' counts,
+# and the leader in the header, also after a failover.
 # The tmux server is this test's own, removed on exit. A keeper session holds it up between
 # runs: a server left with no session exits, and a client arriving meanwhile fails with
 # "server exited unexpectedly".
-# usage: top_view.sh ZKDUMP PCAP ETCD_PCAP QUORUM_WORKLOAD_PCAP
+# usage: top_view.sh ZKDUMP PCAP ETCD_PCAP QUORUM_WORKLOAD_PCAP FAILOVER_PCAP
 set -euo pipefail
-zkdump=$1 pcap=$2 etcd_pcap=$3 workload_pcap=$4
+zkdump=$1 pcap=$2 etcd_pcap=$3 workload_pcap=$4 failover_pcap=$5
 work=$(mktemp -d)
 socket="$work/tmux.sock"
 cleanup() {
@@ -79,7 +80,14 @@ screen | grep -q -E '^writes traced 212  watch storms 0  sessions at risk 1 expi
 for stage in forward propose quorum commit sync reply request_to_reply; do
   screen | grep -q -E "^  $stage +[0-9]+ " || fail "no write stage $stage"
 done
+screen | grep -q -E '^zkdump --top  finished .* leader 3 epoch 1$' || fail "no leader in the header"
+quit
+
+# Through a failover: the header names the leader now, not the first one.
+start --omni -r "$failover_pcap"
+wait_for '^zkdump --top  finished'
+screen | grep -q -E '^zkdump --top  finished .* leader 2 epoch 2$' || fail "not the leader after the failover"
 quit
 echo "--top: table, hottest paths and clients, r/l/e ordering and q all work under tmux, on"
 echo "ZooKeeper, on etcd (methods, watches, leases, watchers, hottest keys) and on an ensemble"
-echo "(write stages, analyses)"
+echo "(write stages, analyses, the leader through a failover)"
