@@ -110,7 +110,8 @@ void add_output_options(CLI::App& app, Options& options) {
       ->check(CLI::PositiveNumber);
   app.add_flag("-l", options.line_buffered,
                "Line-buffer standard output, and capture live in immediate mode");
-  app.add_flag("-p,--include-pings", options.include_pings, "Show PingRequest/PingReply");
+  app.add_flag("-p,--include-pings", options.include_pings,
+               "Show PingRequest/PingReply and ZAB PINGs (hidden by default, always counted)");
   app.add_flag("-v", options.verbose,
                "Append error names, latency, session, Stat and data previews");
   app.add_flag("--json", options.json, "Print one JSON object per message");
