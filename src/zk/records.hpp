@@ -449,7 +449,7 @@ void children_stat_reply(Reader& reader, F& fields, ReplyFacts& facts) {
 
 // MultiResponse: MultiHeader + result record per op, ended by a header with done set. A failed
 // multi keeps the header's err at 0: every result becomes an ErrorResponse, the failing one
-// with its code, those after it RuntimeInconsistency.
+// with its code, those after it RuntimeInconsistency, those before it 0: rolled back.
 template <class F>
 void multi_reply(Reader& reader, F& fields, ReplyFacts& facts) {
   fields.begin_list("results");
@@ -462,6 +462,12 @@ void multi_reply(Reader& reader, F& fields, ReplyFacts& facts) {
       const std::int32_t result_err = reader.int32();
       if (facts.multi_error == 0 && result_err != 0 && result_err != kErrRuntimeInconsistency) {
         facts.multi_error = result_err;
+      }
+      if (result_err == 0) {
+        fields.begin_record("RolledBack", "rolled_back");
+        fields.number("err", result_err);
+        fields.end_record();
+        continue;
       }
       fields.begin_record("Error", "error");
       fields.number("err", result_err);

@@ -33,7 +33,7 @@ if stats["totals"]["unanswered"] != 0:
 # RuntimeInconsistency), in text, JSON and --stats alike.
 all_ops = pcaps + "/kazoo_all_ops.pcap"
 text = subprocess.run([zkdump, "-q", "-r", all_ops], check=True, capture_output=True, text=True).stdout
-if not re.search(r"FailedMultiReply\(xid=\d+, zxid=\d+, error=-110, results=\[Error\(err=0, err_name=OK\), "
+if not re.search(r"FailedMultiReply\(xid=\d+, zxid=\d+, error=-110, results=\[RolledBack\(err=0\), "
                  r"Error\(err=-110, err_name=NodeExists\)", text):
     failures.append("the failed multi is not a FailedMultiReply with error=-110")
 multi_replies = [m for m in map(json.loads, zkdump_json("-r", all_ops).splitlines())

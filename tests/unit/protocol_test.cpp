@@ -199,7 +199,7 @@ TEST_CASE("reply bodies decode by the request's opcode") {
   failed.i32(-1).boolean(false).i32(-2).i32(-2).i32(-1).boolean(true).i32(-1);
   CHECK(
       render_reply(14, failed, complete) ==
-      "xid=7, zxid=5, error=-110, results=[Error(err=0, err_name=OK), Error(err=-110, "
+      "xid=7, zxid=5, error=-110, results=[RolledBack(err=0), Error(err=-110, "
       "err_name=NodeExists), Error(err=-2, err_name=RuntimeInconsistency)]|, err_name=NodeExists");
   CHECK(complete);
   const Bytes failed_frame = Bytes().i32(7).i64(5).i32(0).append(failed);
