@@ -37,6 +37,7 @@ stats::GroupedOptions grouped_options(const Options& options) {
                     : options.sort_by == "p99" ? stats::SortBy::kP99
                                                : stats::SortBy::kAvg;
   grouped.aggregation_depth = options.aggregation_depth;
+  grouped.include_pings = options.include_pings;
   return grouped;
 }
 

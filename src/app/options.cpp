@@ -38,6 +38,8 @@ std::optional<std::int64_t> parse_duration_us(std::string_view text) {
   double scale = 0;
   if (unit.empty() || unit == "s") {
     scale = 1e6;
+  } else if (unit == "min") {
+    scale = 60e6;
   } else if (unit == "ms") {
     scale = 1e3;
   } else if (unit == "us") {
@@ -51,6 +53,17 @@ std::optional<std::int64_t> parse_duration_us(std::string_view text) {
 }
 
 namespace {
+
+// A duration option's value, or a usage error that says what one looks like.
+std::int64_t duration_of(const char* option, const std::string& text) {
+  const std::optional<std::int64_t> duration = parse_duration_us(text);
+  if (!duration) {
+    throw CLI::ValidationError(option, "not a duration: " + text +
+                                           " (a number and its unit, one word: 800us, 500ms, "
+                                           "2.5s, 5min, or a number of seconds)");
+  }
+  return *duration;
+}
 
 // --help and --version exit 0; every usage error prints "zkdump: ..." and exits 1, as tcpdump's
 // do (CLI11's own codes, 100 and up, would mean nothing to a script).
@@ -111,7 +124,8 @@ void add_output_options(CLI::App& app, Options& options) {
   app.add_flag("-l", options.line_buffered,
                "Line-buffer standard output, and capture live in immediate mode");
   app.add_flag("-p,--include-pings", options.include_pings,
-               "Show PingRequest/PingReply and ZAB PINGs (hidden by default, always counted)");
+               "Show PingRequest/PingReply and ZAB PINGs (hidden by default, always counted); "
+               "count pings in --count-requests and --measure-latency");
   app.add_flag("-v", options.verbose,
                "Append error names, latency, session, Stat and data previews");
   app.add_flag("--json", options.json, "Print one JSON object per message");
@@ -120,9 +134,7 @@ void add_output_options(CLI::App& app, Options& options) {
   app.add_option_function<std::string>(
       "--pending-after",
       [&options](const std::string& text) {
-        const std::optional<std::int64_t> duration = parse_duration_us(text);
-        if (!duration) throw CLI::ValidationError("--pending-after", "not a duration: " + text);
-        options.pending_after_us = *duration;
+        options.pending_after_us = duration_of("--pending-after", text);
       },
       "Live, paired lines: print a Pending line for a request still unanswered after this long "
       "(default 1s; 500ms, 2s; 0 never); its reply still pairs when it comes");
@@ -280,9 +292,7 @@ void add_filter_options(CLI::App& app, Options& options) {
   app.add_option_function<std::string>(
       "--slower-than",
       [&filters](const std::string& text) {
-        const std::optional<std::int64_t> duration = parse_duration_us(text);
-        if (!duration) throw CLI::ValidationError("--slower-than", "not a duration: " + text);
-        filters.slower_than_us = *duration;
+        filters.slower_than_us = duration_of("--slower-than", text);
       },
       "Only exchanges whose reply took at least DURATION (5ms, 1s), with requests that waited "
       "that long unanswered");
@@ -306,6 +316,22 @@ void add_limit_options(CLI::App& app, Options& options) {
   app.add_option("--max-buffer", options.max_buffer_mib,
                  "MiB held in all for out-of-order TCP segments")
       ->check(CLI::Range(1, 65536));
+}
+
+std::string_view first_word(std::string_view text) {
+  const std::size_t start = text.find_first_not_of(' ');
+  if (start == std::string_view::npos) return {};
+  text.remove_prefix(start);
+  return text.substr(0, text.find(' '));
+}
+
+// A word a duration given apart from its number ends with ("--pending-after 5 minutes").
+bool looks_like_time_unit(std::string_view word) {
+  for (const std::string_view unit : {"us", "ms", "s", "sec", "secs", "second", "seconds", "min",
+                                      "mins", "minute", "minutes", "h", "hour", "hours"}) {
+    if (word == unit) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -336,6 +362,15 @@ std::string conflict(const CLI::App& app, const Options& options) {
     return "--pending-after applies to paired message lines of a live capture";
   }
   if (given("--stats-limit") && !options.stats) return "--stats-limit needs --stats";
+  if (options.no_analyze && !options.omni) {
+    return "--no-analyze applies to --omni, which runs every analysis unless told not to";
+  }
+  if (given("--pending-after") && looks_like_time_unit(first_word(options.filter))) {
+    return fmt::format(
+        "--pending-after takes one word, a number and its unit (500ms, 2s, 5min): "
+        "'{}' was read as a filter expression",
+        options.filter);
+  }
   if (given("--aggregation-depth") && !summary && !given("--metrics-listen")) {
     return "--aggregation-depth needs --stats, --top, --count-requests, --measure-latency or "
            "--metrics-listen";
@@ -360,7 +395,8 @@ std::string conflict(const CLI::App& app, const Options& options) {
   if (given("--sort-by") && options.measure_latency == 0)
     return "--sort-by needs --measure-latency";
   for (const char* line_option : {"-c", "-v", "-p", "--unpaired", "--show-credentials"}) {
-    if (summary && given(line_option)) {
+    // zktraffic's modes count pings only when -p asks for them.
+    if (summary && given(line_option) && !(grouped && line_option == std::string_view("-p"))) {
       return fmt::format("{} shapes message lines, which {} does not print", line_option, mode);
     }
   }
@@ -398,16 +434,16 @@ int parse_options(int argc, char** argv, Options& options, bool& should_exit) {
 
   try {
     app.parse(argc, argv);
+    for (const std::string& word : words) {
+      if (!options.filter.empty()) options.filter += ' ';
+      options.filter += word;
+    }
     if (const std::string complaint = conflict(app, options); !complaint.empty()) {
       throw CLI::ValidationError(complaint);
     }
   } catch (const CLI::ParseError& error) {
     should_exit = true;
     return exit_on(app, error);
-  }
-  for (const std::string& word : words) {
-    if (!options.filter.empty()) options.filter += ' ';
-    options.filter += word;
   }
   should_exit = false;
   return 0;

@@ -66,7 +66,7 @@ void GroupedReport::zk(const session::ZkMessage& message) {
   if (const auto* connect = message.as<zk::ConnectRequest>()) {
     if (connect->decoded.complete) count(message, connect_type(connect->session_id != 0), {});
   } else if (const auto* request = message.as<zk::Request>()) {
-    if (request->op != nullptr) {
+    if (request->op != nullptr && (options_.include_pings || request->op->code != zk::kOpPing)) {
       count(message, zk::line_name(*request).name, request->facts.path.view());
     }
   } else if (const auto* event = message.as<zk::WatcherEvent>()) {
@@ -77,7 +77,9 @@ void GroupedReport::zk(const session::ZkMessage& message) {
               connect_type(message.session_change == session::SessionChange::kReconnected));
     }
   } else if (const auto* reply = message.as<zk::Reply>()) {
-    if (reply->op != nullptr) measure(message, reply->op->request_name);
+    if (reply->op != nullptr && (options_.include_pings || reply->op->code != zk::kOpPing)) {
+      measure(message, reply->op->request_name);
+    }
   }
 }
 

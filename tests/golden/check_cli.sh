@@ -109,6 +109,21 @@ grep -q "web.yml:3: unknown key kye_file in tls_server_config" "$work/err" || fa
 usage_error "a web config that does not exist" -r "$pcap" --metrics-listen 127.0.0.1:0 --web-config "$work/none.yml"
 grep -q "none.yml: cannot read the file" "$work/err" || fail "a missing web config: $(cat "$work/err")"
 usage_error "--sort-by without --measure-latency" -r "$pcap" --count-requests 5 --sort-by p99
+usage_error "--no-analyze without --omni" -r "$pcap" --no-analyze
+usage_error "a duration in two words" -i lo --pending-after 5 minutes
+grep -q "pending-after takes one word.*'minutes' was read as a filter expression" "$work/err" ||
+  fail "a duration in two words: $(cat "$work/err")"
+usage_error "a duration with an unknown unit" -r "$pcap" --slower-than 5mins
+grep -q "not a duration: 5mins (a number and its unit, one word: " "$work/err" ||
+  fail "an unknown unit: $(cat "$work/err")"
+# zktraffic's modes leave pings out unless -p, as zktraffic does; -p is accepted there.
+zktraffic_dump="$(dirname "$pcap")/zktraffic/dump.pcap"
+"$zkdump" -q -r "$zktraffic_dump" --measure-latency 10 --group-by type > "$work/out"
+grep -q "^SetDataRequest " "$work/out" && ! grep -q "^PingRequest" "$work/out" ||
+  fail "--measure-latency counted pings: $(cat "$work/out")"
+"$zkdump" -q -r "$zktraffic_dump" --count-requests 100 --group-by type -p > "$work/out" ||
+  fail "--count-requests refused -p"
+grep -q "^PingRequest " "$work/out" || fail "--count-requests -p left pings out: $(cat "$work/out")"
 usage_error "-c 0" -r "$pcap" -c 0
 usage_error "-v with --stats" -r "$pcap" --stats -v
 usage_error "--top without a terminal" -r "$pcap" --top

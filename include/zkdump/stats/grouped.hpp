@@ -24,6 +24,7 @@ struct GroupedOptions {
   SortBy sort_by = SortBy::kAvg;
   int aggregation_depth = 0;
   std::size_t max_groups = 100000;  // beyond it, new groups count as (other)
+  bool include_pings = false;       // -p: as zktraffic, pings are left out unless asked for
 };
 
 class GroupedReport final : public session::Sink {
