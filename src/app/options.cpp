@@ -334,6 +334,20 @@ bool looks_like_time_unit(std::string_view word) {
   return false;
 }
 
+// Values that went astray: a flag that needs another, a duration split in two words.
+std::string astray(const CLI::App& app, const Options& options) {
+  if (options.no_analyze && !options.omni) {
+    return "--no-analyze applies to --omni, which runs every analysis unless told not to";
+  }
+  if (app.count("--pending-after") > 0 && looks_like_time_unit(first_word(options.filter))) {
+    return fmt::format(
+        "--pending-after takes one word, a number and its unit (500ms, 2s, 5min): "
+        "'{}' was read as a filter expression",
+        options.filter);
+  }
+  return {};
+}
+
 }  // namespace
 
 // Options that would be silently ignored together are refused instead. Returns the complaint.
@@ -346,6 +360,7 @@ std::string conflict(const CLI::App& app, const Options& options) {
                      : options.count_requests > 0 ? "--count-requests"
                                                   : "--measure-latency";
   if (given("-r") && given("-i")) return "-r and -i: read a file or capture live, not both";
+  if (std::string complaint = astray(app, options); !complaint.empty()) return complaint;
   if (options.stats && options.top) return "--stats and --top: choose one";
   if (options.json && (options.top || grouped)) {
     return fmt::format("--json cannot go with {}: it prints no JSON", mode);
@@ -362,15 +377,6 @@ std::string conflict(const CLI::App& app, const Options& options) {
     return "--pending-after applies to paired message lines of a live capture";
   }
   if (given("--stats-limit") && !options.stats) return "--stats-limit needs --stats";
-  if (options.no_analyze && !options.omni) {
-    return "--no-analyze applies to --omni, which runs every analysis unless told not to";
-  }
-  if (given("--pending-after") && looks_like_time_unit(first_word(options.filter))) {
-    return fmt::format(
-        "--pending-after takes one word, a number and its unit (500ms, 2s, 5min): "
-        "'{}' was read as a filter expression",
-        options.filter);
-  }
   if (given("--aggregation-depth") && !summary && !given("--metrics-listen")) {
     return "--aggregation-depth needs --stats, --top, --count-requests, --measure-latency or "
            "--metrics-listen";
