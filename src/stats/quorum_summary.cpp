@@ -142,11 +142,6 @@ bool QuorumSummary::Election::over() const {
   });
 }
 
-bool QuorumSummary::Election::settled() const {
-  return std::all_of(votes.begin(), votes.end(),
-                     [](const auto& entry) { return entry.second.state != 0; });
-}
-
 // Some server answered settled in the epoch already at work: nothing was elected.
 bool QuorumSummary::Election::rejoin() const {
   return epoch_before >= 0 && std::any_of(votes.begin(), votes.end(), [this](const auto& entry) {

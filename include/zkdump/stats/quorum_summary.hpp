@@ -55,7 +55,6 @@ class QuorumSummary final : public session::Sink {
     std::map<std::int64_t, Vote> votes;  // by sid
     std::int64_t epoch_before = -1;      // the epoch at work when it began, -1 none known
 
-    bool settled() const;
     bool over() const;
     std::int64_t winner() const;
     bool rejoin() const;
