@@ -68,6 +68,16 @@ session_expiry() {
   grep -q 'expired: True; lock gone' "$work/expiry.out"
 }
 
+watch_storms() { "$ZK_PYTHON" "$repo/scripts/traffic/watch_storms.py" "$host" > "$work/storms.out" 2> "$work/storms.log"; }
+silent_session() {
+  "$ZK_PYTHON" "$repo/scripts/traffic/silent_session.py" "$host" > "$work/silent.out" 2> "$work/silent.log"
+  grep -q 'stopped; its ephemeral gone' "$work/silent.out"
+}
+oversized_write() {
+  "$ZK_PYTHON" "$repo/scripts/traffic/oversized_write.py" "$host" > "$work/oversized.out" 2> "$work/oversized.log"
+  grep -q 'created after reconnect: False' "$work/oversized.out"
+}
+
 tls_clients() {
   # A TLS client on the plain port, as a client configured for the secure port would be: openssl
   # offers TLS 1.3 with a server name and ALPN, then TLS 1.2 only; the server drops both.
@@ -102,6 +112,9 @@ capture reconnect reconnect_after_restart
 capture pipelined_load pipelined_load
 capture session_expiry session_expiry
 capture tls_clients tls_clients
+capture watch_storms watch_storms
+capture silent_session silent_session
+capture oversized_write oversized_write
 # A server that accepts SASL DIGEST-MD5 for user bob.
 mkdir -p "$work/jaas"
 printf 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_bob="bobsecret";\n};\n' \

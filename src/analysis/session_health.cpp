@@ -15,7 +15,6 @@ using session::ZkMessage;
 constexpr std::size_t kMaxSessions = 262144;
 constexpr std::size_t kMaxHosts = 65536;
 constexpr std::int64_t kNeverByAge = std::numeric_limits<std::int64_t>::max() / 4;
-constexpr std::int64_t kSweepEveryUs = 100'000;
 constexpr std::size_t kNotWatched = static_cast<std::size_t>(-1);
 
 // ZooKeeperServer.close(): the leader expires a session with a closeSession of its own, cxid 0.
@@ -31,10 +30,12 @@ struct SessionHealth::ClientState : session::ConnectionState {
   std::int64_t requested_session = 0;  // the ConnectRequest's: a reconnect's
   std::int32_t timeout_ms = 0;
   std::int64_t last_sent_us = -1;
+  std::int64_t server_ended_us = -1;  // when the server sent its FIN or reset
   bool at_risk = false;
   std::size_t watched_index = kNotWatched;
 
   std::int64_t risk_after_us() const { return std::int64_t{timeout_ms} * 1000 * 2 / 3; }
+  std::int64_t at_risk_from_us() const { return last_sent_us + risk_after_us(); }
 };
 
 std::size_t SessionHealth::HostKeyHash::operator()(const HostKey& key) const {
@@ -82,6 +83,28 @@ void SessionHealth::close(session::Connection& connection) {
   if (host.open > 0) --host.open;
   if (host.open <= storm_threshold_ / 2) host.open_reported = false;
   connection.sink_state[state_index_].reset();
+}
+
+void SessionHealth::closing(session::Connection& connection, tcp::CloseReason /*reason*/,
+                            std::int64_t ts_us) {
+  if (connection.protocol != session::Protocol::kZooKeeper) return;
+  tick(ts_us);
+  auto& client = connection.state<ClientState>(state_index_);
+  end_silence(client,
+              client.server_ended_us >= 0 ? std::min(client.server_ended_us, ts_us) : ts_us);
+}
+
+// A standalone server expires a session by closing its connection: nothing else shows it.
+void SessionHealth::end_sent(session::Connection& connection, Direction side, std::int64_t ts_us) {
+  if (connection.protocol != session::Protocol::kZooKeeper || side != Direction::kToClient) return;
+  tick(ts_us);
+  auto& client = connection.state<ClientState>(state_index_);
+  client.server_ended_us = ts_us;
+  if (client.session != 0 && client.timeout_ms > 0 && client.last_sent_us >= 0 &&
+      ts_us - client.last_sent_us > std::int64_t{client.timeout_ms} * 1000) {
+    report_expiry(SessionFinding::Source::kServerClose, client.session, ts_us, &connection);
+  }
+  end_silence(client, ts_us);
 }
 
 void SessionHealth::zk(const ZkMessage& message) {
@@ -135,16 +158,13 @@ void SessionHealth::on_connect_response(const ZkMessage& message,
     client.watched_index = watched_.size();
     watched_.push_back(&client);
   }
+  if (client.last_sent_us >= 0) next_due_us_ = std::min(next_due_us_, client.at_risk_from_us());
 }
 
-// A silence is measured when it ends too: a capture with no other traffic has no sweep to see it.
 void SessionHealth::on_sent(const ZkMessage& message, ClientState& client) {
-  if (client.timeout_ms > 0 && client.last_sent_us >= 0 && !client.at_risk &&
-      message.ts_us - client.last_sent_us > client.risk_after_us()) {
-    report_at_risk(client, message.ts_us);
-  }
+  end_silence(client, message.ts_us);
   client.last_sent_us = message.ts_us;
-  client.at_risk = false;
+  if (client.timeout_ms > 0) next_due_us_ = std::min(next_due_us_, client.at_risk_from_us());
   if (client.session == 0) return;
   if (Session* record = sessions_.find(client.session)) record->last_activity_us = message.ts_us;
 }
@@ -166,27 +186,45 @@ void SessionHealth::quorum(const QuorumMessage& message) {
                 open != watched_.end() ? (*open)->connection : nullptr);
 }
 
+// Every client that became at risk by `now_us` is reported, at the moment it did, before the
+// caller goes on with anything later: a FIN in a capture must not hide the silence before it.
 void SessionHealth::tick(std::int64_t now_us) {
   last_ts_us_ = std::max(last_ts_us_, now_us);
-  if (now_us < next_sweep_us_) return;
-  next_sweep_us_ = now_us + kSweepEveryUs;
+  if (now_us <= next_due_us_) return;
+  next_due_us_ = INT64_MAX;
   for (ClientState* client : watched_) {
-    if (!client->at_risk && client->last_sent_us >= 0 &&
-        now_us - client->last_sent_us > client->risk_after_us()) {
-      report_at_risk(*client, now_us);
+    if (client->at_risk || client->last_sent_us < 0) continue;
+    if (now_us > client->at_risk_from_us()) {
+      report_at_risk(*client, client->at_risk_from_us());
       client->at_risk = true;
+    } else {
+      next_due_us_ = std::min(next_due_us_, client->at_risk_from_us());
     }
   }
 }
 
-void SessionHealth::report_at_risk(const ClientState& client, std::int64_t now_us) {
+void SessionHealth::report_at_risk(const ClientState& client, std::int64_t due_us) {
   SessionFinding finding;
   finding.kind = SessionFinding::Kind::kAtRisk;
   finding.connection = client.connection;
-  finding.ts_us = now_us;
+  finding.ts_us = due_us;
   finding.session = client.session;
   finding.timeout_ms = client.timeout_ms;
-  finding.silent_us = now_us - client.last_sent_us;
+  finding.silent_us = due_us - client.last_sent_us;
+  finding.last_activity_us = client.last_sent_us;
+  sinks_.session_finding(finding);
+}
+
+void SessionHealth::end_silence(ClientState& client, std::int64_t ts_us) {
+  if (!client.at_risk) return;
+  client.at_risk = false;
+  SessionFinding finding;
+  finding.kind = SessionFinding::Kind::kSilenceEnded;
+  finding.connection = client.connection;
+  finding.ts_us = ts_us;
+  finding.session = client.session;
+  finding.timeout_ms = client.timeout_ms;
+  finding.silent_us = ts_us - client.last_sent_us;
   finding.last_activity_us = client.last_sent_us;
   sinks_.session_finding(finding);
 }
@@ -199,14 +237,12 @@ void SessionHealth::report_expiry(SessionFinding::Source source, std::int64_t se
   finding.connection = connection;
   finding.ts_us = ts_us;
   finding.session = session;
-  if (Session* record = sessions_.find(session)) {
-    const auto bit = static_cast<std::uint8_t>(1U << static_cast<unsigned>(source));
-    if ((record->expiries_reported & bit) != 0) return;
-    record->expiries_reported |= bit;
-    finding.timeout_ms = record->timeout_ms;
-    finding.last_activity_us = record->last_activity_us;
-    if (record->last_activity_us >= 0) finding.silent_us = ts_us - record->last_activity_us;
-  }
+  Session& record = sessions_.at(session, ts_us);
+  if (record.expiry_reported) return;  // a later sign of the same expiry
+  record.expiry_reported = true;
+  finding.timeout_ms = record.timeout_ms;
+  finding.last_activity_us = record.last_activity_us;
+  if (record.last_activity_us >= 0) finding.silent_us = ts_us - record.last_activity_us;
   sinks_.session_finding(finding);
 }
 

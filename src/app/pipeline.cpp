@@ -586,6 +586,8 @@ int Run::capture() {
       // Before the packet: its messages belong to the interval its time falls in.
       run_start_us_ = run_start_us_ == INT64_MIN ? raw.ts_us : std::min(run_start_us_, raw.ts_us);
       report_intervals_due(raw.ts_us);
+      // A finding due by this packet's time is reported before it, a FIN or RST included.
+      if (analyses_) sinks_.tick(raw.ts_us);
     }
     if (status == capture::NextStatus::kTimeout) {
       connections_.advance(now_us());  // live: holes and idle connections age without packets

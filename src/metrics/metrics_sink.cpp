@@ -281,6 +281,8 @@ void MetricsSink::session_finding(const session::SessionFinding& finding) {
     case session::SessionFinding::Kind::kConnectionStorm:
       ++connection_storms_;
       break;
+    case session::SessionFinding::Kind::kSilenceEnded:
+      break;
   }
 }
 
@@ -309,7 +311,7 @@ void MetricsSink::write_analyses(Exposition& out) const {
   out.family(families::kSessionExpiriesTotal);
   for (const auto source :
        {session::SessionFinding::Source::kTxn, session::SessionFinding::Source::kRefused,
-        session::SessionFinding::Source::kReply}) {
+        session::SessionFinding::Source::kReply, session::SessionFinding::Source::kServerClose}) {
     out.sample(families::kSessionExpiriesTotal, {session::session_source_name(source)},
                session_expiries_[static_cast<std::size_t>(source)]);
   }

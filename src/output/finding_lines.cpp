@@ -44,6 +44,9 @@ void LineWriter::watch_fanout(const session::WatchFanout& fanout) {
   const std::string_view type = zk::or_unknown(zk::event_type_name(fanout.event_type));
   begin({fanout.ts_us, false, "watch_storm", nullptr, "", "", {"", "WatchStorm"}});
   fields([&](FieldSink& out) {
+    if (!fanout.write_op.empty()) out.name("op", fanout.write_op);
+    if (fanout.writer_session != 0)
+      out.hex_id("session", static_cast<std::uint64_t>(fanout.writer_session));
     if (fanout.zxid > 0) out.hex_number("zxid", static_cast<std::uint64_t>(fanout.zxid));
     out.bytes("path", WireBytes::of(fanout.path));
     out.name("event", type);
@@ -78,6 +81,8 @@ void LineWriter::session_finding(const session::SessionFinding& finding) {
              "",
              {"", "SessionExpired"}});
       break;
+    case Kind::kSilenceEnded:
+      return;
     case Kind::kConnectionStorm:
       begin({finding.ts_us,
              false,

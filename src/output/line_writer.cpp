@@ -230,7 +230,9 @@ bool LineWriter::visible(const ZkMessage& message) const {
 void LineWriter::zk(const ZkMessage& message) {
   ConnectionLines& lines = lines_of(*message.connection);
   const bool selected = message.selection != session::Selection::kNo;
-  const bool shown = selected && visible(message);
+  // An oversized request's line is its OversizedFrame problem's.
+  const bool oversized = message.outstanding != nullptr && message.outstanding->oversized;
+  const bool shown = selected && !oversized && visible(message);
   const bool request = std::holds_alternative<Ref<zk::ConnectRequest>>(message.body) ||
                        std::holds_alternative<Ref<zk::Request>>(message.body);
   const bool answer = std::holds_alternative<Ref<zk::ConnectResponse>>(message.body) ||
@@ -544,8 +546,14 @@ std::string_view LineWriter::format_problem(const session::StreamProblem& proble
       out.number("offset", static_cast<std::int64_t>(problem.offset));
     }
     out.number(count_key(problem.problem, quorum), problem.count);
+    if (const zk::Request* request = problem.request) {
+      out.name("op", request->op->json_name);
+      out.number("xid", request->xid);
+      if (request->facts.path.size > 0) out.bytes("path", request->facts.path);
+      if (!connection.session.empty()) out.name("session", connection.session);
+    }
   });
-  if (!quorum) return end(&connection, Peers::kBoth, true);
+  if (!quorum) return end(&connection, Peers::kBoth, problem.request == nullptr);
   QuorumMessage sent_by;
   sent_by.connection = problem.connection;
   sent_by.direction = problem.direction;

@@ -31,6 +31,9 @@ class ClientConversation final : public Conversation, public zk::AwaitedRequests
   ClientConversation& operator=(const ClientConversation&) = delete;
 
   const zk::OpInfo* awaited_op(std::int32_t xid) const override;
+  void on_end_sent(Direction side, std::int64_t ts_us) override {
+    shared_.sinks.end_sent(connection_, side, ts_us);
+  }
 
   void report_pending(std::int64_t now_us, std::int64_t after_us);
   // The request that has waited longest, or null.
@@ -124,7 +127,9 @@ void ClientConversation::ended(tcp::CloseReason reason, std::int64_t ts_us) {
   if (opening_ == zk::Opening::kFourLetterWord) report_four_letter_reply(ts_us);
   shared_.sinks.closing(connection_, reason, ts_us);
   while (!pending_.empty()) {
-    report_unanswered(pending_.front(), tcp::close_reason_name(reason), ts_us);
+    report_unanswered(pending_.front(),
+                      pending_.front().oversized ? "oversized" : tcp::close_reason_name(reason),
+                      ts_us);
     pending_.pop_front();
   }
   shared_.sinks.close(connection_);
@@ -197,7 +202,27 @@ void ClientConversation::on_message(Direction direction, ByteSpan bytes, std::ui
 void ClientConversation::on_problem(Direction direction, framing::Problem problem,
                                     std::uint64_t offset, std::int64_t count, std::int64_t ts_us) {
   ++shared_.counters.problems[static_cast<std::size_t>(problem)];
-  shared_.sinks.problem({&connection_, direction, problem, offset, count, ts_us});
+  StreamProblem report{&connection_, direction, problem, offset, count, ts_us};
+  if (problem != framing::Problem::kOversized || direction != Direction::kToServer) {
+    return shared_.sinks.problem(report);
+  }
+  // A request the server refuses, closing the connection: counted as one, its line is the
+  // problem's, and it is reported unanswered as oversized when the connection ends.
+  const ByteSpan head = frames_[index_of(direction)].oversized_head();
+  const auto length = static_cast<std::int32_t>(std::min<std::int64_t>(count, INT32_MAX));
+  const zk::Request request =
+      zk::decode_request(head.subspan(std::min(head.size(), zk::kLengthSize)), length);
+  if (request.op == nullptr) return shared_.sinks.problem(report);
+  report.request = &request;
+  shared_.sinks.problem(report);
+  ++shared_.counters.requests;
+  make_room(ts_us);
+  ZkMessage message = message_at({direction, offset, ts_us, length}, std::cref(request));
+  message.selection = select(request.op->json_name, request.facts.path.view());
+  message.outstanding = &remember(request.xid, request.op, ts_us, request.facts.path.view());
+  message.outstanding->selection = message.selection;
+  message.outstanding->oversized = true;
+  shared_.sinks.zk(message);
 }
 
 void ClientConversation::on_connect_request(const FrameAt& at, ByteSpan body) {
@@ -344,6 +369,7 @@ Outstanding& ClientConversation::remember(std::int32_t xid, const zk::OpInfo* op
   request.ts_us = ts_us;
   request.seq = next_seq_++;
   request.reported_pending = false;
+  request.oversized = false;
   const std::string_view kept = path.substr(0, kMaxRememberedPath);
   request.path.resize(kept.size());  // within the slot's storage, once it has grown
   copy_bytes(request.path.data(), kept);

@@ -149,6 +149,9 @@ class Detection::Undecided final : public tcp::StreamHandler {
     if (!bound_ && !other_) decide(true);
     if (bound_) bound_->on_close(reason, ts_us);
   }
+  void on_end_sent(Direction side, std::int64_t ts_us) override {
+    if (bound_) bound_->on_end_sent(flipped(side), ts_us);
+  }
   bool wants_bytes() const override { return !other_; }
 
  private:

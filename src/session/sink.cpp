@@ -56,6 +56,10 @@ void Sinks::open(Connection& connection) {
   for (Sink* sink : sinks_) sink->open(connection);
 }
 
+void Sinks::end_sent(Connection& connection, Direction side, std::int64_t ts_us) {
+  for (Sink* sink : sinks_) sink->end_sent(connection, side, ts_us);
+}
+
 void Sinks::closing(Connection& connection, tcp::CloseReason reason, std::int64_t ts_us) {
   for (Sink* sink : sinks_) sink->closing(connection, reason, ts_us);
 }
@@ -134,6 +138,8 @@ std::string_view session_source_name(SessionFinding::Source source) {
       return "refused";
     case SessionFinding::Source::kReply:
       return "reply";
+    case SessionFinding::Source::kServerClose:
+      return "server_close";
     case SessionFinding::Source::kNone:
       break;
   }

@@ -179,22 +179,29 @@ void AnalysisStats::watch_fanout(const session::WatchFanout& fanout) {
   path.reads += fanout.reads;
 }
 
+// A silence counts whole: up to the client's next message, the expiry, or the connection's end.
+void AnalysisStats::note_silence(const session::SessionFinding& finding) {
+  if (finding.timeout_ms <= 0 || finding.last_activity_us < 0) return;
+  worst_silence_ratio_ =
+      std::max(worst_silence_ratio_, static_cast<double>(finding.silent_us) /
+                                         (1000.0 * static_cast<double>(finding.timeout_ms)));
+}
+
 void AnalysisStats::session_finding(const session::SessionFinding& finding) {
   using Kind = session::SessionFinding::Kind;
   switch (finding.kind) {
     case Kind::kAtRisk:
       ++at_risk_;
-      if (finding.timeout_ms > 0) {
-        worst_silence_ratio_ =
-            std::max(worst_silence_ratio_, static_cast<double>(finding.silent_us) /
-                                               (1000.0 * static_cast<double>(finding.timeout_ms)));
-      }
       break;
     case Kind::kExpired:
       ++expiries_[static_cast<std::size_t>(finding.source)];
+      note_silence(finding);
       break;
     case Kind::kConnectionStorm:
       ++connection_storms_;
+      break;
+    case Kind::kSilenceEnded:
+      note_silence(finding);
       break;
   }
 }
@@ -271,9 +278,11 @@ void AnalysisStats::write_sessions_text(fmt::memory_buffer& out) const {
   put(out, "\nsessions: {} established, timeouts negotiated ms: min {}, p50 {:.0f}, max {}\n",
       timeouts_ms_.count(), timeouts_ms_.min(), timeouts_ms_.percentile(0.5), timeouts_ms_.max());
   put(out,
-      "  {} at risk (worst silence {:.2f} of the timeout); expired: {} by the leader (txn), {} "
-      "refused at reconnect, {} SESSIONEXPIRED replies; {} connection storms\n",
-      at_risk_, worst_silence_ratio_, expiries_[1], expiries_[2], expiries_[3], connection_storms_);
+      "  {} at risk (worst silence {:.2f} of the timeout); {} expired, first seen as: {} by the "
+      "leader (txn), {} refused at reconnect, {} SESSIONEXPIRED replies, {} closed by the server; "
+      "{} connection storms\n",
+      at_risk_, worst_silence_ratio_, expiries_[1] + expiries_[2] + expiries_[3] + expiries_[4],
+      expiries_[1], expiries_[2], expiries_[3], expiries_[4], connection_storms_);
 }
 
 void AnalysisStats::write_sizes_text(fmt::memory_buffer& out) const {
@@ -383,6 +392,7 @@ void AnalysisStats::write_sessions_json(JsonWriter& json) const {
   json.member("txn", expiries_[1]);
   json.member("refused", expiries_[2]);
   json.member("reply", expiries_[3]);
+  json.member("server_close", expiries_[4]);
   json.end_object();
   json.member("connection_storms", connection_storms_);
   json.end_object();

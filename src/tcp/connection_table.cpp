@@ -251,8 +251,11 @@ void ConnectionTable::segment(const net::TcpSegment& segment, Direction directio
   }
   DeliveryContext context{*connection->handler, counters_, total_buffered_, limits_, clock_us_,
                           connection->segments};
+  const bool ended_before = own.fin_seen();
   own.segment(segment, peer, context);
   if (ack) peer.peer_acknowledged(segment.ack, context);
+  if (!ended_before && (rst || (segment.flags & net::kTcpFin) != 0))
+    connection->handler->on_end_sent(side, segment.ts_us);
   if (rst && !own.defer_reset(segment, peer, context)) {
     close(connection, CloseReason::kReset, segment.ts_us);
     return;

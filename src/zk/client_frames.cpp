@@ -21,7 +21,7 @@ std::size_t frame_size(std::int32_t length) {
 
 }  // namespace
 
-Verdict ClientFrames::judge(ByteSpan front, bool searching, bool) {
+Verdict ClientFrames::judge(ByteSpan front, bool searching, bool closing) {
   // After a four-letter word or TLS, the rest is read as it comes, to the connection's end.
   if (opening_ == Opening::kFourLetterWord) {
     return Verdict::message(front.size(), tag(FrameTag::kRawText));
@@ -34,7 +34,7 @@ Verdict ClientFrames::judge(ByteSpan front, bool searching, bool) {
     return candidate;
   }
   if (expect_handshake_) return judge_opening(front);
-  return judge_frame(front);
+  return judge_frame(front, closing);
 }
 
 std::size_t ClientFrames::header_size() const {
@@ -89,10 +89,21 @@ Verdict ClientFrames::judge_opening(ByteSpan front) {
   return Verdict::refuse(Problem::kUnexpectedStart, length);
 }
 
-Verdict ClientFrames::judge_frame(ByteSpan front) {
+// A request over jute.maxbuffer is refused by the server too, which closes the connection: its
+// first bytes are kept to name it (a reply's would name nothing the request did not).
+Verdict ClientFrames::refuse_oversized(ByteSpan front, std::int32_t length, bool closing) {
+  if (direction_ == Direction::kToServer) {
+    const std::size_t head = std::min(frame_size(length), kOversizedHead);
+    if (front.size() < head && !closing) return Verdict::need(head);
+    oversized_head_.assign(front.begin(), front.begin() + std::min(front.size(), head));
+  }
+  return Verdict::refuse(Problem::kOversized, length);
+}
+
+Verdict ClientFrames::judge_frame(ByteSpan front, bool closing) {
   if (front.size() < kLengthSize) return Verdict::need(kLengthSize);
   const std::int32_t length = load_be32(front.data());
-  if (length > max_frame_) return Verdict::refuse(Problem::kOversized, length);
+  if (length > max_frame_) return refuse_oversized(front, length, closing);
   if (length < static_cast<std::int32_t>(header_size())) {
     return Verdict::refuse(Problem::kBadLength, length);
   }

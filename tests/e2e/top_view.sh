@@ -75,7 +75,7 @@ quit
 
 start --omni --election-port 3891 -r "$workload_pcap"
 wait_for '^zkdump --top  finished'
-screen | grep -q -E '^writes traced 212  watch storms 0  sessions at risk 1 expired 3  size alerts 2$' ||
+screen | grep -q -E '^writes traced 212  watch storms 1  sessions at risk 1 expired 2  size alerts 2$' ||
   fail "no analyses line"
 for stage in forward propose quorum commit sync reply request_to_reply; do
   screen | grep -q -E "^  $stage +[0-9]+ " || fail "no write stage $stage"

@@ -1,6 +1,8 @@
 // The analyses on hand-built messages: what each finds, and that their state stays bounded.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
+#include <memory>
 #include <vector>
 
 #include "zkdump/analysis/analyses.hpp"
@@ -44,6 +46,15 @@ struct Ensemble {
   Ensemble(const Ensemble&) = delete;
   Ensemble& operator=(const Ensemble&) = delete;
 
+  void ping(std::int64_t ts) {
+    zk::Request request;
+    request.op = zk::find_op(zk::kOpPing);
+    ZkMessage message;
+    message.body = std::cref(request);
+    message.connection = &client;
+    message.ts_us = ts;
+    sinks.zk(message);
+  }
   void connected(std::int64_t session, std::int32_t timeout_ms, std::int64_t ts) {
     zk::ConnectResponse response;
     response.session_id = session;
@@ -249,25 +260,61 @@ TEST_CASE("a session silent past 2/3 of its timeout is at risk once; its expiry 
   sinks.add(health);
   Ensemble ensemble(sinks);
   ensemble.connected(0x42, 3000, 1'000'000);
-  ZkMessage ping;
-  zk::Request request;
-  request.op = zk::find_op(zk::kOpPing);
-  ping.body = std::cref(request);
-  ping.connection = &ensemble.client;
-  ping.ts_us = 1'000'000;
-  sinks.zk(ping);
+  ensemble.ping(1'000'000);
   sinks.tick(2'900'000);  // 1.9 s of 3: not yet
   CHECK(findings.sessions.empty());
   sinks.tick(3'100'000);
   sinks.tick(3'300'000);
   REQUIRE(findings.sessions.size() == 1);
   CHECK(findings.sessions[0].kind == session::SessionFinding::Kind::kAtRisk);
-  CHECK(findings.sessions[0].silent_us == 2'100'000);
+  CHECK(findings.sessions[0].ts_us == 3'000'000);  // when it became so, not when seen
+  CHECK(findings.sessions[0].silent_us == 2'000'000);
   ensemble.zab(zk::quorum::kProposal, 0x600000001, false, 5'000'000, 0x42, 0, zk::kOpCloseSession);
   REQUIRE(findings.sessions.size() == 2);
   CHECK(findings.sessions[1].kind == session::SessionFinding::Kind::kExpired);
   CHECK(findings.sessions[1].source == session::SessionFinding::Source::kTxn);
   CHECK(findings.sessions[1].silent_us == 4'000'000);
+  sinks.end_sent(ensemble.client, Direction::kToClient, 5'100'000);  // a later sign: not again
+  REQUIRE(findings.sessions.size() == 3);
+  CHECK(findings.sessions[2].kind == session::SessionFinding::Kind::kSilenceEnded);
+}
+
+TEST_CASE(
+    "a standalone server closing a silent session's connection: at risk first, then expired") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::SessionHealth health(sinks, 60);
+  sinks.add(health);
+  Ensemble ensemble(sinks);
+  ensemble.connected(0x43, 3000, 1'000'000);
+  ensemble.ping(1'000'000);
+  // The server's FIN is the first thing after the silence: the risk, due at 3 s, comes first.
+  sinks.end_sent(ensemble.client, Direction::kToClient, 9'000'000);
+  REQUIRE(findings.sessions.size() == 3);
+  CHECK(findings.sessions[0].kind == session::SessionFinding::Kind::kAtRisk);
+  CHECK(findings.sessions[0].ts_us == 3'000'000);
+  CHECK(findings.sessions[1].kind == session::SessionFinding::Kind::kExpired);
+  CHECK(findings.sessions[1].source == session::SessionFinding::Source::kServerClose);
+  CHECK(findings.sessions[1].ts_us == 9'000'000);
+  CHECK(findings.sessions[2].kind == session::SessionFinding::Kind::kSilenceEnded);
+  CHECK(findings.sessions[2].silent_us == 8'000'000);  // the whole silence, 2.7 timeouts
+}
+
+TEST_CASE("a server closing a connection within the session's timeout is no expiry") {
+  session::Sinks sinks;
+  Findings findings;
+  sinks.add(findings);
+  analysis::SessionHealth health(sinks, 60);
+  sinks.add(health);
+  Ensemble ensemble(sinks);
+  ensemble.connected(0x44, 3000, 1'000'000);
+  ensemble.ping(1'000'000);
+  sinks.end_sent(ensemble.client, Direction::kToClient, 2'000'000);
+  sinks.end_sent(ensemble.client, Direction::kToServer, 5'000'000);
+  CHECK(findings.sessions.size() <= 1);
+  for (const auto& finding : findings.sessions)
+    CHECK(finding.kind != session::SessionFinding::Kind::kExpired);
 }
 
 TEST_CASE(
@@ -303,6 +350,86 @@ TEST_CASE(
   CHECK(findings.fanouts[0].connections == 1);
   CHECK(findings.fanouts[0].reads == 1);
   CHECK(findings.fanouts[0].path == "/cfg");
+}
+
+// Servers before 3.9 send zxid -1 with every notification.
+struct Notifying {
+  session::Sinks sinks;
+  Findings findings;
+  analysis::WatchTracker watches{sinks, 3};
+  std::vector<std::unique_ptr<session::Connection>> clients;
+  zk::WatcherEvent event;
+  zk::Request write;
+  std::int64_t now_us = 1000;
+  Notifying() {
+    sinks.add(findings);
+    sinks.add(watches);
+    event.zxid = -1;
+    event.type = 3;
+    event.path = WireBytes::of("/hot");
+    event.decoded.complete = true;
+    write.op = zk::find_op(zk::kOpSetData);
+    write.facts.path = WireBytes::of("/hot");
+  }
+  session::Connection& client(std::size_t index) {
+    while (clients.size() <= index) {
+      clients.push_back(std::make_unique<session::Connection>(
+          session::make_connection(session::Protocol::kZooKeeper, {}, {})));
+      clients.back()->session = fmt::format("0x{:x}", clients.size());
+      sinks.open(*clients.back());
+    }
+    return *clients[index];
+  }
+  void send(session::Connection& connection, ZkMessage::Body body) {
+    ZkMessage message;
+    message.body = body;
+    message.connection = &connection;
+    message.ts_us = now_us += 1000;
+    sinks.zk(message);
+  }
+  void set_by(std::size_t writer, std::int32_t xid) {
+    write.xid = xid;
+    send(client(writer), std::cref(write));
+  }
+  void notify(std::size_t watcher) { send(client(watcher), std::cref(event)); }
+  void end() { sinks.finish(now_us); }
+};
+
+TEST_CASE_FIXTURE(Notifying, "one watcher of a node set over and over is many writes, no storm") {
+  for (std::int32_t xid = 1; xid <= 10; ++xid) {
+    set_by(0, xid);
+    notify(1);
+  }
+  end();
+  REQUIRE(findings.fanouts.size() == 10);
+  for (const auto& fanout : findings.fanouts) {
+    CHECK(fanout.notifications == 1);
+    CHECK_FALSE(fanout.storm());
+    CHECK(fanout.write_op == "setData");
+  }
+}
+
+TEST_CASE_FIXTURE(Notifying, "one write notifying many sessions is one storm, named by its write") {
+  set_by(0, 7);
+  for (std::size_t watcher = 1; watcher <= 5; ++watcher) notify(watcher);
+  end();
+  REQUIRE(findings.fanouts.size() == 1);
+  CHECK(findings.fanouts[0].notifications == 5);
+  CHECK(findings.fanouts[0].connections == 5);
+  CHECK(findings.fanouts[0].storm());
+  CHECK(findings.fanouts[0].writer_session == 1);
+}
+
+TEST_CASE_FIXTURE(Notifying,
+                  "writes not captured are still never merged: a session notified twice") {
+  notify(1);
+  notify(2);
+  notify(1);  // a second write's notification: one write notifies a session once
+  end();
+  REQUIRE(findings.fanouts.size() == 2);
+  CHECK(findings.fanouts[0].notifications == 2);
+  CHECK(findings.fanouts[1].notifications == 1);
+  CHECK(findings.fanouts[1].write_op.empty());
 }
 
 TEST_CASE("a proposal past the alert fraction of jute.maxbuffer alerts once, not per follower") {

@@ -19,7 +19,7 @@ struct AnalysisOptions {
   bool watches = false;
   bool sessions = false;
   bool sizes = false;
-  std::uint32_t watch_storm = 100;
+  std::uint32_t watch_storm = 20;
   std::uint32_t connection_storm = 60;  // ZooKeeper's own maxClientCnxns default
   SizeLimits limits;
 

@@ -48,8 +48,11 @@ struct WriteTrace {
 // The notifications one write fired (by zxid) and the reads that followed them, once the window
 // after its first notification has passed.
 struct WatchFanout {
-  std::int64_t zxid = -1;  // -1: the servers send none (before 3.6), grouped by path
-  std::string_view path;   // the first notification's
+  // The write that fired it, as far as the capture showed it: -1, "" and 0 when unknown.
+  std::int64_t zxid = -1;
+  std::string_view write_op;
+  std::int64_t writer_session = 0;
+  std::string_view path;  // the first notification's
   std::int32_t event_type = 0;
   std::int64_t ts_us = 0;  // the first notification
   std::int64_t window_us = 0;
@@ -66,14 +69,20 @@ struct SessionFinding {
     kAtRisk,           // silent for more than 2/3 of its timeout, its connection still open
     kExpired,          // a server said so: see `source`
     kConnectionStorm,  // a client host past --connection-storm
+    // A silence reported at risk ended: the client sent again, the session expired, or the
+    // connection closed; silent_us is its whole length. No line of its own.
+    kSilenceEnded,
   };
   enum class Source : std::uint8_t {
     kNone,
     kTxn,      // a closeSession proposal the leader made itself (cxid 0): the expiry
     kRefused,  // a reconnect answered with timeout 0
     kReply,    // a reply with SESSIONEXPIRED
+    // The server closed the connection of a client silent past its timeout: how a standalone
+    // server's expiry shows, having no ZAB.
+    kServerClose,
   };
-  static constexpr std::size_t kSourceCount = static_cast<std::size_t>(Source::kReply) + 1;
+  static constexpr std::size_t kSourceCount = static_cast<std::size_t>(Source::kServerClose) + 1;
   Kind kind = Kind::kAtRisk;
   Source source = Source::kNone;
   const Connection* connection = nullptr;  // its client connection, when one is open
@@ -88,7 +97,8 @@ struct SessionFinding {
   std::uint32_t threshold = 0;
   std::int64_t window_us = 0;
 };
-std::string_view session_source_name(SessionFinding::Source source);  // txn, refused, reply
+// txn, refused, reply, server_close
+std::string_view session_source_name(SessionFinding::Source source);
 
 // A request, reply or proposal whose size passes the alert fraction of jute.maxbuffer.
 struct SizeAlert {

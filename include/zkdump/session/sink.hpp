@@ -84,15 +84,18 @@ struct Outstanding {
   std::string path;       // capped copy, for the reply's consumers and the unanswered report
   std::uint64_t seq = 0;  // numbered per connection, in request order
   bool reported_pending = false;
+  bool oversized = false;  // over jute.maxbuffer: the server closes the connection instead
   Selection selection = Selection::kYes;  // by the field filters
   RequestSlots slots{};
   std::string_view op_name() const { return op != nullptr ? op->json_name : "connect"; }
 };
 
 enum class SessionChange : std::uint8_t { kNone, kEstablished, kReconnected, kExpired, kClosed };
-// The changes other than kNone, by (change - 1): how --stats and the metrics name them.
+// The changes other than kNone, by (change - 1): how --stats and the metrics name them. A
+// session the server refused to resume because it expired is "refused": how many sessions
+// expired is the session analysis's figure, which sees every sign of an expiry.
 inline constexpr std::array<std::string_view, static_cast<std::size_t>(SessionChange::kClosed)>
-    kSessionChangeNames = {"established", "reconnected", "expired", "closed"};
+    kSessionChangeNames = {"established", "reconnected", "refused", "closed"};
 
 // A four-letter word (ruok, mntr, ...) sent instead of a ConnectRequest, and the server's raw
 // answer to it, reported when the connection ends.
@@ -146,7 +149,8 @@ struct Pending {
 struct Unanswered {
   Connection* connection = nullptr;
   const Outstanding* request = nullptr;
-  std::string_view reason;  // closed, reset, idle, evicted, capture-end, pending-limit
+  // closed, reset, idle, evicted, capture-end, pending-limit, oversized
+  std::string_view reason;
   std::int64_t ts_us = 0;
   bool selected = true;  // by the field filters
 };
@@ -195,6 +199,9 @@ struct StreamProblem {
   std::uint64_t offset = 0;
   std::int64_t count = 0;
   std::int64_t ts_us = 0;
+  // kOversized from a ZooKeeper client: its request as far as its first bytes tell (op, xid,
+  // path), or null.
+  const zk::Request* request = nullptr;
 };
 
 // The kinds of message an etcd connection carries. Views are valid during the call only.
@@ -286,6 +293,8 @@ class Sink {
   virtual void open(Connection&) {}
   // A connection ends (or is forgotten): what it left unanswered follows, then close().
   virtual void closing(Connection&, tcp::CloseReason, std::int64_t) {}
+  // One side of a connection sent its FIN or a reset (kToClient: the server did).
+  virtual void end_sent(Connection&, Direction, std::int64_t) {}
   virtual void close(Connection&) {}
   // Every frame of the client protocol, decoded or not (its typed message says).
   virtual void zk(const ZkMessage&) {}
@@ -321,6 +330,7 @@ class Sinks {
 
   void open(Connection& connection);
   void closing(Connection& connection, tcp::CloseReason reason, std::int64_t ts_us);
+  void end_sent(Connection& connection, Direction side, std::int64_t ts_us);
   void close(Connection& connection);
   void zk(const ZkMessage& message);
   void unanswered(const Unanswered& unanswered);

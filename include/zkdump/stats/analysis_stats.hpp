@@ -48,6 +48,7 @@ class AnalysisStats final : public session::Sink {
   void write_json(fmt::memory_buffer& out, const ReportSpan& span) const;
 
  private:
+  void note_silence(const session::SessionFinding& finding);
   // Each stage, then the total.
   using StageHistograms = std::array<LatencyHistogram, session::kWriteStages + 1>;
   struct WatchedPath {

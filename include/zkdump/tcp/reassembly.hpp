@@ -26,6 +26,8 @@ class StreamHandler {
   virtual void on_data(Direction side, ByteSpan bytes, std::int64_t ts_us) = 0;
   virtual void on_gap(Direction side, std::uint64_t missing_bytes, std::int64_t ts_us) = 0;
   virtual void on_close(CloseReason reason, std::int64_t ts_us) = 0;
+  // One side sent its first FIN or a reset: it sends nothing more (the other side may).
+  virtual void on_end_sent(Direction /*side*/, std::int64_t /*ts_us*/) {}
   // False once the connection turned out to speak nothing decoded: the table then stops
   // reassembling it and only follows it to its end.
   virtual bool wants_bytes() const { return true; }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "zkdump/framing/stream.hpp"
 #include "zkdump/zk/protocol.hpp"
@@ -46,11 +47,16 @@ class ClientFrames final : public framing::Protocol {
         expect_handshake_(from_start) {}
 
   framing::Verdict judge(ByteSpan front, bool searching, bool closing) override;
+  // The first bytes (length prefix first) of the last frame refused as longer than max_frame:
+  // a request's header and path sit there, to name what the server refused.
+  ByteSpan oversized_head() const { return {oversized_head_.data(), oversized_head_.size()}; }
 
  private:
+  static constexpr std::size_t kOversizedHead = 1024;
   framing::Verdict judge_opening(ByteSpan front);
   framing::Verdict judge_client_opening(ByteSpan front);
-  framing::Verdict judge_frame(ByteSpan front);
+  framing::Verdict judge_frame(ByteSpan front, bool closing);
+  framing::Verdict refuse_oversized(ByteSpan front, std::int32_t length, bool closing);
   framing::Verdict judge_candidate(ByteSpan front);
   framing::Verdict judge_candidate_reply(ByteSpan front, bool whole) const;
   std::size_t header_size() const;
@@ -67,6 +73,7 @@ class ClientFrames final : public framing::Protocol {
   const AwaitedRequests& awaited_;
   std::int32_t max_frame_;
   bool expect_handshake_;
+  std::vector<std::uint8_t> oversized_head_;  // empty until a frame is refused as oversized
 };
 
 }  // namespace zkdump::zk

@@ -20,6 +20,7 @@ inline constexpr std::int32_t kSetWatchesXid = -8;
 inline constexpr std::int32_t kDefaultMaxFrame = 0xfffff;  // jute.maxbuffer
 
 inline constexpr std::int32_t kOpCreate = 1;
+inline constexpr std::int32_t kOpSetData = 5;  // also the txn type of a setData
 inline constexpr std::int32_t kOpPing = 11;
 inline constexpr std::int32_t kOpMulti = 14;
 inline constexpr std::int32_t kOpAuth = 100;
