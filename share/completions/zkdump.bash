@@ -32,7 +32,7 @@ _zkdump() {
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "-h --help --version -r -i -w -Z -D -n --election-port --ensemble-size
       --quorum-port --etcd-port --omni --only-ports --port -c -l -p --include-pings -v --json --unpaired
-      --pending-after --show-credentials -t -tt -ttt -tttt -ttttt -q --count-requests
+      --pending-after --show-credentials --show-data -t -tt -ttt -tttt -ttttt -q --count-requests
       --measure-latency --group-by --sort-by --stats --top --stats-interval --stats-limit
       --aggregation-depth --path --op --session --client --errors --slower-than -s -B
       --max-frame --max-connections --idle-timeout --max-buffer --metrics-listen

@@ -17,6 +17,7 @@ output::LineOptions line_options(const Options& options) {
   lines.json = options.json;
   lines.verbose = options.verbose;
   lines.show_credentials = options.show_credentials;
+  lines.show_data = options.show_data || options.verbose;
   lines.include_pings = options.include_pings;
   // Text and JSON alike hold each request until its reply: the pair prints together, in an order
   // that does not depend on how the capture interleaved the two directions.

@@ -140,6 +140,9 @@ void add_output_options(CLI::App& app, Options& options) {
       "(default 1s; 500ms, 2s; 0 never); its reply still pairs when it comes");
   app.add_flag("--show-credentials", options.show_credentials,
                "Show auth credentials and SASL tokens (redacted by default)");
+  app.add_flag("--show-data", options.show_data,
+               "Show a preview of znode data, txn data and etcd values in every line, text and "
+               "JSON (left out by default; -v shows them too)");
   app.add_flag(
       "-t", options.timestamp_flags,
       "Timestamps: -t none, -tt epoch seconds, -ttt delta to previous line, -tttt date and time, "
@@ -400,7 +403,8 @@ std::string conflict(const CLI::App& app, const Options& options) {
     return "--group-by needs --count-requests or --measure-latency";
   if (given("--sort-by") && options.measure_latency == 0)
     return "--sort-by needs --measure-latency";
-  for (const char* line_option : {"-c", "-v", "-p", "--unpaired", "--show-credentials"}) {
+  for (const char* line_option :
+       {"-c", "-v", "-p", "--unpaired", "--show-credentials", "--show-data"}) {
     // zktraffic's modes count pings only when -p asks for them.
     if (summary && given(line_option) && !(grouped && line_option == std::string_view("-p"))) {
       return fmt::format("{} shapes message lines, which {} does not print", line_option, mode);

@@ -35,6 +35,7 @@ struct Options {
   bool json = false;
   bool unpaired = false;
   bool show_credentials = false;
+  bool show_data = false;
   bool quiet = false;
   bool stats = false;  // --stats: a summary of the traffic instead of message lines
   bool top = false;    // --top: a live full-screen view

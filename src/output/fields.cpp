@@ -136,6 +136,12 @@ void TextFields::flags(FieldKey key, std::int64_t value, std::string_view letter
 }
 
 void TextFields::preview(FieldKey key, const WireBytes& value, FieldRole role) {
+  if (!options_.show_data) return;
+  // --show-data without -v: in the line, since the trailer is not printed.
+  write_preview(key, value, options_.verbose ? role : FieldRole::kMain);
+}
+
+void TextFields::write_preview(FieldKey key, const WireBytes& value, FieldRole role) {
   fmt::memory_buffer* out = start(key, role);
   if (out == nullptr) return;
   const WireBytes head = head_of(value);
@@ -149,7 +155,7 @@ void TextFields::secret(FieldKey key, const WireBytes& value, Shown shown) {
   if (!options_.show_credentials) {
     name(key, kRedacted, FieldRole::kMain);
   } else if (shown == Shown::kPreview) {
-    preview(key, value, FieldRole::kMain);
+    write_preview(key, value, FieldRole::kMain);
   } else {
     bytes(key, value, FieldRole::kMain);
   }
@@ -238,6 +244,10 @@ void JsonFields::flags(FieldKey field_key, std::int64_t value, std::string_view,
 }
 
 void JsonFields::preview(FieldKey field_key, const WireBytes& value, FieldRole) {
+  if (options_.show_data) write_preview(field_key, value);
+}
+
+void JsonFields::write_preview(FieldKey field_key, const WireBytes& value) {
   json_.trusted_key(field_key.json).string(head_of(value).view());
 }
 
@@ -245,7 +255,7 @@ void JsonFields::secret(FieldKey field_key, const WireBytes& value, Shown shown)
   if (!options_.show_credentials) {
     name(field_key, kRedacted, FieldRole::kMain);
   } else if (shown == Shown::kPreview) {
-    preview(field_key, value, FieldRole::kMain);
+    write_preview(field_key, value);
   } else {
     bytes(field_key, value, FieldRole::kMain);
   }

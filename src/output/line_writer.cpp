@@ -64,7 +64,7 @@ struct LineWriter::ConnectionLines : session::ConnectionState {
 
 LineWriter::LineWriter(const LineOptions& options, OutputBuffer& out)
     : options_(options), out_(out), timestamps_(options.timestamps) {
-  const FieldOptions fields{options.verbose, options.show_credentials};
+  const FieldOptions fields{options.verbose, options.show_credentials, options.show_data};
   format_ = options.json
                 ? make_json_format(fields)
                 : make_text_format({fields, options.paired, relative_times(), options.timestamps});

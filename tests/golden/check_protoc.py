@@ -173,7 +173,7 @@ def main():
     table, failures, checked = methods(), [], 0
     for pcap in pcaps:
         lines = [json.loads(line) for line in subprocess.run(
-            [zkdump, "-q", "--json", "--etcd-port", "2379", "-r", pcap], check=True, capture_output=True,
+            [zkdump, "-q", "--json", "--show-data", "--etcd-port", "2379", "-r", pcap], check=True, capture_output=True,
             text=True).stdout.splitlines()]
         by_stream = collections.defaultdict(list)
         for line in lines:

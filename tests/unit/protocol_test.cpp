@@ -92,7 +92,7 @@ Rendered render_request(std::int32_t code, const Bytes& body, bool show_credenti
   out.request = zk::decode_request(frame.data, static_cast<std::int32_t>(frame.data.size()));
   out.complete = out.request.decoded.complete;
   fmt::memory_buffer main, trailer;
-  const output::FieldOptions options{true, show_credentials};
+  const output::FieldOptions options{true, show_credentials, true};
   output::TextFields fields(main, trailer, options);
   if (out.complete) zk::describe(out.request, fields);
   out.text = fmt::to_string(main) + "|" + fmt::to_string(trailer);
@@ -106,7 +106,7 @@ std::string render_reply(std::int32_t code, const Bytes& body, bool& complete) {
   const zk::Reply reply = zk::decode_reply(frame.data, 0, zk::find_op(code));
   complete = reply.decoded.complete;
   fmt::memory_buffer main, trailer;
-  const output::FieldOptions options{true, false};
+  const output::FieldOptions options{true, false, true};
   output::TextFields fields(main, trailer, options);
   zk::describe(reply, -1, fields);
   std::string text = fmt::to_string(main) + "|" + fmt::to_string(trailer);

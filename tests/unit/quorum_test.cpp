@@ -40,7 +40,7 @@ void check_prefixes(const Bytes& bytes, ParseFn parse) {
 // The main fields a description writes, as text without -v.
 std::string text_of(const std::function<void(FieldSink&)>& describe) {
   fmt::memory_buffer out, trailer;
-  const output::FieldOptions options;
+  const output::FieldOptions options{.show_data = true};  // every field the describer writes
   output::TextFields fields(out, trailer, options);
   describe(fields);
   return fmt::to_string(out);
@@ -170,7 +170,7 @@ TEST_CASE("notifications in each historical size: 28, 36, 40 and 44 bytes plus t
 
 TEST_CASE("zxids print in hex, epoch and counter split out with -v; JSON has numbers") {
   fmt::memory_buffer main, extras, json;
-  const output::FieldOptions verbose{true, false};
+  const output::FieldOptions verbose{true, false, true};
   output::TextFields text(main, extras, verbose);
   quorum::describe_zxid(text, 0x300000007);
   CHECK(fmt::to_string(main) == "zxid=0x300000007");

@@ -115,7 +115,7 @@ TEST_CASE("a text value that could pass for another field is quoted, a plain one
 TEST_CASE("field writers render the same fields as text and as JSON") {
   fmt::memory_buffer text_main, text_trailer, json;
   const WireBytes wire = WireBytes::of("/p");
-  const output::FieldOptions options{true, false};
+  const output::FieldOptions options{true, false, true};
   output::TextFields text(text_main, text_trailer, options);
   JsonWriter json_writer(json);
   output::JsonFields json_fields(json_writer, options);
@@ -154,4 +154,26 @@ TEST_CASE("detail fields and their nested records go to the trailer only with -v
   fields.secret("credential", WireBytes::of("alice:secret"));
   CHECK(fmt::to_string(main) == "count=2, credential=<redacted>");
   CHECK(fmt::to_string(trailer).empty());
+}
+
+TEST_CASE("data previews print only when asked, in text and JSON, apart from credentials") {
+  const WireBytes data = WireBytes::of("private");
+  for (const bool asked : {false, true}) {
+    fmt::memory_buffer main, trailer, json;
+    const output::FieldOptions options{false, true, asked};
+    output::TextFields text(main, trailer, options);
+    JsonWriter json_writer(json);
+    output::JsonFields json_fields(json_writer, options);
+    for (FieldSink* fields :
+         {static_cast<FieldSink*>(&text), static_cast<FieldSink*>(&json_fields)}) {
+      fields->number("data_size", 7);
+      fields->preview("data", data);
+      fields->secret("token", WireBytes::of("\x01tok"), FieldSink::Shown::kPreview);
+    }
+    CHECK(fmt::to_string(main) == (asked ? "data_size=7, data='private', token='\\x01tok'"
+                                         : "data_size=7, token='\\x01tok'"));
+    CHECK(fmt::to_string(json) ==
+          (asked ? "\"data_size\":7,\"data\":\"private\",\"token\":\"\\u0001tok\""
+                 : "\"data_size\":7,\"token\":\"\\u0001tok\""));
+  }
 }

@@ -16,6 +16,9 @@ namespace zkdump::output {
 struct FieldOptions {
   bool verbose = false;           // text: the detail fields, in the trailer
   bool show_credentials = false;  // secrets shown instead of <redacted>
+  // Data and values are the application's, as private as credentials: previews only when asked
+  // (--show-data, -v), in text and JSON alike.
+  bool show_data = false;
 };
 
 // Nesting: records inside lists inside records, at most this deep (multi > op > acl list).
@@ -55,6 +58,7 @@ class TextFields final : public FieldSink {
   void open(fmt::memory_buffer* target, char bracket);
   void close(char bracket);
   void hex(FieldKey key, std::uint64_t value, FieldRole role);
+  void write_preview(FieldKey key, const WireBytes& value, FieldRole role);
 
   fmt::memory_buffer& line_;
   fmt::memory_buffer& trailer_;
@@ -90,6 +94,7 @@ class JsonFields final : public FieldSink {
 
  private:
   void string(const WireBytes& value);
+  void write_preview(FieldKey field_key, const WireBytes& value);
 
   JsonWriter& json_;
   const FieldOptions& options_;

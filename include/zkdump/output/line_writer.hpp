@@ -22,6 +22,7 @@ struct LineOptions {
   bool json = false;
   bool verbose = false;
   bool show_credentials = false;
+  bool show_data = false;  // previews of znode data, txn data and etcd values
   bool include_pings = false;
   bool paired = true;            // hold each request until its reply, print them together
   bool announce_servers = true;  // ServerDiscovered lines; not when filters select exchanges
