@@ -92,7 +92,7 @@ void print_etcd_summary(const session::EtcdCounters& etcd) {
 // Other TCP: segments of ports neither named nor detected (--only-ports), and of connections
 // detection found to speak nothing zkdump decodes.
 void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters& tcp,
-                   const session::DetectionCounters& detection,
+                   const framing::Budget& streams, const session::DetectionCounters& detection,
                    const session::ClientCounters& session, const session::EtcdCounters& etcd,
                    const capture::CaptureStats& stats) {
   using Outcome = net::ParseOutcome;
@@ -114,9 +114,9 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
              "segments, {} oversized frames, {} undecodable stretches, {} buffer-cap drops, {} "
              "segments late after a reset\n",
              tcp.connections_opened, tcp.connections_expired, tcp.connections_evicted, tcp.gaps,
-             tcp.gap_bytes, tcp.truncated_segments, session.problem(Problem::kOversized),
-             session.problem(Problem::kUndecodable),
-             session.problem(Problem::kBufferLimit) + tcp.out_of_order_dropped,
+             tcp.gap_bytes, tcp.truncated_segments, streams.problem(Problem::kOversized),
+             streams.problem(Problem::kUndecodable),
+             streams.problem(Problem::kBufferLimit) + tcp.out_of_order_dropped,
              tcp.late_after_reset);
   print_etcd_summary(etcd);
   fmt::print(stderr,
@@ -559,7 +559,7 @@ void Run::draw_top(bool capturing) {
   const std::string source = source_.name();
   top_->draw({run_stats_.collector, run_stats_.etcd, run_span(), source, capturing,
               clients_.oldest_pending(), clock_us(),
-              run_stats_.analyses ? &*run_stats_.analyses : nullptr});
+              run_stats_.analyses ? &*run_stats_.analyses : nullptr, counters()});
 }
 
 int Run::capture() {
@@ -696,8 +696,8 @@ void Run::finish() {
   out_.flush();
   // A reader that went away (zkdump ... | head) ends the run quietly.
   if (!config_.quiet && !out_.closed()) {
-    print_summary(packets_, connections_.counters(), detection_.counters(), clients_.counters(),
-                  etcd_.counters(), source_.stats());
+    print_summary(packets_, connections_.counters(), budget_, detection_.counters(),
+                  clients_.counters(), etcd_.counters(), source_.stats());
   }
   if (config_.learn_ports && !out_.closed()) report_omni();
   if (metrics_server_ != nullptr && !live_ && !stop_requested.load()) {

@@ -18,6 +18,12 @@ Stream::~Stream() {
   release_held();
 }
 
+void Stream::report(Handler& handler, Problem problem, std::uint64_t offset, std::int64_t count,
+                    std::int64_t ts_us) {
+  ++budget_.problems[static_cast<std::size_t>(problem)];
+  handler.on_problem(problem, offset, count, ts_us);
+}
+
 void Stream::release_held() {
   budget_.used -= std::min(budget_.used, held_.size());
   held_.clear();
@@ -37,8 +43,8 @@ void Stream::start_search() {
 
 void Stream::flush_undecodable(std::int64_t ts_us, Handler& handler) {
   if (undecodable_ == 0) return;
-  handler.on_problem(Problem::kUndecodable, undecodable_start_,
-                     static_cast<std::int64_t>(undecodable_), ts_us);
+  report(handler, Problem::kUndecodable, undecodable_start_,
+         static_cast<std::int64_t>(undecodable_), ts_us);
   undecodable_ = 0;
   undecodable_start_ = consumed_;
 }
@@ -66,7 +72,7 @@ std::size_t Stream::step_in_sync(ByteSpan rest, std::int64_t ts_us, bool closing
   }
   // Refused, or cut short by the connection's end: look for the next message.
   if (verdict.kind == Verdict::kReject && verdict.reported) {
-    handler.on_problem(verdict.problem, consumed_, verdict.claimed, ts_us);
+    report(handler, verdict.problem, consumed_, verdict.claimed, ts_us);
   }
   start_search();
   return 0;
@@ -125,8 +131,8 @@ void Stream::hold(ByteSpan data, std::int64_t ts_us, Handler& handler) {
   if (data.empty()) return;
   if (budget_.used + data.size() > budget_.limit) {
     const std::uint64_t dropped = held_.size() + data.size();
-    handler.on_problem(Problem::kBufferLimit, consumed_ + held_.size(),
-                       static_cast<std::int64_t>(dropped), ts_us);
+    report(handler, Problem::kBufferLimit, consumed_ + held_.size(),
+           static_cast<std::int64_t>(dropped), ts_us);
     release_held();
     consumed_ += dropped;
     start_search();
@@ -168,8 +174,8 @@ void Stream::consume(ByteSpan data, std::int64_t ts_us, Protocol& protocol, Hand
 
 void Stream::gap(std::uint64_t missing, std::int64_t ts_us, Protocol&, Handler& handler) {
   const std::uint64_t gap_end = consumed_ + held_.size() + missing;
-  handler.on_problem(Problem::kGap, consumed_ + held_.size(), static_cast<std::int64_t>(missing),
-                     ts_us);
+  report(handler, Problem::kGap, consumed_ + held_.size(), static_cast<std::int64_t>(missing),
+         ts_us);
   switch (mode_) {
     case Mode::kSkipping:
       if (skip_left_ >= missing) {
@@ -181,7 +187,7 @@ void Stream::gap(std::uint64_t missing, std::int64_t ts_us, Protocol&, Handler& 
     case Mode::kInSync:
       if (partial_total_ > 0) {
         // The message the gap cut is lost, but its length says exactly where the next one starts.
-        handler.on_problem(Problem::kMessageLostInGap, consumed_, partial_claimed_, ts_us);
+        report(handler, Problem::kMessageLostInGap, consumed_, partial_claimed_, ts_us);
         const std::uint64_t message_end = consumed_ + partial_total_;
         if (message_end >= gap_end) {
           skip_left_ = message_end - gap_end;
@@ -210,8 +216,8 @@ void Stream::finish(std::int64_t ts_us, Protocol& protocol, Handler& handler) {
       undecodable_ += held_.size();
       consumed_ += held_.size();
     } else {
-      handler.on_problem(Problem::kTruncatedAtClose, consumed_,
-                         static_cast<std::int64_t>(held_.size()), ts_us);
+      report(handler, Problem::kTruncatedAtClose, consumed_,
+             static_cast<std::int64_t>(held_.size()), ts_us);
     }
   }
   flush_undecodable(ts_us, handler);

@@ -201,7 +201,6 @@ void ClientConversation::on_message(Direction direction, ByteSpan bytes, std::ui
 
 void ClientConversation::on_problem(Direction direction, framing::Problem problem,
                                     std::uint64_t offset, std::int64_t count, std::int64_t ts_us) {
-  ++shared_.counters.problems[static_cast<std::size_t>(problem)];
   StreamProblem report{&connection_, direction, problem, offset, count, ts_us};
   if (problem != framing::Problem::kOversized || direction != Direction::kToServer) {
     return shared_.sinks.problem(report);
@@ -310,8 +309,11 @@ void ClientConversation::on_reply(const FrameAt& at, ByteSpan body) {
   if (request != nullptr && op != nullptr && op->code == zk::kOpCloseSession) {
     message.session_change = SessionChange::kClosed;
   }
-  message.selection = select_reply(request, op != nullptr ? op->json_name : "unknown",
-                                   reply.error(), message.latency_us);
+  // --errors keeps failures: an exists answered NoNode is an answer (zk::is_failure).
+  const std::int32_t failure =
+      op != nullptr && !zk::is_failure(op->code, reply.error()) ? 0 : reply.error();
+  message.selection =
+      select_reply(request, op != nullptr ? op->json_name : "unknown", failure, message.latency_us);
   shared_.sinks.zk(message);
   if (request != nullptr) pending_.erase(waiting);
 }
@@ -386,7 +388,7 @@ std::size_t ClientConversation::find(std::int32_t xid) const {
 
 void ClientConversation::report_unanswered(Outstanding& request, std::string_view reason,
                                            std::int64_t ts_us) {
-  if (request.op == nullptr || request.op->code != zk::kOpPing) ++shared_.counters.unanswered;
+  ++shared_.counters.unanswered;  // pings too: they are counted among the requests
   shared_.sinks.unanswered({&connection_, &request, reason, ts_us,
                             selected_waiting(request, elapsed_us(request.ts_us, ts_us))});
 }

@@ -292,13 +292,16 @@ void EtcdConversation::emit_message(Direction d, Call& call, ByteSpan message, s
   const bool request = d == Direction::kToServer;
   if (call.path.empty() && message[0] == 0)
     guess_method(call, message.subspan(kGrpcPrefixSize), request);
-  if (request && call.first_request_us < 0) call.first_request_us = ts_us;
+  const bool begins = request && call.first_request_us < 0;
+  if (begins) call.first_request_us = ts_us;
   ++(request ? shared_.counters.requests : shared_.counters.replies);
   const bool compressed = message[0] != 0;
   const ByteSpan body = message.subspan(kGrpcPrefixSize);
   const EtcdMessage::Body kind = request ? EtcdMessage::Body(GrpcRequest{body, compressed})
                                          : EtcdMessage::Body(GrpcReply{body, compressed});
-  shared_.sinks.etcd(message_at(d, call.stream, kind, ts_us, &call));
+  EtcdMessage delivered = message_at(d, call.stream, kind, ts_us, &call);
+  delivered.begins_call = begins;
+  shared_.sinks.etcd(delivered);
   if (!request) ++call.replies;
   if (!request && etcd::is_watch(call.method) && !compressed) emit_events(call, body, ts_us);
 }
@@ -352,6 +355,7 @@ EtcdMessage EtcdConversation::message_at(Direction d, std::uint32_t stream, Etcd
     message.method = call->method;
     message.method_guessed = call->method_guessed;
     message.path = call->path;
+    message.call_begun = call->first_request_us >= 0;
     // The call's first answer (its first reply, or a status without one) is timed from its
     // first request: a stream's later replies and the end of a stream answer no one request.
     const bool answers = call->replies == 0 && (std::holds_alternative<GrpcStatus>(body) ||

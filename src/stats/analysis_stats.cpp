@@ -14,6 +14,9 @@ constexpr std::string_view kOther = "(other)";
 constexpr std::size_t kMaxServers = 64;
 constexpr std::array<std::string_view, kWatchKinds> kWatchKindNames = {
     "data", "exist", "child", "persistent", "persistent_recursive"};
+// JSON keys name what they count: "data" and "txn" are strings elsewhere.
+constexpr std::array<std::string_view, kWatchKinds> kWatchKindKeys = {
+    "data_watch", "exist_watch", "child_watch", "persistent_watch", "persistent_recursive_watch"};
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
@@ -360,7 +363,7 @@ void AnalysisStats::write_watches_json(JsonWriter& json) const {
        {std::pair{"registered", &registrations_}, {"reregistered", &reregistrations_}}) {
     json.key(key).begin_object();
     for (std::size_t kind = 0; kind < kWatchKinds; ++kind) {
-      json.member(kWatchKindNames[kind], (*counts)[kind]);
+      json.member(kWatchKindKeys[kind], (*counts)[kind]);
     }
     json.end_object();
   }
@@ -389,9 +392,9 @@ void AnalysisStats::write_sessions_json(JsonWriter& json) const {
   json.member("at_risk", at_risk_);
   json.key("worst_silence_ratio").fixed(worst_silence_ratio_, 3);
   json.key("expiries").begin_object();
-  json.member("txn", expiries_[1]);
-  json.member("refused", expiries_[2]);
-  json.member("reply", expiries_[3]);
+  json.member("leader_txn", expiries_[1]);
+  json.member("refused_reconnect", expiries_[2]);
+  json.member("expired_reply", expiries_[3]);
   json.member("server_close", expiries_[4]);
   json.end_object();
   json.member("connection_storms", connection_storms_);
@@ -401,11 +404,12 @@ void AnalysisStats::write_sessions_json(JsonWriter& json) const {
 void AnalysisStats::write_sizes_json(JsonWriter& json) const {
   json.key("sizes").begin_object();
   json.member("jute_maxbuffer", jute_maxbuffer_);
+  // Keyed in the plural: "txn" is a string field elsewhere.
   json.key("alerts").begin_object();
-  for (std::size_t what = 0; what < size_alerts_.size(); ++what) {
-    json.member(session::size_what_name(static_cast<session::SizeAlert::What>(what)),
-                size_alerts_[what]);
-  }
+  json.member("requests",
+              size_alerts_[static_cast<std::size_t>(session::SizeAlert::What::kRequest)]);
+  json.member("replies", size_alerts_[static_cast<std::size_t>(session::SizeAlert::What::kReply)]);
+  json.member("txns", size_alerts_[static_cast<std::size_t>(session::SizeAlert::What::kTxn)]);
   json.end_object();
   json.key("by_op").begin_object();
   for (std::size_t op = 0; op < op_sizes_.size(); ++op) {

@@ -70,7 +70,7 @@ std::size_t connect_index() {
 
 std::uint64_t Collector::OpStats::error_count() const {
   std::uint64_t count = 0;
-  for (const auto& [code, n] : errors) count += n;
+  for (const auto& [code, n] : errors) count += zk::is_failure(op_code, code) ? n : 0;
   return count;
 }
 
@@ -100,6 +100,7 @@ Collector::OpStats& Collector::op_stats(std::size_t op) {
   if (stats == nullptr) {
     stats = std::make_unique<OpStats>();
     stats->name = op == connect_index() ? std::string_view("connect") : zk::op_at(op).json_name;
+    stats->op_code = op == connect_index() ? 0 : zk::op_at(op).code;
   }
   return *stats;
 }
@@ -447,9 +448,15 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& total
   json.end_object();
   write_key_rows(json.key("top_paths"), event_paths_, "path", kByRequests);
   json.end_object();
-  json.key("auth").begin_object();
-  for (const auto& [scheme, count] : auth_schemes_) json.member(scheme, count);
-  json.end_object();
+  // Not a map keyed by scheme: a scheme's name (digest) is a key of another type elsewhere.
+  json.key("auth_schemes").begin_array();
+  for (const auto& [scheme, count] : auth_schemes_) {
+    json.begin_object();
+    json.member("scheme", scheme);
+    json.member("requests", count);
+    json.end_object();
+  }
+  json.end_array();
   json.key("totals").begin_object();
   json.member("packets", totals.packets);
   json.member("requests", requests_);

@@ -85,6 +85,7 @@ void EtcdStats::etcd(const session::EtcdMessage& message) {
   if (const auto* status = message.as<session::GrpcStatus>()) {
     Method& figures = method(message);
     ++figures.calls;
+    if (message.call_begun && figures.open > 0) --figures.open;
     ++figures.statuses[status->code];
     if (message.latency_us >= 0) figures.latency.add(message.latency_us);
   }
@@ -92,7 +93,9 @@ void EtcdStats::etcd(const session::EtcdMessage& message) {
 
 void EtcdStats::on_request(const session::EtcdMessage& message,
                            const session::GrpcRequest& request) {
-  ++method(message).requests;
+  Method& figures = method(message);
+  ++figures.requests;
+  if (message.begins_call) ++figures.open;
   const std::string_view client = message.connection->client_host();
   const etcd::KeyAccess access =
       message.method != nullptr ? message.method->access : etcd::KeyAccess::kNone;
@@ -153,7 +156,7 @@ std::vector<EtcdStats::MethodRow> EtcdStats::method_rows() const {
   std::vector<MethodRow> rows;
   rows.reserve(methods_.size());
   for (const auto& [name, figures] : methods_)
-    rows.push_back({name, figures.calls, figures.errors(), &figures.latency});
+    rows.push_back({name, figures.calls, figures.open, figures.errors(), &figures.latency});
   return rows;
 }
 
@@ -180,15 +183,16 @@ void EtcdStats::start_interval() {
 void EtcdStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) const {
   put(out, "etcd statistics for ");
   write_span_text(out, span);
-  put(out, "\n\n{:<22} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n", "method",
-      "calls", "calls/s", "requests", "replies", "errors", "min_us", "p50_us", "p99_us", "p999_us",
-      "max_us", "statuses");
+  put(out, "\n\n{:<22} {:>7} {:>6} {:>9} {:>9} {:>9} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8}  {}\n",
+      "method", "calls", "open", "calls/s", "requests", "replies", "errors", "min_us", "p50_us",
+      "p99_us", "p999_us", "max_us", "statuses");
   for (const auto& [name, figures] : methods_) {
     const LatencyHistogram& h = figures.latency;
-    put(out, "{:<22} {:>7} {:>9.1f} {:>9} {:>9} {:>7} {:>8} {:>8.0f} {:>8.0f} {:>8.0f} {:>8}  ",
-        name, figures.calls, span.rate(figures.calls), figures.requests, figures.replies,
-        figures.errors(), h.min(), h.percentile(0.5), h.percentile(0.99), h.percentile(0.999),
-        h.max());
+    put(out,
+        "{:<22} {:>7} {:>6} {:>9.1f} {:>9} {:>9} {:>7} {:>8} {:>8.0f} {:>8.0f} {:>8.0f} {:>8}  ",
+        name, figures.calls, figures.open, span.rate(figures.calls), figures.requests,
+        figures.replies, figures.errors(), h.min(), h.percentile(0.5), h.percentile(0.99),
+        h.percentile(0.999), h.max());
     for (const auto& [code, count] : figures.statuses)
       put(out, "{}={} ", status_label(code), count);
     put(out, "\n");
@@ -268,6 +272,7 @@ void EtcdStats::write_method_json(JsonWriter& json, std::string_view name, const
                                   const ReportSpan& span) {
   json.key(name).begin_object();
   json.member("calls", figures.calls);
+  json.member("open", figures.open);
   json.key("rate").fixed(span.rate(figures.calls), 3);
   json.member("requests", figures.requests);
   json.member("replies", figures.replies);

@@ -110,6 +110,7 @@ void TopView::draw(const Input& input) {
     fmt::format_to(fmt::appender(text), "  leader {} epoch {}", ensemble.leader, ensemble.epoch);
   }
   put_line(row++, {text.data(), text.size()});
+  draw_loss(row, text, input);
   draw_line(row, text, "sorted by {}   keys: r requests  l p99 latency  e errors  q quit",
             order_name);
   draw_servers(row, text, collector);
@@ -125,15 +126,16 @@ void TopView::draw(const Input& input) {
     draw_rows(row, text, std::move(ops), input);
     put_line(row++, "");
     draw_hottest(row, text, collector);
-    if (input.analyses != nullptr) draw_analyses(row, text, *input.analyses);
+    if (input.analyses != nullptr) draw_analyses(row, text, input);
   }
   if (!input.etcd.empty()) {
     put_line(row++, "");
     std::vector<Row> methods;
     for (const stats::EtcdStats::MethodRow& method : input.etcd.method_rows())
-      methods.push_back({method.name, method.calls, method.errors, method.latency});
-    draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10}", "etcd method", "calls",
-              "calls/s", "errors", "p50_us", "p99_us", "max_us");
+      methods.push_back({method.name, method.calls, method.errors, method.latency,
+                         static_cast<std::int64_t>(method.open)});
+    draw_line(row, text, "{:<22} {:>10} {:>9} {:>8} {:>10} {:>10} {:>10} {:>6}", "etcd method",
+              "calls", "calls/s", "errors", "p50_us", "p99_us", "max_us", "open");
     draw_rows(row, text, std::move(methods), input);
     put_line(row++, "");
     draw_etcd_totals(row, text, input.etcd);
@@ -155,14 +157,28 @@ void TopView::draw_servers(int& row, fmt::memory_buffer& text, const stats::Coll
   put_line(row++, {text.data(), text.size()});
 }
 
+// Loss first, on every screen: the operator must know which figures it can have made up.
+void TopView::draw_loss(int& row, fmt::memory_buffer& text, const Input& input) {
+  const session::CaptureCounters& lost = input.capture;
+  if (!input.lossy()) {
+    draw_line(row, text, "capture loss: none (0 dropped by kernel, 0 gaps)");
+    return;
+  }
+  draw_line(row, text,
+            "CAPTURE LOSS: {} dropped by kernel, {} by interface, {} gaps ({} bytes); figures "
+            "marked * may be loss, not the servers",
+            lost.kernel_drops, lost.interface_drops, lost.gaps, lost.gap_bytes);
+}
+
 void TopView::draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input) {
   const session::Outstanding* request = input.oldest.request;
+  const char* mark = input.lossy() ? "*" : "";
   if (request == nullptr) {
-    draw_line(row, text, "oldest pending: none");
+    draw_line(row, text, "oldest pending{}: none", mark);
     return;
   }
   text.clear();
-  fmt::format_to(fmt::appender(text), "oldest pending: {} xid={} waiting {:.1f} s  ",
+  fmt::format_to(fmt::appender(text), "oldest pending{}: {} xid={} waiting {:.1f} s  ", mark,
                  request->op_name(), request->xid,
                  static_cast<double>(session::elapsed_us(request->ts_us, input.now_us)) / 1e6);
   append_text_value(text, request->path);
@@ -200,9 +216,13 @@ void TopView::draw_rows(int& row, fmt::memory_buffer& text, std::vector<Row> row
     return measure(a) != measure(b) ? measure(a) > measure(b) : a.name < b.name;
   });
   for (const Row& shown : rows) {
-    draw_line(row, text, "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}", shown.name,
-              shown.count, rate(shown, input), shown.errors, shown.latency->percentile(0.5),
-              shown.latency->percentile(0.99), shown.latency->max());
+    text.clear();
+    fmt::format_to(fmt::appender(text), "{:<22} {:>10} {:>9.1f} {:>8} {:>10.0f} {:>10.0f} {:>10}",
+                   shown.name, shown.count, rate(shown, input), shown.errors,
+                   shown.latency->percentile(0.5), shown.latency->percentile(0.99),
+                   shown.latency->max());
+    if (shown.open >= 0) fmt::format_to(fmt::appender(text), " {:>6}", shown.open);
+    put_line(row++, {text.data(), text.size()});
   }
 }
 
@@ -223,12 +243,14 @@ void TopView::draw_hottest(int& row, fmt::memory_buffer& text, const stats::Coll
 
 // etcd's watches, leases and Txn outcomes, the watchers furthest behind and the hottest keys.
 // Where writes spend their time, stage by stage, and what the other analyses found so far.
-void TopView::draw_analyses(int& row, fmt::memory_buffer& text, const stats::AnalysisStats& found) {
+void TopView::draw_analyses(int& row, fmt::memory_buffer& text, const Input& input) {
+  const stats::AnalysisStats& found = *input.analyses;
+  const char* mark = input.lossy() ? "*" : "";
   put_line(row++, "");
   draw_line(row, text,
-            "writes traced {}  watch storms {}  sessions at risk {} expired {}  size "
+            "writes traced {}  watch storms {}  sessions at risk{} {} expired{} {}  size "
             "alerts {}",
-            found.traced(), found.watch_storms(), found.sessions_at_risk(),
+            found.traced(), found.watch_storms(), mark, found.sessions_at_risk(), mark,
             found.session_expiries(), found.size_alerts());
   if (found.traced() == 0) return;
   draw_line(row, text, "{:<22} {:>10} {:>10} {:>10} {:>10}", "write stage", "count", "p50_us",

@@ -6,9 +6,10 @@
 # The tmux server is this test's own, removed on exit. A keeper session holds it up between
 # runs: a server left with no session exits, and a client arriving meanwhile fails with
 # "server exited unexpectedly".
-# usage: top_view.sh ZKDUMP PCAP ETCD_PCAP QUORUM_WORKLOAD_PCAP FAILOVER_PCAP
+# Capture loss is on the second line, and the figures it can forge are marked.
+# usage: top_view.sh ZKDUMP PCAP ETCD_PCAP QUORUM_WORKLOAD_PCAP FAILOVER_PCAP RECUT_PY
 set -euo pipefail
-zkdump=$1 pcap=$2 etcd_pcap=$3 workload_pcap=$4 failover_pcap=$5
+zkdump=$1 pcap=$2 etcd_pcap=$3 workload_pcap=$4 failover_pcap=$5 recut=$6
 work=$(mktemp -d)
 socket="$work/tmux.sock"
 cleanup() {
@@ -54,14 +55,26 @@ first_op=$(screen | awk '/^op /{getline; print $1; exit}')
 keys e
 wait_for 'sorted by errors'
 first_op=$(screen | awk '/^op /{getline; print $1; exit}')
-[ "$first_op" = exists ] || fail "error order starts with $first_op, not exists (its 2000 NoNode)"
+# exists answered NoNode 2000 times: answers, not errors; with no errors, ops go by name.
+[ "$first_op" = closeSession ] || fail "error order starts with $first_op, not closeSession"
+screen | grep -q -E '^exists +2000 +[0-9.]+ +0 ' || fail "exists's NoNode answers counted as errors"
+screen | grep -q -E '^capture loss: none \(0 dropped by kernel, 0 gaps\)$' || fail "no loss line"
+quit
 
+# Loss: a segment lost from the capture is said in the header, and what it can forge is marked.
+python3 "$recut" lose-one "$pcap" "$work/lost.pcap"
+start -r "$work/lost.pcap"
+wait_for '^zkdump --top  finished'
+screen | grep -q -E '^CAPTURE LOSS: 0 dropped by kernel, 0 by interface, [1-9][0-9]* gaps' ||
+  fail "the loss is not in the header"
+screen | grep -q -E '^oldest pending\*: ' || fail "oldest pending not marked as distortable"
 quit
 
 start -r "$etcd_pcap"
 wait_for '^zkdump --top  finished'
 screen | grep -q -E '^servers 1: 127\.0\.0\.1:2379 etcd$' || fail "etcd found by its bytes is not listed"
 screen | grep -q -E '^Range +7 ' || fail "no etcd Range row with 7 calls"
+screen | grep -q -E '^Watch +0 .* 2$' || fail "the open Watch streams are not shown"
 screen | grep -q -E '^watch events 6 ' || fail "no watch events line"
 screen | grep -q -E '^leases granted 1 kept alive 1 ' || fail "no leases line"
 screen | grep -q -E '^  127\.0\.0\.1:[0-9]+ stream 1 watch 0 +0 +6$' || fail "no watcher row"

@@ -134,7 +134,7 @@ check([a["what"] for a in filtered if a["kind"] == "size_alert"] == ["txn"],
       "--path %s: size alerts %s" % (slow_path, [a for a in filtered if a["kind"] == "size_alert"]))
 scoped = [s for s in run(*args, "--stats", "--path", slow_path) if s["kind"] == "analysis_stats"][0]
 check(scoped["write_path"]["traced"] == len(filtered_traces)
-      and scoped["sizes"]["alerts"] == {"request": 0, "reply": 0, "txn": 1},
+      and scoped["sizes"]["alerts"] == {"requests": 0, "replies": 0, "txns": 1},
       "--stats --path %s: %d traced, size alerts %s" % (slow_path, scoped["write_path"]["traced"],
                                                         scoped["sizes"]["alerts"]))
 creates = [t for t in run(*args, "--op", "create") if t["kind"] == "write_trace"]
@@ -150,7 +150,7 @@ def watches(pcap):
 
 
 kazoo = watches("kazoo_all_ops.pcap")
-check(kazoo["registered"]["persistent"] == 1 and kazoo["registered"]["persistent_recursive"] == 1,
+check(kazoo["registered"]["persistent_watch"] == 1 and kazoo["registered"]["persistent_recursive_watch"] == 1,
       "kazoo_all_ops: addWatch registrations %s" % kazoo["registered"])
 reconnect = watches("reconnect.pcap")
 check(sum(reconnect["reregistered"].values()) > 0, "reconnect: no SetWatches re-registration counted")

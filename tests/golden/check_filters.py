@@ -56,7 +56,10 @@ def err(e):
     """A reply's error; never answered counts as a failure."""
     if e["reply"] is None:
         return 0
-    return -1 if e["reply"]["kind"] == "unanswered" else e["reply"].get("err", 0)
+    if e["reply"]["kind"] == "unanswered":
+        return -1
+    code = e["reply"].get("err", 0)
+    return 0 if e["reply"].get("op") == "exists" and code == -101 else code  # an answer, not an error
 
 
 def waited(e):

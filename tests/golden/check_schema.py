@@ -20,14 +20,15 @@ jsonschema.Draft202012Validator.check_schema(schema)
 validator = jsonschema.Draft202012Validator(schema)
 
 # Objects keyed by data (an op's name, an error's name, a follower) rather than by field.
-MAPS = {"op_stats", "errors_by_name", "session_changes", "by_type", "auth", "followers",
+MAPS = {"op_stats", "errors_by_name", "session_changes", "by_type", "followers",
         "stages_us", "by_server", "registered", "reregistered", "expiries", "alerts", "by_op"}
 MODES = [[], ["-v", "-p"], ["--unpaired"], ["--stats"], ["--stats", "--stats-interval", "1"],
-         ["--show-credentials"], ["--analyze", "--watch-storm", "1", "--connection-storm", "1",
+         ["--show-credentials", "--show-data"], ["--analyze", "--watch-storm", "1", "--connection-storm", "1",
                                    "--size-alert", "0.01"],
          ["--stats", "--analyze"]]
 failures = []
 types = collections.defaultdict(set)
+map_key_types = collections.defaultdict(set)  # the keys of maps keyed by data, by value type
 kinds = collections.Counter()
 
 
@@ -43,7 +44,8 @@ def note_types(value):
         for key, item in value.items():
             types[key].add("null" if item is None else type(item).__name__)
             if key in MAPS:
-                for entry in item.values():
+                for entry_key, entry in item.items():
+                    map_key_types[entry_key].add("null" if entry is None else type(entry).__name__)
                     note_types(entry)
             else:
                 note_types(item)
@@ -92,6 +94,12 @@ with tempfile.TemporaryDirectory() as work:
 for key, seen in sorted(types.items()):
     if len(seen - {"null"}) > 1 and key not in MAPS:
         failures.append("key %r has several JSON types: %s" % (key, sorted(seen)))
+# A map's key that is also a field's name has the field's type: a count named "expired" beside a
+# boolean "expired" confuses every consumer that indexes keys.
+for key, seen in sorted(map_key_types.items()):
+    if key in types and key not in MAPS and "int" in seen and types[key] & {"str", "bool"}:
+        failures.append("key %r is a %s in a map but a %s as a field" % (
+            key, sorted(seen - {"null"}), sorted(types[key] - {"null"})))
 
 # The schema is precise enough to reject broken lines.
 good = {"ts": 1.5, "kind": "request", "proto": "zk", "op": "getData", "xid": 1,

@@ -83,9 +83,9 @@ for key in ("op_stats", "paths", "clients", "session_changes", "watch_events", "
     if key not in folded:
         failures.append("no %s in --stats --json" % key)
 if folded["session_changes"]["established"] < 3 or folded["watch_events"]["total"] == 0 or \
-        "digest" not in folded["auth"]:
+        "digest" not in [row["scheme"] for row in folded["auth_schemes"]]:
     failures.append("sessions/events/auth: %s %s %s" % (folded["session_changes"], folded["watch_events"],
-                                                        folded["auth"]))
+                                                        folded["auth_schemes"]))
 
 # --stats-interval: one document per interval of capture time, back to back, each counting only
 # its own interval (rates over the interval), then the whole run; the intervals add up to it.

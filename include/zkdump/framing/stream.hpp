@@ -5,6 +5,7 @@
 // message, and how long it is (Wireshark's tcp_dissect_pdus, Envoy's bounded reader).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -78,9 +79,13 @@ class Handler {
 };
 
 // Bytes held for partial messages, shared by every stream so that the total stays capped.
+// Every stream's problems are counted here too: the run's summary counts them for every
+// protocol family, election and etcd streams as well as clients'.
 struct Budget {
   std::size_t limit = 256u << 20;
   std::size_t used = 0;
+  std::array<std::uint64_t, kProblemCount> problems{};
+  std::uint64_t problem(Problem which) const { return problems[static_cast<std::size_t>(which)]; }
 };
 
 // One direction of one connection.
@@ -100,6 +105,8 @@ class Stream {
 
  private:
   enum class Mode : std::uint8_t { kInSync, kSearching, kSkipping };
+  void report(Handler& handler, Problem problem, std::uint64_t offset, std::int64_t count,
+              std::int64_t ts_us);
 
   // Frames what it can from `data`; returns the bytes used. Stops where more bytes are needed.
   std::size_t parse(ByteSpan data, std::int64_t ts_us, bool closing, Protocol& protocol,

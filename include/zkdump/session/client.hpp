@@ -25,13 +25,8 @@ struct ClientCounters {
   std::uint64_t replies = 0;
   std::uint64_t events = 0;
   std::uint64_t unknown_replies = 0;
-  std::uint64_t unanswered = 0;  // pings aside: a capture that ends between two is no news
+  std::uint64_t unanswered = 0;
   std::uint64_t undecodable_frames = 0;
-  std::array<std::uint64_t, framing::kProblemCount> problems{};
-
-  std::uint64_t problem(framing::Problem which) const {
-    return problems[static_cast<std::size_t>(which)];
-  }
 };
 
 class ClientConversation;

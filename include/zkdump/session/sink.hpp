@@ -254,6 +254,8 @@ struct EtcdMessage {
   std::uint32_t stream = 0;
   Direction direction = Direction::kToServer;
   bool method_guessed = false;  // the call's :path was not seen: method is read from its messages
+  bool begins_call = false;     // the call's first client message
+  bool call_begun = false;      // its first client message was seen, this one or before
 
   template <class T>
   const T* as() const {

@@ -64,9 +64,10 @@ class Collector final : public session::Sink {
     std::uint64_t requests = 0;
     std::uint64_t bytes = 0;
     std::uint64_t unanswered = 0;
+    std::int32_t op_code = 0;
     std::map<std::int32_t, std::uint64_t> errors;  // by error code, replies with err != 0
     LatencyHistogram latency;
-    std::uint64_t error_count() const;
+    std::uint64_t error_count() const;  // the failures among them (zk::is_failure)
   };
   struct KeyStats {
     std::uint64_t requests = 0;

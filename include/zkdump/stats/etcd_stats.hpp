@@ -33,6 +33,7 @@ class EtcdStats final : public session::Sink {
   struct MethodRow {
     std::string_view name;
     std::uint64_t calls;
+    std::uint64_t open;
     std::uint64_t errors;
     const LatencyHistogram* latency;
   };
@@ -69,6 +70,7 @@ class EtcdStats final : public session::Sink {
     std::uint64_t requests = 0;  // messages from clients
     std::uint64_t replies = 0;   // messages from servers
     std::uint64_t calls = 0;     // ended with a status
+    std::uint64_t open = 0;      // begun in the capture, no status yet: a watch, a keep-alive
     std::map<std::int32_t, std::uint64_t> statuses;
     LatencyHistogram latency;
     std::uint64_t errors() const;

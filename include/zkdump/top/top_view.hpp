@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "zkdump/session/capture_counters.hpp"
 #include "zkdump/session/client.hpp"
 #include "zkdump/session/elapsed.hpp"
 #include "zkdump/stats/analysis_stats.hpp"
@@ -36,6 +37,10 @@ class TopView {
     session::OldestPending oldest;                   // the request waiting longest for its reply
     std::int64_t now_us;                             // on the capture's clock
     const stats::AnalysisStats* analyses = nullptr;  // null: none runs
+    session::CaptureCounters capture{};              // what the capture lost so far
+    // Packets or stream bytes lost: a request whose reply was lost waits forever, a session
+    // whose pings were lost looks silent. The figures loss can forge are marked.
+    bool lossy() const { return capture.kernel_drops + capture.interface_drops + capture.gaps > 0; }
   };
   // Whether a second has passed since the last redraw, or a key asked for one.
   bool due() const;
@@ -49,12 +54,14 @@ class TopView {
     std::uint64_t count;  // requests, or calls
     std::uint64_t errors;
     const stats::LatencyHistogram* latency;
+    std::int64_t open = -1;  // etcd: calls begun and not ended (streams); -1 not shown
   };
   static void draw_servers(int& row, fmt::memory_buffer& text, const stats::Collector& collector);
   static void draw_oldest_pending(int& row, fmt::memory_buffer& text, const Input& input);
   void draw_rows(int& row, fmt::memory_buffer& text, std::vector<Row> rows, const Input& input);
   static void draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector);
-  static void draw_analyses(int& row, fmt::memory_buffer& text, const stats::AnalysisStats& found);
+  static void draw_loss(int& row, fmt::memory_buffer& text, const Input& input);
+  static void draw_analyses(int& row, fmt::memory_buffer& text, const Input& input);
   static void draw_etcd_totals(int& row, fmt::memory_buffer& text, const stats::EtcdStats& etcd);
   // What the rows are sorted by, largest first.
   double measure(const Row& row) const;

@@ -20,6 +20,7 @@ inline constexpr std::int32_t kSetWatchesXid = -8;
 inline constexpr std::int32_t kDefaultMaxFrame = 0xfffff;  // jute.maxbuffer
 
 inline constexpr std::int32_t kOpCreate = 1;
+inline constexpr std::int32_t kOpExists = 3;
 inline constexpr std::int32_t kOpSetData = 5;  // also the txn type of a setData
 inline constexpr std::int32_t kOpPing = 11;
 inline constexpr std::int32_t kOpMulti = 14;
@@ -31,6 +32,7 @@ inline constexpr std::int32_t kOpAddWatch = 106;
 inline constexpr std::int32_t kOpCloseSession = -11;
 
 inline constexpr std::int32_t kErrRuntimeInconsistency = -2;
+inline constexpr std::int32_t kErrNoNode = -101;
 inline constexpr std::int32_t kErrSessionExpired = -112;
 
 inline constexpr std::size_t kLengthSize = 4;
@@ -104,6 +106,12 @@ struct OpInfo {
 };
 
 // The tables behind the lookups every frame makes, defined in opcodes.cpp; the lookups are inline.
+// Whether a reply's error code is a failure of its op. An exists answered NoNode is an answer
+// (the node is absent), as clients read it, not an error.
+constexpr bool is_failure(std::int32_t op_code, std::int32_t err) {
+  return err != 0 && !(op_code == kOpExists && err == kErrNoNode);
+}
+
 namespace tables {
 inline constexpr std::int32_t kLowestOpcode = -11;
 inline constexpr std::int32_t kHighestOpcode = 107;
