@@ -417,25 +417,8 @@ void Collector::write_op_json(JsonWriter& json, const OpStats& stats, const Repo
   json.end_object();
 }
 
-void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& totals,
-                           const ReportSpan& span) const {
-  JsonWriter json(out);
-  json.begin_object();
-  json.member("kind", "stats");
-  write_span_json(json, span);
-  json.key("op_stats").begin_object();
-  for (const OpStats* stats : ops()) write_op_json(json, *stats, span);
-  json.end_object();
-  json.key("paths").begin_object();
-  json.member("aggregation_depth", options_.aggregation_depth);
-  write_key_rows(json.key("by_requests"), paths_, "path", kByRequests);
-  write_key_rows(json.key("by_bytes"), paths_, "path", kByBytes);
-  write_key_rows(json.key("by_latency"), paths_, "path", kByLatency);
-  json.end_object();
-  json.key("clients").begin_object();
-  write_key_rows(json.key("by_requests"), clients_, "client", kByRequests);
-  write_key_rows(json.key("by_bytes"), clients_, "client", kByBytes);
-  json.end_object();
+// Session changes, watch events and auth schemes.
+void Collector::write_sessions_json(JsonWriter& json) const {
   json.key("session_changes").begin_object();
   for (std::size_t i = 0; i < sessions_.size(); ++i) {
     json.member(session::kSessionChangeNames[i], sessions_[i]);
@@ -457,6 +440,28 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& total
     json.end_object();
   }
   json.end_array();
+}
+
+void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& totals,
+                           const ReportSpan& span) const {
+  JsonWriter json(out);
+  json.begin_object();
+  json.member("kind", "stats");
+  write_span_json(json, span);
+  json.key("op_stats").begin_object();
+  for (const OpStats* stats : ops()) write_op_json(json, *stats, span);
+  json.end_object();
+  json.key("paths").begin_object();
+  json.member("aggregation_depth", options_.aggregation_depth);
+  write_key_rows(json.key("by_requests"), paths_, "path", kByRequests);
+  write_key_rows(json.key("by_bytes"), paths_, "path", kByBytes);
+  write_key_rows(json.key("by_latency"), paths_, "path", kByLatency);
+  json.end_object();
+  json.key("clients").begin_object();
+  write_key_rows(json.key("by_requests"), clients_, "client", kByRequests);
+  write_key_rows(json.key("by_bytes"), clients_, "client", kByBytes);
+  json.end_object();
+  write_sessions_json(json);
   json.key("totals").begin_object();
   json.member("packets", totals.packets);
   json.member("requests", requests_);

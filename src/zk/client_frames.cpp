@@ -95,7 +95,8 @@ Verdict ClientFrames::refuse_oversized(ByteSpan front, std::int32_t length, bool
   if (direction_ == Direction::kToServer) {
     const std::size_t head = std::min(frame_size(length), kOversizedHead);
     if (front.size() < head && !closing) return Verdict::need(head);
-    oversized_head_.assign(front.begin(), front.begin() + std::min(front.size(), head));
+    const ByteSpan kept = front.first(std::min(front.size(), head));
+    oversized_head_.assign(kept.begin(), kept.end());
   }
   return Verdict::refuse(Problem::kOversized, length);
 }

@@ -109,6 +109,7 @@ class Collector final : public session::Sink {
   void write_op_rows_text(fmt::memory_buffer& out, const ReportSpan& span) const;
   void write_top_tables_text(fmt::memory_buffer& out) const;
   void write_counts_text(fmt::memory_buffer& out, const CaptureCounters& totals) const;
+  void write_sessions_json(JsonWriter& json) const;
   void write_key_rows(JsonWriter& json, const KeyTable& table, std::string_view key_name,
                       int measure) const;
   static void write_op_json(JsonWriter& json, const OpStats& stats, const ReportSpan& span);
