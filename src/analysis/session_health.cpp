@@ -195,7 +195,7 @@ void SessionHealth::tick(std::int64_t now_us) {
   for (ClientState* client : watched_) {
     if (client->at_risk || client->last_sent_us < 0) continue;
     if (now_us > client->at_risk_from_us()) {
-      report_at_risk(*client, client->at_risk_from_us());
+      report_silence(SessionFinding::Kind::kAtRisk, *client, client->at_risk_from_us());
       client->at_risk = true;
     } else {
       next_due_us_ = std::min(next_due_us_, client->at_risk_from_us());
@@ -203,23 +203,11 @@ void SessionHealth::tick(std::int64_t now_us) {
   }
 }
 
-void SessionHealth::report_at_risk(const ClientState& client, std::int64_t due_us) {
+// A client's silence as of `ts_us`: at risk from then on, or ended then.
+void SessionHealth::report_silence(SessionFinding::Kind kind, const ClientState& client,
+                                   std::int64_t ts_us) {
   SessionFinding finding;
-  finding.kind = SessionFinding::Kind::kAtRisk;
-  finding.connection = client.connection;
-  finding.ts_us = due_us;
-  finding.session = client.session;
-  finding.timeout_ms = client.timeout_ms;
-  finding.silent_us = due_us - client.last_sent_us;
-  finding.last_activity_us = client.last_sent_us;
-  sinks_.session_finding(finding);
-}
-
-void SessionHealth::end_silence(ClientState& client, std::int64_t ts_us) {
-  if (!client.at_risk) return;
-  client.at_risk = false;
-  SessionFinding finding;
-  finding.kind = SessionFinding::Kind::kSilenceEnded;
+  finding.kind = kind;
   finding.connection = client.connection;
   finding.ts_us = ts_us;
   finding.session = client.session;
@@ -227,6 +215,12 @@ void SessionHealth::end_silence(ClientState& client, std::int64_t ts_us) {
   finding.silent_us = ts_us - client.last_sent_us;
   finding.last_activity_us = client.last_sent_us;
   sinks_.session_finding(finding);
+}
+
+void SessionHealth::end_silence(ClientState& client, std::int64_t ts_us) {
+  if (!client.at_risk) return;
+  client.at_risk = false;
+  report_silence(SessionFinding::Kind::kSilenceEnded, client, ts_us);
 }
 
 void SessionHealth::report_expiry(SessionFinding::Source source, std::int64_t session,

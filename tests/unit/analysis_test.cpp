@@ -279,16 +279,26 @@ TEST_CASE("a session silent past 2/3 of its timeout is at risk once; its expiry 
   CHECK(findings.sessions[2].kind == session::SessionFinding::Kind::kSilenceEnded);
 }
 
-TEST_CASE(
-    "a standalone server closing a silent session's connection: at risk first, then expired") {
+// One client connection under the session analysis, its session connected with a 3 s timeout
+// and its last ping at 1 s.
+struct Watched {
   session::Sinks sinks;
   Findings findings;
-  sinks.add(findings);
-  analysis::SessionHealth health(sinks, 60);
-  sinks.add(health);
-  Ensemble ensemble(sinks);
-  ensemble.connected(0x43, 3000, 1'000'000);
-  ensemble.ping(1'000'000);
+  analysis::SessionHealth health{sinks, 60};
+  Ensemble ensemble{add_all()};
+  session::Sinks& add_all() {
+    sinks.add(findings);
+    sinks.add(health);
+    return sinks;
+  }
+  Watched() {
+    ensemble.connected(0x43, 3000, 1'000'000);
+    ensemble.ping(1'000'000);
+  }
+};
+
+TEST_CASE_FIXTURE(
+    Watched, "a standalone server closing a silent session's connection: at risk, then expired") {
   // The server's FIN is the first thing after the silence: the risk, due at 3 s, comes first.
   sinks.end_sent(ensemble.client, Direction::kToClient, 9'000'000);
   REQUIRE(findings.sessions.size() == 3);
@@ -301,15 +311,8 @@ TEST_CASE(
   CHECK(findings.sessions[2].silent_us == 8'000'000);  // the whole silence, 2.7 timeouts
 }
 
-TEST_CASE("a server closing a connection within the session's timeout is no expiry") {
-  session::Sinks sinks;
-  Findings findings;
-  sinks.add(findings);
-  analysis::SessionHealth health(sinks, 60);
-  sinks.add(health);
-  Ensemble ensemble(sinks);
-  ensemble.connected(0x44, 3000, 1'000'000);
-  ensemble.ping(1'000'000);
+TEST_CASE_FIXTURE(Watched,
+                  "a server closing a connection within the session's timeout is no expiry") {
   sinks.end_sent(ensemble.client, Direction::kToClient, 2'000'000);
   sinks.end_sent(ensemble.client, Direction::kToServer, 5'000'000);
   CHECK(findings.sessions.size() <= 1);

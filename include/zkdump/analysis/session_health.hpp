@@ -62,7 +62,8 @@ class SessionHealth final : public session::Sink {
   void on_sent(const session::ZkMessage& message, ClientState& client);
   void report_expiry(session::SessionFinding::Source source, std::int64_t session,
                      std::int64_t ts_us, const session::Connection* connection);
-  void report_at_risk(const ClientState& client, std::int64_t due_us);
+  void report_silence(session::SessionFinding::Kind kind, const ClientState& client,
+                      std::int64_t ts_us);
   void end_silence(ClientState& client, std::int64_t ts_us);
   void report_storm(const session::Connection& connection, const Host& host, std::int64_t ts_us);
   Host& host_of(const session::Connection& connection, std::int64_t ts_us);
