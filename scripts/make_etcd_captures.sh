@@ -12,6 +12,8 @@
 #   etcd_midstream  a capture begun while a watch, a lease keep-alive, the gateway's own gRPC
 #                   connection and `etcdctl check perf` were already running: their headers and
 #                   HPACK tables were never seen.
+#   etcd_lease_expiry  a key put with a 2 s lease nobody keeps alive, watched: the server
+#                   deletes it when the lease expires; then a lease revoked, for contrast.
 #   etcd_load       the benchmark capture, bench/data/etcd_load.pcap (not bundled, about 70 MB):
 #                   `etcdctl check perf --load=m`, 200 clients putting for 60 s.
 set -euo pipefail
@@ -19,7 +21,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(etcd_kv etcd_admin etcd_midstream)
+[ ${#names[@]} -gt 0 ] || names=(etcd_kv etcd_admin etcd_midstream etcd_lease_expiry)
 port=2379  # etcd's default, as the bundled .args say
 work=$(mktemp -d)
 pids=()
@@ -201,6 +203,29 @@ capture_etcd_midstream() {
   kill "$perf_pid"
   stop_etcd
   grep -q /mid/b "$work/midwatch.out" || { echo "the watch saw nothing" >&2; exit 1; }
+}
+
+capture_etcd_lease_expiry() {
+  start_capture etcd_lease_expiry
+  start_etcd
+  background "${etcdctl[@]}" watch --prefix /lease/ > "$work/lease-watch.out" 2>&1
+  local watch_pid=$last_pid expiring revoked
+  sleep 0.5
+  expiring=$("${etcdctl[@]}" lease grant 2 | awk '{print $2}')
+  "${etcdctl[@]}" put --lease="$expiring" /lease/expiring v
+  revoked=$("${etcdctl[@]}" lease grant 60 | awk '{print $2}')
+  "${etcdctl[@]}" put --lease="$revoked" /lease/revoked v
+  for _ in $(seq 1 100); do
+    [ "$(grep -c '^DELETE' "$work/lease-watch.out")" -ge 1 ] && break
+    sleep 0.1
+  done
+  "${etcdctl[@]}" lease revoke "$revoked"
+  sleep 0.5
+  kill "$watch_pid"
+  stop_capture etcd_lease_expiry
+  stop_etcd
+  [ "$(grep -c '^DELETE' "$work/lease-watch.out")" -eq 2 ] ||
+    { echo "the watch did not see both deletes: $(cat "$work/lease-watch.out")" >&2; exit 1; }
 }
 
 capture_etcd_load() {

@@ -536,6 +536,45 @@ std::int64_t lease_ttl(ByteSpan lease_response) {
   return ttl;
 }
 
+namespace {
+
+// The first varint field `number` of a message, 0 when absent.
+std::int64_t varint_field(ByteSpan message, std::uint32_t number) {
+  pb::Reader reader(message);
+  pb::Field field;
+  while (reader.next(field)) {
+    if (field.number == number && field.type == pb::WireType::kVarint) {
+      return static_cast<std::int64_t>(field.value);
+    }
+  }
+  return 0;
+}
+
+// The first length-delimited field `number` of a message, empty when absent.
+ByteSpan bytes_field(ByteSpan message, std::uint32_t number) {
+  pb::Reader reader(message);
+  pb::Field field;
+  while (reader.next(field)) {
+    if (field.number == number && field.type == pb::WireType::kLength) return field.bytes;
+  }
+  return {};
+}
+
+}  // namespace
+
+std::int64_t put_lease(ByteSpan put_request) {
+  return varint_field(put_request, kPutRequestFields[2].number);
+}
+
+std::int64_t lease_id(ByteSpan message, bool request) {
+  return varint_field(message,
+                      request ? kIdFields[0].number : kLeaseKeepAliveResponseFields[1].number);
+}
+
+ByteSpan event_key(const WatchEvent& event) {
+  return bytes_field(bytes_field(event.bytes, kEventFields[1].number), kKeyValueFields[0].number);
+}
+
 const Method* guess_method(ByteSpan message, bool request) {
   if (message.empty()) return nullptr;  // fits every method
   const Method* best = nullptr;

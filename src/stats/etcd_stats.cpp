@@ -15,6 +15,7 @@ constexpr std::size_t kMaxMethods = 256;
 constexpr std::string_view kOther = "(other)";
 constexpr std::string_view kUnknown = "(unknown)";
 constexpr std::size_t kMaxKeys = 10000;  // keys, prefixes, clients, watchers: then (other)
+constexpr std::size_t kMaxLeaseKeys = 65536;
 constexpr std::size_t kTopRows = 10;
 
 std::string_view text_of(ByteSpan bytes) {
@@ -102,6 +103,9 @@ void EtcdStats::on_request(const session::EtcdMessage& message,
   const bool write = access == etcd::KeyAccess::kWrite;
   ++(write ? clients_.at_or_add(client, kMaxKeys, kOther).writes
            : clients_.at_or_add(client, kMaxKeys, kOther).reads);
+  if (message.method != nullptr && !request.compressed) {
+    on_lease_request(message.method->name, request.body);
+  }
   if (access == etcd::KeyAccess::kNone || request.compressed) return;
   const std::string_view key = text_of(etcd::request_key(request.body));
   for (KeyTable* table : {&keys_, &prefixes_}) {
@@ -135,6 +139,45 @@ void EtcdStats::on_watch_reply(const session::EtcdMessage& message, ByteSpan bod
   watcher.events += facts.puts + facts.deletes;
   watcher.last_revision = facts.revision;
   watcher.max_lag = std::max(watcher.max_lag, totals_.newest_revision - facts.revision);
+  etcd::WatchEvents events(body);
+  etcd::WatchEvent event;
+  while (events.next(event)) {
+    if (event.is_delete) on_deleted_key(etcd::event_key(event));
+  }
+}
+
+// Which keys hang on a lease, and which leases clients ended themselves.
+void EtcdStats::on_lease_request(std::string_view name, ByteSpan body) {
+  if (name == "LeaseRevoke") {
+    if (leases_.ended.size() < kMaxLeaseKeys) leases_.ended.insert(etcd::lease_id(body, true));
+    return;
+  }
+  if (name != "Put" && name != "DeleteRange") return;
+  const ByteSpan key = etcd::request_key(body);
+  const std::string_view text(reinterpret_cast<const char*>(key.data()), key.size());
+  const std::int64_t lease = name == "Put" ? etcd::put_lease(body) : 0;
+  if (lease == 0) {
+    if (const auto found = leases_.of_key.find(text); found != leases_.of_key.end())
+      leases_.of_key.erase(found);
+  } else if (leases_.of_key.size() < kMaxLeaseKeys) {
+    leases_.of_key[std::string(text)] = lease;
+  }
+}
+
+// A key a client put with a lease, deleted by no client: the server deleted it, its lease
+// having expired (revoking also deletes keys, but a revoke was seen then).
+void EtcdStats::on_deleted_key(ByteSpan key) {
+  const auto found =
+      leases_.of_key.find(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  if (found == leases_.of_key.end()) return;
+  const std::int64_t lease = found->second;
+  leases_.of_key.erase(found);
+  if (!leases_.ended.contains(lease)) lease_expired(lease);
+}
+
+void EtcdStats::lease_expired(std::int64_t lease) {
+  if (lease != 0 && !leases_.ended.insert(lease).second) return;  // counted already
+  ++totals_.leases_expired;
 }
 
 void EtcdStats::on_lease_reply(std::string_view name, ByteSpan body) {
@@ -143,7 +186,7 @@ void EtcdStats::on_lease_reply(std::string_view name, ByteSpan body) {
   if (name != "LeaseKeepAlive" && name != "LeaseTimeToLive") return;
   const bool alive = etcd::lease_ttl(body) > 0;
   if (name == "LeaseKeepAlive" && alive) ++totals_.leases_kept_alive;
-  if (!alive) ++totals_.leases_expired;
+  if (!alive) lease_expired(etcd::lease_id(body, false));
 }
 
 std::uint64_t EtcdStats::messages() const {
@@ -177,7 +220,9 @@ std::vector<EtcdStats::WatcherRow> EtcdStats::most_lagging(std::size_t rows) con
 }
 
 void EtcdStats::start_interval() {
+  Leases kept = std::move(leases_);
   *this = EtcdStats();
+  leases_ = std::move(kept);
 }
 
 void EtcdStats::write_text(fmt::memory_buffer& out, const ReportSpan& span) const {

@@ -9,7 +9,9 @@ replay, which must all say the same:
   stamped then and printed before the server closes its connection; that close is its expiry
   (source server_close), once; the worst silence counts it whole;
 - oversized_write.pcap: a 1.1 MB create over jute.maxbuffer is named by op, path, session and
-  size, alerts as a request, and is unanswered with reason oversized when the server closes.
+  size, alerts as a request, and is unanswered with reason oversized when the server closes;
+- etcd_lease_expiry.pcap (scripts/make_etcd_captures.sh): a lease that expired, its key deleted
+  by the server, counts as expired once; the one a client revoked does not.
 usage: check_findings.py ZKDUMP PCAP_DIR"""
 import json
 import os
@@ -142,9 +144,15 @@ unanswered = of_kind(lines, "unanswered")
 check([(u["op"], u.get("path"), u["reason"]) for u in unanswered] == [("create", "/big/blob", "oversized")],
       "unanswered: %s" % unanswered)
 
+# ---- An etcd lease that expired: the server deleted its key, no client revoked it ----
+documents = run("etcd_lease_expiry.pcap", "--etcd-port", "2379", "--stats")
+leases = of_kind(documents, "etcd_stats")[0]["leases"]
+check(leases["granted"] == 2 and leases["expired_count"] == 1 and leases["revoked"] == 1,
+      "etcd leases: %s; one expired, one revoked" % leases)
+
 for failure in failures:
     print("FAIL " + failure)
 if failures:
     sys.exit(1)
 print("findings: one 50-session storm and no storm on /hot; a silent session at risk, then expired "
-      "by the server's close; the oversized create named and unanswered")
+      "by the server's close; the oversized create named and unanswered; an etcd lease expired")

@@ -92,6 +92,13 @@ ByteSpan request_key(ByteSpan request);
 // A lease response's TTL (LeaseGrant, LeaseKeepAlive, LeaseTimeToLive: field 3). 0 or less: the
 // lease has expired (a keep-alive answers 0, which proto3 leaves out; TimeToLive answers -1).
 std::int64_t lease_ttl(ByteSpan lease_response);
+// The lease a PutRequest attaches its key to (field 3), 0 none.
+std::int64_t put_lease(ByteSpan put_request);
+// The id of a lease request or response (LeaseRevoke, LeaseKeepAlive: field 1 of requests, 2 of
+// responses), 0 none.
+std::int64_t lease_id(ByteSpan message, bool request);
+// A watch event's key (its KeyValue's field 1), empty when it has none.
+ByteSpan event_key(const WatchEvent& event);
 
 // The method a gRPC :path names, or null.
 const Method* find_method(std::string_view path);

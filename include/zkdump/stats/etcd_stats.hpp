@@ -7,6 +7,8 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
@@ -47,7 +49,9 @@ class EtcdStats final : public session::Sink {
     std::uint64_t txn_failed = 0;
     std::uint64_t leases_granted = 0;
     std::uint64_t leases_kept_alive = 0;  // keep-alive answers with time left
-    std::uint64_t leases_expired = 0;     // keep-alive or time-to-live answers without
+    // Leases that expired, each once: a keep-alive or time-to-live answer without time left,
+    // or the server deleting a key put with a lease no client revoked (a watch saw it).
+    std::uint64_t leases_expired = 0;
     std::uint64_t leases_revoked = 0;
     std::int64_t newest_revision = 0;
   };
@@ -92,6 +96,9 @@ class EtcdStats final : public session::Sink {
   void on_reply(const session::EtcdMessage& message, const session::GrpcReply& reply);
   void on_watch_reply(const session::EtcdMessage& message, ByteSpan body);
   void on_lease_reply(std::string_view name, ByteSpan body);
+  void on_lease_request(std::string_view name, ByteSpan body);
+  void on_deleted_key(ByteSpan key);
+  void lease_expired(std::int64_t lease);
   void write_watchers_text(fmt::memory_buffer& out) const;
   void write_keys_text(fmt::memory_buffer& out) const;
   void write_watchers_json(JsonWriter& json) const;
@@ -105,6 +112,20 @@ class EtcdStats final : public session::Sink {
   KeyTable keys_;
   KeyTable prefixes_;
   KeyTable clients_;
+  // What tells a lease's expiry from a client's delete, kept across intervals: the keys put with
+  // a lease, and the leases revoked or already counted expired. Bounded: past kMaxLeaseKeys,
+  // keys are not followed (an expiry may then go uncounted, never counted twice).
+  struct TextHash {
+    using is_transparent = void;  // found by a view of the wire's bytes, without a copy
+    std::size_t operator()(std::string_view text) const {
+      return std::hash<std::string_view>()(text);
+    }
+  };
+  struct Leases {
+    std::unordered_map<std::string, std::int64_t, TextHash, std::equal_to<>> of_key;
+    std::unordered_set<std::int64_t> ended;
+  };
+  Leases leases_;
 };
 
 }  // namespace zkdump::stats
