@@ -81,6 +81,7 @@ Config make_config(const Options& options) {
   config.lines.announce_servers = !session::ExchangeFilter(options.filters).active();
   config.stats.aggregation_depth = options.aggregation_depth;
   config.stats.limit = options.stats_limit;
+  config.stats.key_rows = options.stats_keys;
   config.grouped = grouped_options(options);
   config.client.max_frame = options.max_frame;
   config.reassembly.max_connections = options.max_connections;

@@ -186,6 +186,11 @@ void add_mode_options(CLI::App& app, Options& options) {
       ->check(CLI::Range(1, 86400));
   app.add_option("--stats-limit", options.stats_limit, "Rows in each top-N table of --stats")
       ->check(CLI::Range(1, 100000));
+  app.add_option("--stats-keys", options.stats_keys,
+                 "Keys kept per ranking of --stats and --top (busiest paths and clients by "
+                 "requests and by bytes), whatever the number of distinct keys; exact until there "
+                 "are more (default 4096)")
+      ->check(CLI::Range(16, 1000000));
   app.add_option("--aggregation-depth", options.aggregation_depth,
                  "Fold paths to their first N components in statistics (0: whole paths)")
       ->check(CLI::Range(0, 1000));
@@ -204,7 +209,7 @@ void add_analysis_options(CLI::App& app, Options& options) {
                "quorum, commit, sync, reply), from client and ZAB traffic captured together");
   app.add_option("--watch-storm", options.watch_storm,
                  "Watch analysis: a WatchStorm line when one write fires more than N "
-                 "notifications (default 100)")
+                 "notifications (default 20)")
       ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{1} << 30))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("--session-health", options.session_health,
@@ -380,6 +385,9 @@ std::string conflict(const CLI::App& app, const Options& options) {
     return "--pending-after applies to paired message lines of a live capture";
   }
   if (given("--stats-limit") && !options.stats) return "--stats-limit needs --stats";
+  if (given("--stats-keys") && !options.stats && !options.top && !given("--metrics-listen")) {
+    return "--stats-keys needs --stats, --top or --metrics-listen";
+  }
   if (given("--aggregation-depth") && !summary && !given("--metrics-listen")) {
     return "--aggregation-depth needs --stats, --top, --count-requests, --measure-latency or "
            "--metrics-listen";

@@ -40,6 +40,7 @@ struct Options {
   bool stats = false;  // --stats: a summary of the traffic instead of message lines
   bool top = false;    // --top: a live full-screen view
   std::size_t stats_limit = 10;
+  std::size_t stats_keys = 4096;  // rows per ranking (base/heavy_hitters.hpp)
   std::int64_t stats_interval_s = 0;
   std::int64_t pending_after_us = 1'000'000;  // 0: never
   session::FilterOptions filters;             // --path, --op, --session, --client, ...

@@ -11,47 +11,47 @@ void TopLabels::add(std::string_view value, std::uint64_t count) {
     other_ += count;
     return;
   }
-  auto found = entries_.find(value);
-  if (found == entries_.end()) {
-    other_ += count;
-    if (entries_.size() >= max_entries_) return;
-    entries_.emplace(std::string(value), Entry{0, count, false});
+  if (const auto holder = holders_.find(value); holder != holders_.end()) {
+    holder->second.count += count;
+    holder->second.window_count += count;
     return;
   }
-  Entry& entry = found->second;
-  entry.window_count += count;
-  (entry.held ? entry.count : other_) += count;
+  other_ += count;
+  candidates_.add(value, count);
 }
 
-TopLabels::Entries::iterator TopLabels::busiest_candidate() {
-  auto best = entries_.end();
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->second.held) continue;
-    if (best == entries_.end() || it->second.window_count > best->second.window_count ||
-        (it->second.window_count == best->second.window_count && it->first < best->first)) {
-      best = it;
+std::pair<std::string_view, std::uint64_t> TopLabels::busiest_candidate() const {
+  std::pair<std::string_view, std::uint64_t> best{{}, 0};
+  for (const Candidates::Row& row : candidates_.rows()) {
+    const std::uint64_t surely = row.count - row.error;
+    if (surely == 0 || holders_.contains(row.key)) continue;  // promoted this window
+    if (surely > best.second || (surely == best.second && row.key < best.first)) {
+      best = {row.key, surely};
     }
   }
   return best;
 }
 
-TopLabels::Entries::iterator TopLabels::quietest_holder() {
-  auto quietest = entries_.end();
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->second.held &&
-        (quietest == entries_.end() || it->second.window_count < quietest->second.window_count)) {
+TopLabels::Holders::iterator TopLabels::quietest_holder() {
+  auto quietest = holders_.end();
+  for (auto it = holders_.begin(); it != holders_.end(); ++it) {
+    if (quietest == holders_.end() || it->second.window_count < quietest->second.window_count) {
       quietest = it;
     }
   }
   return quietest;
 }
 
+// A series for `value`, which surely had `window_count` this window before it.
+void TopLabels::hold(std::string_view value, std::uint64_t window_count) {
+  holders_.emplace(std::string(value), Holder{0, window_count});
+}
+
 void TopLabels::promote_into_free_slots() {
-  while (held_ < limit_) {
-    const auto candidate = busiest_candidate();
-    if (candidate == entries_.end()) return;
-    candidate->second.held = true;
-    ++held_;
+  while (holders_.size() < limit_) {
+    const auto [value, count] = busiest_candidate();
+    if (count == 0) return;
+    hold(value, count);
   }
 }
 
@@ -59,20 +59,19 @@ void TopLabels::promote_into_free_slots() {
 // series from flapping between values of about the same load.
 void TopLabels::replace_quiet_holders() {
   for (;;) {
-    const auto candidate = busiest_candidate();
+    const auto [value, count] = busiest_candidate();
     const auto holder = quietest_holder();
-    if (candidate == entries_.end() || holder == entries_.end() ||
-        candidate->second.window_count <= 2 * holder->second.window_count) {
+    if (count == 0 || holder == holders_.end() || count <= 2 * holder->second.window_count) {
       return;
     }
-    candidate->second.held = true;
-    entries_.erase(holder);
+    holders_.erase(holder);
+    hold(value, count);
   }
 }
 
 void TopLabels::start_window(std::int64_t now_us) {
-  std::erase_if(entries_, [](const auto& entry) { return !entry.second.held; });
-  for (auto& [value, entry] : entries_) entry.window_count = 0;
+  candidates_.reset_counts();
+  for (auto& [value, holder] : holders_) holder.window_count = 0;
   window_start_us_ = now_us;
 }
 
@@ -86,9 +85,7 @@ void TopLabels::rebalance(std::int64_t now_us) {
 
 void TopLabels::for_each(const std::function<void(std::string_view, std::uint64_t)>& visit) const {
   std::map<std::string_view, std::uint64_t> held;  // sorted: a stable exposition
-  for (const auto& [value, entry] : entries_) {
-    if (entry.held) held.emplace(value, entry.count);
-  }
+  for (const auto& [value, holder] : holders_) held.emplace(value, holder.count);
   for (const auto& [value, count] : held) visit(value, count);
   if (other_ > 0 || held.empty()) visit(kOther, other_);
 }

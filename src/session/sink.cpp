@@ -43,9 +43,10 @@ Connection make_connection(Protocol protocol, const net::Endpoint& client,
 
 bool Sinks::add(Sink& sink) {
   if (sinks_.size() == kMaxSinks) return false;
-  if (sink.wants_request_slot()) {
-    if (slots_used_ == kRequestSlots) return false;
-    sink.set_request_slot(slots_used_++);
+  if (const std::size_t wanted = sink.request_slots_wanted(); wanted > 0) {
+    if (slots_used_ + wanted > kRequestSlots) return false;
+    sink.set_request_slot(slots_used_);
+    slots_used_ += wanted;
   }
   sink.set_state_index(sinks_.size());
   sinks_.push_back(&sink);

@@ -23,24 +23,23 @@ void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... 
   fmt::format_to(fmt::appender(out), format, std::forward<Args>(args)...);
 }
 
-// The rows of `table` with the largest `measure`, at most `limit`.
+// The rows of `table` with the largest `measure` (of a row), at most `limit`.
 template <typename Value, typename Measure>
-std::vector<const typename TextTable<Value>::Entry*> top_rows(const TextTable<Value>& table,
-                                                              std::size_t limit, Measure measure) {
-  std::vector<const typename TextTable<Value>::Entry*> rows;
-  for (const auto& entry : table) {
-    if (measure(entry.value) > 0) rows.push_back(&entry);
-  }
+std::vector<typename HeavyHitters<Value>::Row> top_rows(const HeavyHitters<Value>& table,
+                                                        std::size_t limit, Measure measure) {
+  auto rows = table.rows();
+  std::erase_if(rows, [&](const auto& row) { return measure(row) == 0; });
   const std::size_t kept = std::min(limit, rows.size());
   std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(kept), rows.end(),
-                    [&](const auto* a, const auto* b) {
-                      return measure(a->value) != measure(b->value)
-                                 ? measure(a->value) > measure(b->value)
-                                 : a->key < b->key;
+                    [&](const auto& a, const auto& b) {
+                      return measure(a) != measure(b) ? measure(a) > measure(b) : a.key < b.key;
                     });
   rows.resize(kept);
   return rows;
 }
+
+// A largest-znode row's measure: its size.
+constexpr auto size_of = [](const auto& row) { return row.count; };
 
 void put_histogram_row(fmt::memory_buffer& out, const LatencyHistogram& h) {
   put(out, "{:>8} {:>9} {:>9.0f} {:>9.0f} {:>9.0f} {:>9}\n", h.count(), h.min(), h.percentile(0.5),
@@ -62,7 +61,11 @@ void put_figures_json(JsonWriter& json, const LatencyHistogram& h) {
 }  // namespace
 
 AnalysisStats::AnalysisStats(const StatsOptions& options, std::int64_t jute_maxbuffer)
-    : options_(options), jute_maxbuffer_(jute_maxbuffer), op_sizes_(zk::op_count()) {}
+    : options_(options),
+      jute_maxbuffer_(jute_maxbuffer),
+      watched_paths_(options.key_rows),
+      op_sizes_(zk::op_count()),
+      znode_sizes_(options.key_rows) {}
 
 std::string_view AnalysisStats::folded(std::string_view path) const {
   return fold_path(path, options_.aggregation_depth);
@@ -139,14 +142,14 @@ void AnalysisStats::on_request(const zk::Request& request) {
 
 void AnalysisStats::register_watch(WatchKind kind, std::string_view path, std::uint64_t count) {
   registrations_[static_cast<std::size_t>(kind)] += count;
-  watched_paths_.at_or_add(folded(path), options_.max_keys, kOther).registrations += count;
+  const auto row = watched_paths_.add(folded(path), count);
+  watched_paths_.value(row)->registrations += count;
 }
 
 // A znode's data as a create, setData or getData carried it: the largest seen per path.
 void AnalysisStats::on_data(std::string_view path, std::int64_t bytes) {
   if (bytes <= 0 || path.empty()) return;
-  std::int64_t& largest = znode_sizes_.at_or_add(path, options_.max_keys, kOther);
-  largest = std::max(largest, bytes);
+  znode_sizes_.raise(path, static_cast<std::uint64_t>(bytes));
 }
 
 // ---- What the analyses found ----
@@ -176,7 +179,8 @@ void AnalysisStats::watch_fanout(const session::WatchFanout& fanout) {
   reads_ += fanout.reads;
   if (fanout.storm()) ++storms_;
   largest_fanout_ = std::max(largest_fanout_, fanout.notifications);
-  WatchedPath& path = watched_paths_.at_or_add(folded(fanout.path), options_.max_keys, kOther);
+  const auto row = watched_paths_.add(folded(fanout.path), fanout.notifications + fanout.reads);
+  WatchedPath& path = *watched_paths_.value(row);
   ++path.writes;
   path.notifications += fanout.notifications;
   path.reads += fanout.reads;
@@ -263,18 +267,25 @@ void AnalysisStats::write_watches_text(fmt::memory_buffer& out) const {
   const auto table = [&](std::string_view title, auto measure) {
     const auto rows = top_rows(watched_paths_, options_.limit, measure);
     if (rows.empty()) return;
-    put(out, "  top paths by {}:\n  {:>13} {:>8} {:>8} {:>13}  path\n", title, "notifications",
-        "reads", "writes", "registrations");
-    for (const auto* row : rows) {
-      put(out, "  {:>13} {:>8} {:>8} {:>13}  ", row->value.notifications, row->value.reads,
-          row->value.writes, row->value.registrations);
-      append_text_value(out, row->key);
+    put(out, "  top paths by {}", title);
+    if (const std::uint64_t bound = watched_paths_.unlisted_bound(); bound > 0) {
+      put(out,
+          " ({} rows kept: a path not listed had at most {} registrations, notifications "
+          "and reads)",
+          watched_paths_.capacity(), bound);
+    }
+    put(out, ":\n  {:>13} {:>8} {:>8} {:>13}  path\n", "notifications", "reads", "writes",
+        "registrations");
+    for (const auto& row : rows) {
+      put(out, "  {:>13} {:>8} {:>8} {:>13}  ", row.value->notifications, row.value->reads,
+          row.value->writes, row.value->registrations);
+      append_text_value(out, row.key);
       out.push_back('\n');
     }
   };
-  table("notifications", [](const WatchedPath& path) { return path.notifications; });
-  table("follow-up reads", [](const WatchedPath& path) { return path.reads; });
-  table("registrations", [](const WatchedPath& path) { return path.registrations; });
+  table("notifications", [](const auto& row) { return row.value->notifications; });
+  table("follow-up reads", [](const auto& row) { return row.value->reads; });
+  table("registrations", [](const auto& row) { return row.value->registrations; });
 }
 
 void AnalysisStats::write_sessions_text(fmt::memory_buffer& out) const {
@@ -302,12 +313,12 @@ void AnalysisStats::write_sizes_text(fmt::memory_buffer& out) const {
       put_histogram_row(out, *h);
     }
   }
-  const auto rows = top_rows(znode_sizes_, options_.limit, [](std::int64_t size) { return size; });
+  const auto rows = top_rows(znode_sizes_, options_.limit, size_of);
   if (rows.empty()) return;
   put(out, "  largest znodes:\n  {:>13}  path\n", "bytes");
-  for (const auto* row : rows) {
-    put(out, "  {:>13}  ", row->value);
-    append_text_value(out, row->key);
+  for (const auto& row : rows) {
+    put(out, "  {:>13}  ", row.count);
+    append_text_value(out, row.key);
     out.push_back('\n');
   }
 }
@@ -359,6 +370,7 @@ void AnalysisStats::write_watches_json(JsonWriter& json) const {
   json.member("follow_up_reads", reads_);
   json.member("storms", storms_);
   json.member("largest_fanout", largest_fanout_);
+  json.member("unlisted_max_activity", watched_paths_.unlisted_bound());
   for (const auto& [key, counts] :
        {std::pair{"registered", &registrations_}, {"reregistered", &reregistrations_}}) {
     json.key(key).begin_object();
@@ -369,20 +381,20 @@ void AnalysisStats::write_watches_json(JsonWriter& json) const {
   }
   const auto rows_json = [&](std::string_view key, auto measure) {
     json.key(key).begin_array();
-    for (const auto* row : top_rows(watched_paths_, options_.limit, measure)) {
+    for (const auto& row : top_rows(watched_paths_, options_.limit, measure)) {
       json.begin_object();
-      json.member("path", row->key);
-      json.member("notifications", row->value.notifications);
-      json.member("follow_up_reads", row->value.reads);
-      json.member("firing_writes", row->value.writes);
-      json.member("registrations", row->value.registrations);
+      json.member("path", row.key);
+      json.member("notifications", row.value->notifications);
+      json.member("follow_up_reads", row.value->reads);
+      json.member("firing_writes", row.value->writes);
+      json.member("registrations", row.value->registrations);
       json.end_object();
     }
     json.end_array();
   };
-  rows_json("by_notifications", [](const WatchedPath& path) { return path.notifications; });
-  rows_json("by_follow_up_reads", [](const WatchedPath& path) { return path.reads; });
-  rows_json("by_registrations", [](const WatchedPath& path) { return path.registrations; });
+  rows_json("by_notifications", [](const auto& row) { return row.value->notifications; });
+  rows_json("by_follow_up_reads", [](const auto& row) { return row.value->reads; });
+  rows_json("by_registrations", [](const auto& row) { return row.value->registrations; });
   json.end_object();
 }
 
@@ -421,11 +433,10 @@ void AnalysisStats::write_sizes_json(JsonWriter& json) const {
   }
   json.end_object();
   json.key("largest_znodes").begin_array();
-  for (const auto* row :
-       top_rows(znode_sizes_, options_.limit, [](std::int64_t size) { return size; })) {
+  for (const auto& row : top_rows(znode_sizes_, options_.limit, size_of)) {
     json.begin_object();
-    json.member("path", row->key);
-    json.member("bytes", row->value);
+    json.member("path", row.key);
+    json.member("bytes", row.count);
     json.end_object();
   }
   json.end_array();

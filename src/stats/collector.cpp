@@ -4,49 +4,14 @@
 #include <vector>
 
 #include "zkdump/base/escape.hpp"
+#include "zkdump/base/paths.hpp"
 #include "zkdump/base/variant.hpp"
 #include "zkdump/zk/protocol.hpp"
 
 namespace zkdump::stats {
 namespace {
 
-constexpr std::string_view kOther = "(other)";
-
-using Row = Collector::Row;
-using KeyStats = Collector::KeyStats;
-
-// What a "top" table ranks its rows by.
-enum Measure : int { kByRequests, kByBytes, kByLatency };
-
-std::uint64_t measure_of(const KeyStats& stats, int measure) {
-  switch (measure) {
-    case kByBytes:
-      return stats.bytes;
-    case kByLatency:
-      return static_cast<std::uint64_t>(stats.average_latency());
-    default:
-      return stats.requests;
-  }
-}
-
-// The `limit` largest rows by `measure`, ties broken by key so the output is stable.
-std::vector<Row> top(const Collector::KeyTable& table, std::size_t limit, int measure) {
-  std::vector<Row> rows;
-  rows.reserve(table.size());
-  for (const auto& [key, stats] : table) {
-    if (stats.requests != 0 || stats.bytes != 0) rows.emplace_back(key, &stats);  // zeroed: old
-  }
-  const auto larger = [measure](const Row& a, const Row& b) {
-    const auto ma = measure_of(*a.second, measure);
-    const auto mb = measure_of(*b.second, measure);
-    return ma != mb ? ma > mb : a.first < b.first;
-  };
-  const std::size_t keep = std::min(limit, rows.size());
-  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(),
-                    larger);
-  rows.resize(keep);
-  return rows;
-}
+using Measure = KeyRanking::Measure;
 
 template <typename... Args>
 void put(fmt::memory_buffer& out, fmt::format_string<Args...> format, Args&&... args) {
@@ -74,25 +39,26 @@ std::uint64_t Collector::OpStats::error_count() const {
   return count;
 }
 
-Collector::Collector(const StatsOptions& options) : options_(options), ops_(zk::op_count() + 1) {}
+Collector::Collector(const StatsOptions& options)
+    : options_(options),
+      ops_(zk::op_count() + 1),
+      paths_(options.key_rows),
+      clients_(options.key_rows),
+      event_paths_(options.key_rows) {}
 
 void Collector::note_time(std::int64_t ts_us) {
   if (first_ts_us_ < 0 || ts_us < first_ts_us_) first_ts_us_ = ts_us;
   last_ts_us_ = std::max(last_ts_us_, ts_us);
 }
 
-KeyStats& Collector::key_in(KeyTable& table, std::string_view key) const {
-  return table.at_or_add(key, options_.max_keys, kOther);
-}
-
-// Each connection's client row, found once when it opens: no lookup per message.
+// Each connection's client rows, kept with it: a lookup only when they are lost to busier
+// clients.
 struct Collector::ClientRow : session::ConnectionState {
-  explicit ClientRow(std::size_t client_row) : row(client_row) {}
-  std::size_t row;
+  KeyRanking::Handles handles;
 };
 
-KeyStats& Collector::client_of(const session::Connection& connection) {
-  return clients_.at(connection.state<ClientRow>(state_index_).row);
+KeyRanking::Handles& Collector::client_of(const session::Connection& connection) {
+  return connection.state<ClientRow>(state_index_).handles;
 }
 
 Collector::OpStats& Collector::op_stats(std::size_t op) {
@@ -126,9 +92,9 @@ void Collector::quorum(const session::QuorumMessage& message) {
 }
 
 void Collector::start_interval() {
-  for (KeyTable* table : {&paths_, &clients_, &event_paths_}) {
-    for (auto& [key, stats] : *table) stats = KeyStats{};
-  }
+  paths_.reset_counts();
+  clients_.reset_counts();
+  event_paths_.reset_counts();
   for (std::unique_ptr<OpStats>& op : ops_) op.reset();
   events_.clear();
   auth_schemes_.clear();
@@ -159,8 +125,7 @@ void Collector::count_message(const session::ZkMessage& message) {
 
 void Collector::open(session::Connection& connection) {
   if (connection.protocol != session::Protocol::kZooKeeper) return;
-  connection.sink_state[state_index_] = std::make_unique<ClientRow>(
-      clients_.row_of(connection.client_host(), options_.max_keys, kOther));
+  connection.sink_state[state_index_] = std::make_unique<ClientRow>();
 }
 
 void Collector::zk(const session::ZkMessage& message) {
@@ -185,63 +150,61 @@ void Collector::on_request(const session::ZkMessage& message, const zk::Request&
   if (message.selection != session::Selection::kYes) return;
   if (request.op->code == zk::kOpAuth) {
     const std::string scheme(request.facts.auth_scheme.view());
-    if (auth_schemes_.size() < options_.max_keys || auth_schemes_.contains(scheme)) {
+    if (auth_schemes_.size() < options_.max_auth_schemes || auth_schemes_.contains(scheme)) {
       ++auth_schemes_[scheme];
     }
   }
   if (request.op->code == zk::kOpSasl) ++auth_schemes_["sasl"];
 }
 
-// What a request leaves in its slot: its path's row (so that its reply need not look it up
-// again), and its size (so that a request the filters decide at its reply can be counted then).
-struct Collector::RequestRecord {
-  std::uint64_t path_row_plus_one = 0;  // 0: no path
-  std::uint64_t bytes = 0;
-
-  std::uint64_t packed() const { return bytes << 32 | path_row_plus_one; }
-  static RequestRecord unpack(std::uint64_t slot) { return {slot & 0xffffffffu, slot >> 32}; }
-};
-
+// A request leaves in its slots its path's handles (so that its reply need not look the path
+// up again) and its size (so that a request the filters decide at its reply can be counted then).
 void Collector::on_request(const session::ZkMessage& message, std::size_t op,
                            std::string_view path) {
   note_time(message.ts_us);
-  RequestRecord record;
-  record.bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
-  if (!path.empty()) {
-    record.path_row_plus_one = paths_.row_of(folded_path(path), options_.max_keys, kOther) + 1;
-  }
-  if (message.outstanding != nullptr) message.outstanding->slots[request_slot_] = record.packed();
+  const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
+  std::uint64_t unkept = 0;
+  std::uint64_t& path_handles =
+      message.outstanding != nullptr ? message.outstanding->slots[request_slot_] : unkept;
+  path_handles = KeyRanking::Handles{}.packed();
+  if (message.outstanding != nullptr) message.outstanding->slots[request_slot_ + 1] = bytes;
   if (message.selection == session::Selection::kAtReply) return;  // counted if its reply is
-  count_request(*message.connection, op, record);
+  count_request(*message.connection, op, path_handles, bytes,
+                path.empty() ? path : folded_path(path));
 }
 
 void Collector::count_request(const session::Connection& connection, std::size_t op,
-                              const RequestRecord& record) {
+                              std::uint64_t& path_handles, std::uint64_t bytes,
+                              std::string_view path) {
   OpStats& stats = op_stats(op);
   ++stats.requests;
-  stats.bytes += record.bytes;
-  if (record.path_row_plus_one != 0) {
-    KeyStats& path = paths_.at(record.path_row_plus_one - 1);
-    ++path.requests;
-    path.bytes += record.bytes;
+  stats.bytes += bytes;
+  if (!path.empty()) {
+    auto handles = KeyRanking::Handles::unpack(path_handles);
+    paths_.request(handles, path, bytes);
+    path_handles = handles.packed();
   }
-  KeyStats& client = client_of(connection);
-  ++client.requests;
-  client.bytes += record.bytes;
+  clients_.request(client_of(connection), connection.client_host(), bytes);
 }
 
 // A request the filters decided at its end (reply or none): counted now that it is selected.
-void Collector::count_deferred(const session::Connection& connection,
-                               const session::Outstanding* request) {
-  if (request == nullptr || request->selection != session::Selection::kAtReply) return;
+std::uint64_t Collector::count_deferred(const session::Connection& connection,
+                                        const session::Outstanding* request) {
+  if (request == nullptr) return KeyRanking::Handles{}.packed();
+  std::uint64_t path_handles = request->slots[request_slot_];
+  if (request->selection != session::Selection::kAtReply) return path_handles;
   ++requests_;
   const std::size_t op = request->op != nullptr ? zk::op_index(*request->op) : connect_index();
-  count_request(connection, op, RequestRecord::unpack(request->slots[request_slot_]));
+  const std::string_view path = request->path;
+  count_request(connection, op, path_handles, request->slots[request_slot_ + 1],
+                path.empty() ? path : folded_path(path));
+  return path_handles;
 }
 
 void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err) {
   note_time(message.ts_us);
-  count_deferred(*message.connection, message.outstanding);
+  const session::Outstanding* request = message.outstanding;
+  const std::uint64_t path_handles = count_deferred(*message.connection, request);
   if (op >= ops_.size()) return;  // a reply to a request never seen
   OpStats& stats = op_stats(op);
   if (err != 0) ++stats.errors[err];
@@ -251,14 +214,12 @@ void Collector::on_reply(const session::ZkMessage& message, std::size_t op, std:
   if (message.latency_us < 0) return;
   stats.latency.add(message.latency_us);
   const auto bytes = static_cast<std::uint64_t>(message.frame_size) + 4;
-  const RequestRecord record = RequestRecord::unpack(message.outstanding->slots[request_slot_]);
-  if (record.path_row_plus_one != 0) {
-    KeyStats& path = paths_.at(record.path_row_plus_one - 1);
-    ++path.replies;
-    path.latency_sum_us += message.latency_us;
-    path.bytes += bytes;
+  auto handles = KeyRanking::Handles::unpack(path_handles);
+  if (handles.by_bytes != KeyRanking::Table::kNone) {  // the request had a path
+    paths_.reply(handles, folded_path(request->path), bytes, message.latency_us);
   }
-  client_of(*message.connection).bytes += bytes;
+  clients_.reply(client_of(*message.connection), message.connection->client_host(), bytes,
+                 message.latency_us);
 }
 
 void Collector::on_event(const session::ZkMessage& message, const zk::WatcherEvent& event) {
@@ -266,7 +227,7 @@ void Collector::on_event(const session::ZkMessage& message, const zk::WatcherEve
   ++events_total_;
   const std::string_view name = zk::event_type_name(event.type);
   ++events_[name.empty() ? std::string_view("Unknown") : name];
-  ++key_in(event_paths_, folded_path(event.path.view())).requests;
+  event_paths_.add(folded_path(event.path.view()));
 }
 
 void Collector::unanswered(const session::Unanswered& unanswered) {
@@ -289,14 +250,6 @@ std::vector<const Collector::OpStats*> Collector::ops() const {
   std::sort(seen.begin(), seen.end(),
             [](const OpStats* a, const OpStats* b) { return a->name < b->name; });
   return seen;
-}
-
-std::vector<Row> Collector::top_paths_by_requests(std::size_t limit) const {
-  return top(paths_, limit, kByRequests);
-}
-
-std::vector<Row> Collector::top_clients_by_requests(std::size_t limit) const {
-  return top(clients_, limit, kByRequests);
 }
 
 void Collector::write_text(fmt::memory_buffer& out, const CaptureCounters& totals,
@@ -323,32 +276,44 @@ void Collector::write_op_rows_text(fmt::memory_buffer& out, const ReportSpan& sp
   }
 }
 
+namespace {
+
+// What a ranking's rows may be off by: nothing while every key has had a row, else the most a
+// key not listed may have had.
+void put_bound(fmt::memory_buffer& out, const KeyRanking& ranking, Measure measure,
+               std::string_view kind) {
+  const std::uint64_t bound = ranking.unlisted_bound(measure);
+  if (bound == 0) {
+    put(out, "exact)\n");
+  } else {
+    put(out, "{} rows kept: a {} not listed had at most {} {})\n", ranking.rows(), kind, bound,
+        measure == Measure::kBytes ? "bytes" : "requests");
+  }
+}
+
+}  // namespace
+
 void Collector::write_top_tables_text(fmt::memory_buffer& out) const {
-  const auto path_table = [&](const char* title, int measure) {
-    put(out, "\ntop paths by {}{}\n", title,
-        options_.aggregation_depth > 0
-            ? fmt::format(" (aggregation depth {})", options_.aggregation_depth)
-            : "");
-    put(out, "  {:>9} {:>12} {:>10}  path\n", "requests", "bytes", "avg_us");
-    for (const auto& [path, stats] : top(paths_, options_.limit, measure)) {
-      put(out, "  {:>9} {:>12} {:>10.0f}  ", stats->requests, stats->bytes,
-          stats->average_latency());
-      append_text_value(out, path);
+  const auto table = [&](const KeyRanking& ranking, std::string_view kind, const char* title,
+                         Measure measure) {
+    put(out, "\ntop {}s by {} (", kind, title);
+    if (kind == "path" && options_.aggregation_depth > 0) {
+      put(out, "aggregation depth {}, ", options_.aggregation_depth);
+    }
+    put_bound(out, ranking, measure, kind);
+    put(out, "  {:>9} {:>12} {:>10} {:>9}  {}\n", "requests", "bytes", "avg_us", "uncertain", kind);
+    for (const KeyRanking::Row& row : ranking.top(measure, options_.limit)) {
+      put(out, "  {:>9} {:>12} {:>10.0f} {:>9}  ", row.requests, row.bytes, row.average_latency_us,
+          row.uncertain);
+      append_text_value(out, row.key);
       put(out, "\n");
     }
   };
-  path_table("requests", kByRequests);
-  path_table("bytes", kByBytes);
-  path_table("average latency", kByLatency);
-  for (const int measure : {kByRequests, kByBytes}) {
-    put(out, "\ntop clients by {}\n  {:>9} {:>12}  client\n",
-        measure == kByBytes ? "bytes" : "requests", "requests", "bytes");
-    for (const auto& [client, stats] : top(clients_, options_.limit, measure)) {
-      put(out, "  {:>9} {:>12}  ", stats->requests, stats->bytes);
-      append_text_value(out, client);
-      put(out, "\n");
-    }
-  }
+  table(paths_, "path", "requests", Measure::kRequests);
+  table(paths_, "path", "bytes", Measure::kBytes);
+  table(paths_, "path", "average latency", Measure::kLatency);
+  table(clients_, "client", "requests", Measure::kRequests);
+  table(clients_, "client", "bytes", Measure::kBytes);
 }
 
 void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureCounters& totals) const {
@@ -359,9 +324,9 @@ void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureCounters
   put(out, "\nwatch events:");
   for (const auto& [name, count] : events_) put(out, " {} {}", name, count);
   put(out, "\n  paths that fired most:\n");
-  for (const auto& [path, stats] : top(event_paths_, options_.limit, kByRequests)) {
-    put(out, "  {:>9}  ", stats->requests);
-    append_text_value(out, path);
+  for (const auto& row : top_event_paths()) {
+    put(out, "  {:>9}  ", row.count - row.error);
+    append_text_value(out, row.key);
     put(out, "\n");
   }
   put(out, "auth schemes:");
@@ -388,18 +353,45 @@ void Collector::write_counts_text(fmt::memory_buffer& out, const CaptureCounters
   put(out, "\n");
 }
 
-void Collector::write_key_rows(JsonWriter& json, const KeyTable& table, std::string_view key_name,
-                               int measure) const {
+void Collector::write_key_rows(JsonWriter& json, const KeyRanking& ranking,
+                               std::string_view key_name, Measure measure) const {
   json.begin_array();
-  for (const auto& [key, stats] : top(table, options_.limit, measure)) {
+  for (const KeyRanking::Row& row : ranking.top(measure, options_.limit)) {
     json.begin_object();
-    json.member(key_name, key);
-    json.member("requests", stats->requests);
-    json.member("bytes", stats->bytes);
-    json.key("avg_latency_us").fixed(stats->average_latency(), 1);
+    json.member(key_name, row.key);
+    json.member("requests", row.requests);
+    json.member("bytes", row.bytes);
+    json.key("avg_latency_us").fixed(row.average_latency_us, 1);
+    json.member("uncertain", row.uncertain);
     json.end_object();
   }
   json.end_array();
+}
+
+// A ranking's tables and what bounds them (the schema's key_ranking).
+void Collector::write_ranking_json(JsonWriter& json, const KeyRanking& ranking,
+                                   std::string_view key_name) const {
+  json.member("rows_kept", ranking.rows());
+  json.member("unlisted_max_requests", ranking.unlisted_bound(Measure::kRequests));
+  json.member("unlisted_max_bytes", ranking.unlisted_bound(Measure::kBytes));
+  write_key_rows(json.key("by_requests"), ranking, key_name, Measure::kRequests);
+  write_key_rows(json.key("by_bytes"), ranking, key_name, Measure::kBytes);
+  if (key_name == "path") {
+    write_key_rows(json.key("by_latency"), ranking, key_name, Measure::kLatency);
+  }
+}
+
+std::vector<HeavyHitters<Collector::NoFigures>::Row> Collector::top_event_paths() const {
+  auto rows = event_paths_.rows();
+  const std::size_t keep = std::min(options_.limit, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.count - a.error != b.count - b.error
+                                 ? a.count - a.error > b.count - b.error
+                                 : a.key < b.key;
+                    });
+  rows.resize(keep);
+  return rows;
 }
 
 void Collector::write_op_json(JsonWriter& json, const OpStats& stats, const ReportSpan& span) {
@@ -429,7 +421,18 @@ void Collector::write_sessions_json(JsonWriter& json) const {
   json.key("by_type").begin_object();
   for (const auto& [name, count] : events_) json.member(name, count);
   json.end_object();
-  write_key_rows(json.key("top_paths"), event_paths_, "path", kByRequests);
+  json.member("unlisted_max_events", event_paths_.unlisted_bound());
+  json.key("top_paths").begin_array();
+  for (const auto& row : top_event_paths()) {
+    json.begin_object();
+    json.member("path", row.key);
+    json.member("requests", row.count - row.error);
+    json.member("bytes", 0);
+    json.key("avg_latency_us").fixed(0.0, 1);
+    json.member("uncertain", row.error);
+    json.end_object();
+  }
+  json.end_array();
   json.end_object();
   // Not a map keyed by scheme: a scheme's name (digest) is a key of another type elsewhere.
   json.key("auth_schemes").begin_array();
@@ -453,13 +456,10 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& total
   json.end_object();
   json.key("paths").begin_object();
   json.member("aggregation_depth", options_.aggregation_depth);
-  write_key_rows(json.key("by_requests"), paths_, "path", kByRequests);
-  write_key_rows(json.key("by_bytes"), paths_, "path", kByBytes);
-  write_key_rows(json.key("by_latency"), paths_, "path", kByLatency);
+  write_ranking_json(json, paths_, "path");
   json.end_object();
   json.key("clients").begin_object();
-  write_key_rows(json.key("by_requests"), clients_, "client", kByRequests);
-  write_key_rows(json.key("by_bytes"), clients_, "client", kByBytes);
+  write_ranking_json(json, clients_, "client");
   json.end_object();
   write_sessions_json(json);
   json.key("totals").begin_object();

@@ -14,7 +14,7 @@ namespace {
 constexpr std::size_t kMaxMethods = 256;
 constexpr std::string_view kOther = "(other)";
 constexpr std::string_view kUnknown = "(unknown)";
-constexpr std::size_t kMaxKeys = 10000;  // keys, prefixes, clients, watchers: then (other)
+constexpr std::size_t kMaxWatchers = 10000;  // then (other)
 constexpr std::size_t kMaxLeaseKeys = 65536;
 constexpr std::size_t kTopRows = 10;
 
@@ -47,8 +47,27 @@ std::vector<const typename TextTable<Value>::Entry*> top_rows(const TextTable<Va
   return rows;
 }
 
-std::uint64_t key_uses(const auto& counts) {
-  return counts.reads + counts.writes;
+// The rows of a key table with the most uses (reads and writes), most first.
+template <typename Table>
+std::vector<typename Table::Row> top_uses(const Table& table, std::size_t limit = kTopRows) {
+  auto rows = table.rows();
+  const std::size_t keep = std::min(limit, rows.size());
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(keep), rows.end(),
+                    [](const auto& a, const auto& b) {
+                      const auto uses = [](const auto& row) {
+                        return row.value->reads + row.value->writes;
+                      };
+                      return uses(a) != uses(b) ? uses(a) > uses(b) : a.key < b.key;
+                    });
+  rows.resize(keep);
+  return rows;
+}
+
+// One more read or write of `key`: its row ranks by both together.
+template <typename Table>
+void count_use(Table& table, std::string_view key, bool write) {
+  auto& counts = *table.value(table.add(key));
+  ++(write ? counts.writes : counts.reads);
 }
 
 template <typename... Args>
@@ -101,17 +120,14 @@ void EtcdStats::on_request(const session::EtcdMessage& message,
   const etcd::KeyAccess access =
       message.method != nullptr ? message.method->access : etcd::KeyAccess::kNone;
   const bool write = access == etcd::KeyAccess::kWrite;
-  ++(write ? clients_.at_or_add(client, kMaxKeys, kOther).writes
-           : clients_.at_or_add(client, kMaxKeys, kOther).reads);
+  count_use(clients_, client, write);
   if (message.method != nullptr && !request.compressed) {
     on_lease_request(message.method->name, request.body);
   }
   if (access == etcd::KeyAccess::kNone || request.compressed) return;
   const std::string_view key = text_of(etcd::request_key(request.body));
-  for (KeyTable* table : {&keys_, &prefixes_}) {
-    KeyCounts& counts = table->at_or_add(table == &keys_ ? key : prefix_of(key), kMaxKeys, kOther);
-    ++(write ? counts.writes : counts.reads);
-  }
+  count_use(keys_, key, write);
+  count_use(prefixes_, prefix_of(key), write);
 }
 
 void EtcdStats::on_reply(const session::EtcdMessage& message, const session::GrpcReply& reply) {
@@ -135,7 +151,7 @@ void EtcdStats::on_watch_reply(const session::EtcdMessage& message, ByteSpan bod
   totals_.watchers_canceled += facts.canceled ? 1 : 0;
   const std::string name = fmt::format("{} stream {} watch {}", message.connection->client,
                                        message.stream, facts.watch_id);
-  Watcher& watcher = watchers_.at_or_add(name, kMaxKeys, kOther);
+  Watcher& watcher = watchers_.at_or_add(name, kMaxWatchers, kOther);
   watcher.events += facts.puts + facts.deletes;
   watcher.last_revision = facts.revision;
   watcher.max_lag = std::max(watcher.max_lag, totals_.newest_revision - facts.revision);
@@ -205,9 +221,8 @@ std::vector<EtcdStats::MethodRow> EtcdStats::method_rows() const {
 
 std::vector<EtcdStats::KeyRow> EtcdStats::top_keys(std::size_t rows) const {
   std::vector<KeyRow> result;
-  for (const auto* row : top_rows(
-           keys_, [](const KeyCounts& c) { return key_uses(c); }, rows))
-    result.push_back({row->key, row->value.reads, row->value.writes});
+  for (const auto& row : top_uses(keys_, rows))
+    result.push_back({row.key, row.value->reads, row.value->writes, row.error});  // uncertain
   return result;
 }
 
@@ -269,11 +284,18 @@ void EtcdStats::write_keys_text(fmt::memory_buffer& out) const {
       {"keys", &keys_}, {"prefixes", &prefixes_}, {"clients", &clients_}};
   for (const auto& [title, table] : tables) {
     if (table->size() == 0) continue;
-    put(out, "\ntop {} by reads and writes\n  {:>9} {:>9}  {}\n", title, "reads", "writes",
+    put(out, "\ntop {} by reads and writes", title);
+    if (table->unlisted_bound() == 0) {
+      put(out, " (exact)");
+    } else {
+      put(out, " ({} rows kept: one not listed had at most {})", table->capacity(),
+          table->unlisted_bound());
+    }
+    put(out, "\n  {:>9} {:>9} {:>9}  {}\n", "reads", "writes", "uncertain",
         title == std::string_view("clients") ? "client" : "key");
-    for (const auto* row : top_rows(*table, [](const KeyCounts& c) { return key_uses(c); })) {
-      put(out, "  {:>9} {:>9}  ", row->value.reads, row->value.writes);
-      append_escaped_text(out, row->key);
+    for (const auto& row : top_uses(*table)) {
+      put(out, "  {:>9} {:>9} {:>9}  ", row.value->reads, row.value->writes, row.error);
+      append_escaped_text(out, row.key);
       put(out, "\n");
     }
   }
@@ -344,11 +366,12 @@ void EtcdStats::write_watchers_json(JsonWriter& json) const {
 
 void EtcdStats::write_keys_json(JsonWriter& json, const KeyTable& table) {
   json.begin_array();
-  for (const auto* row : top_rows(table, [](const KeyCounts& c) { return key_uses(c); })) {
+  for (const auto& row : top_uses(table)) {
     json.begin_object();
-    json.member("key", row->key);
-    json.member("reads", row->value.reads);
-    json.member("writes", row->value.writes);
+    json.member("key", row.key);
+    json.member("reads", row.value->reads);
+    json.member("writes", row.value->writes);
+    json.member("uncertain", row.error);
     json.end_object();
   }
   json.end_array();

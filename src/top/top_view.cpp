@@ -31,6 +31,11 @@ void draw_line(int& row, fmt::memory_buffer& text, fmt::format_string<Args...> f
   put_line(row++, {text.data(), text.size()});
 }
 
+// A count from a ranking's row: "N+" where the key may have had more, before it had a row.
+std::string at_least(std::uint64_t count, std::uint64_t uncertain) {
+  return uncertain == 0 ? fmt::format("{}", count) : fmt::format("{}+", count);
+}
+
 // A value from the wire as the screen shows it: escaped as on a line, then ASCII only (the
 // terminal's locale may not be UTF-8), cut to `width` columns.
 std::string shown_value(std::string_view bytes, std::size_t width) {
@@ -229,15 +234,16 @@ void TopView::draw_rows(int& row, fmt::memory_buffer& text, std::vector<Row> row
 void TopView::draw_hottest(int& row, fmt::memory_buffer& text, const stats::Collector& collector) {
   draw_line(row, text,
             "hottest paths                                           requests        bytes");
-  for (const auto& [path, stats] : collector.top_paths_by_requests(8)) {
-    draw_line(row, text, "  {:<50} {:>10} {:>12}", shown_value(path, 50), stats->requests,
-              stats->bytes);
+  for (const auto& hot : collector.paths().top(stats::KeyRanking::Measure::kRequests, 8)) {
+    draw_line(row, text, "  {:<50} {:>10} {:>12}", shown_value(hot.key, 50),
+              at_least(hot.requests, hot.uncertain), hot.bytes);
   }
   put_line(row++, "");
   draw_line(row, text,
             "hottest clients                                         requests        bytes");
-  for (const auto& [client, stats] : collector.top_clients_by_requests(8)) {
-    draw_line(row, text, "  {:<50} {:>10} {:>12}", client, stats->requests, stats->bytes);
+  for (const auto& hot : collector.clients().top(stats::KeyRanking::Measure::kRequests, 8)) {
+    draw_line(row, text, "  {:<50} {:>10} {:>12}", hot.key, at_least(hot.requests, hot.uncertain),
+              hot.bytes);
   }
 }
 
@@ -284,7 +290,8 @@ void TopView::draw_etcd_totals(int& row, fmt::memory_buffer& text, const stats::
   put_line(row++, "");
   draw_line(row, text, "hottest keys{:<45} {:>10} {:>12}", "", "reads", "writes");
   for (const stats::EtcdStats::KeyRow& key : etcd.top_keys(8)) {
-    draw_line(row, text, "  {:<55} {:>10} {:>12}", shown_value(key.key, 55), key.reads, key.writes);
+    draw_line(row, text, "  {:<55} {:>10} {:>12}", shown_value(key.key, 55),
+              at_least(key.reads, key.uncertain), at_least(key.writes, key.uncertain));
   }
 }
 

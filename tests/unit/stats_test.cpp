@@ -3,14 +3,18 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "bytes.hpp"
+#include "zkdump/base/heavy_hitters.hpp"
 #include "zkdump/session/client.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/histogram.hpp"
+#include "zkdump/stats/text_table.hpp"
 
 using namespace zkdump;
 
@@ -62,10 +66,10 @@ TEST_CASE("histogram buckets found without a logarithm are the buckets the logar
   }
 }
 
-TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
+TEST_CASE("statistics fold paths, keep the busiest in bounded rows and count by op") {
   stats::StatsOptions options;
   options.aggregation_depth = 2;
-  options.max_keys = 3;
+  options.key_rows = 3;
   stats::Collector collector(options);
   session::Sinks sinks;
   sinks.add(collector);
@@ -97,10 +101,114 @@ TEST_CASE("statistics fold paths, cap distinct keys and count by op") {
   fmt::memory_buffer json;
   collector.write_json(json, {}, {});
   const std::string text = fmt::to_string(json);
-  CHECK(text.find("\"path\":\"/a/b\",\"requests\":2") != std::string::npos);
-  CHECK(text.find("(other)") != std::string::npos);  // /c, /d and /e came after the cap of 3
-  CHECK(text.find("\"/d\"") == std::string::npos);
   CHECK(text.find("{\"kind\":\"stats\",") == 0);
+  // 7 requests on 6 folded paths in 3 rows: every row's count is an upper bound within its
+  // error, and a path without a row had at most the smallest count.
+  const std::map<std::string, std::uint64_t> truth = {{"/a/b", 2}, {"/a/x", 1}, {"/b", 1},
+                                                      {"/c", 1},   {"/d", 1},   {"/e", 1}};
+  const auto rows = collector.paths().top(stats::KeyRanking::Measure::kRequests, 10);
+  REQUIRE(rows.size() == 3);
+  for (const auto& row : rows) {
+    const std::uint64_t exact = truth.at(std::string(row.key));
+    CHECK(row.requests <= exact);  // what the key had at least
+    CHECK(row.requests + row.uncertain >= exact);
+  }
+  CHECK(collector.paths().unlisted_bound(stats::KeyRanking::Measure::kRequests) >= 1);
+  CHECK(text.find("\"rows_kept\":3,\"unlisted_max_requests\":") != std::string::npos);
+}
+
+TEST_CASE("heavy hitters: counts are upper bounds within their error, whatever the stream") {
+  std::mt19937_64 random(7);
+  for (const std::size_t capacity : {1, 2, 16, 200}) {
+    HeavyHitters<int> table(capacity);
+    std::map<std::string, std::uint64_t> truth;
+    std::uint64_t total = 0;
+    // Zipf-like: key k with weight ~ 1/k, and random weights.
+    for (int i = 0; i < 20000; ++i) {
+      const auto key = "/k" + std::to_string(random() % (1 + random() % 1000));
+      const std::uint64_t weight = 1 + random() % 5;
+      table.add(key, weight);
+      truth[key] += weight;
+      total += weight;
+    }
+    std::uint64_t sum = 0;
+    for (const auto& row : table.rows()) {
+      REQUIRE(row.count >= truth.at(std::string(row.key)));
+      REQUIRE(row.count - row.error <= truth.at(std::string(row.key)));
+      sum += row.count;
+    }
+    CHECK(sum == total);
+    CHECK(table.size() <= capacity);
+    for (const auto& [key, count] : truth) {
+      // A key with more than total / capacity has a row.
+      if (count * capacity > total) {
+        bool listed = false;
+        for (const auto& row : table.rows()) listed = listed || row.key == key;
+        CHECK(listed);
+      }
+    }
+    for (const auto& [key, count] : truth) {
+      bool listed = false;
+      for (const auto& row : table.rows()) listed = listed || row.key == key;
+      if (!listed) CHECK(count <= table.unlisted_bound());
+    }
+  }
+}
+
+TEST_CASE("heavy hitters: handles go stale when another key takes the row") {
+  HeavyHitters<int> table(2);
+  const auto a = table.add("/a", 5);
+  *table.value(a) = 42;
+  const auto b = table.add("/b", 1);
+  REQUIRE(table.value(b) != nullptr);
+  const auto c = table.add("/c", 1);  // takes /b's row: count 2, error 1
+  CHECK(table.value(b) == nullptr);
+  CHECK(*table.value(c) == 0);  // figures start again
+  CHECK(*table.value(a) == 42);
+  table.add(a, 10);
+  const auto rows = table.rows();
+  REQUIRE(rows.size() == 2);
+  CHECK(table.unlisted_bound() == 2);
+  table.reset_counts();
+  CHECK(table.rows().empty());
+  CHECK(table.value(a) != nullptr);  // keys keep their rows across an interval
+}
+
+TEST_CASE("heavy hitters: raise keeps exactly the largest values") {
+  HeavyHitters<int> table(10);
+  std::mt19937_64 random(3);
+  std::map<std::string, std::uint64_t> largest;
+  for (int i = 0; i < 50000; ++i) {
+    const auto key = "/z" + std::to_string(random() % 3000);
+    const std::uint64_t size = random() % 1000000;
+    table.raise(key, size);
+    largest[key] = std::max(largest[key], size);
+  }
+  std::vector<std::uint64_t> expected;
+  for (const auto& [key, size] : largest) expected.push_back(size);
+  std::sort(expected.rbegin(), expected.rend());
+  expected.resize(10);
+  std::vector<std::uint64_t> kept;
+  for (const auto& row : table.rows()) {
+    CHECK(row.count == largest.at(std::string(row.key)));
+    CHECK(row.error == 0);
+    kept.push_back(row.count);
+  }
+  std::sort(kept.rbegin(), kept.rend());
+  CHECK(kept == expected);
+}
+
+TEST_CASE("heavy hitters: the index finds every kept key after many evictions") {
+  HeavyHitters<int> table(64);
+  for (int i = 0; i < 100000; ++i) table.add("/p" + std::to_string(i * 7919 % 5003));
+  std::set<std::string> before;
+  for (const auto& row : table.rows()) before.emplace(row.key);
+  // Each found: adding 0 to a key without a row would push another key out.
+  for (const std::string& key : before) table.add(key, 0);
+  std::set<std::string> after;
+  for (const auto& row : table.rows()) after.emplace(row.key);
+  CHECK(before.size() == 64);
+  CHECK(after == before);
 }
 
 TEST_CASE("text table keeps values in place as it grows and folds keys past its cap") {

@@ -8,17 +8,21 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "zkdump/base/heavy_hitters.hpp"
+
 namespace zkdump::metrics {
 
 // Which values hold a series is decided from what the capture shows: values without one are
-// counted in a bounded table of candidates; at each rebalance a free slot goes to the busiest
-// candidate, and once a window (a minute) a candidate busier over it than twice the quietest
-// holder takes that holder's slot (whose series then ends). A series counts from when its value
-// got the slot, and "other" counts everything no series did, so every series only grows and all
-// of them add up to the total.
+// counted over the current window (a minute) among candidates, the busiest in a fixed number of
+// rows (base/heavy_hitters.hpp), so a value's cost stays the same however many there are. At
+// each rebalance a free slot goes to the busiest candidate, and once a window a candidate busier
+// over it than twice the quietest holder takes that holder's slot (whose series then ends). A
+// candidate is ranked by what it surely had. A series counts from when its value got the slot,
+// and "other" counts everything no series did, so every series only grows and all of them add up
+// to the total.
 class TopLabels {
  public:
-  explicit TopLabels(std::size_t limit) : limit_(limit), max_entries_(limit * 5 + 64) {}
+  explicit TopLabels(std::size_t limit) : limit_(limit), candidates_(limit * 5 + 64) {}
 
   void add(std::string_view value, std::uint64_t count = 1);
   void rebalance(std::int64_t now_us);
@@ -30,29 +34,31 @@ class TopLabels {
   static constexpr std::int64_t kWindowUs = 60'000'000;
 
  private:
-  struct Entry {
+  struct Holder {
     std::uint64_t count = 0;         // since it got its series
     std::uint64_t window_count = 0;  // in the current window
-    bool held = false;
   };
+  struct NoFigures {};
+  using Candidates = HeavyHitters<NoFigures>;
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view value) const {
       return std::hash<std::string_view>{}(value);
     }
   };
-  using Entries = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+  using Holders = std::unordered_map<std::string, Holder, Hash, std::equal_to<>>;
 
-  Entries::iterator busiest_candidate();
-  Entries::iterator quietest_holder();
+  // The busiest value without a series, and what it surely had this window (0: none).
+  std::pair<std::string_view, std::uint64_t> busiest_candidate() const;
+  Holders::iterator quietest_holder();
+  void hold(std::string_view value, std::uint64_t window_count);
   void promote_into_free_slots();
   void replace_quiet_holders();
   void start_window(std::int64_t now_us);
 
   std::size_t limit_;
-  std::size_t max_entries_;  // holders and candidates: past it, new values count as other only
-  std::size_t held_ = 0;
-  Entries entries_;
+  Holders holders_;
+  Candidates candidates_;  // this window's counts of values without a series
   std::uint64_t other_ = 0;
   std::int64_t window_start_us_ = INT64_MIN;
 };

@@ -34,7 +34,7 @@ class LineWriter final : public session::Sink {
  public:
   LineWriter(const LineOptions& options, OutputBuffer& out);
 
-  bool wants_request_slot() const override { return true; }
+  std::size_t request_slots_wanted() const override { return 1; }
   void open(session::Connection& connection) override;
   void closing(session::Connection& connection, tcp::CloseReason reason,
                std::int64_t ts_us) override;

@@ -287,8 +287,9 @@ struct ServerDiscovered {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Sinks that keep a value with each request until its reply ask for a slot.
-  virtual bool wants_request_slot() const { return false; }
+  // Sinks that keep values with each request until its reply ask for slots: theirs are
+  // request_slot_ and the ones after it.
+  virtual std::size_t request_slots_wanted() const { return 0; }
   void set_request_slot(std::size_t slot) { request_slot_ = slot; }
   void set_state_index(std::size_t index) { state_index_ = index; }
 

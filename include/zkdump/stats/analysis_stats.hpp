@@ -12,11 +12,11 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/heavy_hitters.hpp"
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/histogram.hpp"
 #include "zkdump/stats/report_span.hpp"
-#include "zkdump/stats/text_table.hpp"
 
 namespace zkdump::stats {
 
@@ -89,7 +89,8 @@ class AnalysisStats final : public session::Sink {
   std::uint32_t largest_fanout_ = 0;
   std::array<std::uint64_t, kWatchKinds> registrations_{};
   std::array<std::uint64_t, kWatchKinds> reregistrations_{};  // setWatches, setWatches2
-  TextTable<WatchedPath> watched_paths_;
+  // Kept by watch activity: registrations, notifications and follow-up reads together.
+  HeavyHitters<WatchedPath> watched_paths_;
   // Sessions.
   LatencyHistogram timeouts_ms_;
   std::uint64_t at_risk_ = 0;
@@ -99,7 +100,8 @@ class AnalysisStats final : public session::Sink {
   // Sizes.
   std::array<std::uint64_t, session::SizeAlert::kWhatCount> size_alerts_{};  // by SizeAlert::What
   std::vector<std::unique_ptr<OpSizes>> op_sizes_;                           // by op index
-  TextTable<std::int64_t> znode_sizes_;  // the largest data seen, by path
+  struct NoFigures {};
+  HeavyHitters<NoFigures> znode_sizes_;  // the largest data seen, by path: exactly the largest
 };
 
 }  // namespace zkdump::stats

@@ -11,18 +11,22 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/heavy_hitters.hpp"
 #include "zkdump/session/capture_counters.hpp"
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
+#include "zkdump/stats/key_ranking.hpp"
 #include "zkdump/stats/report_span.hpp"
-#include "zkdump/stats/text_table.hpp"
 
 namespace zkdump::stats {
 
 struct StatsOptions {
-  int aggregation_depth = 0;      // fold paths to their first N components (0: whole paths)
-  std::size_t limit = 10;         // rows in each "top" table
-  std::size_t max_keys = 100000;  // distinct paths or clients tracked; the rest count as (other)
+  int aggregation_depth = 0;  // fold paths to their first N components (0: whole paths)
+  std::size_t limit = 10;     // rows in each "top" table
+  // Rows kept per ranking (paths, clients, watched paths, by requests and by bytes): what the
+  // "top" tables are chosen from, whatever the number of distinct keys (heavy_hitters.hpp).
+  std::size_t key_rows = 4096;
+  std::size_t max_auth_schemes = 1000;  // the rest are not counted by scheme
 };
 
 using session::CaptureCounters;
@@ -31,7 +35,8 @@ class Collector final : public session::Sink {
  public:
   explicit Collector(const StatsOptions& options);
 
-  bool wants_request_slot() const override { return true; }
+  // A request's path handles and its size.
+  std::size_t request_slots_wanted() const override { return 2; }
   void open(session::Connection& connection) override;
   void zk(const session::ZkMessage& message) override;
   void unanswered(const session::Unanswered& unanswered) override;
@@ -69,40 +74,28 @@ class Collector final : public session::Sink {
     LatencyHistogram latency;
     std::uint64_t error_count() const;  // the failures among them (zk::is_failure)
   };
-  struct KeyStats {
-    std::uint64_t requests = 0;
-    std::uint64_t bytes = 0;
-    std::uint64_t replies = 0;
-    std::int64_t latency_sum_us = 0;
-    double average_latency() const {
-      return replies == 0 ? 0.0
-                          : static_cast<double>(latency_sum_us) / static_cast<double>(replies);
-    }
-  };
   // The ops seen, by name.
   std::vector<const OpStats*> ops() const;
-  using Row = std::pair<std::string_view, const KeyStats*>;
-  std::vector<Row> top_paths_by_requests(std::size_t limit) const;
-  std::vector<Row> top_clients_by_requests(std::size_t limit) const;
+  const KeyRanking& paths() const { return paths_; }
+  const KeyRanking& clients() const { return clients_; }
   std::uint64_t messages() const { return requests_ + replies_ + events_total_; }
   // Seconds between the first and the last message seen.
   double duration_s() const;
-
-  using KeyTable = TextTable<KeyStats>;
 
  private:
   void on_request(const session::ZkMessage& message, std::size_t op, std::string_view path);
   void on_reply(const session::ZkMessage& message, std::size_t op, std::int32_t err);
   void on_request(const session::ZkMessage& message, const zk::Request& request);
   void on_event(const session::ZkMessage& message, const zk::WatcherEvent& event);
-  KeyStats& key_in(KeyTable& table, std::string_view key) const;
   struct ClientRow;
-  struct RequestRecord;
+  struct NoFigures {};
   void count_message(const session::ZkMessage& message);
   void count_request(const session::Connection& connection, std::size_t op,
-                     const RequestRecord& record);
-  void count_deferred(const session::Connection& connection, const session::Outstanding* request);
-  KeyStats& client_of(const session::Connection& connection);
+                     std::uint64_t& path_handles, std::uint64_t bytes, std::string_view path);
+  // Counts a request the filters selected at its end; its path handles, as they are now.
+  std::uint64_t count_deferred(const session::Connection& connection,
+                               const session::Outstanding* request);
+  KeyRanking::Handles& client_of(const session::Connection& connection);
   OpStats& op_stats(std::size_t op);
   std::string_view folded_path(std::string_view path) const;
   void note_time(std::int64_t ts_us);
@@ -110,18 +103,21 @@ class Collector final : public session::Sink {
   void write_top_tables_text(fmt::memory_buffer& out) const;
   void write_counts_text(fmt::memory_buffer& out, const CaptureCounters& totals) const;
   void write_sessions_json(JsonWriter& json) const;
-  void write_key_rows(JsonWriter& json, const KeyTable& table, std::string_view key_name,
-                      int measure) const;
+  void write_key_rows(JsonWriter& json, const KeyRanking& ranking, std::string_view key_name,
+                      KeyRanking::Measure measure) const;
+  void write_ranking_json(JsonWriter& json, const KeyRanking& ranking,
+                          std::string_view key_name) const;
+  std::vector<HeavyHitters<NoFigures>::Row> top_event_paths() const;
   static void write_op_json(JsonWriter& json, const OpStats& stats, const ReportSpan& span);
 
   StatsOptions options_;
   // By the opcode table's index, the last for the connect handshake; created when first seen, as
   // each holds a histogram of 11 KB.
   std::vector<std::unique_ptr<OpStats>> ops_;
-  KeyTable paths_;
-  KeyTable clients_;
-  KeyTable event_paths_;
-  std::vector<FoundServer> servers_;  // the first kMaxListedServers
+  KeyRanking paths_;
+  KeyRanking clients_;
+  HeavyHitters<NoFigures> event_paths_;  // by watch events
+  std::vector<FoundServer> servers_;     // the first kMaxListedServers
   std::uint64_t servers_found_ = 0;
   session::EnsembleView ensemble_;
   std::map<std::string_view, std::uint64_t> events_;  // by event type name

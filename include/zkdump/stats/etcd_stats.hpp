@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "zkdump/base/heavy_hitters.hpp"
 #include "zkdump/session/sink.hpp"
 #include "zkdump/stats/histogram.hpp"
 #include "zkdump/stats/report_span.hpp"
@@ -60,6 +61,7 @@ class EtcdStats final : public session::Sink {
     std::string_view key;
     std::uint64_t reads;
     std::uint64_t writes;
+    std::uint64_t uncertain;  // the key may have had this many more, before it had a row
   };
   std::vector<KeyRow> top_keys(std::size_t rows) const;
   struct WatcherRow {
@@ -89,7 +91,9 @@ class EtcdStats final : public session::Sink {
     std::int64_t last_revision = 0;
     std::int64_t max_lag = 0;  // revisions behind the newest one any reply showed
   };
-  using KeyTable = TextTable<KeyCounts>;
+  // Keys, prefixes and clients, by reads and writes together, in kKeyRows rows each.
+  using KeyTable = HeavyHitters<KeyCounts>;
+  static constexpr std::size_t kKeyRows = 4096;
 
   Method& method(const session::EtcdMessage& message);
   void on_request(const session::EtcdMessage& message, const session::GrpcRequest& request);
@@ -109,9 +113,9 @@ class EtcdStats final : public session::Sink {
   std::map<std::string, Method, std::less<>> methods_;
   Totals totals_;
   TextTable<Watcher> watchers_;
-  KeyTable keys_;
-  KeyTable prefixes_;
-  KeyTable clients_;
+  KeyTable keys_{kKeyRows};
+  KeyTable prefixes_{kKeyRows};
+  KeyTable clients_{kKeyRows};
   // What tells a lease's expiry from a client's delete, kept across intervals: the keys put with
   // a lease, and the leases revoked or already counted expired. Bounded: past kMaxLeaseKeys,
   // keys are not followed (an expiry may then go uncounted, never counted twice).
