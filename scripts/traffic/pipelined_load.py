@@ -3,8 +3,11 @@ set of operations. Prints a JSON summary with the number of requests each op was
 usage: pipelined_load.py HOST:PORT CLIENTS REQUESTS_PER_CLIENT [MIX [ROOT]]
 MIX "growing" (the default; pcaps/pipelined_load.pcap) creates a new node every fifth request,
 so children lists grow; "bounded" (the benchmark capture) creates and deletes its nodes, so
-every reply stays small however long the load runs. ROOT (default /load) is the node the
-clients work under, so that several processes can load one server side by side."""
+every reply stays small however long the load runs; "namespace" (the second benchmark capture)
+creates a new node with each third request and reads it twice, so the namespace grows by one node
+per three requests and no path is touched more than three times, as in a large Kafka or HBase
+namespace. ROOT (default /load) is the node the clients work under, so that several processes can
+load one server side by side."""
 import json
 import sys
 import threading
@@ -47,13 +50,25 @@ def bounded(client, base, i):
     return client.delete_async(node), "delete"
 
 
+def namespace(client, base, i):
+    step, node = i % 3, "%s/n%d" % (base, i // 3)
+    if step == 0:
+        return client.create_async(node, b"x" * 40), "create"
+    if step == 1:
+        return client.exists_async(node), "exists"
+    return client.get_async(node), "getData"
+
+
+MIXES = {"growing": growing, "bounded": bounded, "namespace": namespace}
+
+
 def run(index):
     client = KazooClient(hosts=host, timeout=15)
     client.start()
     base = "%s/c%d" % (root, index)
     client.create(base)
     local = {"connect": 1, "create": 1}
-    next_request = growing if mix == "growing" else bounded
+    next_request = MIXES[mix]
     in_flight = []
     for i in range(per_client):
         result, op = next_request(client, base, i)
