@@ -101,6 +101,19 @@ TEST_CASE("top labels: a value much busier over a window takes the quietest one'
   CHECK(series["other"] == other + 1);  // other only grows
 }
 
+TEST_CASE("top labels: a busy value first seen after thousands of others still gets a series") {
+  metrics::TopLabels top(2);
+  for (int path = 0; path < 5000; ++path) top.add("/once" + std::to_string(path));
+  for (int i = 0; i < 50; ++i) top.add("/late");
+  top.rebalance(0);
+  const auto series = series_of(top);
+  CHECK(series.contains("/late"));
+  CHECK(series.size() == 3);  // /late, one value seen once, other
+  std::uint64_t sum = 0;
+  for (const auto& [value, count] : series) sum += count;
+  CHECK(sum == 5050);
+}
+
 TEST_CASE("top labels: a wire value named like the other bucket counts in it") {
   metrics::TopLabels top(2);
   top.add("other", 4);
