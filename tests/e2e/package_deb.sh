@@ -58,7 +58,10 @@ zkdump_pid=$!
 wait_for_http "http://127.0.0.1:$port/metrics" || fail "the service-like zkdump serves no metrics: $(cat "$work/service.err")"
 capabilities=$(awk '/^CapEff:/ {print $2}' "/proc/$zkdump_pid/status")
 [ "$capabilities" = 0000000000000000 ] || fail "zkdump kept capabilities $capabilities after -Z"
-curl -sf "http://127.0.0.1:$port/metrics" | grep -q '^zkdump_packets_total ' || fail "no zkdump_packets_total"
+# Read whole before grep: `curl | grep -q` under pipefail fails whenever grep, done at its first
+# match, closes the pipe while curl still writes (curl exits 23): this test's old flake.
+metrics=$(curl -sf "http://127.0.0.1:$port/metrics") || fail "no answer from /metrics"
+grep -q '^zkdump_packets_total ' <<< "$metrics" || fail "no zkdump_packets_total"
 kill -TERM "$zkdump_pid"
 status=0
 wait "$zkdump_pid" || status=$?
