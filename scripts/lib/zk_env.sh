@@ -30,13 +30,23 @@ CFG
   [ $# -eq 0 ] || printf '%s\n' "$@" >> "$dir/zoo.cfg"
   # shellcheck disable=SC2086 # the flags are a list
   java ${ZK_SERVER_JVMFLAGS:-} -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=WARN,CONSOLE \
-    -cp "$ZK_JAR" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
+    -cp "$ZK_JAR${ZK_EXTRA_CLASSPATH:+:$ZK_EXTRA_CLASSPATH}" org.apache.zookeeper.server.quorum.QuorumPeerMain \
+    "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
   echo $! > "$dir/server.pid"
   wait_for_zk "$port"
 }
 
 wait_for_zk() {
   local port=$1
+  if [ -n "${ZK_SECURE_PORT:-}" ]; then  # Netty answers no four-letter word: a TLS port accepts
+    for _ in $(seq 1 150); do
+      if "$ZK_PYTHON" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)' \
+        "$ZK_SECURE_PORT" 2> /dev/null; then sleep 1; return 0; fi
+      sleep 0.2
+    done
+    echo "ZooKeeper did not open its secure port $ZK_SECURE_PORT" >&2
+    return 1
+  fi
   for _ in $(seq 1 150); do
     if [ "$("$ZK_PYTHON" - "$port" <<'PY' 2>/dev/null
 import socket, sys

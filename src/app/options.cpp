@@ -83,6 +83,11 @@ void add_source_options(CLI::App& app, Options& options) {
   app.add_option("-i", options.interface,
                  "Capture live on this interface ('any' for all); needs root or CAP_NET_RAW");
   app.add_option("-w", options.write_file, "Also write the raw packets read to this pcap file");
+  app.add_option("--tls-keylog", options.tls_keylogs,
+                 "Decrypt TLS with the secrets this NSS key log holds (SSLKEYLOGFILE, as OpenSSL, "
+                 "curl, Python, Go and Java agents write it); repeat for several. Live, it is "
+                 "followed as it grows. SSLKEYLOGFILE, when set and readable, is read too")
+      ->type_name("FILE");
   app.add_option("-Z", options.drop_user,
                  "Once the capture is open, drop root privileges and run as this user");
   app.add_flag("-D", options.list_interfaces,

@@ -14,16 +14,17 @@
 namespace zkdump::app {
 
 struct Options {
-  std::string read_file;            // -r
-  std::string interface;            // -i
-  std::string write_file;           // -w
-  std::string drop_user;            // -Z
-  bool list_interfaces = false;     // -D
-  int no_resolve = 0;               // -n, -nn: accepted, zkdump never resolves names
-  std::vector<int> ports;           // ZooKeeper clients (2181 with --only-ports)
-  std::vector<int> election_ports;  // leader election between servers (3888 in --omni)
-  std::vector<int> quorum_ports;    // ZAB between leader and learners (2888 in --omni)
-  std::vector<int> etcd_ports;      // etcd v3 (gRPC over HTTP/2)
+  std::string read_file;                 // -r
+  std::string interface;                 // -i
+  std::string write_file;                // -w
+  std::string drop_user;                 // -Z
+  std::vector<std::string> tls_keylogs;  // --tls-keylog, then SSLKEYLOGFILE
+  bool list_interfaces = false;          // -D
+  int no_resolve = 0;                    // -n, -nn: accepted, zkdump never resolves names
+  std::vector<int> ports;                // ZooKeeper clients (2181 with --only-ports)
+  std::vector<int> election_ports;       // leader election between servers (3888 in --omni)
+  std::vector<int> quorum_ports;         // ZAB between leader and learners (2888 in --omni)
+  std::vector<int> etcd_ports;           // etcd v3 (gRPC over HTTP/2)
   bool only_ports = false;  // decode named (or default) ports alone, no detection by content
   bool omni = false;        // client, election and ZAB together, learning ports from configs
   std::uint32_t ensemble_size = 0;  // voting servers until a config names them; 0 unknown

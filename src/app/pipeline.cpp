@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
@@ -25,6 +26,7 @@
 #include "zkdump/session/detection.hpp"
 #include "zkdump/session/etcd.hpp"
 #include "zkdump/session/quorum.hpp"
+#include "zkdump/session/tls.hpp"
 #include "zkdump/stats/analysis_stats.hpp"
 #include "zkdump/stats/collector.hpp"
 #include "zkdump/stats/etcd_stats.hpp"
@@ -134,7 +136,7 @@ void print_summary(const PacketCounters& packets, const tcp::ReassemblyCounters&
 // One run: the stages wired together, the sinks its mode needs, the capture loop, the reports.
 class Run {
  public:
-  Run(const Config& config, capture::PcapSource& source, int output_fd,
+  Run(const Config& config, capture::PcapSource& source, tls::KeyLog& keys, int output_fd,
       metrics::MetricsServer* metrics_server);
   int capture();
   void finish();
@@ -150,6 +152,7 @@ class Run {
   void on_packet(const capture::RawPacket& raw);
   void check_drops();
   void check_pending();
+  void check_keys();
   void tick_analyses();
   void check_silence();
   std::uint64_t decoded_messages() const;
@@ -203,6 +206,7 @@ class Run {
   session::QuorumSessions servers_;
   session::EtcdSessions etcd_;
   session::SessionFamilies families_;
+  session::TlsSessions tls_;
   session::Detection detection_;
   tcp::ConnectionTable connections_;
   PacketCounters packets_;
@@ -217,6 +221,7 @@ class Run {
   std::uint64_t drops_reported_ = 0;
   Every drop_check_{std::chrono::seconds(1), std::chrono::seconds(1)};
   Every pending_check_{std::chrono::milliseconds(100)};
+  Every key_check_{std::chrono::milliseconds(100)};
   std::optional<metrics::MetricsSink> metrics_;
   metrics::MetricsServer* metrics_server_;
   std::unique_ptr<top::TopView> top_;
@@ -224,7 +229,7 @@ class Run {
   bool quit_ = false;
 };
 
-Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
+Run::Run(const Config& config, capture::PcapSource& source, tls::KeyLog& keys, int output_fd,
          metrics::MetricsServer* metrics_server)
     : config_(config),
       source_(source),
@@ -239,7 +244,8 @@ Run::Run(const Config& config, capture::PcapSource& source, int output_fd,
       servers_(sinks_, budget_, ports_, config.ensemble_size),
       etcd_({}, sinks_, budget_),
       families_(clients_, servers_, etcd_),
-      detection_(families_, ports_, sinks_, {}),
+      tls_(keys, sinks_, live_),
+      detection_(families_, ports_, sinks_, tls_, {}),
       connections_(detection_, config.reassembly),
       metrics_server_(metrics_server) {
   set_port_roles(config, ports_);
@@ -461,6 +467,11 @@ void Run::tick_analyses() {
   sinks_.tick(now_us());
 }
 
+// Live: endpoints write a connection's secrets as its handshake goes; waiting ones decrypt.
+void Run::check_keys() {
+  if (key_check_.due()) tls_.tick();
+}
+
 // Live: requests waiting past --pending-after are reported while they wait, not when answered.
 void Run::check_pending() {
   if (config_.pending_after_us <= 0 || !pending_check_.due()) return;
@@ -578,6 +589,7 @@ int Run::capture() {
     const capture::NextStatus status = source_.next(raw);
     if (live_) {
       check_drops();
+      check_keys();
       check_pending();
       tick_analyses();
       check_silence();
@@ -741,9 +753,9 @@ void announce(const capture::PcapSource& source, const Config& config) {
              source.name(), source.linktype_name(), source.snaplen(), ports);
 }
 
-int decode_with(const Config& config, capture::PcapSource& source, int output_fd,
+int decode_with(const Config& config, capture::PcapSource& source, tls::KeyLog& keys, int output_fd,
                 metrics::MetricsServer* metrics_server) {
-  auto run = std::make_unique<Run>(config, source, output_fd, metrics_server);
+  auto run = std::make_unique<Run>(config, source, keys, output_fd, metrics_server);
   const int exit_code = run->capture();
   run->finish();
   return exit_code;
@@ -793,12 +805,31 @@ int list_interfaces() {
   return kExitOk;
 }
 
+// --tls-keylog's files, and SSLKEYLOGFILE's when it is set and readable.
+void load_key_logs(const Options& options, tls::KeyLog& keys) {
+  std::vector<std::string> paths = options.tls_keylogs;
+  const char* from_environment = std::getenv("SSLKEYLOGFILE");
+  if (from_environment != nullptr && *from_environment != '\0' &&
+      ::access(from_environment, R_OK) == 0 &&
+      std::find(paths.begin(), paths.end(), from_environment) == paths.end()) {
+    paths.emplace_back(from_environment);
+  }
+  for (const std::string& path : paths) {
+    std::string error;
+    std::string warning;
+    if (!keys.add_file(path, error, warning)) throw std::runtime_error(error);
+    if (!warning.empty()) fmt::print(stderr, "zkdump: warning: {}\n", warning);
+  }
+}
+
 int run(const Options& options) {
   if (options.list_interfaces) return list_interfaces();
   std::unique_ptr<capture::PcapSource> source;
   std::unique_ptr<metrics::MetricsServer> metrics_server;
   const Config config = make_config(options);
+  tls::KeyLog keys;
   try {
+    load_key_logs(options, keys);
     if (options.top && options.read_file == "-") {
       throw std::runtime_error(
           "--top reads its keys from the terminal: it cannot read the capture from -r -");
@@ -834,12 +865,14 @@ int run(const Options& options) {
     fmt::print(stderr, "zkdump: {}\n", error.what());
     return kExitUsage;
   }
-  return decode_with(config, *source, STDOUT_FILENO, metrics_server.get());
+  return decode_with(config, *source, keys, STDOUT_FILENO, metrics_server.get());
 }
 
 int decode(capture::PcapSource& source, const Options& options, int output_fd,
            metrics::MetricsServer* metrics_server) {
-  return decode_with(make_config(options), source, output_fd, metrics_server);
+  tls::KeyLog keys;
+  load_key_logs(options, keys);
+  return decode_with(make_config(options), source, keys, output_fd, metrics_server);
 }
 
 }  // namespace zkdump::app

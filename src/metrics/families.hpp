@@ -76,6 +76,22 @@ inline constexpr Family kUndecodableBytesTotal{
     "counter",
     "Bytes skipped looking for the next message, by protocol.",
     {"proto"}};
+inline constexpr Family kTlsConnectionsTotal{
+    "zkdump_tls_connections_total",
+    "counter",
+    "TLS connections by what became of them: decrypted, or why not (no_key, unsupported_suite, "
+    "handshake_not_captured, ...).",
+    {"result"}};
+inline constexpr Family kTlsBytesTotal{
+    "zkdump_tls_bytes_total",
+    "counter",
+    "TLS record bytes of connections that ended, by whether they decrypted.",
+    {"decrypted"}};
+inline constexpr Family kTlsDecryptionStopsTotal{
+    "zkdump_tls_decryption_stops_total",
+    "counter",
+    "Directions of decrypted TLS connections whose decryption stopped, by why (gap, bad_record).",
+    {"reason"}};
 inline constexpr Family kUnknownRepliesTotal{
     "zkdump_unknown_replies_total", "counter",
     "ZooKeeper replies to an xid no captured request had."};

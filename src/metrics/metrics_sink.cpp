@@ -241,6 +241,7 @@ void MetricsSink::write(fmt::memory_buffer& out, const session::CaptureCounters&
   }
   Exposition exposition(out);
   write_capture(exposition, capture);
+  write_tls(exposition);
   write_zk(exposition);
   if (!followers_.empty() || !zab_packets_.empty() || !notifications_.empty()) {
     write_zab(exposition);
@@ -324,6 +325,27 @@ void MetricsSink::write_analyses(Exposition& out) const {
   }
 }
 
+// Only once TLS was seen: a capture without it has no TLS series.
+void MetricsSink::write_tls(Exposition& out) const {
+  if (tls_.sessions == 0) return;
+  out.family(families::kTlsConnectionsTotal);
+  out.sample(families::kTlsConnectionsTotal, {"decrypted"}, tls_.decrypted);
+  for (std::size_t i = 0; i < tls::kFailureKinds; ++i) {
+    if (tls_.not_decrypted[i] == 0) continue;
+    out.sample(families::kTlsConnectionsTotal, {tls::failure_name(static_cast<tls::Failure>(i))},
+               tls_.not_decrypted[i]);
+  }
+  out.family(families::kTlsBytesTotal);
+  out.sample(families::kTlsBytesTotal, {"true"}, tls_.decrypted_bytes);
+  out.sample(families::kTlsBytesTotal, {"false"}, tls_.undecrypted_bytes);
+  out.family(families::kTlsDecryptionStopsTotal);
+  for (std::size_t i = 0; i < tls::kFailureKinds; ++i) {
+    if (tls_.stopped[i] == 0) continue;
+    out.sample(families::kTlsDecryptionStopsTotal,
+               {tls::failure_name(static_cast<tls::Failure>(i))}, tls_.stopped[i]);
+  }
+}
+
 void MetricsSink::write_capture(Exposition& out, const session::CaptureCounters& capture) const {
   out.single(families::kPacketsTotal, capture.packets);
   out.single(families::kCapturedBytesTotal, capture.bytes);
@@ -350,6 +372,7 @@ void MetricsSink::write_capture(Exposition& out, const session::CaptureCounters&
   }
   out.family(families::kUndecodableBytesTotal);
   for (std::size_t protocol = 0; protocol < problems_.size(); ++protocol) {
+    if (protocol == static_cast<std::size_t>(session::Protocol::kTls)) continue;  // no framing
     out.sample(families::kUndecodableBytesTotal, {protocol_label(protocol)},
                problem_bytes_[protocol][static_cast<std::size_t>(framing::Problem::kUndecodable)]);
   }

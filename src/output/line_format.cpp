@@ -37,6 +37,11 @@ class TextFormat final : public LineFormat {
     // Unpaired, a reply follows other lines, not its request: it names its connection in full.
     if (!layout_.paired && peers == Peers::kServer) peers = Peers::kBoth;
     std::string_view separator = wrote_fields_ ? ", " : "";
+    if (connection != nullptr && connection->tls) {
+      append_bytes(line_, separator);
+      append_bytes(line_, "tls=True");
+      separator = ", ";
+    }
     if (peers == Peers::kClient || peers == Peers::kBoth) {
       append_bytes(line_, separator);
       append_bytes(line_, "client=");
@@ -57,8 +62,9 @@ class TextFormat final : public LineFormat {
     append_bytes(line_, ")\n");
   }
 
-  void end_quorum(std::string_view from, std::string_view to) override {
-    append_bytes(line_, wrote_fields_ ? ", from=" : "from=");
+  void end_quorum(std::string_view from, std::string_view to, bool tls) override {
+    if (tls) append_bytes(line_, wrote_fields_ ? ", tls=True" : "tls=True");
+    append_bytes(line_, wrote_fields_ || tls ? ", from=" : "from=");
     append_bytes(line_, from);
     append_bytes(line_, ", to=");
     append_bytes(line_, to);
@@ -95,6 +101,7 @@ class JsonFormat final : public LineFormat {
 
   void end(const session::Connection* connection, Peers, bool with_session) override {
     if (connection != nullptr) {
+      if (connection->tls) json_->trusted_key("tls").boolean(true);
       json_->trusted_member("client", connection->client, true);
       json_->trusted_member("server", connection->server, true);
       if (with_session && !connection->session.empty()) {
@@ -104,7 +111,8 @@ class JsonFormat final : public LineFormat {
     finish();
   }
 
-  void end_quorum(std::string_view from, std::string_view to) override {
+  void end_quorum(std::string_view from, std::string_view to, bool tls) override {
+    if (tls) json_->trusted_key("tls").boolean(true);
     json_->trusted_member("from", from, true);
     json_->trusted_member("to", to, true);
     finish();

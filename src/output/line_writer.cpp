@@ -212,7 +212,8 @@ std::string_view LineWriter::end_quorum(const QuorumMessage& message) {
   const session::Connection& connection = *message.connection;
   format_->end_quorum(
       message.direction == Direction::kToServer ? connection.client : connection.server,
-      message.direction == Direction::kToServer ? connection.server : connection.client);
+      message.direction == Direction::kToServer ? connection.server : connection.client,
+      connection.tls);
   return format_->line();
 }
 
@@ -586,6 +587,35 @@ void LineWriter::capture(const session::CaptureProblem& problem) {
     }
   });
   print(end(nullptr, Peers::kNone, false));
+}
+
+// ---- TLS ----
+
+// A TLS connection's hello and session say what it is; where decryption failed is always said,
+// filters or not.
+void LineWriter::tls(const session::TlsEvent& event) {
+  const bool failed = event.failure != tls::Failure::kNone;
+  if (event.kind == session::TlsEvent::Kind::kClosed || (!failed && !options_.announce_servers)) {
+    return;
+  }
+  const std::string_view name = event.kind == session::TlsEvent::Kind::kClientHello ? "ClientHello"
+                                : event.kind == session::TlsEvent::Kind::kSession
+                                    ? "Session"
+                                    : "DecryptionStopped";
+  begin({event.ts_us, false, "tls", event.connection, "name", name, {"Tls", name}});
+  fields([&](FieldSink& out) {
+    switch (event.kind) {
+      case session::TlsEvent::Kind::kClientHello:
+        return tls::describe(*event.client_hello, out);
+      case session::TlsEvent::Kind::kSession:
+        return tls::describe_session(*event.server_hello, event.failure, out);
+      default:
+        out.name("direction", direction_name(event.direction));
+        out.name("reason", tls::failure_name(event.failure));
+        out.number("offset", static_cast<std::int64_t>(event.offset));
+    }
+  });
+  print(end(event.connection, Peers::kBoth, false));
 }
 
 // Said once per server, when detection found it; a port the user named is no news.

@@ -39,6 +39,7 @@ class ClientConversation final : public Conversation, public zk::AwaitedRequests
   // The request that has waited longest, or null.
   const Outstanding* oldest_pending() const { return pending_.empty() ? nullptr : &pending_[0]; }
   const Connection& connection() const { return connection_; }
+  Connection& connection() override { return connection_; }
 
  private:
   framing::Protocol& protocol(Direction direction) override { return frames_[index_of(direction)]; }

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "zkdump/http2/recognize.hpp"
+#include "zkdump/session/conversation.hpp"
+#include "zkdump/tls/client_hello.hpp"
 #include "zkdump/tls/recognize.hpp"
 #include "zkdump/zk/recognize.hpp"
 
@@ -28,28 +30,25 @@ constexpr std::array<HintPort, 6> kHintPorts = {{{2181, Protocol::kZooKeeper},
 // The evidence each family takes, in the order it is asked (the first strong answer binds). The
 // man page's DETECTION section says the same.
 struct Recognizer {
-  bool names_family;  // false: TLS, which says nothing of the service behind it
   Protocol protocol;
   Recognition (*recognize)(const FirstBytes&);
   std::string_view evidence;
 };
-constexpr std::array<Recognizer, 5> kRecognizers = {{
-    {true, Protocol::kZooKeeper, zk::recognize_client,
+constexpr std::array<Recognizer, 4> kRecognizers = {{
+    {Protocol::kZooKeeper, zk::recognize_client,
      "strong: a ConnectRequest; a four-letter word alone; 3 request frames in a row (known "
      "opcode, its xid, xids rising) or 3 replies (known error code); a request one way and a "
      "reply the other. weak: one frame"},
-    {true, Protocol::kElection, zk::quorum::recognize_election,
+    {Protocol::kElection, zk::quorum::recognize_election,
      "strong: the connecting server's header (protocol -65536 or -65535, sid, address); 3 "
      "notifications in a row. weak: a bare sid (before 3.5); one notification"},
-    {true, Protocol::kZab, zk::quorum::recognize_zab,
+    {Protocol::kZab, zk::quorum::recognize_zab,
      "strong: FOLLOWERINFO, OBSERVERINFO or LEADERINFO first; 3 QuorumPackets in a row (known "
      "type, bounded data and auth). weak: one"},
-    {true, Protocol::kEtcd, http2::recognize_grpc,
+    {Protocol::kEtcd, http2::recognize_grpc,
      "strong: the HTTP/2 client preface; an HTTP/1.x request for /v3/; frames in a row naming "
      "gRPC (content type, an etcd method path, a whole gRPC message). weak: 2 frames; another "
      "HTTP/1.x request"},
-    {false, Protocol::kZooKeeper, tls::recognize_handshake,
-     "weak, and only for the port's family: a ClientHello or ServerHello"},
 }};
 
 // An undecided connection holds at most this much (plus the one segment that crossed it); all
@@ -57,6 +56,8 @@ constexpr std::array<Recognizer, 5> kRecognizers = {{
 constexpr std::size_t kMaxHeldPerConnection = 16u << 10;
 constexpr std::size_t kMaxHeldChunks = 64;
 constexpr std::size_t kMaxHeldTotal = 64u << 20;
+// A ClientHello's random ends here: record header, message header, version, random.
+constexpr std::size_t kClientRandomEnd = 5 + 4 + 2 + 32;
 
 std::optional<Protocol> hint_of(std::uint16_t port) {
   for (const HintPort& hint : kHintPorts) {
@@ -91,8 +92,7 @@ Decision weigh(const FirstBytes& first, std::optional<Protocol> hint, bool final
   bool all_ruled_out = true;
   std::optional<Recognition> hinted;
   for (const Recognizer& recognizer : kRecognizers) {
-    if (!recognizer.names_family && !hint) continue;
-    const Protocol protocol = recognizer.names_family ? recognizer.protocol : *hint;
+    const Protocol protocol = recognizer.protocol;
     const Recognition recognition = recognizer.recognize(first);
     if (recognition.evidence == Evidence::kStrong) {
       return {Decision::kBind, protocol, recognition};
@@ -113,17 +113,24 @@ Decision weigh(const FirstBytes& first, std::optional<Protocol> hint, bool final
 }  // namespace
 
 // Holds a connection's first bytes, in the order they came, until a family claims them; then
-// hands them, and everything after, to that family's handler.
+// hands them, and everything after, to that family's handler. A connection that starts with a
+// TLS handshake goes to the TLS layer instead, whose plaintext a family (the port's, or one
+// detection finds in it) decodes. A connection a port names is only asked whether it is TLS.
 class Detection::Undecided final : public tcp::StreamHandler {
  public:
+  struct Plan {
+    std::optional<Protocol> named;  // the port's family, unless the connection is TLS
+    bool inside_tls = false;        // plaintext decrypted from TLS: not TLS again
+  };
   Undecided(Detection& detection, const net::Endpoint& client, const net::Endpoint& server,
-            bool from_start, std::int64_t ts_us)
+            bool from_start, std::int64_t ts_us, Plan plan)
       : detection_(detection),
         client_(client),
         server_(server),
         from_start_(from_start),
         opened_us_(ts_us),
-        hint_(hint_of(server.port) ? hint_of(server.port) : hint_of(client.port)) {}
+        hint_(hint_of(server.port) ? hint_of(server.port) : hint_of(client.port)),
+        plan_(plan) {}
   ~Undecided() override { release(); }
   Undecided(const Undecided&) = delete;
   Undecided& operator=(const Undecided&) = delete;
@@ -187,22 +194,59 @@ class Detection::Undecided final : public tcp::StreamHandler {
   }
 
   void decide(bool final) {
+    if (from_start_ && !plan_.inside_tls) {
+      const Recognition tls = tls::recognize_handshake(first_bytes());
+      if (tls.evidence == Evidence::kTooFewBytes && !final) return;
+      if (tls.evidence == Evidence::kWeak) return bind_tls(tls.reversed && !plan_.named, final);
+    }
+    if (plan_.named) return bind(*plan_.named);
     const Decision decision = weigh(first_bytes(), hint_, final);
     if (decision.kind == Decision::kWait) return;
-    if (decision.kind == Decision::kOther) {
-      other_ = true;
-      ++detection_.counters_.other;
-      release();
-      return;
-    }
+    if (decision.kind == Decision::kOther) return ignore();
     ++detection_.counters_.by_content;
     reversed_ = decision.recognition.reversed;
+    detection_.found(reversed_ ? client_ : server_, decision.protocol, decision.recognition.what,
+                     false, held_.empty() ? opened_us_ : held_.front().ts_us);
+    bind(decision.protocol);
+  }
+
+  void bind(Protocol protocol) {
     const net::Endpoint& client = reversed_ ? server_ : client_;
     const net::Endpoint& server = reversed_ ? client_ : server_;
-    bound_ = detection_.opener_.open(decision.protocol, client, server, from_start_, opened_us_);
-    detection_.found(server, decision.protocol, decision.recognition.what, false,
-                     held_.empty() ? opened_us_ : held_.front().ts_us);
+    bound_ = detection_.opener_.open(protocol, client, server, from_start_, opened_us_,
+                                     plan_.inside_tls);
     replay();
+    release();
+  }
+
+  // TLS names no service: a port must say whose it is, or the key log must hold its secrets.
+  void bind_tls(bool reversed, bool final) {
+    reversed_ = reversed;
+    if (!plan_.named && !hint_) {
+      const tls::ClientHello hello =
+          tls::decode_client_hello(bytes_[reversed_ ? 1 : 0]);  // the random's 43 bytes
+      if (!hello.is_client_hello || bytes_[reversed_ ? 1 : 0].size() < kClientRandomEnd) {
+        if (!final) return;
+        return ignore();
+      }
+      if (!detection_.tls_.has_keys(hello.random)) return ignore();
+    }
+    if (!plan_.named) ++detection_.counters_.by_content;
+    Detection& detection = detection_;
+    const net::Endpoint client = reversed_ ? server_ : client_;
+    const net::Endpoint server = reversed_ ? client_ : server_;
+    const std::optional<Protocol> named = plan_.named;
+    const std::int64_t opened_us = opened_us_;
+    bound_ = detection_.tls_.open(client, server, [&detection, client, server, named, opened_us] {
+      return detection.open_inside_tls(client, server, named, opened_us);
+    });
+    replay();
+    release();
+  }
+
+  void ignore() {
+    other_ = true;
+    ++detection_.counters_.other;
     release();
   }
 
@@ -232,6 +276,7 @@ class Detection::Undecided final : public tcp::StreamHandler {
   bool from_start_;
   std::int64_t opened_us_;
   std::optional<Protocol> hint_;
+  Plan plan_;
   std::unique_ptr<tcp::StreamHandler> bound_;
   bool reversed_ = false;
   bool other_ = false;
@@ -243,17 +288,25 @@ class Detection::Undecided final : public tcp::StreamHandler {
 std::unique_ptr<tcp::StreamHandler> SessionFamilies::open(Protocol protocol,
                                                           const net::Endpoint& client,
                                                           const net::Endpoint& server,
-                                                          bool from_start, std::int64_t ts_us) {
+                                                          bool from_start, std::int64_t ts_us,
+                                                          bool tls) {
+  std::unique_ptr<tcp::StreamHandler> handler;
   switch (protocol) {
     case Protocol::kZooKeeper:
-      return clients_.open(client, server, from_start, ts_us);
+      handler = clients_.open(client, server, from_start, ts_us);
+      break;
     case Protocol::kEtcd:
-      return etcd_.open(client, server, from_start, ts_us);
+      handler = etcd_.open(client, server, from_start, ts_us);
+      break;
     case Protocol::kElection:
     case Protocol::kZab:
+    case Protocol::kTls:  // not a family of its own: detection opens the TLS layer
+      handler = servers_.open_as(protocol, client, server, from_start, ts_us);
       break;
   }
-  return servers_.open_as(protocol, client, server, from_start, ts_us);
+  // Every family's handler is a Conversation (session/conversation.hpp).
+  static_cast<Conversation&>(*handler).connection().tls = tls;
+  return handler;
 }
 
 std::size_t Detection::EndpointHash::operator()(const net::Endpoint& endpoint) const {
@@ -264,9 +317,9 @@ std::size_t Detection::EndpointHash::operator()(const net::Endpoint& endpoint) c
   return static_cast<std::size_t>(hash ^ hash >> 29);
 }
 
-Detection::Detection(FamilyOpener& opener, const PortMap& ports, Sinks& sinks,
+Detection::Detection(FamilyOpener& opener, const PortMap& ports, Sinks& sinks, TlsSessions& tls,
                      const DetectionOptions& options)
-    : opener_(opener), ports_(ports), sinks_(sinks), options_(options) {}
+    : opener_(opener), ports_(ports), sinks_(sinks), tls_(tls), options_(options) {}
 
 Detection::~Detection() = default;
 
@@ -286,13 +339,32 @@ std::unique_ptr<tcp::StreamHandler> Detection::open(const net::Endpoint& client,
     ++counters_.by_port;
     const bool learned = ports_.learned(server.port);
     found(server, *named, learned ? "config" : "named_port", !learned, ts_us);
-    return opener_.open(*named, client, server, from_start, ts_us);
+    return open_by_port(*named, client, server, from_start, ts_us);
   }
   if (const std::optional<Protocol> protocol = known(server)) {
     ++counters_.by_port;
-    return opener_.open(*protocol, client, server, from_start, ts_us);
+    return open_by_port(*protocol, client, server, from_start, ts_us);
   }
-  return std::make_unique<Undecided>(*this, client, server, from_start, ts_us);
+  return std::make_unique<Undecided>(*this, client, server, from_start, ts_us, Undecided::Plan{});
+}
+
+// A connection seen from its start may still be TLS: its first bytes say.
+std::unique_ptr<tcp::StreamHandler> Detection::open_by_port(Protocol protocol,
+                                                            const net::Endpoint& client,
+                                                            const net::Endpoint& server,
+                                                            bool from_start, std::int64_t ts_us) {
+  if (!from_start) return opener_.open(protocol, client, server, false, ts_us, false);
+  return std::make_unique<Undecided>(*this, client, server, true, ts_us,
+                                     Undecided::Plan{protocol, false});
+}
+
+std::unique_ptr<tcp::StreamHandler> Detection::open_inside_tls(const net::Endpoint& client,
+                                                               const net::Endpoint& server,
+                                                               std::optional<Protocol> named,
+                                                               std::int64_t ts_us) {
+  if (named) return opener_.open(*named, client, server, true, ts_us, true);
+  return std::make_unique<Undecided>(*this, client, server, true, ts_us,
+                                     Undecided::Plan{std::nullopt, true});
 }
 
 Direction Detection::direction_of(const net::TcpSegment& segment) const {

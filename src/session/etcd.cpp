@@ -68,6 +68,7 @@ class EtcdConversation final : public Conversation {
         hpack_{http2::HeaderDecoder(from_start), http2::HeaderDecoder(from_start)} {
     shared_.sinks.open(connection_);
   }
+  Connection& connection() override { return connection_; }
 
  private:
   framing::Protocol& protocol(Direction direction) override { return frames_[index_of(direction)]; }

@@ -92,6 +92,7 @@ class QuorumConnection : public Conversation {
         connection_(std::move(connection)) {
     shared_.sinks.open(connection_);
   }
+  Connection& connection() override { return connection_; }
 
  protected:
   // The client side is the connecting server (election) or the learner (ZAB).

@@ -16,6 +16,8 @@ std::string_view protocol_name(Protocol protocol) {
       return "zab";
     case Protocol::kEtcd:
       return "etcd";
+    case Protocol::kTls:
+      return "tls";
   }
   return "zk";
 }
@@ -75,6 +77,10 @@ void Sinks::zk(const ZkMessage& message) {
 
 void Sinks::etcd(const EtcdMessage& message) {
   for (Sink* sink : sinks_) sink->etcd(message);
+}
+
+void Sinks::tls(const TlsEvent& event) {
+  for (Sink* sink : sinks_) sink->tls(event);
 }
 
 void Sinks::unanswered(const Unanswered& unanswered) {

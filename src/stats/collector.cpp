@@ -99,6 +99,7 @@ void Collector::start_interval() {
   events_.clear();
   auth_schemes_.clear();
   for (std::uint64_t& count : sessions_) count = 0;
+  tls_ = {};
   requests_ = replies_ = events_total_ = unanswered_ = 0;
   first_ts_us_ = last_ts_us_ = -1;
 }
@@ -260,6 +261,49 @@ void Collector::write_text(fmt::memory_buffer& out, const CaptureCounters& total
   write_op_rows_text(out, span);
   write_top_tables_text(out);
   write_counts_text(out, totals);
+  write_tls_text(out);
+}
+
+// Only where TLS was seen: how many connections decrypted, and why the others did not.
+void Collector::write_tls_text(fmt::memory_buffer& out) const {
+  if (tls_.sessions == 0) return;
+  put(out,
+      "\ntls: {} connections, {} decrypted ({} bytes, {} of plaintext), {} not decrypted ({} "
+      "bytes)",
+      tls_.sessions, tls_.decrypted, tls_.decrypted_bytes, tls_.plaintext_bytes,
+      tls_.sessions - tls_.decrypted, tls_.undecrypted_bytes);
+  for (std::size_t i = 0; i < tls::kFailureKinds; ++i) {
+    if (tls_.not_decrypted[i] > 0) {
+      put(out, " {} {}", tls::failure_name(static_cast<tls::Failure>(i)), tls_.not_decrypted[i]);
+    }
+  }
+  for (std::size_t i = 0; i < tls::kFailureKinds; ++i) {
+    if (tls_.stopped[i] > 0) {
+      put(out, "; stopped by {}: {}", tls::failure_name(static_cast<tls::Failure>(i)),
+          tls_.stopped[i]);
+    }
+  }
+  put(out, "\n");
+}
+
+void Collector::write_tls_json(JsonWriter& json) const {
+  if (tls_.sessions == 0) return;
+  json.key("tls").begin_object();
+  json.member("connections", tls_.sessions);
+  json.member("decrypted", tls_.decrypted);
+  json.member("decrypted_bytes", tls_.decrypted_bytes);
+  json.member("plaintext_bytes", tls_.plaintext_bytes);
+  json.member("undecrypted_bytes", tls_.undecrypted_bytes);
+  const auto by_failure = [&](std::string_view key, const auto& counts) {
+    json.key(key).begin_object();
+    for (std::size_t i = 0; i < tls::kFailureKinds; ++i) {
+      if (counts[i] > 0) json.member(tls::failure_name(static_cast<tls::Failure>(i)), counts[i]);
+    }
+    json.end_object();
+  };
+  by_failure("not_decrypted", tls_.not_decrypted);
+  by_failure("stopped", tls_.stopped);
+  json.end_object();
 }
 
 void Collector::write_op_rows_text(fmt::memory_buffer& out, const ReportSpan& span) const {
@@ -477,6 +521,7 @@ void Collector::write_json(fmt::memory_buffer& out, const CaptureCounters& total
   json.member("kernel_drops", totals.kernel_drops);
   json.member("interface_drops", totals.interface_drops);
   json.end_object();
+  write_tls_json(json);
   json.member("servers_found", servers_found_);
   json.key("servers").begin_array();
   for (const FoundServer& server : servers_) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cursor.hpp"
 #include "zkdump/base/fields.hpp"
 
 namespace zkdump::tls {
@@ -9,45 +10,10 @@ namespace {
 
 constexpr std::uint8_t kHandshake = 22;
 constexpr std::uint8_t kClientHelloType = 1;
-constexpr std::size_t kRandomSize = 32;
 constexpr std::uint16_t kServerNameExtension = 0;
 constexpr std::uint16_t kAlpnExtension = 16;
 constexpr std::uint16_t kSupportedVersionsExtension = 43;
 constexpr std::uint8_t kHostName = 0;
-
-// Reads forward through bytes it never leaves; a read past the end yields zeros (or what is
-// left) and marks the cursor short, so decoding ends early and says so instead of failing.
-class Cursor {
- public:
-  explicit Cursor(ByteSpan bytes) : rest_(bytes) {}
-
-  bool empty() const { return rest_.empty(); }
-  bool whole() const { return whole_; }
-  std::size_t size() const { return rest_.size(); }
-
-  std::uint32_t number(std::size_t width) {
-    if (rest_.size() < width) {
-      whole_ = false;
-      rest_ = {};
-      return 0;
-    }
-    std::uint32_t value = 0;
-    for (std::size_t i = 0; i < width; ++i) value = value << 8 | rest_[i];
-    rest_ = rest_.subspan(width);
-    return value;
-  }
-  // The next `count` bytes, or what is left of them.
-  ByteSpan take(std::size_t count) {
-    if (rest_.size() < count) whole_ = false;
-    const ByteSpan taken = rest_.first(std::min(count, rest_.size()));
-    rest_ = rest_.subspan(taken.size());
-    return taken;
-  }
-
- private:
-  ByteSpan rest_;
-  bool whole_ = true;
-};
 
 WireBytes wire(ByteSpan bytes) {
   return {bytes.data(), bytes.size(), false};
@@ -120,23 +86,32 @@ bool starts_handshake_record(ByteSpan front) {
 }
 
 ClientHello decode_client_hello(ByteSpan record) {
-  ClientHello hello;
   Cursor header(record);
-  if (header.number(1) != kHandshake) return hello;
-  hello.record_version = static_cast<std::uint16_t>(header.number(2));
-  Cursor body(header.take(header.number(2)));
+  if (header.number(1) != kHandshake) return {};
+  const auto record_version = static_cast<std::uint16_t>(header.number(2));
+  ClientHello hello = decode_client_hello_message(header.take(header.number(2)));
+  hello.record_version = record_version;
+  hello.complete = hello.complete && header.whole();
+  return hello;
+}
+
+ClientHello decode_client_hello_message(ByteSpan message_bytes) {
+  ClientHello hello;
+  Cursor body(message_bytes);
   if (body.number(1) != kClientHelloType) return hello;
   hello.is_client_hello = true;
   Cursor message(body.take(body.number(3)));  // a ClientHello may outgrow its first record
   hello.version = static_cast<std::uint16_t>(message.number(2));
-  message.take(kRandomSize);
-  message.take(message.number(1));  // session id
+  const ByteSpan random = message.take(kRandomSize);
+  std::copy(random.begin(), random.end(), hello.random.begin());
+  const ByteSpan session_id = message.take(message.number(1));
+  hello.session_id_size = std::min(session_id.size(), hello.session_id.size());
+  std::copy_n(session_id.begin(), hello.session_id_size, hello.session_id.begin());
   message.take(message.number(2));  // cipher suites
   message.take(message.number(1));  // compression methods
   const bool extensions_whole =
       message.empty() || read_extensions(message, hello);  // TLS 1.0: none
-  hello.complete =
-      header.whole() && body.whole() && message.whole() && extensions_whole && message.empty();
+  hello.complete = body.whole() && message.whole() && extensions_whole && message.empty();
   return hello;
 }
 

@@ -21,9 +21,18 @@ Recognition hello(ByteSpan bytes, int side) {
 
 }  // namespace
 
+// A TLS client speaks first: the first side heard from that is not TLS rules it out.
 Recognition recognize_handshake(const FirstBytes& first) {
   if (!first.from_start) return {Evidence::kRuledOut, false, {}};
-  return stronger(hello(first.bytes[0], 0), hello(first.bytes[1], 1));
+  const Recognition client = hello(first.bytes[0], 0);
+  const Recognition server = hello(first.bytes[1], 1);
+  if (client.evidence == Evidence::kWeak || server.evidence == Evidence::kWeak) {
+    return stronger(client, server);
+  }
+  if (client.evidence == Evidence::kRuledOut || server.evidence == Evidence::kRuledOut) {
+    return {Evidence::kRuledOut, false, {}};
+  }
+  return {};
 }
 
 }  // namespace zkdump::tls

@@ -37,7 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   zkdump::session::QuorumSessions servers(sinks, budget, ports, 0);
   zkdump::session::EtcdSessions etcd({}, sinks, budget);
   zkdump::session::SessionFamilies families(clients, servers, etcd);
-  zkdump::session::Detection detection(families, ports, sinks, {});
+  static zkdump::tls::KeyLog keys;
+  zkdump::session::TlsSessions tls(keys, sinks, (control & 4) != 0);
+  zkdump::session::Detection detection(families, ports, sinks, tls, {});
   zkdump::net::Endpoint client, server;
   client.port = 40000;
   server.port = kServerPorts[(control >> 4) & 3];

@@ -184,8 +184,8 @@ struct Opener : session::FamilyOpener {
   std::vector<session::Protocol> opened;
   std::vector<std::uint16_t> server_ports;
   std::unique_ptr<tcp::StreamHandler> open(session::Protocol protocol, const net::Endpoint&,
-                                           const net::Endpoint& server, bool,
-                                           std::int64_t) override {
+                                           const net::Endpoint& server, bool, std::int64_t,
+                                           bool) override {
     opened.push_back(protocol);
     server_ports.push_back(server.port);
     return std::make_unique<Counting>(log);
@@ -216,7 +216,9 @@ TEST_CASE("detection binds by the bytes, replays them in order, and says each se
   session::Sinks sinks;
   Announced announced;
   sinks.add(announced);
-  session::Detection detection(opener, ports, sinks, {});
+  tls::KeyLog keys;
+  session::TlsSessions tls(keys, sinks, false);
+  session::Detection detection(opener, ports, sinks, tls, {});
 
   // Guessed backwards (the server's port is the higher): the ConnectRequest says otherwise.
   auto handler = detection.open(at(40000), at(45000), true, 1);
@@ -231,8 +233,10 @@ TEST_CASE("detection binds by the bytes, replays them in order, and says each se
   CHECK(announced.servers[0].server.port == 40000);
   CHECK(announced.servers[0].evidence == "connect_request");
 
-  // The server is known now: its next connection is bound at once, and not announced again.
+  // The server is known now: its next connection is bound by its first bytes (unless they are
+  // TLS), and not announced again.
   auto again = detection.open(at(50001), at(40000), true, 3);
+  again->on_data(Direction::kToServer, request, 3);
   CHECK(opener.opened.size() == 2);
   CHECK(announced.servers.size() == 1);
 

@@ -17,6 +17,7 @@
 #include "zkdump/metrics/top_labels.hpp"
 #include "zkdump/session/capture_counters.hpp"
 #include "zkdump/session/sink.hpp"
+#include "zkdump/session/tls_tally.hpp"
 
 namespace zkdump::metrics {
 
@@ -37,6 +38,7 @@ class MetricsSink final : public session::Sink {
   void quorum(const session::QuorumMessage& message) override;
   void etcd(const session::EtcdMessage& message) override;
   void problem(const session::StreamProblem& problem) override;
+  void tls(const session::TlsEvent& event) override { tls_.count(event); }
   void capture(const session::CaptureProblem& problem) override;
   void write_trace(const session::WriteTrace& trace) override;
   void watch_fanout(const session::WatchFanout& fanout) override;
@@ -80,6 +82,7 @@ class MetricsSink final : public session::Sink {
   void on_etcd_reply(const session::EtcdMessage& message, const session::GrpcReply& reply);
   FollowerFigures& follower(std::string_view name);
 
+  void write_tls(Exposition& out) const;
   void write_capture(Exposition& out, const session::CaptureCounters& capture) const;
   void write_zk(Exposition& out);
   void write_zk_ops(Exposition& out) const;
@@ -134,6 +137,7 @@ class MetricsSink final : public session::Sink {
       problem_bytes_{};
   std::uint64_t truncated_packets_ = 0;
   std::uint64_t connections_open_ = 0;
+  session::TlsTally tls_;
 };
 
 }  // namespace zkdump::metrics

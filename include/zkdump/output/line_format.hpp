@@ -41,8 +41,8 @@ class LineFormat {
   virtual FieldSink& begin_fields() = 0;
   virtual void end_fields() {}
   virtual void end(const session::Connection* connection, Peers peers, bool with_session) = 0;
-  // A server-to-server line names who sent it and who got it.
-  virtual void end_quorum(std::string_view from, std::string_view to) = 0;
+  // A server-to-server line names who sent it and who got it (`tls`: through TLS).
+  virtual void end_quorum(std::string_view from, std::string_view to, bool tls) = 0;
   std::string_view line() const { return {line_.data(), line_.size()}; }
 
  protected:

@@ -44,6 +44,7 @@ class LineWriter final : public session::Sink {
   void pending(const session::Pending& pending) override;
   void quorum(const session::QuorumMessage& message) override;
   void etcd(const session::EtcdMessage& message) override;
+  void tls(const session::TlsEvent& event) override;
   void problem(const session::StreamProblem& problem) override;
   void capture(const session::CaptureProblem& problem) override;
   void server_discovered(const session::ServerDiscovered& server) override;

@@ -8,6 +8,7 @@
 
 #include "zkdump/base/direction.hpp"
 #include "zkdump/framing/stream.hpp"
+#include "zkdump/session/sink.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 
 namespace zkdump::session {
@@ -23,6 +24,8 @@ class Conversation : public tcp::StreamHandler {
   // No more bytes will come: both streams give up what they hold (searching it for a message
   // that may follow junk), then the family ends the connection.
   void on_close(tcp::CloseReason reason, std::int64_t ts_us) final;
+  // The connection its messages name.
+  virtual Connection& connection() = 0;
 
  protected:
   virtual framing::Protocol& protocol(Direction direction) = 0;

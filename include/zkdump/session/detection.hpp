@@ -19,6 +19,7 @@
 #include "zkdump/session/etcd.hpp"
 #include "zkdump/session/quorum.hpp"
 #include "zkdump/session/sink.hpp"
+#include "zkdump/session/tls.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 
 namespace zkdump::session {
@@ -27,9 +28,10 @@ namespace zkdump::session {
 class FamilyOpener {
  public:
   virtual ~FamilyOpener() = default;
+  // `tls`: the handler gets plaintext decrypted from TLS.
   virtual std::unique_ptr<tcp::StreamHandler> open(Protocol protocol, const net::Endpoint& client,
                                                    const net::Endpoint& server, bool from_start,
-                                                   std::int64_t ts_us) = 0;
+                                                   std::int64_t ts_us, bool tls) = 0;
 };
 
 // The session stage's own families: ZooKeeper clients, election and ZAB, etcd.
@@ -39,7 +41,7 @@ class SessionFamilies final : public FamilyOpener {
       : clients_(clients), servers_(servers), etcd_(etcd) {}
   std::unique_ptr<tcp::StreamHandler> open(Protocol protocol, const net::Endpoint& client,
                                            const net::Endpoint& server, bool from_start,
-                                           std::int64_t ts_us) override;
+                                           std::int64_t ts_us, bool tls) override;
 
  private:
   ClientSessions& clients_;
@@ -61,7 +63,7 @@ struct DetectionOptions {
 // Where a server was found, by endpoint: what detection and every later connection rely on.
 class Detection final : public tcp::StreamHandlerFactory, public tcp::OrientationGuess {
  public:
-  Detection(FamilyOpener& opener, const PortMap& ports, Sinks& sinks,
+  Detection(FamilyOpener& opener, const PortMap& ports, Sinks& sinks, TlsSessions& tls,
             const DetectionOptions& options);
   ~Detection() override;
   Detection(const Detection&) = delete;
@@ -82,16 +84,20 @@ class Detection final : public tcp::StreamHandlerFactory, public tcp::Orientatio
   };
   std::optional<Protocol> known(const net::Endpoint& server) const;
   bool is_server(const net::Endpoint& endpoint) const;
-  std::unique_ptr<tcp::StreamHandler> bind(Protocol protocol, const net::Endpoint& client,
-                                           const net::Endpoint& server, bool from_start,
-                                           std::int64_t ts_us, std::string_view evidence,
-                                           bool named);
+  std::unique_ptr<tcp::StreamHandler> open_by_port(Protocol protocol, const net::Endpoint& client,
+                                                   const net::Endpoint& server, bool from_start,
+                                                   std::int64_t ts_us);
+  std::unique_ptr<tcp::StreamHandler> open_inside_tls(const net::Endpoint& client,
+                                                      const net::Endpoint& server,
+                                                      std::optional<Protocol> named,
+                                                      std::int64_t ts_us);
   void found(const net::Endpoint& server, Protocol protocol, std::string_view evidence, bool named,
              std::int64_t ts_us);
 
   FamilyOpener& opener_;
   const PortMap& ports_;
   Sinks& sinks_;
+  TlsSessions& tls_;
   DetectionOptions options_;
   DetectionCounters counters_;
   std::size_t held_bytes_ = 0;  // by every undecided connection

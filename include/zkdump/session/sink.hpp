@@ -20,14 +20,16 @@
 #include "zkdump/session/findings.hpp"
 #include "zkdump/tcp/reassembly.hpp"
 #include "zkdump/tls/client_hello.hpp"
+#include "zkdump/tls/decryptor.hpp"
 #include "zkdump/zk/messages.hpp"
 #include "zkdump/zk/quorum.hpp"
 
 namespace zkdump::session {
 
-enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab, kEtcd };
-inline constexpr std::size_t kProtocolCount = static_cast<std::size_t>(Protocol::kEtcd) + 1;
-std::string_view protocol_name(Protocol protocol);  // zk, election, zab, etcd: JSON's "proto"
+// kTls: the TLS layer of a connection, whose plaintext another family decodes.
+enum class Protocol : std::uint8_t { kZooKeeper, kElection, kZab, kEtcd, kTls };
+inline constexpr std::size_t kProtocolCount = static_cast<std::size_t>(Protocol::kTls) + 1;
+std::string_view protocol_name(Protocol protocol);  // zk, election, zab, etcd, tls: JSON's "proto"
 
 // One connection, identified once: its endpoints formatted once, not per line.
 inline constexpr std::size_t kMaxSinks = 16;
@@ -48,6 +50,7 @@ struct Connection {
   std::string client;  // IP:PORT, [IPv6]:PORT
   std::string server;
   std::string session;  // zk: 0x..., once a connect named it
+  bool tls = false;     // its bytes were decrypted from TLS records
 
   // The client's address without its port ("10.0.0.7", "[::1]"): what statistics group by.
   std::string_view client_host() const {
@@ -263,6 +266,24 @@ struct EtcdMessage {
   }
 };
 
+// What the TLS layer of a connection saw (session/tls.hpp): its ClientHello, whether it decrypts
+// and why not, a direction whose decryption stopped, and its end.
+struct TlsEvent {
+  enum class Kind : std::uint8_t { kClientHello, kSession, kStopped, kClosed };
+  Kind kind = Kind::kClientHello;
+  Connection* connection = nullptr;  // protocol kTls
+  std::int64_t ts_us = 0;
+  Direction direction = Direction::kToServer;      // kStopped
+  const tls::ClientHello* client_hello = nullptr;  // kClientHello
+  const tls::ServerHello* server_hello = nullptr;  // kSession: version 0 when none was seen
+  const tls::CipherSuite* suite = nullptr;         // kSession: null when zkdump does not know it
+  tls::Failure failure = tls::Failure::kNone;      // kSession: why not decrypted; kStopped: why
+  std::uint64_t offset = 0;                        // kStopped: in the direction's TLS bytes
+  std::array<std::uint64_t, 2> tls_bytes{};        // kClosed: per direction
+  std::uint64_t plaintext_bytes = 0;               // kClosed
+  bool decrypted = false;                          // kClosed: the session decrypted
+};
+
 // What happened to the capture itself, outside any connection.
 struct CaptureProblem {
   enum class Kind : std::uint8_t { kKernelDrops, kTruncatedPacket };
@@ -305,6 +326,7 @@ class Sink {
   virtual void pending(const Pending&) {}
   virtual void quorum(const QuorumMessage&) {}
   virtual void etcd(const EtcdMessage&) {}
+  virtual void tls(const TlsEvent&) {}
   virtual void problem(const StreamProblem&) {}
   virtual void capture(const CaptureProblem&) {}
   virtual void server_discovered(const ServerDiscovered&) {}
@@ -340,6 +362,7 @@ class Sinks {
   void pending(const Pending& pending);
   void quorum(const QuorumMessage& message);
   void etcd(const EtcdMessage& message);
+  void tls(const TlsEvent& event);
   void problem(const StreamProblem& problem);
   void capture(const CaptureProblem& problem);
   void server_discovered(const ServerDiscovered& server);

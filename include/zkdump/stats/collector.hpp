@@ -14,6 +14,7 @@
 #include "zkdump/base/heavy_hitters.hpp"
 #include "zkdump/session/capture_counters.hpp"
 #include "zkdump/session/sink.hpp"
+#include "zkdump/session/tls_tally.hpp"
 #include "zkdump/stats/histogram.hpp"
 #include "zkdump/stats/key_ranking.hpp"
 #include "zkdump/stats/report_span.hpp"
@@ -42,6 +43,7 @@ class Collector final : public session::Sink {
   void unanswered(const session::Unanswered& unanswered) override;
   void server_discovered(const session::ServerDiscovered& server) override;
   void quorum(const session::QuorumMessage& message) override;
+  void tls(const session::TlsEvent& event) override { tls_.count(event); }
 
   // Starts a new --stats-interval: every figure back to zero. Keys stay (zeroed), so the rows
   // requests still waiting point to remain valid.
@@ -103,6 +105,8 @@ class Collector final : public session::Sink {
   void write_top_tables_text(fmt::memory_buffer& out) const;
   void write_counts_text(fmt::memory_buffer& out, const CaptureCounters& totals) const;
   void write_sessions_json(JsonWriter& json) const;
+  void write_tls_text(fmt::memory_buffer& out) const;
+  void write_tls_json(JsonWriter& json) const;
   void write_key_rows(JsonWriter& json, const KeyRanking& ranking, std::string_view key_name,
                       KeyRanking::Measure measure) const;
   void write_ranking_json(JsonWriter& json, const KeyRanking& ranking,
@@ -123,6 +127,7 @@ class Collector final : public session::Sink {
   std::map<std::string_view, std::uint64_t> events_;  // by event type name
   std::map<std::string, std::uint64_t> auth_schemes_;
   std::array<std::uint64_t, session::kSessionChangeNames.size()> sessions_{};  // by change - 1
+  session::TlsTally tls_;
   std::uint64_t requests_ = 0;
   std::uint64_t replies_ = 0;
   std::uint64_t events_total_ = 0;

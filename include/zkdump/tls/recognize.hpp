@@ -1,5 +1,6 @@
 // How a TLS connection's first records are told from other bytes, for protocol detection. TLS
-// names no service: detection binds it only where a port or a known server says which.
+// names no service: detection hands it to the TLS layer where a port says whose it is or the key
+// log holds its secrets, and the plaintext says the rest.
 #pragma once
 
 #include "zkdump/base/recognition.hpp"
