@@ -2,7 +2,8 @@
 # Writes the expected output next to every capture. Review the diff before committing it.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-zkdump=${1:-$repo/build}/zkdump
+zkdump=$(realpath "${1:-$repo/build}/zkdump")
+cd "$repo"  # the TLS captures' .args name their key logs from here
 export TZ=UTC
 for pcap in "$repo"/pcaps/*.pcap; do
   base=${pcap%.pcap}

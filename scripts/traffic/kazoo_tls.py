@@ -29,6 +29,8 @@ class KeyLoggingSsl:
             context.keylog_filename = keylog
         if os.environ.get("KAZOO_TLS_MAX") == "1.2":
             context.maximum_version = ssl.TLSVersion.TLSv1_2
+        if os.environ.get("KAZOO_TLS_CIPHERS"):
+            context.set_ciphers(os.environ["KAZOO_TLS_CIPHERS"])
         return context
 
 
@@ -39,8 +41,6 @@ plain_init = kazoo.client.KazooClient.__init__
 def tls_init(self, *args, **kwargs):
     kwargs.update(use_ssl=True, ca=f"{tls_dir}/ca.crt", certfile=f"{tls_dir}/client.crt",
                   keyfile=f"{tls_dir}/client.key", verify_certs=True)
-    if os.environ.get("KAZOO_TLS_CIPHERS"):
-        kwargs["ciphers"] = os.environ["KAZOO_TLS_CIPHERS"]
     plain_init(self, *args, **kwargs)
 
 

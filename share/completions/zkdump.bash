@@ -4,7 +4,7 @@ _zkdump() {
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD-1]}
   case $prev in
-    -r|-w|--web-config)
+    -r|-w|--web-config|--tls-keylog)
       compopt -o filenames 2>/dev/null
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return ;;
@@ -31,7 +31,7 @@ _zkdump() {
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "-h --help --version -r -i -w -Z -D -n --election-port --ensemble-size
-      --quorum-port --etcd-port --omni --only-ports --port -c -l -p --include-pings -v --json --unpaired
+      --quorum-port --etcd-port --omni --only-ports --port --tls-keylog -c -l -p --include-pings -v --json --unpaired
       --pending-after --show-credentials --show-data -t -tt -ttt -tttt -ttttt -q --count-requests
       --measure-latency --group-by --sort-by --stats --top --stats-interval --stats-limit --stats-keys
       --aggregation-depth --path --op --session --client --errors --slower-than -s -B

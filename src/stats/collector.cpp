@@ -288,9 +288,9 @@ void Collector::write_tls_text(fmt::memory_buffer& out) const {
 
 void Collector::write_tls_json(JsonWriter& json) const {
   if (tls_.sessions == 0) return;
-  json.key("tls").begin_object();
+  json.key("tls_sessions").begin_object();
   json.member("connections", tls_.sessions);
-  json.member("decrypted", tls_.decrypted);
+  json.member("decrypted_connections", tls_.decrypted);
   json.member("decrypted_bytes", tls_.decrypted_bytes);
   json.member("plaintext_bytes", tls_.plaintext_bytes);
   json.member("undecrypted_bytes", tls_.undecrypted_bytes);

@@ -22,6 +22,8 @@ for mode in text json; do
   TZ=UTC "$zkdump" -q "${mode_options[@]}" -r "$work/variant.pcap" > "$work/variant.$mode"
   if [ "$variant" = merged ] && [ "$mode" = json ]; then
     sed -i -E 's/^\{"ts":[0-9.]+,/{/; s/"latency_us":[0-9]+,//' "$work/clean.$mode" "$work/variant.$mode"
+  elif [ "$variant" = merged ]; then  # etcd's lines say their latency
+    sed -i -E 's/latency_us=[0-9]+, //' "$work/clean.$mode" "$work/variant.$mode"
   fi
   if [ "$variant" = ipv6 ]; then
     # Endpoints become IPv4-mapped IPv6 addresses; everything else must match.

@@ -6,7 +6,15 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+
 #include "zkdump/tls/client_hello.hpp"
+#include "zkdump/tls/decryptor.hpp"
+#include "zkdump/tls/key_log.hpp"
+#include "zkdump/tls/record_cipher.hpp"
 
 namespace {
 
@@ -145,4 +153,267 @@ TEST_CASE("more ALPN protocols than kept are counted, and other records are not 
   server_hello.number(22, 1).number(0x0303, 2).block(Wire().number(2, 1).number(0, 3), 2);
   CHECK_FALSE(decode_client_hello(server_hello.span()).is_client_hello);
   CHECK_FALSE(zkdump::tls::starts_handshake_record(Wire().number(0x17, 1).number(3, 1).span()));
+}
+
+// ---- Decryption ----
+
+namespace {
+
+using zkdump::Direction;
+using zkdump::tls::Failure;
+
+constexpr std::string_view kRandomHex =
+    "7272727272727272727272727272727272727272727272727272727272727272";  // 32 x 'r'
+
+std::string secret_hex(char fill) {
+  return std::string(64, fill);  // 32 bytes: a SHA-256 suite's secret
+}
+
+// A TLS 1.3 key log for the record() ClientHello's random.
+std::string tls13_key_log() {
+  return fmt::format(
+      "# comment\nCLIENT_HANDSHAKE_TRAFFIC_SECRET {0} {1}\nSERVER_HANDSHAKE_TRAFFIC_SECRET {0} "
+      "{2}\r\nCLIENT_TRAFFIC_SECRET_0 {0} {3}\nSERVER_TRAFFIC_SECRET_0 {0} {4}\nEXPORTER_SECRET "
+      "{0} {4}\n",
+      kRandomHex, secret_hex('1'), secret_hex('2'), secret_hex('3'), secret_hex('4'));
+}
+
+zkdump::tls::Secret secret_of(char fill) {
+  zkdump::tls::Secret secret;
+  secret.size = 32;
+  for (std::size_t i = 0; i < 32; ++i)
+    secret.bytes[i] = static_cast<std::uint8_t>(fill - '0') * 0x11;
+  return secret;
+}
+
+// Seals records as a TLS 1.3 peer does (AES-128-GCM), with OpenSSL's encrypting side.
+class Sealer {
+ public:
+  explicit Sealer(zkdump::tls::Secret secret) : secret_(secret) { rekey(); }
+  ~Sealer() { EVP_CIPHER_CTX_free(context_); }
+  Sealer(const Sealer&) = delete;
+  Sealer& operator=(const Sealer&) = delete;
+
+  Wire seal(std::uint8_t type, std::string_view content) {
+    std::vector<std::uint8_t> plain(content.begin(), content.end());
+    plain.push_back(type);
+    plain.push_back(0);  // padding
+    Wire out;
+    out.number(23, 1).number(0x0303, 2).number(static_cast<std::uint32_t>(plain.size() + 16), 2);
+    std::array<std::uint8_t, 12> nonce = keys_.iv;
+    for (int i = 0; i < 8; ++i)
+      nonce[4 + i] ^= static_cast<std::uint8_t>(sequence_ >> (56 - 8 * i));
+    ++sequence_;
+    std::vector<std::uint8_t> sealed(plain.size() + 16);
+    int written = 0;
+    EVP_EncryptInit_ex(context_, EVP_aes_128_gcm(), nullptr, keys_.key.data(), nonce.data());
+    EVP_EncryptUpdate(context_, nullptr, &written, out.bytes.data(), 5);
+    EVP_EncryptUpdate(context_, sealed.data(), &written, plain.data(),
+                      static_cast<int>(plain.size()));
+    EVP_EncryptFinal_ex(context_, sealed.data() + written, &written);
+    EVP_CIPHER_CTX_ctrl(context_, EVP_CTRL_AEAD_GET_TAG, 16, sealed.data() + plain.size());
+    return out.put(sealed.data(), sealed.size());
+  }
+  // After a Finished or a KeyUpdate: the next secret (handshake to application, or updated).
+  void next(zkdump::tls::Secret secret) {
+    secret_ = secret;
+    rekey();
+  }
+  void update() {
+    REQUIRE(zkdump::tls::tls13_next_secret(suite(), secret_));
+    rekey();
+  }
+
+ private:
+  static const zkdump::tls::CipherSuite& suite() { return *zkdump::tls::find_cipher_suite(0x1301); }
+  void rekey() {
+    REQUIRE(zkdump::tls::tls13_traffic_keys(suite(), secret_.view(), keys_));
+    sequence_ = 0;
+  }
+  zkdump::tls::Secret secret_;
+  zkdump::tls::TrafficKeys keys_;
+  std::uint64_t sequence_ = 0;
+  EVP_CIPHER_CTX* context_ = EVP_CIPHER_CTX_new();
+};
+
+Wire server_hello_record(std::uint16_t suite = 0x1301) {
+  Wire hello;
+  hello.number(0x0303, 2).text(std::string(32, 's'));
+  hello.block(Wire().text("session-id"), 1).number(suite, 2).number(0, 1);
+  hello.block(extension(43, Wire().number(0x0304, 2)), 2);
+  const Wire handshake = Wire().number(2, 1).block(hello, 3);
+  return Wire().number(22, 1).number(0x0303, 2).block(handshake, 2);
+}
+
+std::string handshake_message(std::uint8_t type, std::string_view body) {
+  std::string message{static_cast<char>(type), 0, 0, static_cast<char>(body.size())};
+  return message.append(body);
+}
+
+struct Recorded : zkdump::tls::DecryptorListener {
+  std::vector<std::string> events;
+  std::string plain[2];
+  void on_client_hello(const ClientHello&, std::int64_t) override { events.emplace_back("hello"); }
+  void on_session(const zkdump::tls::ServerHello& hello, Failure failure, std::int64_t) override {
+    events.push_back(
+        fmt::format("session {} {}", zkdump::tls::failure_name(failure), hello.alpn_name()));
+  }
+  void on_plaintext(Direction direction, ByteSpan bytes, std::int64_t) override {
+    plain[zkdump::index_of(direction)].append(bytes.begin(), bytes.end());
+  }
+  void on_stopped(Direction direction, Failure failure, std::uint64_t, std::int64_t) override {
+    events.push_back(fmt::format("stopped {} {}", zkdump::index_of(direction),
+                                 zkdump::tls::failure_name(failure)));
+  }
+};
+
+// A whole TLS 1.3 connection, each direction's bytes in the order a client and server send them.
+struct Conversation {
+  std::vector<std::pair<Direction, Wire>> records;
+  Conversation() {
+    Sealer client(secret_of('1'));
+    Sealer server(secret_of('2'));
+    const Wire alpn_extension = alpn({"h2"});
+    const std::string extensions(alpn_extension.bytes.begin(), alpn_extension.bytes.end());
+    std::string encrypted_extensions{0, static_cast<char>(extensions.size())};
+    encrypted_extensions += extensions;
+    records.emplace_back(Direction::kToServer, record({supported_versions({0x0304})}));
+    records.emplace_back(Direction::kToClient, server_hello_record());
+    records.emplace_back(Direction::kToClient, Wire().number(20, 1).number(0x0303, 2).block(
+                                                   Wire().number(1, 1), 2));  // middlebox CCS
+    records.emplace_back(Direction::kToClient,
+                         server.seal(22, handshake_message(8, encrypted_extensions) +
+                                             handshake_message(20, "finished")));
+    server.next(secret_of('4'));
+    records.emplace_back(Direction::kToServer, client.seal(22, handshake_message(20, "done")));
+    client.next(secret_of('3'));
+    records.emplace_back(Direction::kToServer, client.seal(23, "request one"));
+    records.emplace_back(Direction::kToClient, server.seal(23, "reply one"));
+    records.emplace_back(Direction::kToServer, client.seal(22, handshake_message(24, "\1")));
+    client.update();
+    records.emplace_back(Direction::kToServer, client.seal(23, "request two"));
+    records.emplace_back(Direction::kToClient, server.seal(4, "ticket"));  // ignored content type
+    records.emplace_back(Direction::kToClient, server.seal(23, "reply two"));
+  }
+};
+
+struct Decrypting {
+  zkdump::tls::KeyLog keys;
+  zkdump::tls::HoldBudget budget;
+  Recorded recorded;
+  zkdump::tls::Decryptor decryptor;
+  explicit Decrypting(bool live = false, std::string_view key_log = tls13_key_log())
+      : decryptor(keys, recorded, budget, {live, 1u << 20}) {
+    keys.parse(key_log);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a key log keeps the secrets it knows by client random, and skips what it cannot read") {
+  zkdump::tls::KeyLog keys;
+  keys.parse(tls13_key_log());
+  keys.parse("CLIENT_RANDOM 00 11\nCLIENT_RANDOM ");  // short hex; a line cut in two calls
+  keys.parse(std::string(kRandomHex) + " " + std::string(96, 'a') + "\nnot a line at all\n" +
+             std::string(600, 'x') + "\n");
+  zkdump::tls::ClientRandom random;
+  random.fill('r');
+  const zkdump::tls::SessionSecrets* secrets = keys.find(random);
+  REQUIRE(secrets != nullptr);
+  CHECK((*secrets)[zkdump::tls::SecretKind::kClientHandshake].size == 32);
+  CHECK((*secrets)[zkdump::tls::SecretKind::kServerTraffic].bytes[0] == 0x44);
+  CHECK((*secrets)[zkdump::tls::SecretKind::kMaster].size == 48);
+  CHECK(keys.counters().secrets == 5);
+  CHECK(keys.counters().other_labels == 1);
+  CHECK(keys.counters().malformed == 3);
+  random.fill('x');
+  CHECK(keys.find(random) == nullptr);
+}
+
+TEST_CASE("TLS 1.3 decrypts through its handshake, key change and KeyUpdate, however cut") {
+  const Conversation conversation;
+  for (std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{7}, std::size_t{1000}}) {
+    CAPTURE(piece);
+    Decrypting run;
+    for (const auto& [direction, bytes] : conversation.records) {
+      for (std::size_t at = 0; at < bytes.bytes.size(); at += piece) {
+        const std::size_t size = std::min(piece, bytes.bytes.size() - at);
+        run.decryptor.data(direction, ByteSpan(bytes.bytes).subspan(at, size), 0);
+      }
+    }
+    run.decryptor.finish(1);
+    CHECK(run.recorded.events == std::vector<std::string>{"hello", "session none h2"});
+    CHECK(run.recorded.plain[0] == "request onerequest two");
+    CHECK(run.recorded.plain[1] == "reply onereply two");
+    CHECK(run.decryptor.counters().records == 8);
+  }
+}
+
+TEST_CASE("TLS without its secrets says why once, and a live one waits for them") {
+  const Conversation conversation;
+  const auto play = [&](Decrypting& run, std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      run.decryptor.data(conversation.records[i].first, conversation.records[i].second.span(), 0);
+    }
+  };
+  Decrypting offline(false, "");
+  play(offline, 0, conversation.records.size());
+  offline.decryptor.finish(1);
+  CHECK(offline.recorded.events == std::vector<std::string>{"hello", "session no_key "});
+  CHECK(offline.recorded.plain[0].empty());
+
+  Decrypting live(true, "");
+  play(live, 0, 6);
+  CHECK(live.decryptor.waiting_for_keys());
+  CHECK(live.budget.used > 0);
+  live.keys.parse(tls13_key_log());
+  live.decryptor.retry_keys();
+  play(live, 6, conversation.records.size());
+  CHECK(live.recorded.events == std::vector<std::string>{"hello", "session none h2"});
+  CHECK(live.recorded.plain[0] == "request onerequest two");
+  CHECK(live.budget.used == 0);
+
+  Decrypting wrong(false, fmt::format("CLIENT_HANDSHAKE_TRAFFIC_SECRET {0} {1}\n"
+                                      "SERVER_HANDSHAKE_TRAFFIC_SECRET {0} {1}\n"
+                                      "CLIENT_TRAFFIC_SECRET_0 {0} {1}\n"
+                                      "SERVER_TRAFFIC_SECRET_0 {0} {1}\n",
+                                      kRandomHex, secret_hex('9')));
+  play(wrong, 0, conversation.records.size());
+  CHECK(wrong.recorded.events == std::vector<std::string>{"hello", "session bad_record "});
+}
+
+TEST_CASE("a gap ends one direction's decryption; the other goes on") {
+  const Conversation conversation;
+  Decrypting run;
+  for (std::size_t i = 0; i < conversation.records.size(); ++i) {
+    const auto& [direction, bytes] = conversation.records[i];
+    if (i == 6) {  // the server's first reply is lost
+      run.decryptor.gap(direction, bytes.bytes.size(), 0);
+      continue;
+    }
+    run.decryptor.data(direction, bytes.span(), 0);
+  }
+  CHECK(run.recorded.events ==
+        std::vector<std::string>{"hello", "session none h2", "stopped 1 gap"});
+  CHECK(run.recorded.plain[0] == "request onerequest two");
+  CHECK(run.recorded.plain[1].empty());
+}
+
+TEST_CASE("an unsupported suite, bytes that are not TLS, and a server that never answers") {
+  Decrypting cbc;
+  cbc.decryptor.data(Direction::kToServer, record({supported_versions({0x0303})}).span(), 0);
+  cbc.decryptor.data(Direction::kToClient, server_hello_record(0xc013).span(), 0);
+  CHECK(cbc.recorded.events == std::vector<std::string>{"hello", "session unsupported_suite "});
+
+  Decrypting junk;
+  junk.decryptor.data(Direction::kToServer, record({}).span(), 0);
+  const std::string http = "HTTP/1.1 400 Bad Request\r\n\r\n";
+  junk.decryptor.data(Direction::kToClient,
+                      ByteSpan(reinterpret_cast<const std::uint8_t*>(http.data()), http.size()), 0);
+  CHECK(junk.recorded.events == std::vector<std::string>{"hello", "session not_tls "});
+
+  Decrypting silent;
+  silent.decryptor.data(Direction::kToServer, record({}).span(), 0);
+  silent.decryptor.finish(1);
+  CHECK(silent.recorded.events == std::vector<std::string>{"hello", "session no_server_hello "});
 }
