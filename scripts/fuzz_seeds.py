@@ -13,7 +13,7 @@ import recut  # noqa: E402
 MAX_SEED = 64 * 1024
 pcap_dir, out = sys.argv[1:3]
 targets = ("stream_to_server", "stream_to_client", "reassembler", "pcap", "election", "zab", "etcd",
-           "detect")
+           "detect", "tls", "keylog")
 # The server ports of the quorum capture's ensemble (scripts/make_quorum_capture.sh) and defaults.
 QUORUM_PORTS = {port: "election" for port in range(3888, 3900)}
 QUORUM_PORTS.update({port: "zab" for port in range(2888, 2900)})
@@ -77,7 +77,17 @@ for path in sorted(glob.glob(os.path.join(pcap_dir, "*.pcap"))):
             stream += bytes([(0 if to_server else 0x80) | len(chunk)]) + chunk
     for (server_port, client_port), stream in list(connections.items())[:8]:
         write("detect", "%s-%d-%d" % (base, server_port, client_port), bytes(stream))
+    # The TLS record layer: the TLS captures' connections, whose key logs the target loads.
+    if base.endswith("_tls"):
+        for (server_port, client_port), stream in connections.items():
+            write("tls", "%s-%d-%d" % (base, server_port, client_port), bytes(stream))
     for (client_port, to_server), data in streams.items():
         target = "stream_to_server" if to_server else "stream_to_client"
         # Control byte: text output, connection start seen, 1500-byte pieces.
         write(target, "%s-%d" % (base, client_port), bytes([0x32]) + bytes(data))
+# The key log parser: the bundled key logs, whole and in 7-byte pieces.
+for path in sorted(glob.glob(os.path.join(pcap_dir, "*.keys"))):
+    with open(path, "rb") as f:
+        text = f.read()
+    write("keylog", os.path.basename(path), bytes([0]) + text)
+    write("keylog", os.path.basename(path) + "-cut", bytes([7]) + text)

@@ -37,8 +37,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   zkdump::session::QuorumSessions servers(sinks, budget, ports, 0);
   zkdump::session::EtcdSessions etcd({}, sinks, budget);
   zkdump::session::SessionFamilies families(clients, servers, etcd);
-  static zkdump::tls::KeyLog keys;
-  zkdump::session::TlsSessions tls(keys, sinks, (control & 4) != 0);
+  // Bit 3: TLS waits for keys, as live. The bundled key logs let TLS seeds decrypt.
+  zkdump::tls::KeyLog& keys = zkdump::fuzz::bundled_key_log();
+  zkdump::session::TlsSessions tls(keys, sinks, (control & 8) != 0);
   zkdump::session::Detection detection(families, ports, sinks, tls, {});
   zkdump::net::Endpoint client, server;
   client.port = 40000;

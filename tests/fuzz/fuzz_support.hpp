@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
+#include <string>
 #include <string_view>
 
 #include "zkdump/analysis/analyses.hpp"
@@ -17,6 +20,7 @@
 #include "zkdump/session/client.hpp"
 #include "zkdump/stats/analysis_stats.hpp"
 #include "zkdump/stats/collector.hpp"
+#include "zkdump/tls/key_log.hpp"
 
 namespace zkdump::fuzz {
 
@@ -65,6 +69,24 @@ inline void play_records(tcp::StreamHandler& connection, const std::uint8_t* dat
   }
   connection.on_close(tcp::CloseReason::kFin, ts);
 }
+
+#ifdef ZKDUMP_PCAPS
+// The bundled TLS captures' key logs: seeds cut from those captures decrypt.
+inline tls::KeyLog& bundled_key_log() {
+  static tls::KeyLog keys;
+  static const bool loaded = [] {
+    for (const char* name : {"zk_tls.keys", "etcd_tls.keys"}) {
+      std::ifstream file(std::string(ZKDUMP_PCAPS) + "/" + name);
+      std::stringstream text;
+      text << file.rdbuf();
+      keys.parse(text.str());
+    }
+    return true;
+  }();
+  (void)loaded;
+  return keys;
+}
+#endif
 
 // Aborts unless every line of the exposition is a comment or `name{label="value",...} number`
 // whose values hold only the escapes the format knows and no control byte: what the wire put
