@@ -262,7 +262,7 @@ def variant(name, packets, rng):
         for p in packets:
             seen.setdefault(flow(p), []).append(p)
         for key, flow_packets in seen.items():
-            data = [p for p in flow_packets if p["payload"] and key[3] == 2181]
+            data = [p for p in flow_packets if p["payload"] and key[3] in (2181, 2281, 2379)]
             if len(data) >= 3:
                 dropped.add(id(data[len(data) // 2]))
         out = [p for p in packets if id(p) not in dropped]

@@ -77,6 +77,10 @@ class TlsConnection final : public tcp::StreamHandler, private tls::DecryptorLis
     inner_->on_data(direction, bytes, ts_us);
   }
 
+  void on_plaintext_gap(Direction direction, std::uint64_t missing, std::int64_t ts_us) override {
+    if (inner_) inner_->on_gap(direction, missing, ts_us);
+  }
+
   void on_stopped(Direction direction, tls::Failure failure, std::uint64_t offset,
                   std::int64_t ts_us) override {
     ++shared_.counters_.stopped[static_cast<std::size_t>(failure)];

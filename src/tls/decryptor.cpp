@@ -12,12 +12,17 @@ constexpr std::uint8_t kChangeCipherSpec = 20;
 constexpr std::uint8_t kAlert = 21;
 constexpr std::uint8_t kHandshake = 22;
 constexpr std::uint8_t kApplicationData = 23;
-// A record's body: 2^14 bytes of plaintext plus what protection adds (RFC 5246 6.2.3).
-constexpr std::size_t kMaxRecordBody = (1u << 14) + 2048;
 constexpr std::uint16_t kTls12 = 0x0303;
 constexpr std::uint16_t kTls13 = 0x0304;
 // 0-RTT records are skipped; past this many the client's records are taken as undecryptable.
 constexpr std::uint32_t kMaxEarlyRecords = 64;
+// After a gap: a record is at least a header, a content type and a tag; a gap moves the
+// sequence on by at most this many records; at most this many decryptions are tried, and this
+// much is held, before the direction is given up.
+constexpr std::size_t kMinRecord = kRecordHeader + 1 + kAeadTagSize;
+constexpr std::uint64_t kMaxSkippedRecords = 64;
+constexpr std::uint32_t kMaxResyncTries = 1024;
+constexpr std::size_t kMaxResyncBuffer = 2 * (kRecordHeader + kMaxRecordBody);
 
 constexpr std::array<std::string_view, kFailureKinds> kFailureNames = {"none",
                                                                        "no_key",
@@ -86,6 +91,10 @@ void Decryptor::data(Direction direction, ByteSpan bytes, std::int64_t ts_us) {
 void Decryptor::consume(Direction direction, ByteSpan rest, std::int64_t ts_us) {
   Side& s = side(direction);
   if (s.stopped) return;
+  if (s.lost > 0) {
+    s.partial.insert(s.partial.end(), rest.begin(), rest.end());
+    return resync(direction, ts_us);
+  }
   if (!s.partial.empty()) {
     const auto append = [&](std::size_t up_to) {
       const std::size_t taken = std::min(up_to - std::min(up_to, s.partial.size()), rest.size());
@@ -168,9 +177,14 @@ void Decryptor::encrypted_record(Direction direction, ByteSpan record, std::int6
     }
     return stop(direction, Failure::kBadRecord, ts_us);
   }
+  opened_record(direction, record[0], ts_us);
+}
+
+// A record that authenticated: its content, now in plain_, goes where its type says.
+void Decryptor::opened_record(Direction direction, std::uint8_t type, std::int64_t ts_us) {
+  Side& s = side(direction);
   ++counters_.records;
-  std::uint8_t type = record[0];
-  ByteSpan content = plain_;
+  ByteSpan content = plain_.view();
   if (tls13()) {  // TLSInnerPlaintext: content, its real type, then zero padding
     while (!content.empty() && content.back() == 0) content = content.first(content.size() - 1);
     if (content.empty()) return stop(direction, Failure::kBadRecord, ts_us);
@@ -315,7 +329,55 @@ void Decryptor::gap(Direction direction, std::uint64_t missing, std::int64_t ts_
   if (s.stopped) return;
   s.record_start = s.framed;
   if (!saw_server_hello_) return fail_session(Failure::kHandshakeNotCaptured, ts_us);
-  stop(direction, Failure::kGap, ts_us);
+  // Application data: the records after the gap still open, under a later sequence number.
+  if (s.epoch != Epoch::kApplication || !s.cipher.ready())
+    return stop(direction, Failure::kGap, ts_us);
+  if (s.lost == 0) s.resync_budget = kMaxResyncTries;
+  s.lost += missing + s.partial.size();
+  s.partial.clear();
+}
+
+// After a gap: looks for the first whole record that opens under one of the next sequence
+// numbers, trying each place a record could start. A record lost whole moves the sequence on by
+// one; so the gap's size bounds how far it may have moved.
+void Decryptor::resync(Direction direction, std::int64_t ts_us) {
+  Side& s = side(direction);
+  const std::uint64_t base = s.cipher.sequence();
+  const std::uint64_t skipped =
+      std::min<std::uint64_t>(kMaxSkippedRecords, s.lost / kMinRecord + 1);
+  std::size_t at = 0;
+  for (; at + kRecordHeader <= s.partial.size(); ++at) {
+    const ByteSpan candidate = ByteSpan(s.partial).subspan(at);
+    if (candidate[0] != kApplicationData || candidate[1] != 3 || candidate[2] != 3) continue;
+    const std::size_t size = record_size(candidate);
+    if (size - kRecordHeader > kMaxRecordBody || size < kMinRecord) continue;
+    if (candidate.size() < size) break;  // its rest has not come yet
+    for (std::uint64_t ahead = 0; ahead <= skipped && s.resync_budget > 0; ++ahead) {
+      --s.resync_budget;
+      s.cipher.set_sequence(base + ahead);
+      if (s.cipher.open(candidate.first(size), plain_)) return resynced(direction, at, size, ts_us);
+    }
+    s.cipher.set_sequence(base);
+    if (s.resync_budget == 0) return stop(direction, Failure::kGap, ts_us);
+  }
+  s.partial.erase(s.partial.begin(), s.partial.begin() + static_cast<std::ptrdiff_t>(at));
+  if (s.partial.size() > kMaxResyncBuffer) stop(direction, Failure::kGap, ts_us);
+}
+
+// The record at `at` of the held bytes opened: what was lost is a gap in the plaintext, the
+// record is taken, and the bytes after it are records again.
+void Decryptor::resynced(Direction direction, std::size_t at, std::size_t size,
+                         std::int64_t ts_us) {
+  Side& s = side(direction);
+  listener_.on_plaintext_gap(direction, s.lost + at, ts_us);
+  s.lost = 0;
+  s.framed += at + size;
+  std::vector<std::uint8_t> after(s.partial.begin() + static_cast<std::ptrdiff_t>(at + size),
+                                  s.partial.end());
+  const std::uint8_t type = s.partial[at];
+  s.partial.clear();
+  opened_record(direction, type, ts_us);
+  consume(direction, after, ts_us);
 }
 
 void Decryptor::finish(std::int64_t ts_us) {

@@ -150,8 +150,10 @@ void RecordCipher::nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce)
   for (std::size_t i = 0; i < sequence.size(); ++i) nonce[kIvSize - 8 + i] ^= sequence[i];
 }
 
-bool RecordCipher::open(ByteSpan record, std::vector<std::uint8_t>& plain) {
-  if (!ready_ || record.size() < kRecordHeader) return false;
+bool RecordCipher::open(ByteSpan record, Plaintext& plain) {
+  if (!ready_ || record.size() < kRecordHeader || record.size() > kRecordHeader + kMaxRecordBody) {
+    return false;
+  }
   ByteSpan body = record.subspan(kRecordHeader);
   std::array<std::uint8_t, kIvSize> nonce;
   if (explicit_nonce_) {
@@ -182,18 +184,23 @@ bool RecordCipher::open(ByteSpan record, std::vector<std::uint8_t>& plain) {
 }
 
 bool RecordCipher::decrypt(ByteSpan nonce, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag,
-                           std::vector<std::uint8_t>& plain) {
-  plain.resize(ciphertext.size());
+                           Plaintext& plain) {
+  // The tag as a parameter, not through EVP_CIPHER_CTX_ctrl: OpenSSL 3 turns a ctrl into
+  // parameters by name on every call.
+  OSSL_PARAM tag_parameter[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, writable(tag), tag.size()),
+      OSSL_PARAM_construct_end()};
   int written = 0;
   int last = 0;
-  return EVP_DecryptInit_ex(context_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
-         EVP_DecryptUpdate(context_, nullptr, &written, aad.data(), static_cast<int>(aad.size())) ==
-             1 &&
-         EVP_DecryptUpdate(context_, plain.data(), &written, ciphertext.data(),
-                           static_cast<int>(ciphertext.size())) == 1 &&
-         EVP_CIPHER_CTX_ctrl(context_, EVP_CTRL_AEAD_SET_TAG, static_cast<int>(tag.size()),
-                             const_cast<std::uint8_t*>(tag.data())) == 1 &&
-         EVP_DecryptFinal_ex(context_, plain.data() + written, &last) == 1;
+  const bool ok = EVP_DecryptInit_ex(context_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
+                  EVP_DecryptUpdate(context_, nullptr, &written, aad.data(),
+                                    static_cast<int>(aad.size())) == 1 &&
+                  EVP_DecryptUpdate(context_, plain.bytes_.get(), &written, ciphertext.data(),
+                                    static_cast<int>(ciphertext.size())) == 1 &&
+                  EVP_CIPHER_CTX_set_params(context_, tag_parameter) == 1 &&
+                  EVP_DecryptFinal_ex(context_, plain.bytes_.get() + written, &last) == 1;
+  plain.size_ = ok ? ciphertext.size() : 0;
+  return ok;
 }
 
 }  // namespace zkdump::tls

@@ -37,6 +37,7 @@ class Checking final : public zkdump::tls::DecryptorListener, public zkdump::tcp
     plaintext_ += bytes.size();
     if (plaintext_ > fed_) std::abort();  // decryption never makes bytes
   }
+  void on_plaintext_gap(zkdump::Direction, std::uint64_t, std::int64_t) override {}
   void on_stopped(zkdump::Direction, zkdump::tls::Failure, std::uint64_t, std::int64_t) override {}
 
   zkdump::tls::Decryptor decryptor_;

@@ -261,6 +261,9 @@ struct Recorded : zkdump::tls::DecryptorListener {
   void on_plaintext(Direction direction, ByteSpan bytes, std::int64_t) override {
     plain[zkdump::index_of(direction)].append(bytes.begin(), bytes.end());
   }
+  void on_plaintext_gap(Direction direction, std::uint64_t, std::int64_t) override {
+    events.push_back(fmt::format("gap {}", zkdump::index_of(direction)));
+  }
   void on_stopped(Direction direction, Failure failure, std::uint64_t, std::int64_t) override {
     events.push_back(fmt::format("stopped {} {}", zkdump::index_of(direction),
                                  zkdump::tls::failure_name(failure)));
@@ -382,21 +385,52 @@ TEST_CASE("TLS without its secrets says why once, and a live one waits for them"
   CHECK(wrong.recorded.events == std::vector<std::string>{"hello", "session bad_record "});
 }
 
-TEST_CASE("a gap ends one direction's decryption; the other goes on") {
+TEST_CASE("after a gap in application data the next record opens; in the handshake it stops") {
   const Conversation conversation;
-  Decrypting run;
+  // Plays every record but `lost`, of which only a gap comes, and the first `cut` bytes of the
+  // next record its direction sends, which then comes in two pieces.
+  const auto play_losing = [&](Decrypting& run, std::size_t lost, std::size_t cut) {
+    const Direction cut_side = conversation.records[lost].first;
+    bool cutting = false;
+    for (std::size_t i = 0; i < conversation.records.size(); ++i) {
+      const auto& [direction, bytes] = conversation.records[i];
+      if (i == lost) {
+        run.decryptor.gap(direction, bytes.bytes.size() + cut, 0);
+        cutting = true;
+      } else if (cutting && direction == cut_side) {
+        run.decryptor.data(direction, ByteSpan(bytes.bytes).subspan(cut, 3), 0);
+        run.decryptor.data(direction, ByteSpan(bytes.bytes).subspan(cut + 3), 0);
+        cutting = false;
+      } else {
+        run.decryptor.data(direction, bytes.span(), 0);
+      }
+    }
+  };
+  Decrypting whole_record;  // the server's first reply lost: the ticket after it opens
+  play_losing(whole_record, 6, 0);
+  CHECK(whole_record.recorded.events ==
+        std::vector<std::string>{"hello", "session none h2", "gap 1"});
+  CHECK(whole_record.recorded.plain[0] == "request onerequest two");
+  CHECK(whole_record.recorded.plain[1] == "reply two");
+
+  Decrypting cut_record;  // and the ticket's first bytes: "reply two" is found after them
+  play_losing(cut_record, 6, 7);
+  CHECK(cut_record.recorded.events ==
+        std::vector<std::string>{"hello", "session none h2", "gap 1"});
+  CHECK(cut_record.recorded.plain[1] == "reply two");
+
+  Decrypting handshake;  // the server's encrypted handshake lost: no key change can be followed
   for (std::size_t i = 0; i < conversation.records.size(); ++i) {
     const auto& [direction, bytes] = conversation.records[i];
-    if (i == 6) {  // the server's first reply is lost
-      run.decryptor.gap(direction, bytes.bytes.size(), 0);
-      continue;
+    if (i == 3) {
+      handshake.decryptor.gap(direction, bytes.bytes.size(), 0);
+    } else {
+      handshake.decryptor.data(direction, bytes.span(), 0);
     }
-    run.decryptor.data(direction, bytes.span(), 0);
   }
-  CHECK(run.recorded.events ==
-        std::vector<std::string>{"hello", "session none h2", "stopped 1 gap"});
-  CHECK(run.recorded.plain[0] == "request onerequest two");
-  CHECK(run.recorded.plain[1].empty());
+  handshake.decryptor.finish(1);
+  CHECK(handshake.recorded.events == std::vector<std::string>{"hello", "session gap "});
+  CHECK(handshake.recorded.plain[1].empty());
 }
 
 TEST_CASE("an unsupported suite, bytes that are not TLS, and a server that never answers") {

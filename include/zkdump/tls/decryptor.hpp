@@ -2,7 +2,8 @@
 // both directions' reassembled bytes in, records cut out (split and merged however TCP carried
 // them), plaintext out in the order it came. TLS 1.3 (handshake and application secrets,
 // KeyUpdate, HelloRetryRequest, PSK resumption) and TLS 1.2 (master secrets; AES-GCM and
-// ChaCha20-Poly1305). Every failure says why, once.
+// ChaCha20-Poly1305). Every failure says why, once. After a gap in application data, the first
+// record that opens under one of the next sequence numbers puts decryption back in place.
 #pragma once
 
 #include <array>
@@ -51,6 +52,9 @@ class DecryptorListener {
   // if not, why. TLS 1.3's ALPN is read from EncryptedExtensions first. Once per connection.
   virtual void on_session(const ServerHello& hello, Failure failure, std::int64_t ts_us) = 0;
   virtual void on_plaintext(Direction direction, ByteSpan bytes, std::int64_t ts_us) = 0;
+  // Records lost in a capture gap, after which decryption found its place again: about
+  // `missing` bytes of plaintext are gone.
+  virtual void on_plaintext_gap(Direction direction, std::uint64_t missing, std::int64_t ts_us) = 0;
   // Decryption of one direction ended here (`offset`: in its ciphertext stream).
   virtual void on_stopped(Direction direction, Failure failure, std::uint64_t offset,
                           std::int64_t ts_us) = 0;
@@ -109,6 +113,8 @@ class Decryptor {
     TrafficKeys tls12_keys;
     bool stopped = false;
     bool key_change_after_record = false;
+    std::uint64_t lost = 0;  // bytes lost in gaps since the last record that opened
+    std::uint32_t resync_budget = 0;
   };
   struct Held {
     Direction direction;
@@ -123,6 +129,9 @@ class Decryptor {
   void record(Direction direction, ByteSpan record, std::int64_t ts_us);
   void clear_record(Direction direction, ByteSpan record, std::int64_t ts_us);
   void encrypted_record(Direction direction, ByteSpan record, std::int64_t ts_us);
+  void opened_record(Direction direction, std::uint8_t type, std::int64_t ts_us);
+  void resync(Direction direction, std::int64_t ts_us);
+  void resynced(Direction direction, std::size_t at, std::size_t size, std::int64_t ts_us);
   void inner_content(Direction direction, std::uint8_t type, ByteSpan content, std::int64_t ts_us);
   void handshake_message(Direction direction, const HandshakeReader::Message& message,
                          std::int64_t ts_us);
@@ -156,7 +165,7 @@ class Decryptor {
   std::int64_t hello_ts_us_ = 0;
   std::vector<Held> held_;
   std::vector<std::uint8_t> held_bytes_;
-  std::vector<std::uint8_t> plain_;
+  Plaintext plain_;
 };
 
 }  // namespace zkdump::tls

@@ -4,7 +4,7 @@
 
 #include <array>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "zkdump/base/bytes.hpp"
 #include "zkdump/tls/cipher_suites.hpp"
@@ -15,6 +15,8 @@ struct evp_cipher_ctx_st;
 namespace zkdump::tls {
 
 inline constexpr std::size_t kRecordHeader = 5;
+// A record's body: 2^14 bytes of plaintext plus what protection adds (RFC 5246 6.2.3).
+inline constexpr std::size_t kMaxRecordBody = (1u << 14) + 2048;
 inline constexpr std::size_t kMaxKeySize = 32;
 inline constexpr std::size_t kIvSize = 12;
 
@@ -32,6 +34,19 @@ bool tls12_traffic_keys(const CipherSuite& suite, ByteSpan master, const ClientR
                         const ClientRandom& server, TrafficKeys& client_keys,
                         TrafficKeys& server_keys);
 
+// Where a record's plaintext goes: sized once for the largest record, so that decrypting
+// allocates and clears nothing.
+class Plaintext {
+ public:
+  Plaintext() : bytes_(std::make_unique_for_overwrite<std::uint8_t[]>(kMaxRecordBody)) {}
+  ByteSpan view() const { return {bytes_.get(), size_}; }
+
+ private:
+  friend class RecordCipher;
+  std::unique_ptr<std::uint8_t[]> bytes_;
+  std::size_t size_ = 0;
+};
+
 class RecordCipher {
  public:
   RecordCipher() = default;
@@ -45,12 +60,13 @@ class RecordCipher {
   // Decrypts one whole record (its header included) into `plain`, and moves the sequence on.
   // False when the record does not authenticate (wrong keys, a wrong sequence number, damage):
   // the sequence number stays.
-  bool open(ByteSpan record, std::vector<std::uint8_t>& plain);
+  bool open(ByteSpan record, Plaintext& plain);
   std::uint64_t sequence() const { return sequence_; }
+  // After records were lost: the sequence number the next record is tried under.
+  void set_sequence(std::uint64_t sequence) { sequence_ = sequence; }
 
  private:
-  bool decrypt(ByteSpan nonce, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag,
-               std::vector<std::uint8_t>& plain);
+  bool decrypt(ByteSpan nonce, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag, Plaintext& plain);
   void nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce) const;
 
   evp_cipher_ctx_st* context_ = nullptr;
