@@ -91,15 +91,18 @@ void Decryptor::data(Direction direction, ByteSpan bytes, std::int64_t ts_us) {
 void Decryptor::consume(Direction direction, ByteSpan rest, std::int64_t ts_us) {
   Side& s = side(direction);
   if (s.stopped) return;
+  std::vector<std::uint8_t> after_resync;
   if (s.lost > 0) {
     s.partial.insert(s.partial.end(), rest.begin(), rest.end());
-    return resync(direction, ts_us);
+    if (!resync(direction, ts_us, after_resync)) return;
+    rest = after_resync;
   }
   if (!s.partial.empty()) {
     const auto append = [&](std::size_t up_to) {
-      const std::size_t taken = std::min(up_to - std::min(up_to, s.partial.size()), rest.size());
-      s.partial.insert(s.partial.end(), rest.begin(), rest.begin() + taken);
-      rest = rest.subspan(taken);
+      const ByteSpan taken =
+          rest.first(std::min(up_to - std::min(up_to, s.partial.size()), rest.size()));
+      s.partial.insert(s.partial.end(), taken.begin(), taken.end());
+      rest = rest.subspan(taken.size());
       return s.partial.size() >= up_to;
     };
     if (!append(kRecordHeader)) return;
@@ -261,9 +264,9 @@ void Decryptor::server_hello(const ServerHello& hello, std::int64_t ts_us) {
     suite_ = nullptr;
     return fail_session(Failure::kUnsupportedSuite, ts_us);
   }
-  waiting_ = true;
-  retry_keys();
-  if (waiting_ && !options_.wait_for_keys) fail_session(Failure::kNoKey, ts_us);
+  if (take_keys() || reported_) return;
+  if (!options_.wait_for_keys) return fail_session(Failure::kNoKey, ts_us);
+  waiting_ = true;  // what follows is held until the key log has the secrets
 }
 
 bool Decryptor::complete(const SessionSecrets& secrets) const {
@@ -277,12 +280,19 @@ bool Decryptor::complete(const SessionSecrets& secrets) const {
 }
 
 void Decryptor::retry_keys() {
-  if (!waiting_) return;
+  if (waiting_ && take_keys()) release_held();
+}
+
+// Looks the secrets up and installs them; true when they were there.
+bool Decryptor::take_keys() {
   const SessionSecrets* secrets = keys_.find(client_hello_.random);
-  if (secrets == nullptr || !complete(*secrets)) return;
-  if (!install_keys(*secrets)) return fail_session(Failure::kKeySchedule, hello_ts_us_);
+  if (secrets == nullptr || !complete(*secrets)) return false;
+  if (!install_keys(*secrets)) {
+    fail_session(Failure::kKeySchedule, hello_ts_us_);
+    return false;
+  }
   if (!tls13()) report_session(Failure::kNone, hello_ts_us_);
-  release_held();
+  return true;
 }
 
 bool Decryptor::install_keys(const SessionSecrets& secrets) {
@@ -340,7 +350,8 @@ void Decryptor::gap(Direction direction, std::uint64_t missing, std::int64_t ts_
 // After a gap: looks for the first whole record that opens under one of the next sequence
 // numbers, trying each place a record could start. A record lost whole moves the sequence on by
 // one; so the gap's size bounds how far it may have moved.
-void Decryptor::resync(Direction direction, std::int64_t ts_us) {
+// True when it found one: the bytes after it are in `after`, to be read as records.
+bool Decryptor::resync(Direction direction, std::int64_t ts_us, std::vector<std::uint8_t>& after) {
   Side& s = side(direction);
   const std::uint64_t base = s.cipher.sequence();
   const std::uint64_t skipped =
@@ -355,29 +366,34 @@ void Decryptor::resync(Direction direction, std::int64_t ts_us) {
     for (std::uint64_t ahead = 0; ahead <= skipped && s.resync_budget > 0; ++ahead) {
       --s.resync_budget;
       s.cipher.set_sequence(base + ahead);
-      if (s.cipher.open(candidate.first(size), plain_)) return resynced(direction, at, size, ts_us);
+      if (s.cipher.open(candidate.first(size), plain_)) {
+        resynced(direction, at, size, ts_us, after);
+        return true;
+      }
     }
     s.cipher.set_sequence(base);
-    if (s.resync_budget == 0) return stop(direction, Failure::kGap, ts_us);
+    if (s.resync_budget == 0) {
+      stop(direction, Failure::kGap, ts_us);
+      return false;
+    }
   }
   s.partial.erase(s.partial.begin(), s.partial.begin() + static_cast<std::ptrdiff_t>(at));
   if (s.partial.size() > kMaxResyncBuffer) stop(direction, Failure::kGap, ts_us);
+  return false;
 }
 
 // The record at `at` of the held bytes opened: what was lost is a gap in the plaintext, the
 // record is taken, and the bytes after it are records again.
-void Decryptor::resynced(Direction direction, std::size_t at, std::size_t size,
-                         std::int64_t ts_us) {
+void Decryptor::resynced(Direction direction, std::size_t at, std::size_t size, std::int64_t ts_us,
+                         std::vector<std::uint8_t>& after) {
   Side& s = side(direction);
   listener_.on_plaintext_gap(direction, s.lost + at, ts_us);
   s.lost = 0;
   s.framed += at + size;
-  std::vector<std::uint8_t> after(s.partial.begin() + static_cast<std::ptrdiff_t>(at + size),
-                                  s.partial.end());
+  after.assign(s.partial.begin() + static_cast<std::ptrdiff_t>(at + size), s.partial.end());
   const std::uint8_t type = s.partial[at];
   s.partial.clear();
   opened_record(direction, type, ts_us);
-  consume(direction, after, ts_us);
 }
 
 void Decryptor::finish(std::int64_t ts_us) {

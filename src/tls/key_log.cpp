@@ -93,7 +93,7 @@ void KeyLog::read_new(File& file) {
     file.offset = 0;
     file.partial.clear();
   }
-  std::array<char, 64u << 10> chunk;
+  std::array<char, 64u << 10> chunk{};
   while (file.offset < size) {
     const ssize_t got =
         ::pread(file.fd, chunk.data(), chunk.size(), static_cast<off_t>(file.offset));

@@ -15,10 +15,12 @@ constexpr std::size_t kGcmSalt = 4;
 
 // EVP_KDF objects are fetched once: a fetch walks the provider's tables.
 EVP_KDF* hkdf() {
+  // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): libcrypto takes it so
   static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
   return kdf;
 }
 EVP_KDF* tls1_prf() {
+  // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): libcrypto takes it so
   static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "TLS1-PRF", nullptr);
   return kdf;
 }
@@ -145,7 +147,7 @@ bool RecordCipher::init(const CipherSuite& suite, const TrafficKeys& keys) {
 
 void RecordCipher::nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce) const {
   nonce = keys_.iv;
-  std::array<std::uint8_t, 8> sequence;
+  std::array<std::uint8_t, 8> sequence{};
   store_be64(sequence.data(), sequence_);
   for (std::size_t i = 0; i < sequence.size(); ++i) nonce[kIvSize - 8 + i] ^= sequence[i];
 }
@@ -155,7 +157,7 @@ bool RecordCipher::open(ByteSpan record, Plaintext& plain) {
     return false;
   }
   ByteSpan body = record.subspan(kRecordHeader);
-  std::array<std::uint8_t, kIvSize> nonce;
+  std::array<std::uint8_t, kIvSize> nonce{};
   if (explicit_nonce_) {
     if (body.size() < kExplicitNonce + kAeadTagSize) return false;
     std::memcpy(nonce.data(), keys_.iv.data(), kGcmSalt);
@@ -167,7 +169,7 @@ bool RecordCipher::open(ByteSpan record, Plaintext& plain) {
   }
   const ByteSpan ciphertext = body.first(body.size() - kAeadTagSize);
   const ByteSpan tag = body.last(kAeadTagSize);
-  std::array<std::uint8_t, 13> aad;
+  std::array<std::uint8_t, 13> aad{};
   ByteSpan aad_view = record.first(kRecordHeader);  // TLS 1.3: the header as sent
   if (!tls13_) {  // TLS 1.2: sequence, type, version and the plaintext's length
     store_be64(aad.data(), sequence_);

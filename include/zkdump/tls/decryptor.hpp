@@ -125,18 +125,20 @@ class Decryptor {
   };
 
   Side& side(Direction direction) { return sides_[index_of(direction)]; }
-  void consume(Direction direction, ByteSpan bytes, std::int64_t ts_us);
+  void consume(Direction direction, ByteSpan rest, std::int64_t ts_us);
   void record(Direction direction, ByteSpan record, std::int64_t ts_us);
   void clear_record(Direction direction, ByteSpan record, std::int64_t ts_us);
   void encrypted_record(Direction direction, ByteSpan record, std::int64_t ts_us);
   void opened_record(Direction direction, std::uint8_t type, std::int64_t ts_us);
-  void resync(Direction direction, std::int64_t ts_us);
-  void resynced(Direction direction, std::size_t at, std::size_t size, std::int64_t ts_us);
+  bool resync(Direction direction, std::int64_t ts_us, std::vector<std::uint8_t>& after);
+  void resynced(Direction direction, std::size_t at, std::size_t size, std::int64_t ts_us,
+                std::vector<std::uint8_t>& after);
   void inner_content(Direction direction, std::uint8_t type, ByteSpan content, std::int64_t ts_us);
   void handshake_message(Direction direction, const HandshakeReader::Message& message,
                          std::int64_t ts_us);
   void server_hello(const ServerHello& hello, std::int64_t ts_us);
   bool complete(const SessionSecrets& secrets) const;
+  bool take_keys();
   bool install_keys(const SessionSecrets& secrets);
   void change_keys(Direction direction);
   void hold(Direction direction, bool gap, ByteSpan bytes, std::uint64_t missing,

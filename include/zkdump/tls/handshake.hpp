@@ -94,10 +94,10 @@ void HandshakeReader::feed(ByteSpan fragment, OnMessage on_message) {
         continue;
       }
     }
-    const std::size_t taken = std::min(body_left_, fragment.size());
-    if (keeping_) kept_.insert(kept_.end(), fragment.begin(), fragment.begin() + taken);
-    fragment = fragment.subspan(taken);
-    body_left_ -= taken;
+    const ByteSpan taken = fragment.first(std::min(body_left_, fragment.size()));
+    if (keeping_) kept_.insert(kept_.end(), taken.begin(), taken.end());
+    fragment = fragment.subspan(taken.size());
+    body_left_ -= taken.size();
     if (body_left_ == 0) on_message(Message{header_[0], keeping_ ? ByteSpan(kept_) : ByteSpan{}});
   }
 }
