@@ -4,15 +4,11 @@
 
 #include "cursor.hpp"
 #include "zkdump/base/fields.hpp"
+#include "zkdump/tls/handshake.hpp"
 
 namespace zkdump::tls {
 namespace {
 
-constexpr std::uint8_t kHandshake = 22;
-constexpr std::uint8_t kClientHelloType = 1;
-constexpr std::uint16_t kServerNameExtension = 0;
-constexpr std::uint16_t kAlpnExtension = 16;
-constexpr std::uint16_t kSupportedVersionsExtension = 43;
 constexpr std::uint8_t kHostName = 0;
 
 WireBytes wire(ByteSpan bytes) {
@@ -82,12 +78,12 @@ bool read_extensions(Cursor& message, ClientHello& hello) {
 }  // namespace
 
 bool starts_handshake_record(ByteSpan front) {
-  return front.size() >= 2 && front[0] == kHandshake && front[1] == 3;
+  return front.size() >= 2 && front[0] == kHandshakeRecord && front[1] == 3;
 }
 
 ClientHello decode_client_hello(ByteSpan record) {
   Cursor header(record);
-  if (header.number(1) != kHandshake) return {};
+  if (header.number(1) != kHandshakeRecord) return {};
   const auto record_version = static_cast<std::uint16_t>(header.number(2));
   ClientHello hello = decode_client_hello_message(header.take(header.number(2)));
   hello.record_version = record_version;
@@ -98,7 +94,7 @@ ClientHello decode_client_hello(ByteSpan record) {
 ClientHello decode_client_hello_message(ByteSpan message_bytes) {
   ClientHello hello;
   Cursor body(message_bytes);
-  if (body.number(1) != kClientHelloType) return hello;
+  if (body.number(1) != kClientHelloMessage) return hello;
   hello.is_client_hello = true;
   Cursor message(body.take(body.number(3)));  // a ClientHello may outgrow its first record
   hello.version = static_cast<std::uint16_t>(message.number(2));

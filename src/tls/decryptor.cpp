@@ -8,10 +8,6 @@
 namespace zkdump::tls {
 namespace {
 
-constexpr std::uint8_t kChangeCipherSpec = 20;
-constexpr std::uint8_t kAlert = 21;
-constexpr std::uint8_t kHandshake = 22;
-constexpr std::uint8_t kApplicationData = 23;
 constexpr std::uint16_t kTls12 = 0x0303;
 constexpr std::uint16_t kTls13 = 0x0304;
 // 0-RTT records are skipped; past this many the client's records are taken as undecryptable.
@@ -148,7 +144,7 @@ void Decryptor::clear_record(Direction direction, ByteSpan record, std::int64_t 
   Side& s = side(direction);
   const ByteSpan body = record.subspan(kRecordHeader);
   switch (record[0]) {
-    case kHandshake:
+    case kHandshakeRecord:
       return s.handshake.feed(body, [&](const HandshakeReader::Message& message) {
         handshake_message(direction, message, ts_us);
       });
@@ -206,7 +202,7 @@ void Decryptor::inner_content(Direction direction, std::uint8_t type, ByteSpan c
   if (type == kApplicationData) {
     counters_.plaintext_bytes += content.size();
     if (!content.empty()) listener_.on_plaintext(direction, content, ts_us);
-  } else if (type == kHandshake && tls13()) {  // TLS 1.2's is its Finished only
+  } else if (type == kHandshakeRecord && tls13()) {  // TLS 1.2's is its Finished only
     side(direction).handshake.feed(content, [&](const HandshakeReader::Message& message) {
       handshake_message(direction, message, ts_us);
     });

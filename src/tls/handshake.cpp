@@ -7,10 +7,6 @@
 namespace zkdump::tls {
 namespace {
 
-constexpr std::uint16_t kAlpnExtension = 16;
-constexpr std::uint16_t kPreSharedKeyExtension = 41;
-constexpr std::uint16_t kSupportedVersionsExtension = 43;
-
 // SHA-256("HelloRetryRequest"): the random a HelloRetryRequest carries (RFC 8446 4.1.3).
 constexpr ClientRandom kRetryRandom = {
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,

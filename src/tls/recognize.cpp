@@ -1,12 +1,10 @@
 #include "zkdump/tls/recognize.hpp"
 
 #include "zkdump/tls/client_hello.hpp"
+#include "zkdump/tls/handshake.hpp"
 
 namespace zkdump::tls {
 namespace {
-
-constexpr std::uint8_t kClientHello = 1;
-constexpr std::uint8_t kServerHello = 2;
 
 // The handshake message type of the record at the front, or 0 before it arrived.
 Recognition hello(ByteSpan bytes, int side) {
@@ -14,8 +12,8 @@ Recognition hello(ByteSpan bytes, int side) {
   if (!starts_handshake_record(bytes)) return {Evidence::kRuledOut, false, {}};
   if (bytes.size() <= kRecordHeaderSize) return {};
   const std::uint8_t type = bytes[kRecordHeaderSize];
-  if (type == kClientHello) return {Evidence::kWeak, side == 1, "tls_client_hello"};
-  if (type == kServerHello) return {Evidence::kWeak, side == 0, "tls_server_hello"};
+  if (type == kClientHelloMessage) return {Evidence::kWeak, side == 1, "tls_client_hello"};
+  if (type == kServerHelloMessage) return {Evidence::kWeak, side == 0, "tls_server_hello"};
   return {Evidence::kRuledOut, false, {}};
 }
 

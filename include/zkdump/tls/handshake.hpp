@@ -13,6 +13,19 @@
 
 namespace zkdump::tls {
 
+// The wire's numbers, once for the module.
+enum ContentType : std::uint8_t {
+  kChangeCipherSpec = 20,
+  kAlert = 21,
+  kHandshakeRecord = 22,
+  kApplicationData = 23,
+};
+enum ExtensionType : std::uint16_t {
+  kServerNameExtension = 0,
+  kAlpnExtension = 16,
+  kPreSharedKeyExtension = 41,
+  kSupportedVersionsExtension = 43,
+};
 enum HandshakeType : std::uint8_t {
   kClientHelloMessage = 1,
   kServerHelloMessage = 2,
