@@ -236,9 +236,19 @@ class Sealer {
   EVP_CIPHER_CTX* context_ = EVP_CIPHER_CTX_new();
 };
 
-Wire server_hello_record(std::uint16_t suite = 0x1301) {
+// SHA-256("HelloRetryRequest"), RFC 8446 4.1.3.
+constexpr std::array<std::uint8_t, 32> kRetryRandom = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
+Wire server_hello_record(std::uint16_t suite = 0x1301, bool retry = false) {
   Wire hello;
-  hello.number(0x0303, 2).text(std::string(32, 's'));
+  hello.number(0x0303, 2);
+  if (retry) {
+    hello.put(kRetryRandom.data(), kRetryRandom.size());
+  } else {
+    hello.text(std::string(32, 's'));
+  }
   hello.block(Wire().text("session-id"), 1).number(suite, 2).number(0, 1);
   hello.block(extension(43, Wire().number(0x0304, 2)), 2);
   const Wire handshake = Wire().number(2, 1).block(hello, 3);
@@ -350,6 +360,21 @@ TEST_CASE("TLS 1.3 decrypts through its handshake, key change and KeyUpdate, how
     CHECK(run.recorded.plain[1] == "reply onereply two");
     CHECK(run.decryptor.counters().records == 8);
   }
+}
+
+TEST_CASE(
+    "a HelloRetryRequest is passed over: the ServerHello after the second ClientHello counts") {
+  const Conversation conversation;
+  Decrypting run;
+  run.decryptor.data(Direction::kToServer, conversation.records[0].second.span(), 0);
+  run.decryptor.data(Direction::kToClient, server_hello_record(0x1301, true).span(), 0);
+  run.decryptor.data(Direction::kToServer, conversation.records[0].second.span(), 0);  // again
+  for (std::size_t i = 1; i < conversation.records.size(); ++i) {
+    run.decryptor.data(conversation.records[i].first, conversation.records[i].second.span(), 0);
+  }
+  CHECK(run.recorded.events == std::vector<std::string>{"hello", "session none h2"});
+  CHECK(run.recorded.plain[0] == "request onerequest two");
+  CHECK(run.recorded.plain[1] == "reply onereply two");
 }
 
 TEST_CASE("TLS without its secrets says why once, and a live one waits for them") {
