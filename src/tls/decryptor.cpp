@@ -86,7 +86,10 @@ void Decryptor::data(Direction direction, ByteSpan bytes, std::int64_t ts_us) {
 // Cuts records out of the bytes, completing one a previous segment began.
 void Decryptor::consume(Direction direction, ByteSpan rest, std::int64_t ts_us) {
   Side& s = side(direction);
-  if (s.stopped) return;
+  if (s.stopped) {
+    s.partial = {};
+    return;
+  }
   std::vector<std::uint8_t> after_resync;
   if (s.lost > 0) {
     s.partial.insert(s.partial.end(), rest.begin(), rest.end());
@@ -125,7 +128,11 @@ void Decryptor::consume(Direction direction, ByteSpan rest, std::int64_t ts_us) 
     side(direction).received -= rest.size();  // counted again when the held bytes replay
     return hold(direction, false, rest, 0, ts_us);
   }
-  if (!s.stopped) s.partial.assign(rest.begin(), rest.end());
+  if (s.stopped) {
+    s.partial = {};
+  } else {
+    s.partial.assign(rest.begin(), rest.end());
+  }
 }
 
 void Decryptor::record(Direction direction, ByteSpan record, std::int64_t ts_us) {
@@ -442,10 +449,8 @@ void Decryptor::fail_session(Failure failure, std::int64_t ts_us) {
   budget_.used -= held_bytes_.size();
   held_ = {};
   held_bytes_ = {};
-  for (Side& s : sides_) {
-    s.stopped = true;
-    s.partial = {};
-  }
+  // A side's held record bytes may be what is being read right now: consume() lets them go.
+  for (Side& s : sides_) s.stopped = true;
 }
 
 void Decryptor::stop(Direction direction, Failure failure, std::int64_t ts_us) {
@@ -453,7 +458,6 @@ void Decryptor::stop(Direction direction, Failure failure, std::int64_t ts_us) {
   if (s.stopped) return;
   if (!reported_) return fail_session(failure, ts_us);  // the session line says why
   s.stopped = true;
-  s.partial = {};
   listener_.on_stopped(direction, failure, s.record_start, ts_us);
 }
 
