@@ -5,6 +5,7 @@
 
 #include "zkdump/metrics/exposition.hpp"
 #include "zkdump/metrics/http_server.hpp"
+#include "zkdump/metrics/metrics_sink.hpp"
 #include "zkdump/metrics/top_labels.hpp"
 
 using namespace zkdump;
@@ -135,4 +136,37 @@ TEST_CASE("--metrics-listen addresses") {
   CHECK_FALSE(metrics::parse_listen_address("localhost", address));
   CHECK_FALSE(metrics::parse_listen_address("host:65536", address));
   CHECK_FALSE(metrics::parse_listen_address("host:", address));
+}
+
+TEST_CASE("TLS connections are counted by what became of them, with their bytes") {
+  metrics::MetricsSink sink(metrics::MetricsOptions{});
+  session::Connection connection =
+      session::make_connection(session::Protocol::kTls, net::Endpoint{}, net::Endpoint{});
+  const auto event = [&](session::TlsEvent::Kind kind, tls::Failure failure) {
+    session::TlsEvent made;
+    made.kind = kind;
+    made.connection = &connection;
+    made.failure = failure;
+    return made;
+  };
+  sink.tls(event(session::TlsEvent::Kind::kSession, tls::Failure::kNone));
+  sink.tls(event(session::TlsEvent::Kind::kSession, tls::Failure::kNoKey));
+  sink.tls(event(session::TlsEvent::Kind::kSession, tls::Failure::kNoKey));
+  sink.tls(event(session::TlsEvent::Kind::kStopped, tls::Failure::kGap));
+  session::TlsEvent closed = event(session::TlsEvent::Kind::kClosed, tls::Failure::kNone);
+  closed.decrypted = true;
+  closed.tls_bytes = {100, 50};
+  sink.tls(closed);
+  closed.decrypted = false;
+  closed.tls_bytes = {30, 0};
+  sink.tls(closed);
+  fmt::memory_buffer out;
+  sink.write(out, {}, 0);
+  const std::string text = text_of(out);
+  CHECK(text.find("zkdump_tls_connections_total{result=\"decrypted\"} 1\n") != std::string::npos);
+  CHECK(text.find("zkdump_tls_connections_total{result=\"no_key\"} 2\n") != std::string::npos);
+  CHECK(text.find("zkdump_tls_bytes_total{decrypted=\"true\"} 150\n") != std::string::npos);
+  CHECK(text.find("zkdump_tls_bytes_total{decrypted=\"false\"} 30\n") != std::string::npos);
+  CHECK(text.find("zkdump_tls_decryption_stops_total{reason=\"gap\"} 1\n") != std::string::npos);
+  CHECK(text.find("zkdump_undecodable_bytes_total{proto=\"tls\"}") == std::string::npos);
 }
