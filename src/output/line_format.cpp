@@ -36,23 +36,7 @@ class TextFormat final : public LineFormat {
   void end(const session::Connection* connection, Peers peers, bool with_session) override {
     // Unpaired, a reply follows other lines, not its request: it names its connection in full.
     if (!layout_.paired && peers == Peers::kServer) peers = Peers::kBoth;
-    std::string_view separator = wrote_fields_ ? ", " : "";
-    if (connection != nullptr && connection->tls) {
-      append_bytes(line_, separator);
-      append_bytes(line_, "tls=True");
-      separator = ", ";
-    }
-    if (peers == Peers::kClient || peers == Peers::kBoth) {
-      append_bytes(line_, separator);
-      append_bytes(line_, "client=");
-      append_bytes(line_, connection->client);
-      separator = ", ";
-    }
-    if (peers == Peers::kServer || peers == Peers::kBoth) {
-      append_bytes(line_, separator);
-      append_bytes(line_, "server=");
-      append_bytes(line_, connection->server);
-    }
+    if (connection != nullptr) append_peers(*connection, peers);
     append_bytes(line_, {trailer_.data(), trailer_.size()});
     const bool session = with_session && connection != nullptr && !connection->session.empty();
     if (layout_.fields.verbose && session) {
@@ -60,6 +44,27 @@ class TextFormat final : public LineFormat {
       append_bytes(line_, connection->session);
     }
     append_bytes(line_, ")\n");
+  }
+
+  // A line about the capture itself has no connection and names no peers.
+  void append_peers(const session::Connection& connection, Peers peers) {
+    std::string_view separator = wrote_fields_ ? ", " : "";
+    if (connection.tls) {
+      append_bytes(line_, separator);
+      append_bytes(line_, "tls=True");
+      separator = ", ";
+    }
+    if (peers == Peers::kClient || peers == Peers::kBoth) {
+      append_bytes(line_, separator);
+      append_bytes(line_, "client=");
+      append_bytes(line_, connection.client);
+      separator = ", ";
+    }
+    if (peers == Peers::kServer || peers == Peers::kBoth) {
+      append_bytes(line_, separator);
+      append_bytes(line_, "server=");
+      append_bytes(line_, connection.server);
+    }
   }
 
   void end_quorum(std::string_view from, std::string_view to, bool tls) override {
