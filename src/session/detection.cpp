@@ -160,6 +160,10 @@ class Detection::Undecided final : public tcp::StreamHandler {
     if (bound_) bound_->on_end_sent(flipped(side), ts_us);
   }
   bool wants_bytes() const override { return !other_; }
+  // A reversed connection's sides stay flipped here; any other needs this wrapper no more.
+  std::unique_ptr<tcp::StreamHandler> take_successor() override {
+    return reversed_ ? nullptr : std::move(bound_);
+  }
 
  private:
   struct Held {

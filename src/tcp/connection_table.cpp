@@ -261,7 +261,15 @@ void ConnectionTable::segment(const net::TcpSegment& segment, Direction directio
     return;
   }
   if (settle(connection)) return;
-  if (!connection->handler->wants_bytes()) ignore(connection);
+  follow_handler_choice(connection);
+}
+
+// Detection may have found nothing to decode, or the family that decodes the connection.
+void ConnectionTable::follow_handler_choice(Connection* connection) {
+  if (!connection->handler->wants_bytes()) return ignore(connection);
+  if (std::unique_ptr<StreamHandler> next = connection->handler->take_successor()) {
+    connection->handler = std::move(next);
+  }
 }
 
 void ConnectionTable::expire_holes() {

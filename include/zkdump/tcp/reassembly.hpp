@@ -31,6 +31,9 @@ class StreamHandler {
   // False once the connection turned out to speak nothing decoded: the table then stops
   // reassembling it and only follows it to its end.
   virtual bool wants_bytes() const { return true; }
+  // A handler that only chose which handler decodes (detection, once it decided) gives that one
+  // up: the table then calls it directly and frees the chooser.
+  virtual std::unique_ptr<StreamHandler> take_successor() { return nullptr; }
 };
 
 class StreamHandlerFactory {
@@ -128,6 +131,7 @@ class ConnectionTable {
   void ignore(Connection* connection);
   void follow_ignored(Connection* connection, const net::TcpSegment& segment, Direction direction);
   void forget(Connection* connection);
+  void follow_handler_choice(Connection* connection);
   // Delivers what is ready in both directions and declares holes that waited too long; closes
   // the connection when a deferred reset or both FINs were reached. True when it closed.
   bool settle(Connection* connection);
