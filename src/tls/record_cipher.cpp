@@ -141,8 +141,34 @@ bool RecordCipher::init(const CipherSuite& suite, const TrafficKeys& keys) {
   sequence_ = 0;
   tls13_ = suite.tls13;
   explicit_nonce_ = !suite.tls13 && suite.aead != Aead::kChaCha20Poly1305;
+  fixed_salt_set_ = suite.aead != Aead::kChaCha20Poly1305 && set_fixed_salt();
   ready_ = true;
   return true;
+}
+
+// EVP_DecryptInit_ex costs a provider query for the IV's length on every record (OpenSSL 3.0);
+// GCM's TLS parameters set the fixed salt once and the rest of each nonce by value.
+bool RecordCipher::set_fixed_salt() {
+  OSSL_PARAM salt[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED,
+                                                         keys_.iv.data(), kGcmSalt),
+                       OSSL_PARAM_construct_end()};
+  return EVP_CIPHER_CTX_set_params(context_, salt) == 1;
+}
+
+bool RecordCipher::set_nonce_and_tag(ByteSpan nonce, ByteSpan tag) {
+  // The tag as a parameter, not through EVP_CIPHER_CTX_ctrl: OpenSSL 3 turns a ctrl into
+  // parameters by name on every call.
+  OSSL_PARAM parameters[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, writable(tag), tag.size()),
+      OSSL_PARAM_construct_end(), OSSL_PARAM_construct_end()};
+  if (fixed_salt_set_) {
+    parameters[1] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV,
+                                                      writable(nonce.subspan(kGcmSalt)),
+                                                      nonce.size() - kGcmSalt);
+  } else if (EVP_DecryptInit_ex(context_, nullptr, nullptr, nullptr, nonce.data()) != 1) {
+    return false;
+  }
+  return EVP_CIPHER_CTX_set_params(context_, parameters) == 1;
 }
 
 void RecordCipher::nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce) const {
@@ -187,19 +213,13 @@ bool RecordCipher::open(ByteSpan record, Plaintext& plain) {
 
 bool RecordCipher::decrypt(ByteSpan nonce, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag,
                            Plaintext& plain) {
-  // The tag as a parameter, not through EVP_CIPHER_CTX_ctrl: OpenSSL 3 turns a ctrl into
-  // parameters by name on every call.
-  OSSL_PARAM tag_parameter[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, writable(tag), tag.size()),
-      OSSL_PARAM_construct_end()};
   int written = 0;
   int last = 0;
-  const bool ok = EVP_DecryptInit_ex(context_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
+  const bool ok = set_nonce_and_tag(nonce, tag) &&
                   EVP_DecryptUpdate(context_, nullptr, &written, aad.data(),
                                     static_cast<int>(aad.size())) == 1 &&
                   EVP_DecryptUpdate(context_, plain.bytes_.get(), &written, ciphertext.data(),
                                     static_cast<int>(ciphertext.size())) == 1 &&
-                  EVP_CIPHER_CTX_set_params(context_, tag_parameter) == 1 &&
                   EVP_DecryptFinal_ex(context_, plain.bytes_.get() + written, &last) == 1;
   plain.size_ = ok ? ciphertext.size() : 0;
   return ok;

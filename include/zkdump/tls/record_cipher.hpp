@@ -66,6 +66,8 @@ class RecordCipher {
   void set_sequence(std::uint64_t sequence) { sequence_ = sequence; }
 
  private:
+  bool set_fixed_salt();
+  bool set_nonce_and_tag(ByteSpan nonce, ByteSpan tag);
   bool decrypt(ByteSpan nonce, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag, Plaintext& plain);
   void nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce) const;
 
@@ -74,6 +76,8 @@ class RecordCipher {
   std::uint64_t sequence_ = 0;
   bool tls13_ = false;
   bool explicit_nonce_ = false;  // TLS 1.2 GCM: 8 nonce bytes lead each record
+  // AES-GCM keeps the nonce's fixed 4 bytes: each record sets only the other 8, with its tag.
+  bool fixed_salt_set_ = false;
   bool ready_ = false;
 };
 
