@@ -32,3 +32,15 @@ tls_self_signed() {
     -days 2 -out "$TLS_DIR/$1.crt"
   chmod 644 "$TLS_DIR/$1.crt"
 }
+
+# java_keylog_agent DIR: builds DIR/keylog-agent.jar from scripts/traffic/keylog_agent (needs a
+# JDK and libasm-java); run Java with -javaagent:DIR/keylog-agent.jar=KEYLOG to log its secrets.
+java_keylog_agent() {
+  local source_dir asm=/usr/share/java
+  source_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../traffic/keylog_agent" && pwd)
+  mkdir -p "$1/classes"
+  javac -d "$1/classes" -cp "$asm/asm.jar:$asm/asm-commons.jar" "$source_dir/KeyLogAgent.java"
+  printf 'Premain-Class: KeyLogAgent\nClass-Path: %s\n' \
+    "$asm/asm.jar $asm/asm-commons.jar $asm/asm-tree.jar" > "$1/manifest"
+  jar cfm "$1/keylog-agent.jar" "$1/manifest" -C "$1/classes" .
+}

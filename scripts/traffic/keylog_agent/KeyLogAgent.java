@@ -1,0 +1,184 @@
+// A Java agent that writes the TLS 1.3 secrets of the JDK's own TLS (JSSE) to an NSS key log,
+// as Python's keylog_filename and curl's SSLKEYLOGFILE do: the JDK has no such option, and the
+// agents that add one are not packaged in Debian. ZooKeeper's quorum (sslQuorum) speaks JSSE.
+//
+// usage: java -javaagent:keylog-agent.jar=KEYLOG -cp ...:asm.jar:asm-commons.jar ...
+//
+// JSSE derives every TLS 1.3 secret in sun.security.ssl.SSLSecretDerivation.deriveKey(label,
+// spec); the handshake it serves is the one given to its constructor. As that class loads, this
+// agent makes its constructor keep the handshake in a new field and deriveKey hand the handshake,
+// the label and the secret to a sink the agent leaves in the system properties (a type of
+// java.base's, so that code inside java.base can call it). The sink reads the client random from
+// the handshake and appends one line for each traffic secret. Later secrets (KeyUpdate) follow
+// from these, as the key log format expects.
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.instrument.ClassFileTransformer;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.security.ProtectionDomain;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import javax.crypto.SecretKey;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.ClassVisitor;
+import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.MethodVisitor;
+import org.objectweb.asm.Opcodes;
+import org.objectweb.asm.Type;
+import org.objectweb.asm.commons.AdviceAdapter;
+import org.objectweb.asm.commons.Method;
+
+public final class KeyLogAgent implements Consumer<Object[]> {
+  private static final String SINK_PROPERTY = "zkdump.jsse.keylog";
+  private static final String DERIVATION = "sun/security/ssl/SSLSecretDerivation";
+  private static final String HANDSHAKE_FIELD = "keyLogHandshake";
+  private static final Map<String, String> NSS_LABELS = Map.of(
+      "TlsClientEarlyTrafficSecret", "CLIENT_EARLY_TRAFFIC_SECRET",
+      "TlsClientHandshakeTrafficSecret", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+      "TlsServerHandshakeTrafficSecret", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+      "TlsClientAppTrafficSecret", "CLIENT_TRAFFIC_SECRET_0",
+      "TlsServerAppTrafficSecret", "SERVER_TRAFFIC_SECRET_0");
+
+  private final OutputStream keyLog;
+  private final Field clientRandom;
+  private final Field randomBytes;
+
+  private KeyLogAgent(String path) throws ReflectiveOperationException, IOException {
+    keyLog = new FileOutputStream(path, true);
+    clientRandom = jsseClass("HandshakeContext").getDeclaredField("clientHelloRandom");
+    clientRandom.setAccessible(true);
+    randomBytes = jsseClass("RandomCookie").getDeclaredField("randomBytes");
+    randomBytes.setAccessible(true);
+  }
+
+  private static Class<?> jsseClass(String name) throws ClassNotFoundException {
+    return Class.forName("sun.security.ssl." + name, false, null);
+  }
+
+  public static void premain(String path, Instrumentation instrumentation) throws Exception {
+    if (path == null || path.isEmpty()) throw new IllegalArgumentException("keylog-agent.jar=KEYLOG");
+    Module base = Object.class.getModule();
+    instrumentation.redefineModule(base, Set.of(), Map.of(),
+        Map.of("sun.security.ssl", Set.of(KeyLogAgent.class.getModule())), Set.of(), Map.of());
+    // The transformer first: the sink's lookups load JSSE classes.
+    instrumentation.addTransformer(new DerivationTransformer());
+    System.getProperties().put(SINK_PROPERTY, new KeyLogAgent(path));
+  }
+
+  /** One derived secret: {handshake, label, secret}. */
+  @Override
+  public void accept(Object[] derived) {
+    String label = NSS_LABELS.get((String) derived[1]);
+    if (label == null || derived[0] == null) return;
+    try {
+      Object random = clientRandom.get(derived[0]);
+      if (random == null) return;
+      HexFormat hex = HexFormat.of();
+      String line = label + " " + hex.formatHex((byte[]) randomBytes.get(random)) + " "
+          + hex.formatHex(((SecretKey) derived[2]).getEncoded()) + "\n";
+      synchronized (this) {
+        keyLog.write(line.getBytes(StandardCharsets.US_ASCII));
+        keyLog.flush();
+      }
+    } catch (ReflectiveOperationException | IOException e) {
+      System.err.println("keylog-agent: " + e);
+    }
+  }
+
+  private static final class DerivationTransformer implements ClassFileTransformer {
+    @Override
+    public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined,
+        ProtectionDomain domain, byte[] classFile) {
+      if (!DERIVATION.equals(name)) return null;
+      try {
+        ClassReader reader = new ClassReader(classFile);
+        ClassWriter writer = new ClassWriter(reader, ClassWriter.COMPUTE_MAXS);
+        reader.accept(new DerivationVisitor(writer), ClassReader.EXPAND_FRAMES);
+        return writer.toByteArray();
+      } catch (RuntimeException e) {  // the JVM would drop it silently and log nothing
+        System.err.println("keylog-agent: cannot instrument " + name + ": " + e);
+        return null;
+      }
+    }
+  }
+
+  private static final class DerivationVisitor extends ClassVisitor {
+    DerivationVisitor(ClassVisitor next) {
+      super(Opcodes.ASM9, next);
+    }
+
+    @Override
+    public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
+        String[] exceptions) {
+      MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
+      if (name.equals("<init>")) return new KeepHandshake(next, access, name, descriptor);
+      if (name.equals("deriveKey")) return new ReportSecret(next, access, name, descriptor);
+      return next;
+    }
+
+    @Override
+    public void visitEnd() {
+      super.visitField(Opcodes.ACC_PRIVATE, HANDSHAKE_FIELD, "Ljava/lang/Object;", null, null).visitEnd();
+      super.visitEnd();
+    }
+  }
+
+  private static final Type DERIVATION_TYPE = Type.getObjectType(DERIVATION);
+  private static final Type OBJECT = Type.getType(Object.class);
+
+  /** this.keyLogHandshake = context (the constructor's first argument). */
+  private static final class KeepHandshake extends AdviceAdapter {
+    KeepHandshake(MethodVisitor next, int access, String name, String descriptor) {
+      super(Opcodes.ASM9, next, access, name, descriptor);
+    }
+
+    @Override
+    protected void onMethodExit(int opcode) {
+      if (opcode != RETURN) return;
+      loadThis();
+      loadArg(0);
+      putField(DERIVATION_TYPE, HANDSHAKE_FIELD, OBJECT);
+    }
+  }
+
+  /** Before returning the secret: sink.accept(new Object[] {keyLogHandshake, label, secret}). */
+  private static final class ReportSecret extends AdviceAdapter {
+    ReportSecret(MethodVisitor next, int access, String name, String descriptor) {
+      super(Opcodes.ASM9, next, access, name, descriptor);
+    }
+
+    @Override
+    protected void onMethodExit(int opcode) {
+      if (opcode != ARETURN) return;
+      int secret = newLocal(OBJECT);
+      dup();
+      storeLocal(secret);
+      invokeStatic(Type.getType(System.class), Method.getMethod("java.util.Properties getProperties()"));
+      push(SINK_PROPERTY);
+      invokeVirtual(Type.getType(java.util.Properties.class), Method.getMethod("Object get(Object)"));
+      Type consumer = Type.getType(Consumer.class);
+      checkCast(consumer);
+      push(3);
+      newArray(OBJECT);
+      storeElement(0, () -> {
+        loadThis();
+        getField(DERIVATION_TYPE, HANDSHAKE_FIELD, OBJECT);
+      });
+      storeElement(1, () -> loadArg(0));
+      storeElement(2, () -> loadLocal(secret));
+      invokeInterface(consumer, Method.getMethod("void accept(Object)"));
+    }
+
+    private void storeElement(int index, Runnable value) {
+      dup();
+      push(index);
+      value.run();
+      arrayStore(OBJECT);
+    }
+  }
+}
