@@ -11,20 +11,27 @@
 #             the first's session) and gRPC unary calls over HTTP/2 (bodies from protoc --encode)
 #             over TLS 1.3 (AES-GCM, ChaCha20) and TLS 1.2 (AES-GCM, ChaCha20); and an etcdctl
 #             connection, whose secrets nobody logs.
+#   zab_tls   a 3-server ensemble with sslQuorum=true (JSSE, TLS 1.3, client certificates
+#             required between servers) under scripts/traffic/quorum_workload.py, the workload of
+#             pcaps/quorum_workload.pcap (the clients stay plaintext). Each server runs
+#             scripts/traffic/keylog_agent, which logs JSSE's secrets (needs a JDK and
+#             libasm-java). Writes pcaps/zab_tls.sent.json too.
 # Each capture's key log is pcaps/NAME.keys, named in pcaps/NAME.args.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$repo/build}
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(zk_tls etcd_tls)
+[ ${#names[@]} -gt 0 ] || names=(zk_tls etcd_tls zab_tls)
 source "$repo/scripts/lib/zk_env.sh"
 source "$repo/scripts/lib/tls_env.sh"
+source "$repo/scripts/lib/quorum_env.sh"
 work=$(mktemp -d)
 pids=()
 cleanup() {
   [ -z "${CAPTURE_PID:-}" ] || kill "$CAPTURE_PID" 2>/dev/null || true
   stop_zk "$work/zk"
+  QUORUM_WORK=$work/quorum stop_servers
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$work"
@@ -32,6 +39,8 @@ cleanup() {
 trap cleanup EXIT
 pcaps=$repo/pcaps
 password=zkdump-test
+# Debian's zookeeper package leaves Netty's codec off its classpath; ZooKeeper's TLS needs it.
+netty_jars=/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar
 
 tls_ca "$work/tls"
 tls_signed server "IP:127.0.0.1,DNS:localhost"
@@ -46,15 +55,20 @@ finish() {  # NAME PORT_OPTION PORT: the capture, its key log and its options in
   echo "captured $1: $(stat -c %s "$pcaps/$1.pcap") bytes, $(grep -c . "$pcaps/$1.keys") secrets"
 }
 
-capture_zk_tls() {
+java_stores() {  # the server's key and certificate, and the CA, as Java reads them (PKCS12)
+  [ ! -f "$work/tls/trust.p12" ] || return 0
   openssl pkcs12 -export -in "$work/tls/server.crt" -inkey "$work/tls/server.key" \
     -passout "pass:$password" -out "$work/tls/server.p12"
   keytool -importcert -noprompt -alias ca -file "$work/tls/ca.crt" -keystore "$work/tls/trust.p12" \
     -storetype PKCS12 -storepass "$password" > /dev/null 2>&1
+}
+
+capture_zk_tls() {
+  java_stores
   # ZooKeeper's default suites are TLS 1.2's only: TLS 1.3's must be named to be negotiated.
   local suites=TLS_AES_256_GCM_SHA384,TLS_AES_128_GCM_SHA256,TLS_CHACHA20_POLY1305_SHA256
   suites+=,TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
-  ZK_SECURE_PORT=2281 ZK_EXTRA_CLASSPATH=/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar \
+  ZK_SECURE_PORT=2281 ZK_EXTRA_CLASSPATH=$netty_jars \
     start_zk "$work/zk" "$(free_port)" secureClientPort=2281 \
     serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory \
     ssl.protocol=TLSv1.3 ssl.enabledProtocols=TLSv1.3,TLSv1.2 "ssl.ciphersuites=$suites" \
@@ -119,6 +133,31 @@ capture_etcd_tls() {
   finish etcd_tls --etcd-port "$port"
   # shellcheck disable=SC2046 # etcd's pid
   kill "${pids[-1]}"
+}
+
+capture_zab_tls() {
+  java_stores
+  java_keylog_agent "$work/agent"
+  local keys=$work/zab_tls.keys sid leader followers=()
+  # Without Netty's codec, the TLS election listener (UnifiedServerSocket) quits on its first peer.
+  local QUORUM_WORK=$work/quorum QUORUM_CONFIG_EXTRA ZK_EXTRA_CLASSPATH=$netty_jars
+  QUORUM_CONFIG_EXTRA=$(printf '%s\n' sslQuorum=true ssl.quorum.hostnameVerification=false \
+    "ssl.quorum.keyStore.location=$work/tls/server.p12" "ssl.quorum.keyStore.password=$password" \
+    ssl.quorum.keyStore.type=PKCS12 "ssl.quorum.trustStore.location=$work/tls/trust.p12" \
+    "ssl.quorum.trustStore.password=$password" ssl.quorum.trustStore.type=PKCS12 \
+    ssl.quorum.protocol=TLSv1.3 ssl.quorum.enabledProtocols=TLSv1.3 \
+    ssl.quorum.ciphersuites=TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384)
+  start_capture "$work/zab_tls.pcap" 0 "$QUORUM_CAPTURE_FILTER"
+  for sid in 1 2 3; do start_server "$sid" "-javaagent:$work/agent/keylog-agent.jar=$keys"; done
+  leader=$(wait_for_leader 1 2 3)
+  for sid in 1 2 3; do [ "$sid" = "$leader" ] || followers+=("$sid"); done
+  "$ZK_PYTHON" "$repo/scripts/traffic/quorum_workload.py" "$leader" "${followers[@]}" \
+    "$(cat "$QUORUM_WORK/s${followers[0]}/server.pid")" > "$work/workload.json" 2> "$work/workload.log" ||
+    { cat "$work/workload.log" >&2; exit 1; }
+  sleep 2  # pings between the leader and its followers
+  mv "$work/workload.json" "$pcaps/zab_tls.sent.json"
+  finish zab_tls --omni "--election-port 3891 --election-port 3892 --election-port 3893 --watch-storm 40"
+  stop_servers
 }
 
 for name in "${names[@]}"; do "capture_$name"; done

@@ -14,8 +14,7 @@ for pcap in "$repo"/pcaps/*.pcap; do
 done
 "$zkdump" -q -v -p -r "$repo/pcaps/kazoo_all_ops.pcap" > "$repo/pcaps/kazoo_all_ops.verbose.expected"
 TZ=UTC "$zkdump" -q --stats -r "$repo/pcaps/kazoo_all_ops.pcap" > "$repo/pcaps/kazoo_all_ops.stats.expected"
-read -r -a tls_args < "$repo/pcaps/etcd_tls.args"
-TZ=UTC "$zkdump" -q --stats "${tls_args[@]}" -r "$repo/pcaps/etcd_tls.pcap" > "$repo/pcaps/etcd_tls.stats.expected"
-read -r -a workload_args < "$repo/pcaps/quorum_workload.args"
-TZ=UTC "$zkdump" -q --stats "${workload_args[@]}" -r "$repo/pcaps/quorum_workload.pcap" \
-  > "$repo/pcaps/quorum_workload.stats.expected"
+for name in etcd_tls quorum_workload zab_tls; do
+  read -r -a args < "$repo/pcaps/$name.args"
+  "$zkdump" -q --stats "${args[@]}" -r "$repo/pcaps/$name.pcap" > "$repo/pcaps/$name.stats.expected"
+done

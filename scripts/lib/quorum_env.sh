@@ -12,7 +12,7 @@ server_line() {
 }
 
 # start_server SID [JVM_FLAG...]: with the members QUORUM_MEMBERS names (default "1 2 3") and the
-# lines QUORUM_CONFIG_EXTRA adds to its config.
+# lines QUORUM_CONFIG_EXTRA adds to its config, and the jars ZK_EXTRA_CLASSPATH names.
 start_server() {
   local sid=$1 dir=$QUORUM_WORK/s$1 member
   mkdir -p "$dir/data"
@@ -29,7 +29,8 @@ ${QUORUM_CONFIG_EXTRA:-}
 CFG
   for member in ${QUORUM_MEMBERS:-1 2 3}; do server_line "$member" >> "$dir/zoo.cfg"; done
   java "${@:2}" -Dzookeeper.log.dir="$dir" -Dzookeeper.root.logger=INFO,CONSOLE \
-    -cp "$ZK_JAR" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
+    -cp "$ZK_JAR${ZK_EXTRA_CLASSPATH:+:$ZK_EXTRA_CLASSPATH}" org.apache.zookeeper.server.quorum.QuorumPeerMain \
+    "$dir/zoo.cfg" > "$dir/server.log" 2>&1 &
   echo $! > "$dir/server.pid"
 }
 
