@@ -75,7 +75,7 @@ inline void play_records(tcp::StreamHandler& connection, const std::uint8_t* dat
 inline tls::KeyLog& bundled_key_log() {
   static tls::KeyLog keys;
   static const bool loaded = [] {
-    for (const char* name : {"zk_tls.keys", "etcd_tls.keys"}) {
+    for (const char* name : {"zk_tls.keys", "etcd_tls.keys", "zab_tls.keys"}) {
       std::ifstream file(std::string(ZKDUMP_PCAPS) + "/" + name);
       std::stringstream text;
       text << file.rdbuf();

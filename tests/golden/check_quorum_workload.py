@@ -2,8 +2,9 @@
 """pcaps/quorum_workload.pcap holds what scripts/make_quorum_workload.sh says it did
 (quorum_workload.sent.json): every writer's writes, through the leader and each follower; 50
 sessions notified of one write to /storm, each reading it again; the expired session closed by
-a closeSession proposal and its reconnect refused; the 700 KB create.
-usage: check_quorum_workload.py ZKDUMP PCAP_DIR"""
+a closeSession proposal and its reconnect refused; the 700 KB create. NAME names another capture
+of the same workload (zab_tls: the servers speak TLS to each other).
+usage: check_quorum_workload.py ZKDUMP PCAP_DIR [NAME]"""
 import collections
 import json
 import os
@@ -11,7 +12,8 @@ import subprocess
 import sys
 
 zkdump, pcaps = sys.argv[1], sys.argv[2]
-base = os.path.join(pcaps, "quorum_workload")
+name = sys.argv[3] if len(sys.argv) > 3 else "quorum_workload"
+base = os.path.join(pcaps, name)
 sent = json.load(open(base + ".sent.json"))
 args = open(base + ".args").read().split()
 lines = [json.loads(line) for line in subprocess.run(
@@ -55,5 +57,5 @@ for failure in failures:
     print("FAIL " + failure)
 if failures:
     sys.exit(1)
-print("quorum_workload: writes through the leader and both followers, a %d-session watch storm, the expiry "
+print(name + ": writes through the leader and both followers, a %d-session watch storm, the expiry "
       "of %s and a %d-byte znode are all in the capture" % (storm["watchers"], expired, big["bytes"]))

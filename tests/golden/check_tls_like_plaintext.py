@@ -2,7 +2,9 @@
 """Decrypted TLS decodes exactly as plaintext does: the kazoo_all_ops.py run over TLS 1.3 in
 zk_tls.pcap (its first three connections) gives, message by message, what kazoo_all_ops.pcap
 gives in the clear, but for what differs between two runs (times, sessions, zxids, addresses)
-and whoAmI, which names the client certificate too.
+and whoAmI, which names the client certificate too. And quorum_workload.py's run on an ensemble
+whose servers speak TLS to each other (zab_tls.pcap) gives the ZAB messages its run in the
+clear gives (quorum_workload.pcap), every one decrypted, and the same election.
 usage: check_tls_like_plaintext.py ZKDUMP PCAPS"""
 import collections
 import json
@@ -17,12 +19,15 @@ def fail(message):
     sys.exit("FAIL: " + message)
 
 
+def decoded(name, *options):
+    args = open("%s/%s.args" % (pcaps, name)).read().split() if name != "kazoo_all_ops" else []
+    return subprocess.run([zkdump, "-q", *options, *args, "-r", "%s/%s.pcap" % (pcaps, name)],
+                          check=True, capture_output=True, text=True).stdout
+
+
 def messages_by_connection(name):
-    args = open("%s/%s.args" % (pcaps, name)).read().split() if name.endswith("_tls") else []
-    out = subprocess.run([zkdump, "--json", "-q", *args, "-r", "%s/%s.pcap" % (pcaps, name)],
-                         check=True, capture_output=True, text=True).stdout
     connections = collections.OrderedDict()
-    for line in out.splitlines():
+    for line in decoded(name, "--json").splitlines():
         message = json.loads(line)
         if message.get("proto") == "zk" and message["kind"] != "server":
             key = (message.get("client"), message.get("server"))
@@ -62,4 +67,42 @@ def check_zk_tls():
     print("zk_tls: %d messages of %d connections decode as in the clear" % (compared, len(plain)))
 
 
+def quorum_records(name):
+    records = [json.loads(line) for line in decoded(name, "--json").splitlines()]
+    zab = [m for m in records if m.get("proto") == "zab" and m["kind"] == "message"]
+    election = [m for m in records if m.get("proto") == "election" and m["kind"] == "message"]
+    summary = next(m for m in records if m["kind"] == "quorum_summary")
+    return zab, election, summary
+
+
+def zab_content(messages):
+    """What a ZAB message carries that two runs of one workload share."""
+    return collections.Counter((m["name"], m.get("type"), m.get("txn"), m.get("path"), m.get("data_size"))
+                               for m in messages)
+
+
+def check_zab_tls():
+    plain_zab, plain_election, _ = quorum_records("quorum_workload")
+    zab, election, summary = quorum_records("zab_tls")
+    if not all(m.get("tls") for m in zab + election):
+        fail("a ZAB or election message of the TLS ensemble not marked tls")
+    if not election or not plain_election:
+        fail("%d election messages decrypted, %d in the clear" % (len(election), len(plain_election)))
+    difference = zab_content(zab)
+    difference.subtract(zab_content(plain_zab))
+    if any(difference.values()):
+        fail("ZAB over TLS differs from ZAB in the clear (decrypted minus clear): %s"
+             % {key: count for key, count in difference.items() if count})
+    leader = json.load(open("%s/zab_tls.sent.json" % pcaps))["leader"]
+    if [e["winner"] for e in summary["elections"]] != [leader]:
+        fail("elections over TLS won by %s, the ensemble's leader was %d"
+             % ([e["winner"] for e in summary["elections"]], leader))
+    tls_line = next(line for line in decoded("zab_tls", "--stats").splitlines() if line.startswith("tls:"))
+    if " 0 not decrypted" not in tls_line:
+        fail("zab_tls --stats: " + tls_line)
+    print("zab_tls: %d ZAB messages decode as in the clear, %d election messages, leader %d elected; %s"
+          % (len(zab), len(election), leader, tls_line))
+
+
 check_zk_tls()
+check_zab_tls()
