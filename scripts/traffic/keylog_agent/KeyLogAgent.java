@@ -31,6 +31,7 @@ import org.objectweb.asm.MethodVisitor;
 import org.objectweb.asm.Opcodes;
 import org.objectweb.asm.Type;
 import org.objectweb.asm.commons.AdviceAdapter;
+import org.objectweb.asm.commons.GeneratorAdapter;
 import org.objectweb.asm.commons.Method;
 
 public final class KeyLogAgent implements Consumer<Object[]> {
@@ -116,8 +117,12 @@ public final class KeyLogAgent implements Consumer<Object[]> {
     public MethodVisitor visitMethod(int access, String name, String descriptor, String signature,
         String[] exceptions) {
       MethodVisitor next = super.visitMethod(access, name, descriptor, signature, exceptions);
-      if (name.equals("<init>")) return new KeepHandshake(next, access, name, descriptor);
-      if (name.equals("deriveKey")) return new ReportSecret(next, access, name, descriptor);
+      if (name.equals("<init>")) {
+        return new BeforeReturn(next, access, name, descriptor, Opcodes.RETURN, KeyLogAgent::keepHandshake);
+      }
+      if (name.equals("deriveKey")) {
+        return new BeforeReturn(next, access, name, descriptor, Opcodes.ARETURN, KeyLogAgent::reportSecret);
+      }
       return next;
     }
 
@@ -131,54 +136,56 @@ public final class KeyLogAgent implements Consumer<Object[]> {
   private static final Type DERIVATION_TYPE = Type.getObjectType(DERIVATION);
   private static final Type OBJECT = Type.getType(Object.class);
 
-  /** this.keyLogHandshake = context (the constructor's first argument). */
-  private static final class KeepHandshake extends AdviceAdapter {
-    KeepHandshake(MethodVisitor next, int access, String name, String descriptor) {
+  /** Runs `advice` before each return of the method by `returnOpcode`. */
+  private static final class BeforeReturn extends AdviceAdapter {
+    private final int returnOpcode;
+    private final Consumer<GeneratorAdapter> advice;
+
+    BeforeReturn(MethodVisitor next, int access, String name, String descriptor, int returnOpcode,
+        Consumer<GeneratorAdapter> advice) {
       super(Opcodes.ASM9, next, access, name, descriptor);
+      this.returnOpcode = returnOpcode;
+      this.advice = advice;
     }
 
     @Override
     protected void onMethodExit(int opcode) {
-      if (opcode != RETURN) return;
-      loadThis();
-      loadArg(0);
-      putField(DERIVATION_TYPE, HANDSHAKE_FIELD, OBJECT);
+      if (opcode == returnOpcode) advice.accept(this);
     }
   }
 
+  /** this.keyLogHandshake = context (the constructor's first argument). */
+  private static void keepHandshake(GeneratorAdapter code) {
+    code.loadThis();
+    code.loadArg(0);
+    code.putField(DERIVATION_TYPE, HANDSHAKE_FIELD, OBJECT);
+  }
+
   /** Before returning the secret: sink.accept(new Object[] {keyLogHandshake, label, secret}). */
-  private static final class ReportSecret extends AdviceAdapter {
-    ReportSecret(MethodVisitor next, int access, String name, String descriptor) {
-      super(Opcodes.ASM9, next, access, name, descriptor);
-    }
+  private static void reportSecret(GeneratorAdapter code) {
+    int secret = code.newLocal(OBJECT);
+    code.dup();
+    code.storeLocal(secret);
+    code.invokeStatic(Type.getType(System.class), Method.getMethod("java.util.Properties getProperties()"));
+    code.push(SINK_PROPERTY);
+    code.invokeVirtual(Type.getType(java.util.Properties.class), Method.getMethod("Object get(Object)"));
+    Type consumer = Type.getType(Consumer.class);
+    code.checkCast(consumer);
+    code.push(3);
+    code.newArray(OBJECT);
+    storeElement(code, 0, () -> {
+      code.loadThis();
+      code.getField(DERIVATION_TYPE, HANDSHAKE_FIELD, OBJECT);
+    });
+    storeElement(code, 1, () -> code.loadArg(0));
+    storeElement(code, 2, () -> code.loadLocal(secret));
+    code.invokeInterface(consumer, Method.getMethod("void accept(Object)"));
+  }
 
-    @Override
-    protected void onMethodExit(int opcode) {
-      if (opcode != ARETURN) return;
-      int secret = newLocal(OBJECT);
-      dup();
-      storeLocal(secret);
-      invokeStatic(Type.getType(System.class), Method.getMethod("java.util.Properties getProperties()"));
-      push(SINK_PROPERTY);
-      invokeVirtual(Type.getType(java.util.Properties.class), Method.getMethod("Object get(Object)"));
-      Type consumer = Type.getType(Consumer.class);
-      checkCast(consumer);
-      push(3);
-      newArray(OBJECT);
-      storeElement(0, () -> {
-        loadThis();
-        getField(DERIVATION_TYPE, HANDSHAKE_FIELD, OBJECT);
-      });
-      storeElement(1, () -> loadArg(0));
-      storeElement(2, () -> loadLocal(secret));
-      invokeInterface(consumer, Method.getMethod("void accept(Object)"));
-    }
-
-    private void storeElement(int index, Runnable value) {
-      dup();
-      push(index);
-      value.run();
-      arrayStore(OBJECT);
-    }
+  private static void storeElement(GeneratorAdapter code, int index, Runnable value) {
+    code.dup();
+    code.push(index);
+    value.run();
+    code.arrayStore(OBJECT);
   }
 }
