@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -15,6 +16,7 @@
 namespace zkdump::capture {
 namespace {
 
+constexpr std::int64_t kMaxSeconds = 100'000'000'000;             // the year 5138
 constexpr std::size_t kReadBufferBytes = std::size_t{64} * 1024;  // below malloc's mmap threshold
 
 pcap_t* as_pcap(void* handle) {
@@ -86,7 +88,8 @@ std::unique_ptr<PcapSource> PcapSource::open_stream(std::FILE* raw, const std::s
   auto read_buffer = std::make_unique_for_overwrite<char[]>(kReadBufferBytes);
   (void)std::setvbuf(raw, read_buffer.get(), _IOFBF, kReadBufferBytes);
   auto decompress_error = std::make_shared<std::string>();
-  std::FILE* stream = open_capture_stream(raw, decompress_error);
+  auto secrets = std::make_shared<EmbeddedSecrets>();
+  std::FILE* stream = open_capture_stream(raw, decompress_error, secrets);
   char error[PCAP_ERRBUF_SIZE] = {};
   pcap_t* handle =
       pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_MICRO, error);
@@ -96,6 +99,7 @@ std::unique_ptr<PcapSource> PcapSource::open_stream(std::FILE* raw, const std::s
   }
   auto source = std::unique_ptr<PcapSource>(new PcapSource(handle, name, false));
   source->decompress_error_ = std::move(decompress_error);
+  source->embedded_secrets_ = std::move(secrets);
   source->read_buffer_ = std::move(read_buffer);
   return source;
 }
@@ -178,7 +182,9 @@ NextStatus PcapSource::read_one(RawPacket& packet) {
   const u_char* data = nullptr;
   const int status = pcap_next_ex(as_pcap(handle_), &header, &data);
   if (status == 1) {
-    packet.ts_us = std::int64_t{header->ts.tv_sec} * 1'000'000 + header->ts.tv_usec;
+    // pcapng times are 64-bit: a hostile one must not overflow what is computed from it.
+    const std::int64_t seconds = std::clamp<std::int64_t>(header->ts.tv_sec, 0, kMaxSeconds);
+    packet.ts_us = seconds * 1'000'000 + header->ts.tv_usec;
     packet.bytes = {data, header->caplen};
     packet.wire_length = header->len;
     if (dumper_ != nullptr) pcap_dump(static_cast<u_char*>(dumper_), header, data);
