@@ -6,6 +6,7 @@ import gzip
 import lzma
 import os
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import recut  # noqa: E402
@@ -36,6 +37,11 @@ for path in sorted(glob.glob(os.path.join(pcap_dir, "*.pcap"))):
     write("pcap", base + ".gz", gzip.compress(head))
     write("pcap", base + ".xz", lzma.compress(head))
     packets = recut.read_pcap(path)
+    if base.endswith("_tls"):  # as pcapng carrying its key log (a Decryption Secrets Block)
+        with tempfile.NamedTemporaryFile() as pcapng:
+            with open(os.path.join(pcap_dir, base + ".keys"), "rb") as keys:
+                recut.write_pcapng(pcapng.name, packets[:30], keys.read(1024))
+            write("pcap", base + ".pcapng", pcapng.read())
     streams = {}
     records = bytearray()
     first_seq = {}

@@ -9,7 +9,8 @@ Variants: bytes1 (one payload byte per segment), random (cut at random points), 
 duplicated (every segment sent twice, plus overlapping retransmissions), vlan (802.1Q + QinQ),
 sll (Linux cooked), sll2, ipv6, loopback (BSD NULL), raw (raw IP), midstream (each connection's
 first 40% of its time dropped), lose-one (one client data segment per connection dropped), snaplen (every
-packet cut to 96 bytes), pcapng (the same packets in pcapng format).
+packet cut to 96 bytes), pcapng (the same packets in pcapng format), pcapng:KEYLOG (and the TLS key
+log KEYLOG in a Decryption Secrets Block before them, as editcap --inject-secrets writes it).
 Across directions, as capture points re-order them (each packet keeps its own timestamp, so time
 may go backwards, as on multi-CPU capture): ack-first (the peer's bare ACK of a data segment
 recorded before it), reply-first (the peer's next data segment, which acknowledges it, recorded
@@ -102,14 +103,17 @@ def write_pcap(path, packets, link="ethernet", snaplen=262144):
             f.write(struct.pack("<IIII", p["ts"][0], p["ts"][1], len(captured), len(frame)) + captured)
 
 
-def write_pcapng(path, packets):
-    """The same packets as pcapng: section header, one Ethernet interface, enhanced packet blocks."""
+def write_pcapng(path, packets, key_log=None):
+    """The same packets as pcapng: section header, one Ethernet interface, the key log if given,
+    enhanced packet blocks."""
     def block(kind, body):
         body += b"\0" * (-len(body) % 4)
         return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
     with open(path, "wb") as f:
         f.write(block(0x0a0d0d0a, struct.pack("<IHHq", 0x1a2b3c4d, 1, 0, -1)))
         f.write(block(1, struct.pack("<HHI", ETHERNET, 0, 262144)))
+        if key_log is not None:
+            f.write(block(0x0000000a, struct.pack("<II", 0x544c534b, len(key_log)) + key_log))
         for p in packets:
             frame = encode(p, "ethernet")
             micros = p["ts"][0] * 1000000 + p["ts"][1]
@@ -285,8 +289,9 @@ def main():
     name, source, target = sys.argv[1:4]
     rng = random.Random(int(sys.argv[4]) if len(sys.argv) > 4 else 1)
     packets = read_pcap(source)
-    if name == "pcapng":
-        write_pcapng(target, packets)
+    if name.split(":")[0] == "pcapng":
+        key_log = open(name.split(":", 1)[1], "rb").read() if ":" in name else None
+        write_pcapng(target, packets, key_log)
         return
     link = name if name in LINKTYPES else "ethernet"
     write_pcap(target, variant(name, packets, rng), link, 96 if name == "snaplen" else 262144)

@@ -153,6 +153,8 @@ class Run {
   void check_drops();
   void check_pending();
   void check_keys();
+  void take_embedded_secrets();
+  void report_skipped_secrets() const;
   void tick_analyses();
   void check_silence();
   std::uint64_t decoded_messages() const;
@@ -189,6 +191,7 @@ class Run {
 
   const Config& config_;
   capture::PcapSource& source_;
+  tls::KeyLog& keys_;
   const bool live_;
   output::OutputBuffer out_;
   session::Sinks sinks_;
@@ -233,6 +236,7 @@ Run::Run(const Config& config, capture::PcapSource& source, tls::KeyLog& keys, i
          metrics::MetricsServer* metrics_server)
     : config_(config),
       source_(source),
+      keys_(keys),
       live_(source.live()),
       out_(output_fd, config.line_buffered || isatty(output_fd) == 1),
       run_stats_(config.stats),
@@ -472,6 +476,22 @@ void Run::check_keys() {
   if (key_check_.due()) tls_.tick();
 }
 
+// A pcapng file's secrets, read as libpcap reads on: known before the packets after them.
+void Run::take_embedded_secrets() {
+  capture::EmbeddedSecrets* secrets = source_.embedded_secrets();
+  if (secrets != nullptr && secrets->pending()) keys_.parse(secrets->take());
+}
+
+void Run::report_skipped_secrets() const {
+  const capture::EmbeddedSecrets* secrets = source_.embedded_secrets();
+  if (secrets == nullptr || secrets->skipped() == 0) return;
+  fmt::print(stderr,
+             "zkdump: warning: {}: {} of {} decryption secrets blocks not read (not a TLS key "
+             "log, over {} MiB, or cut short)\n",
+             source_.name(), secrets->skipped(), secrets->blocks(),
+             capture::EmbeddedSecrets::kMaxBlockBytes >> 20);
+}
+
 // Live: requests waiting past --pending-after are reported while they wait, not when answered.
 void Run::check_pending() {
   if (config_.pending_after_us <= 0 || !pending_check_.due()) return;
@@ -595,6 +615,7 @@ int Run::capture() {
       check_silence();
       report_intervals_due(now_us());
     } else if (status == capture::NextStatus::kPacket) {
+      take_embedded_secrets();
       // Before the packet: its messages belong to the interval its time falls in.
       run_start_us_ = run_start_us_ == INT64_MIN ? raw.ts_us : std::min(run_start_us_, raw.ts_us);
       report_intervals_due(raw.ts_us);
@@ -614,6 +635,7 @@ int Run::capture() {
     }
     on_packet(raw);
   }
+  report_skipped_secrets();
   return exit_code;
 }
 

@@ -19,12 +19,15 @@ constexpr std::array<unsigned char, 6> kXzMagic = {0xfd, '7', 'z', 'X', 'Z', 0x0
 
 enum class Format { kPlain, kGzip, kXz };
 
-// A compressed stream read through zlib or liblzma, served to libpcap as a FILE.
+constexpr std::array<unsigned char, 4> kPcapngMagic = {0x0a, 0x0d, 0x0d, 0x0a};
+
+// A compressed stream read through zlib or liblzma, served to libpcap as a FILE; what it serves
+// passes by `secrets` too.
 class Decompressor {
  public:
   Decompressor(std::FILE* raw, Format format, std::span<const unsigned char> peeked,
-               std::shared_ptr<std::string> error)
-      : raw_(raw), format_(format), error_(std::move(error)) {
+               std::shared_ptr<std::string> error, std::shared_ptr<EmbeddedSecrets> secrets)
+      : raw_(raw), format_(format), error_(std::move(error)), secrets_(std::move(secrets)) {
     std::memcpy(input_.data(), peeked.data(), peeked.size());
     available_ = peeked.size();
     if (format_ == Format::kGzip) {
@@ -42,6 +45,15 @@ class Decompressor {
   Decompressor& operator=(const Decompressor&) = delete;
 
   ssize_t read(char* out, std::size_t size) {
+    const ssize_t count = decompress(out, size);
+    if (count > 0) {
+      secrets_->feed({reinterpret_cast<const std::uint8_t*>(out), static_cast<std::size_t>(count)});
+    }
+    return count;
+  }
+
+ private:
+  ssize_t decompress(char* out, std::size_t size) {
     if (failed_) return fail(nullptr);
     switch (format_) {
       case Format::kPlain:
@@ -54,7 +66,6 @@ class Decompressor {
     return 0;
   }
 
- private:
   // More compressed bytes, once what was read is used up; false at the end of the file.
   bool refill() {
     if (offset_ < available_) return true;
@@ -124,6 +135,7 @@ class Decompressor {
   std::FILE* raw_;
   Format format_;
   std::shared_ptr<std::string> error_;
+  std::shared_ptr<EmbeddedSecrets> secrets_;
   std::array<unsigned char, 1 << 16> input_{};
   std::size_t offset_ = 0;
   std::size_t available_ = 0;
@@ -149,13 +161,17 @@ Format format_of(std::span<const unsigned char> head) {
 
 }  // namespace
 
-std::FILE* open_capture_stream(std::FILE* raw, const std::shared_ptr<std::string>& error) {
+std::FILE* open_capture_stream(std::FILE* raw, const std::shared_ptr<std::string>& error,
+                               const std::shared_ptr<EmbeddedSecrets>& secrets) {
   std::array<unsigned char, kXzMagic.size()> head{};
   const std::size_t got = std::fread(head.data(), 1, head.size(), raw);
   const std::span<const unsigned char> peeked(head.data(), got);
   const Format format = format_of(peeked);
-  if (format == Format::kPlain && std::fseek(raw, 0, SEEK_SET) == 0) return raw;  // a file
-  auto decompressor = std::make_unique<Decompressor>(raw, format, peeked, error);
+  const bool pcapng = got >= kPcapngMagic.size() &&
+                      std::equal(kPcapngMagic.begin(), kPcapngMagic.end(), peeked.begin());
+  // A classic pcap file is read as it is; a pcapng one is looked through for secrets.
+  if (format == Format::kPlain && !pcapng && std::fseek(raw, 0, SEEK_SET) == 0) return raw;
+  auto decompressor = std::make_unique<Decompressor>(raw, format, peeked, error, secrets);
   const cookie_io_functions_t functions = {[](void* self, char* out, std::size_t size) {
                                              return static_cast<Decompressor*>(self)->read(out,
                                                                                            size);

@@ -7,11 +7,14 @@
 #include <span>
 #include <string>
 
+#include "zkdump/capture/embedded_secrets.hpp"
+
 namespace zkdump::capture {
 
 // The capture stream behind `raw` (which it takes over): `raw` itself for an uncompressed file,
 // otherwise a stream that decompresses it. A decompression failure reads as an I/O error, and
-// `error` says what went wrong.
-std::FILE* open_capture_stream(std::FILE* raw, const std::shared_ptr<std::string>& error);
+// `error` says what went wrong. What the stream serves of a pcapng file passes by `secrets`.
+std::FILE* open_capture_stream(std::FILE* raw, const std::shared_ptr<std::string>& error,
+                               const std::shared_ptr<EmbeddedSecrets>& secrets);
 
 }  // namespace zkdump::capture

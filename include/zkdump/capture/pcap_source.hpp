@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "zkdump/capture/embedded_secrets.hpp"
+
 namespace zkdump::capture {
 
 struct RawPacket {
@@ -71,6 +73,8 @@ class PcapSource {
   std::string last_error() const;
   std::string name() const { return name_; }
   bool live() const { return live_; }
+  // A pcapng file's Decryption Secrets Blocks read so far; null live.
+  EmbeddedSecrets* embedded_secrets() const { return embedded_secrets_.get(); }
   CaptureStats stats() const;
 
  private:
@@ -82,8 +86,9 @@ class PcapSource {
   bool live_;
   int selectable_fd_ = -1;  // live: polled with our own timeout, the handle being non-blocking
   int wake_fd_ = -1;        // an eventfd polled beside the capture's
-  std::shared_ptr<std::string> decompress_error_;  // what a gzip or xz capture's decoder said
-  std::unique_ptr<char[]> read_buffer_;            // a file's stdio buffer, freed after closing
+  std::shared_ptr<std::string> decompress_error_;      // what a gzip or xz capture's decoder said
+  std::shared_ptr<EmbeddedSecrets> embedded_secrets_;  // a file's: what it carries
+  std::unique_ptr<char[]> read_buffer_;                // a file's stdio buffer, freed after closing
 };
 
 }  // namespace zkdump::capture
