@@ -11,8 +11,9 @@
 #             the first's session) and gRPC unary calls over HTTP/2 (bodies from protoc --encode)
 #             over TLS 1.3 (AES-GCM, ChaCha20) and TLS 1.2 (AES-GCM, ChaCha20); and an etcdctl
 #             connection, whose secrets nobody logs.
-#   zab_tls   a 3-server ensemble with sslQuorum=true (JSSE, TLS 1.3, client certificates
-#             required between servers) under scripts/traffic/quorum_workload.py, the workload of
+#   zab_tls   a 3-server ensemble with sslQuorum=true (JSSE, client certificates required
+#             between servers; server 1 TLS 1.2 only, so its connections are TLS 1.2 and the
+#             others TLS 1.3) under scripts/traffic/quorum_workload.py, the workload of
 #             pcaps/quorum_workload.pcap (the clients stay plaintext). Each server runs
 #             scripts/traffic/keylog_agent, which logs JSSE's secrets (needs a JDK and
 #             libasm-java). Writes pcaps/zab_tls.sent.json too.
@@ -138,17 +139,25 @@ capture_etcd_tls() {
 capture_zab_tls() {
   java_stores
   java_keylog_agent "$work/agent"
-  local keys=$work/zab_tls.keys sid leader followers=()
+  local keys=$work/zab_tls.keys sid leader followers=() tls
   # Without Netty's codec, the TLS election listener (UnifiedServerSocket) quits on its first peer.
   local QUORUM_WORK=$work/quorum QUORUM_CONFIG_EXTRA ZK_EXTRA_CLASSPATH=$netty_jars
-  QUORUM_CONFIG_EXTRA=$(printf '%s\n' sslQuorum=true ssl.quorum.hostnameVerification=false \
+  tls=$(printf '%s\n' sslQuorum=true ssl.quorum.hostnameVerification=false \
     "ssl.quorum.keyStore.location=$work/tls/server.p12" "ssl.quorum.keyStore.password=$password" \
     ssl.quorum.keyStore.type=PKCS12 "ssl.quorum.trustStore.location=$work/tls/trust.p12" \
     "ssl.quorum.trustStore.password=$password" ssl.quorum.trustStore.type=PKCS12 \
-    ssl.quorum.protocol=TLSv1.3 ssl.quorum.enabledProtocols=TLSv1.3 \
-    ssl.quorum.ciphersuites=TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384)
+    ssl.quorum.ciphersuites=TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)
   start_capture "$work/zab_tls.pcap" 0 "$QUORUM_CAPTURE_FILTER"
-  for sid in 1 2 3; do start_server "$sid" "-javaagent:$work/agent/keylog-agent.jar=$keys"; done
+  # Server 1 speaks TLS 1.2 only (ZooKeeper 3.8's default), the others TLS 1.3 as well: every
+  # connection of server 1's is TLS 1.2, the one between 2 and 3 TLS 1.3.
+  local protocol protocols
+  for sid in 1 2 3; do
+    protocol=TLSv1.3 protocols=TLSv1.2,TLSv1.3
+    [ "$sid" != 1 ] || protocol=TLSv1.2 protocols=TLSv1.2
+    QUORUM_CONFIG_EXTRA=$(printf '%s\n' "$tls" "ssl.quorum.protocol=$protocol" \
+      "ssl.quorum.enabledProtocols=$protocols")
+    start_server "$sid" "-javaagent:$work/agent/keylog-agent.jar=$keys"
+  done
   leader=$(wait_for_leader 1 2 3)
   for sid in 1 2 3; do [ "$sid" = "$leader" ] || followers+=("$sid"); done
   "$ZK_PYTHON" "$repo/scripts/traffic/quorum_workload.py" "$leader" "${followers[@]}" \

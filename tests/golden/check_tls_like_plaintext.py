@@ -3,8 +3,9 @@
 zk_tls.pcap (its first three connections) gives, message by message, what kazoo_all_ops.pcap
 gives in the clear, but for what differs between two runs (times, sessions, zxids, addresses)
 and whoAmI, which names the client certificate too. And quorum_workload.py's run on an ensemble
-whose servers speak TLS to each other (zab_tls.pcap) gives the ZAB messages its run in the
-clear gives (quorum_workload.pcap), every one decrypted, and the same election.
+whose servers speak TLS to each other (zab_tls.pcap: TLS 1.2 and 1.3, new and resumed sessions)
+gives the ZAB messages its run in the clear gives (quorum_workload.pcap), every one decrypted,
+and the same election.
 usage: check_tls_like_plaintext.py ZKDUMP PCAPS"""
 import collections
 import json
@@ -72,7 +73,9 @@ def quorum_records(name):
     zab = [m for m in records if m.get("proto") == "zab" and m["kind"] == "message"]
     election = [m for m in records if m.get("proto") == "election" and m["kind"] == "message"]
     summary = next(m for m in records if m["kind"] == "quorum_summary")
-    return zab, election, summary
+    sessions = {(m["tls_version"], m["resumed"]) for m in records
+                if m.get("proto") == "tls" and m["name"] == "Session" and m["decrypted"]}
+    return zab, election, summary, sessions
 
 
 def zab_content(messages):
@@ -82,8 +85,11 @@ def zab_content(messages):
 
 
 def check_zab_tls():
-    plain_zab, plain_election, _ = quorum_records("quorum_workload")
-    zab, election, summary = quorum_records("zab_tls")
+    plain_zab, plain_election, _, _ = quorum_records("quorum_workload")
+    zab, election, summary, sessions = quorum_records("zab_tls")
+    expected = {(version, resumed) for version in ("TLS1.2", "TLS1.3") for resumed in (False, True)}
+    if sessions != expected:
+        fail("decrypted sessions (version, resumed): %s, expected %s" % (sorted(sessions), sorted(expected)))
     if not all(m.get("tls") for m in zab + election):
         fail("a ZAB or election message of the TLS ensemble not marked tls")
     if not election or not plain_election:
