@@ -21,8 +21,8 @@ enum class Format { kPlain, kGzip, kXz };
 
 constexpr std::array<unsigned char, 4> kPcapngMagic = {0x0a, 0x0d, 0x0d, 0x0a};
 
-// A compressed stream read through zlib or liblzma, served to libpcap as a FILE; what it serves
-// passes by `secrets` too.
+// A capture served to libpcap as a FILE where stdio alone will not do: compressed (read through
+// zlib or liblzma), not seekable, or pcapng. What it serves passes by `secrets`.
 class Decompressor {
  public:
   Decompressor(std::FILE* raw, Format format, std::span<const unsigned char> peeked,

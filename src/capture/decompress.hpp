@@ -11,9 +11,10 @@
 
 namespace zkdump::capture {
 
-// The capture stream behind `raw` (which it takes over): `raw` itself for an uncompressed file,
-// otherwise a stream that decompresses it. A decompression failure reads as an I/O error, and
-// `error` says what went wrong. What the stream serves of a pcapng file passes by `secrets`.
+// The capture stream behind `raw` (which it takes over): `raw` itself for an uncompressed classic
+// pcap file, otherwise a stream that decompresses it if need be. A decompression failure reads as
+// an I/O error, and `error` says what went wrong. What the stream serves of a pcapng file passes by
+// `secrets`.
 std::FILE* open_capture_stream(std::FILE* raw, const std::shared_ptr<std::string>& error,
                                const std::shared_ptr<EmbeddedSecrets>& secrets);
 
