@@ -192,10 +192,11 @@ void Decryptor::opened_record(Direction direction, std::uint8_t type, std::int64
   ++counters_.records;
   ByteSpan content = plain_.view();
   if (tls13()) {  // TLSInnerPlaintext: content, its real type, then zero padding
-    while (!content.empty() && content.back() == 0) content = content.first(content.size() - 1);
-    if (content.empty()) return stop(direction, Failure::kBadRecord, ts_us);
-    type = content.back();
-    content = content.first(content.size() - 1);
+    const auto type_at =
+        std::find_if(content.rbegin(), content.rend(), [](std::uint8_t byte) { return byte != 0; });
+    if (type_at == content.rend()) return stop(direction, Failure::kBadRecord, ts_us);
+    type = *type_at;
+    content = content.first(static_cast<std::size_t>(content.rend() - type_at) - 1);
   }
   inner_content(direction, type, content, ts_us);
   if (s.key_change_after_record && !s.stopped) {

@@ -63,20 +63,6 @@ std::size_t fixed_iv_size(const CipherSuite& suite) {
   return suite.aead == Aead::kChaCha20Poly1305 ? kIvSize : kGcmSalt;
 }
 
-const EVP_CIPHER* evp_cipher(Aead aead) {
-  switch (aead) {
-    case Aead::kAes128Gcm:
-      return EVP_aes_128_gcm();
-    case Aead::kAes256Gcm:
-      return EVP_aes_256_gcm();
-    case Aead::kChaCha20Poly1305:
-      return EVP_chacha20_poly1305();
-    case Aead::kNone:
-      break;
-  }
-  return nullptr;
-}
-
 void store_be64(std::uint8_t* out, std::uint64_t value) {
   for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<std::uint8_t>(value);
 }
@@ -124,58 +110,22 @@ bool tls12_traffic_keys(const CipherSuite& suite, ByteSpan master, const ClientR
   return true;
 }
 
-RecordCipher::~RecordCipher() {
-  EVP_CIPHER_CTX_free(context_);
-}
-
 bool RecordCipher::init(const CipherSuite& suite, const TrafficKeys& keys) {
   ready_ = false;
-  const EVP_CIPHER* cipher = evp_cipher(suite.aead);
-  if (cipher == nullptr) return false;
-  if (context_ == nullptr) context_ = EVP_CIPHER_CTX_new();
-  if (context_ == nullptr ||
-      EVP_DecryptInit_ex(context_, cipher, nullptr, keys.key.data(), nullptr) != 1) {
-    return false;
-  }
+  if (!aead_.set_key(suite.aead, std::span(keys.key).first(key_size(suite.aead)))) return false;
   keys_ = keys;
   sequence_ = 0;
   tls13_ = suite.tls13;
   explicit_nonce_ = !suite.tls13 && suite.aead != Aead::kChaCha20Poly1305;
-  fixed_salt_set_ = suite.aead != Aead::kChaCha20Poly1305 && set_fixed_salt();
   ready_ = true;
   return true;
 }
 
-// EVP_DecryptInit_ex costs a provider query for the IV's length on every record (OpenSSL 3.0);
-// GCM's TLS parameters set the fixed salt once and the rest of each nonce by value.
-bool RecordCipher::set_fixed_salt() {
-  OSSL_PARAM salt[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_IV_FIXED,
-                                                         keys_.iv.data(), kGcmSalt),
-                       OSSL_PARAM_construct_end()};
-  return EVP_CIPHER_CTX_set_params(context_, salt) == 1;
-}
-
-bool RecordCipher::set_nonce_and_tag(ByteSpan nonce, ByteSpan tag) {
-  // The tag as a parameter, not through EVP_CIPHER_CTX_ctrl: OpenSSL 3 turns a ctrl into
-  // parameters by name on every call.
-  OSSL_PARAM parameters[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, writable(tag), tag.size()),
-      OSSL_PARAM_construct_end(), OSSL_PARAM_construct_end()};
-  if (fixed_salt_set_) {
-    parameters[1] = OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TLS1_SET_IV_INV,
-                                                      writable(nonce.subspan(kGcmSalt)),
-                                                      nonce.size() - kGcmSalt);
-  } else if (EVP_DecryptInit_ex(context_, nullptr, nullptr, nullptr, nonce.data()) != 1) {
-    return false;
-  }
-  return EVP_CIPHER_CTX_set_params(context_, parameters) == 1;
-}
-
 void RecordCipher::nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce) const {
   nonce = keys_.iv;
-  std::array<std::uint8_t, 8> sequence{};
-  store_be64(sequence.data(), sequence_);
-  for (std::size_t i = 0; i < sequence.size(); ++i) nonce[kIvSize - 8 + i] ^= sequence[i];
+  for (std::size_t i = 0; i < 8; ++i) {
+    nonce[kIvSize - 1 - i] ^= static_cast<std::uint8_t>(sequence_ >> (8 * i));
+  }
 }
 
 bool RecordCipher::open(ByteSpan record, Plaintext& plain) {
@@ -206,23 +156,12 @@ bool RecordCipher::open(ByteSpan record, Plaintext& plain) {
     aad[12] = static_cast<std::uint8_t>(ciphertext.size());
     aad_view = aad;
   }
-  if (!decrypt(nonce, aad_view, ciphertext, tag, plain)) return false;
+  const bool opened =
+      aead_.open(nonce, aad_view, ciphertext, tag, std::span(plain.bytes_.get(), kMaxRecordBody));
+  plain.size_ = opened ? ciphertext.size() : 0;
+  if (!opened) return false;
   ++sequence_;
   return true;
-}
-
-bool RecordCipher::decrypt(ByteSpan nonce, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag,
-                           Plaintext& plain) {
-  int written = 0;
-  int last = 0;
-  const bool ok = set_nonce_and_tag(nonce, tag) &&
-                  EVP_DecryptUpdate(context_, nullptr, &written, aad.data(),
-                                    static_cast<int>(aad.size())) == 1 &&
-                  EVP_DecryptUpdate(context_, plain.bytes_.get(), &written, ciphertext.data(),
-                                    static_cast<int>(ciphertext.size())) == 1 &&
-                  EVP_DecryptFinal_ex(context_, plain.bytes_.get() + written, &last) == 1;
-  plain.size_ = ok ? ciphertext.size() : 0;
-  return ok;
 }
 
 }  // namespace zkdump::tls

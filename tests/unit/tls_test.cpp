@@ -487,3 +487,112 @@ TEST_CASE("an unsupported suite, bytes that are not TLS, and a server that never
   silent.decryptor.finish(1);
   CHECK(silent.recorded.events == std::vector<std::string>{"hello", "session no_server_hello "});
 }
+
+// ---- Record protection ----
+
+namespace {
+
+using zkdump::tls::Aead;
+
+// What a peer sends: `plain` sealed by OpenSSL's EVP, then the 16-byte tag.
+std::vector<std::uint8_t> seal(Aead aead, ByteSpan key, ByteSpan nonce, ByteSpan aad,
+                               std::string_view plain) {
+  const EVP_CIPHER* cipher = aead == Aead::kAes128Gcm   ? EVP_aes_128_gcm()
+                             : aead == Aead::kAes256Gcm ? EVP_aes_256_gcm()
+                                                        : EVP_chacha20_poly1305();
+  std::vector<std::uint8_t> sealed(plain.size() + 16);
+  EVP_CIPHER_CTX* context = EVP_CIPHER_CTX_new();
+  int written = 0;
+  REQUIRE(EVP_EncryptInit_ex(context, cipher, nullptr, key.data(), nonce.data()) == 1);
+  REQUIRE(EVP_EncryptUpdate(context, nullptr, &written, aad.data(), static_cast<int>(aad.size())) ==
+          1);
+  REQUIRE(EVP_EncryptUpdate(context, sealed.data(), &written,
+                            reinterpret_cast<const std::uint8_t*>(plain.data()),
+                            static_cast<int>(plain.size())) == 1);
+  REQUIRE(EVP_EncryptFinal_ex(context, sealed.data() + written, &written) == 1);
+  REQUIRE(EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, 16, sealed.data() + plain.size()) ==
+          1);
+  EVP_CIPHER_CTX_free(context);
+  return sealed;
+}
+
+std::string as_text(ByteSpan bytes) {
+  return {bytes.begin(), bytes.end()};
+}
+
+}  // namespace
+
+TEST_CASE("each AEAD opens what EVP sealed, and nothing that was altered") {
+  const std::array<std::uint8_t, 32> key = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+  std::array<std::uint8_t, 12> nonce = {0xa0, 0xa1, 0xa2};
+  const std::array<std::uint8_t, 5> aad = {23, 3, 3, 0, 42};
+  std::array<std::uint8_t, 64> out{};
+  zkdump::tls::AeadContext context;  // one context through every cipher, as a connection rekeys
+  for (const Aead aead : {Aead::kAes128Gcm, Aead::kAes256Gcm, Aead::kChaCha20Poly1305}) {
+    CAPTURE(static_cast<int>(aead));
+    const ByteSpan key_bytes = ByteSpan(key).first(zkdump::tls::key_size(aead));
+    REQUIRE(context.set_key(aead, key_bytes));
+    for (const std::string_view plain : {std::string_view("a ZooKeeper request"), {}}) {
+      std::vector<std::uint8_t> sealed = seal(aead, key_bytes, nonce, aad, plain);
+      const ByteSpan ciphertext = ByteSpan(sealed).first(plain.size());
+      const ByteSpan tag = ByteSpan(sealed).last(16);
+      REQUIRE(context.open(nonce, aad, ciphertext, tag, out));
+      CHECK(as_text(ByteSpan(out).first(plain.size())) == plain);
+
+      CHECK_FALSE(context.open(nonce, ByteSpan(aad).first(4), ciphertext, tag, out));
+      sealed.back() ^= 1;
+      CHECK_FALSE(context.open(nonce, aad, ciphertext, tag, out));
+      sealed.back() ^= 1;
+      ++nonce[11];
+      CHECK_FALSE(context.open(nonce, aad, ciphertext, tag, out));
+      --nonce[11];
+      CHECK(context.open(nonce, aad, ciphertext, tag, out));  // a failure leaves nothing behind
+      if (!plain.empty()) {                                   // no room for the plaintext
+        CHECK_FALSE(context.open(nonce, aad, ciphertext, tag, std::span(out).first(0)));
+      }
+    }
+  }
+  CHECK_FALSE(context.set_key(Aead::kAes128Gcm, ByteSpan(key).first(15)));
+  CHECK_FALSE(context.set_key(Aead::kNone, key));
+  CHECK_FALSE(zkdump::tls::AeadContext().open(nonce, aad, {}, ByteSpan(key).first(16), out));
+}
+
+TEST_CASE("TLS 1.2 records open: GCM's explicit nonce, ChaCha20's sequence, and their AAD") {
+  for (const std::uint16_t id : {std::uint16_t{0xc02f}, std::uint16_t{0xcca8}}) {
+    CAPTURE(id);
+    const zkdump::tls::CipherSuite& suite = *zkdump::tls::find_cipher_suite(id);
+    zkdump::tls::TrafficKeys keys;
+    keys.key = {9, 8, 7, 6, 5};
+    keys.iv = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b};
+    zkdump::tls::RecordCipher cipher;
+    REQUIRE(cipher.init(suite, keys));
+    const ByteSpan key = ByteSpan(keys.key).first(zkdump::tls::key_size(suite.aead));
+    const bool gcm = suite.aead != Aead::kChaCha20Poly1305;
+    zkdump::tls::Plaintext plain;
+    for (std::uint64_t sequence = 0; sequence < 3; ++sequence) {
+      const std::string content = fmt::format("record {}", sequence);
+      std::array<std::uint8_t, 12> nonce = keys.iv;
+      const std::array<std::uint8_t, 8> explicit_part = {
+          0, 0, 0, 0, 0xee, 0, 0, static_cast<std::uint8_t>(sequence)};
+      for (std::size_t i = 0; i < 8; ++i) {
+        nonce[4 + i] = gcm ? explicit_part[i]
+                           : nonce[4 + i] ^ static_cast<std::uint8_t>(sequence >> (56 - 8 * i));
+      }
+      const Wire aad = Wire()
+                           .number(0, 4)
+                           .number(static_cast<std::uint32_t>(sequence), 4)
+                           .number(23, 1)
+                           .number(0x0303, 2)
+                           .number(static_cast<std::uint32_t>(content.size()), 2);
+      const std::vector<std::uint8_t> sealed = seal(suite.aead, key, nonce, aad.span(), content);
+      Wire record;
+      record.number(23, 1).number(0x0303, 2);
+      record.number(static_cast<std::uint32_t>(sealed.size() + (gcm ? 8 : 0)), 2);
+      if (gcm) record.put(explicit_part.data(), explicit_part.size());
+      record.put(sealed.data(), sealed.size());
+      REQUIRE(cipher.open(record.span(), plain));
+      CHECK(as_text(plain.view()) == content);
+      CHECK(cipher.sequence() == sequence + 1);
+    }
+  }
+}

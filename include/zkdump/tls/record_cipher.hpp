@@ -1,5 +1,6 @@
 // One direction's record protection and the key schedules that feed it, all through OpenSSL's
-// libcrypto: AEAD by EVP, HKDF-Expand-Label (TLS 1.3) and the TLS 1.2 PRF by EVP_KDF.
+// libcrypto: AEAD through its provider (aead.hpp), HKDF-Expand-Label (TLS 1.3) and the TLS 1.2 PRF
+// by EVP_KDF.
 #pragma once
 
 #include <array>
@@ -7,10 +8,9 @@
 #include <memory>
 
 #include "zkdump/base/bytes.hpp"
+#include "zkdump/tls/aead.hpp"
 #include "zkdump/tls/cipher_suites.hpp"
 #include "zkdump/tls/key_log.hpp"
-
-struct evp_cipher_ctx_st;
 
 namespace zkdump::tls {
 
@@ -49,11 +49,6 @@ class Plaintext {
 
 class RecordCipher {
  public:
-  RecordCipher() = default;
-  ~RecordCipher();
-  RecordCipher(const RecordCipher&) = delete;
-  RecordCipher& operator=(const RecordCipher&) = delete;
-
   // Takes the keys; the sequence number starts at 0.
   bool init(const CipherSuite& suite, const TrafficKeys& keys);
   bool ready() const { return ready_; }
@@ -66,18 +61,13 @@ class RecordCipher {
   void set_sequence(std::uint64_t sequence) { sequence_ = sequence; }
 
  private:
-  bool set_fixed_salt();
-  bool set_nonce_and_tag(ByteSpan nonce, ByteSpan tag);
-  bool decrypt(ByteSpan nonce, ByteSpan aad, ByteSpan ciphertext, ByteSpan tag, Plaintext& plain);
   void nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce) const;
 
-  evp_cipher_ctx_st* context_ = nullptr;
+  AeadContext aead_;
   TrafficKeys keys_;
   std::uint64_t sequence_ = 0;
   bool tls13_ = false;
   bool explicit_nonce_ = false;  // TLS 1.2 GCM: 8 nonce bytes lead each record
-  // AES-GCM keeps the nonce's fixed 4 bytes: each record sets only the other 8, with its tag.
-  bool fixed_salt_set_ = false;
   bool ready_ = false;
 };
 
