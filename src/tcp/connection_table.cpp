@@ -92,6 +92,11 @@ void ConnectionTable::close(Connection* connection, CloseReason reason, std::int
                           std::max(clock_us_, ts_us), connection->segments};
   DirectionReassembler& client = connection->directions[0];
   DirectionReassembler& server = connection->directions[1];
+  // A reset seen ends it as a reset, whatever closed it while the reset waited.
+  if (reason != CloseReason::kReset && (client.reset_pending() || server.reset_pending())) {
+    reason = CloseReason::kReset;
+    ts_us = client.reset_pending() ? client.end_ts_us() : server.end_ts_us();
+  }
   client.stop_settling_start();
   server.stop_settling_start();
   for (;;) {
@@ -104,7 +109,8 @@ void ConnectionTable::close(Connection* connection, CloseReason reason, std::int
   }
   client.finish(context);
   server.finish(context);
-  if (reason == CloseReason::kReset) remember_reset(*connection, ts_us);
+  // Late segments are looked for from when it closed, which a deferred reset puts after the RST.
+  if (reason == CloseReason::kReset) remember_reset(*connection, std::max(clock_us_, ts_us));
   connection->handler->on_close(reason, ts_us);
   ++counters_.connections_closed;
   forget(connection);
@@ -186,9 +192,9 @@ bool ConnectionTable::settle(Connection* connection) {
     progress = client_moved || server_moved || client_expired || server_expired;
   }
   // It ends when its FINs or its reset were sent, whatever order the capture recorded them in.
-  if (client.reset_due(server) || server.reset_due(client)) {
+  if (client.reset_due(server, clock_us_) || server.reset_due(client, clock_us_)) {
     close(connection, CloseReason::kReset,
-          client.reset_due(server) ? client.end_ts_us() : server.end_ts_us());
+          client.reset_due(server, clock_us_) ? client.end_ts_us() : server.end_ts_us());
     return true;
   }
   if (client.finished() && server.finished()) {

@@ -31,7 +31,8 @@ class DirectionReassembler {
   // capture may still hold them, later than the ACK.
   void peer_acknowledged(std::uint32_t ack, const DeliveryContext& context);
   // A reset beyond bytes not seen yet, or acknowledging peer bytes not delivered yet, takes
-  // effect once they came or were given up. False when it should take effect at once.
+  // effect once they came or were given up; one without an ACK answering a peer segment not
+  // seen yet, once that came or the reordering bound passed. False when it takes effect at once.
   bool defer_reset(const net::TcpSegment& segment, const DirectionReassembler& peer,
                    const DeliveryContext& context);
   // Delivers held segments now in sequence whose ACK the peer's stream has reached. True on
@@ -57,10 +58,13 @@ class DirectionReassembler {
   // When this direction ended: its FIN's capture time, or its deferred reset's.
   std::int64_t end_ts_us() const { return end_ts_us_; }
   bool reset_reached() const { return reset_pending_ && next_in_sequence(reset_target()); }
-  // The deferred reset's time came: this stream reached it, and the peer's what it acknowledged.
-  bool reset_due(const DirectionReassembler& peer) const {
-    return reset_reached() && !ahead_of(peer, reset_has_ack_, reset_ack_);
+  // The deferred reset's time came: this stream reached it, the peer's what it acknowledged, and
+  // the segment it answers came.
+  bool reset_due(const DirectionReassembler& peer, std::int64_t clock_us) const {
+    return reset_reached() && !ahead_of(peer, reset_has_ack_, reset_ack_) &&
+           !awaits_answered_segment(clock_us);
   }
+  bool reset_pending() const { return reset_pending_; }
   bool waiting() const { return !held_.empty() || suspected_ || reset_pending_; }
   bool fin_seen() const { return fin_seen_; }
 
@@ -90,6 +94,16 @@ class DirectionReassembler {
     return fin_seen_ && seq_diff(seq, fin_seq_) > 0 ? fin_seq_ : seq;
   }
   std::uint32_t suspected_end() const { return before_fin(suspected_end_); }
+  // An ACK-less reset (RFC 9293 3.10.7.1) answers a peer segment that acknowledged up to the
+  // reset's sequence number. Past the peer's acknowledgements seen, that segment is still to come.
+  bool answers_unseen_segment(std::uint32_t reset_seq) const {
+    return peer_acked_ && seq_diff(reset_seq, highest_peer_ack_) > 0 &&
+           seq_diff(reset_seq, ack_horizon()) <= 0;
+  }
+  bool awaits_answered_segment(std::int64_t clock_us) const {
+    return awaits_answered_ && seq_diff(answered_ack_, highest_peer_ack_) > 0 &&
+           clock_us < answered_deadline_us_;
+  }
   std::uint32_t reset_target() const { return before_fin(reset_seq_); }
 
   // Holds a segment that cannot be delivered yet: out of order, or ahead of the peer.
@@ -133,7 +147,15 @@ class DirectionReassembler {
   std::uint64_t suspected_since_segment_ = 0;
   // A hole nobody acknowledged, with bytes (or a reset) waiting beyond it: since when.
   std::int64_t unacked_hole_since_us_ = INT64_MIN;
+  // The highest acknowledgement of this stream the peer sent, once it sent one.
+  bool peer_acked_ = false;
+  std::uint32_t highest_peer_ack_ = 0;
   bool reset_pending_ = false;
+  // The pending reset answers a segment not seen yet: the acknowledgement it carries, and until
+  // when (capture time) it is awaited.
+  bool awaits_answered_ = false;
+  std::uint32_t answered_ack_ = 0;
+  std::int64_t answered_deadline_us_ = 0;
   bool reset_has_ack_ = false;
   std::uint32_t reset_seq_ = 0;
   std::uint32_t reset_ack_ = 0;

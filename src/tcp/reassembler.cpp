@@ -86,6 +86,7 @@ void DirectionReassembler::discard(DeliveryContext& context) {
   held_bytes_ = 0;
   suspected_ = false;
   reset_pending_ = false;
+  awaits_answered_ = false;
   settling_start_ = false;
   unacked_hole_since_us_ = INT64_MIN;
 }
@@ -202,6 +203,8 @@ void DirectionReassembler::enforce_caps(DirectionReassembler& peer, DeliveryCont
 }
 
 void DirectionReassembler::peer_acknowledged(std::uint32_t ack, const DeliveryContext& context) {
+  if (!peer_acked_ || seq_diff(ack, highest_peer_ack_) > 0) highest_peer_ack_ = ack;
+  peer_acked_ = true;
   if (!synced_) return;
   std::uint32_t limit = ack;
   if (fin_seen_ && seq_diff(limit, fin_seq_) > 0) limit = fin_seq_;  // the FIN takes one number
@@ -224,10 +227,15 @@ bool DirectionReassembler::defer_reset(const net::TcpSegment& segment,
   const std::uint32_t seq = before_fin(segment.seq);
   const std::int32_t ahead = seq_diff(seq, next_seq_);
   const bool has_ack = (segment.flags & net::kTcpAck) != 0;
-  if (ahead > kMaxDeferredReset || (ahead <= 0 && !ahead_of(peer, has_ack, segment.ack))) {
+  const bool answers_unseen = !has_ack && answers_unseen_segment(segment.seq);
+  if (ahead > kMaxDeferredReset ||
+      (ahead <= 0 && !ahead_of(peer, has_ack, segment.ack) && !answers_unseen)) {
     return false;
   }
   reset_pending_ = true;
+  awaits_answered_ = answers_unseen;
+  answered_ack_ = segment.seq;
+  answered_deadline_us_ = context.clock_us + context.limits.acked_hole_wait_us;
   reset_seq_ = ahead > 0 ? segment.seq : next_seq_;
   end_ts_us_ = segment.ts_us;
   reset_has_ack_ = has_ack;
@@ -313,6 +321,7 @@ void DirectionReassembler::finish(DeliveryContext& context) {
   if (fin_seen_ && synced_) skip_to(fin_seq_, context.clock_us, context);
   suspected_ = false;
   reset_pending_ = false;
+  awaits_answered_ = false;
 }
 
 }  // namespace zkdump::tcp

@@ -14,6 +14,8 @@ struct Log {
   std::string order;  // both directions as delivered: "C:abc S:xyz C:# "
   std::uint64_t gaps[2] = {};
   int closes = 0;
+  tcp::CloseReason close_reason = tcp::CloseReason::kFin;
+  std::int64_t closed_at_us = 0;
 };
 
 struct Recorder : tcp::StreamHandler {
@@ -32,7 +34,11 @@ struct Recorder : tcp::StreamHandler {
     stream[static_cast<int>(side)] += '#';
     log_.order += side == Direction::kToServer ? "C:# " : "S:# ";
   }
-  void on_close(tcp::CloseReason, std::int64_t) override { ++closes; }
+  void on_close(tcp::CloseReason reason, std::int64_t ts_us) override {
+    ++closes;
+    log_.close_reason = reason;
+    log_.closed_at_us = ts_us;
+  }
 };
 
 struct Factory : tcp::StreamHandlerFactory {
@@ -202,6 +208,68 @@ TEST_CASE("a peer's last bytes recorded after a reset without ACK are late, not 
   h.at_us += h.limits.acked_hole_wait_us + 1;  // past the reordering bound: a connection again
   h.send(true, 107, "new", net::kTcpAck, 502);
   CHECK(h.factory.opened == 2);
+}
+
+// The client said "abc" and closed; the server said "reply" and still writes. The client's socket
+// is gone, so it answers the server's last bytes with a reset that carries no ACK, its sequence
+// number the ACK of the segment it answers (RFC 9293 3.10.7.1).
+void server_writes_after_client_closed(Harness& h) {
+  handshake(h);
+  h.send(false, 501, "reply", net::kTcpAck, 104);
+  h.send(true, 104, "", net::kTcpAck | net::kTcpFin, 506);
+  h.at_us = 1000;
+}
+
+TEST_CASE("a reset without ACK recorded before the segment it answers ends after that segment") {
+  Harness h;
+  server_writes_after_client_closed(h);
+  h.send(true, 105, "", net::kTcpRst);  // answers "last", which the capture records next
+  CHECK(h.factory.last->closes == 0);
+  h.at_us = 1010;
+  h.send(false, 506, "last", net::kTcpAck, 105);
+  CHECK(h.factory.last->stream[1] == "replylast");
+  CHECK(h.factory.last->closes == 1);
+  CHECK(h.factory.last->close_reason == tcp::CloseReason::kReset);
+  CHECK(h.factory.last->closed_at_us == 1000);
+  CHECK(h.factory.opened == 1);
+  CHECK(h.table->counters().late_after_reset == 0);
+}
+
+TEST_CASE("a reset without ACK whose segment came first, or never comes, ends as a reset") {
+  SUBCASE("the answered segment recorded first: at once") {
+    Harness h;
+    server_writes_after_client_closed(h);
+    h.send(false, 506, "last", net::kTcpAck, 105);
+    h.send(true, 105, "", net::kTcpRst);
+    CHECK(h.factory.last->closes == 1);
+    CHECK(h.factory.last->close_reason == tcp::CloseReason::kReset);
+  }
+  SUBCASE("never recorded: after the reordering bound, at the reset's time") {
+    Harness h;
+    server_writes_after_client_closed(h);
+    h.send(true, 105, "", net::kTcpRst);
+    h.table->advance(1000 + h.limits.acked_hole_wait_us - 1);
+    CHECK(h.factory.last->closes == 0);
+    h.table->advance(1000 + h.limits.acked_hole_wait_us + 50'000);
+    CHECK(h.factory.last->closes == 1);
+    CHECK(h.factory.last->close_reason == tcp::CloseReason::kReset);
+    CHECK(h.factory.last->closed_at_us == 1000);
+    CHECK(h.factory.last->stream[1] == "reply");
+  }
+  SUBCASE("the capture ends first: still a reset") {
+    Harness h;
+    server_writes_after_client_closed(h);
+    h.send(true, 105, "", net::kTcpRst);
+    h.table->close_all(2000);
+    CHECK(h.factory.last->close_reason == tcp::CloseReason::kReset);
+    CHECK(h.factory.last->closed_at_us == 1000);
+  }
+  SUBCASE("a sequence number no segment of the peer could acknowledge: at once") {
+    Harness h;
+    server_writes_after_client_closed(h);
+    h.send(true, 9000, "", net::kTcpRst);
+    CHECK(h.factory.last->closes == 1);
+  }
 }
 
 TEST_CASE("data beyond a hole nobody acknowledged waits longer, for a retransmission") {
