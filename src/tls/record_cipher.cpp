@@ -63,8 +63,16 @@ std::size_t fixed_iv_size(const CipherSuite& suite) {
   return suite.aead == Aead::kChaCha20Poly1305 ? kIvSize : kGcmSalt;
 }
 
+// Spelled out byte by byte, which compilers merge into one swap and store.
 void store_be64(std::uint8_t* out, std::uint64_t value) {
-  for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<std::uint8_t>(value);
+  out[0] = static_cast<std::uint8_t>(value >> 56);
+  out[1] = static_cast<std::uint8_t>(value >> 48);
+  out[2] = static_cast<std::uint8_t>(value >> 40);
+  out[3] = static_cast<std::uint8_t>(value >> 32);
+  out[4] = static_cast<std::uint8_t>(value >> 24);
+  out[5] = static_cast<std::uint8_t>(value >> 16);
+  out[6] = static_cast<std::uint8_t>(value >> 8);
+  out[7] = static_cast<std::uint8_t>(value);
 }
 
 }  // namespace
@@ -122,10 +130,10 @@ bool RecordCipher::init(const CipherSuite& suite, const TrafficKeys& keys) {
 }
 
 void RecordCipher::nonce_from_sequence(std::array<std::uint8_t, kIvSize>& nonce) const {
-  nonce = keys_.iv;
-  for (std::size_t i = 0; i < 8; ++i) {
-    nonce[kIvSize - 1 - i] ^= static_cast<std::uint8_t>(sequence_ >> (8 * i));
-  }
+  // RFC 8446 5.3: the IV's last 8 bytes xor the sequence number, big-endian.
+  const auto tail = static_cast<std::uint64_t>(load_be64(keys_.iv.data() + kIvSize - 8));
+  std::memcpy(nonce.data(), keys_.iv.data(), kIvSize - 8);
+  store_be64(nonce.data() + kIvSize - 8, tail ^ sequence_);
 }
 
 bool RecordCipher::open(ByteSpan record, Plaintext& plain) {
