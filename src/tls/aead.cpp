@@ -29,19 +29,13 @@ struct ProviderCipher {
 
 namespace {
 
-const char* cipher_name(Aead aead) {
-  switch (aead) {
-    case Aead::kAes128Gcm:
-      return "AES-128-GCM";
-    case Aead::kAes256Gcm:
-      return "AES-256-GCM";
-    case Aead::kChaCha20Poly1305:
-      return "ChaCha20-Poly1305";
-    case Aead::kNone:
-      break;
-  }
-  return nullptr;
-}
+struct NamedAead {
+  Aead aead;
+  const char* name;  // as libcrypto fetches it
+};
+constexpr std::array<NamedAead, 3> kAeads = {{{Aead::kAes128Gcm, "AES-128-GCM"},
+                                              {Aead::kAes256Gcm, "AES-256-GCM"},
+                                              {Aead::kChaCha20Poly1305, "ChaCha20-Poly1305"}}};
 
 // `names` lists one algorithm's names, "AES-128-GCM:id-aes128-GCM:2.16.840.1.101.3.4.1.6".
 bool names_cipher(std::string_view names, const EVP_CIPHER* cipher) {
@@ -74,9 +68,9 @@ void take_functions(const OSSL_DISPATCH* function, ProviderCipher& cipher) {
 }
 
 // The implementation EVP would use: the default library context and its properties.
-ProviderCipher look_up(Aead aead) {
+ProviderCipher look_up(const char* name) {
   ProviderCipher found;
-  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, cipher_name(aead), nullptr);
+  EVP_CIPHER* cipher = EVP_CIPHER_fetch(nullptr, name, nullptr);
   if (cipher == nullptr) return found;
   found.fetched = cipher;
   const OSSL_PROVIDER* provider = EVP_CIPHER_get0_provider(cipher);
@@ -96,17 +90,10 @@ ProviderCipher look_up(Aead aead) {
 }
 
 const ProviderCipher* provider_cipher(Aead aead) {
-  static const std::array<ProviderCipher, 3> ciphers = {
-      look_up(Aead::kAes128Gcm), look_up(Aead::kAes256Gcm), look_up(Aead::kChaCha20Poly1305)};
-  switch (aead) {
-    case Aead::kAes128Gcm:
-      return &ciphers[0];
-    case Aead::kAes256Gcm:
-      return &ciphers[1];
-    case Aead::kChaCha20Poly1305:
-      return &ciphers[2];
-    case Aead::kNone:
-      break;
+  static const std::array<ProviderCipher, kAeads.size()> ciphers = {
+      look_up(kAeads[0].name), look_up(kAeads[1].name), look_up(kAeads[2].name)};
+  for (std::size_t i = 0; i < kAeads.size(); ++i) {
+    if (kAeads[i].aead == aead) return &ciphers[i];
   }
   return nullptr;
 }
