@@ -575,8 +575,9 @@ TEST_CASE("TLS 1.2 records open: GCM's explicit nonce, ChaCha20's sequence, and 
       const std::array<std::uint8_t, 8> explicit_part = {
           0, 0, 0, 0, 0xee, 0, 0, static_cast<std::uint8_t>(sequence)};
       for (std::size_t i = 0; i < 8; ++i) {
-        nonce[4 + i] = gcm ? explicit_part[i]
-                           : nonce[4 + i] ^ static_cast<std::uint8_t>(sequence >> (56 - 8 * i));
+        const auto sequence_byte = static_cast<std::uint8_t>(sequence >> (56 - 8 * i));
+        nonce[4 + i] =
+            gcm ? explicit_part[i] : static_cast<std::uint8_t>(nonce[4 + i] ^ sequence_byte);
       }
       const Wire aad = Wire()
                            .number(0, 4)
