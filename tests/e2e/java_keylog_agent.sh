@@ -4,17 +4,13 @@
 # TLS 1.3 and TLS 1.2 that log nothing themselves; zkdump capturing on lo and following the key
 # log as the agent appends to it. Asserts that both connections decrypt with the server's secrets
 # alone (TLS 1.3 traffic secrets and a TLS 1.2 CLIENT_RANDOM master secret), that each client's
-# requests decode, and that no secret is printed. Needs a JDK and libasm-java to build the agent:
-# without them it is skipped (exit 77).
+# requests decode, and that no secret is printed. Builds the agent with a JDK and libasm-java
+# (scripts/debian-packages.txt).
 # usage: java_keylog_agent.sh ZKDUMP REPO
 set -euo pipefail
 zkdump=$1 repo=$2
 source "$repo/scripts/lib/zk_env.sh"
 source "$repo/scripts/lib/tls_env.sh"
-if ! command -v javac > /dev/null || [ ! -f /usr/share/java/asm.jar ]; then
-  echo "SKIP: the agent needs javac (default-jdk-headless) and libasm-java"
-  exit 77
-fi
 work=$(mktemp -d)
 zkdump_pid=
 cleanup() {
@@ -25,6 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v javac > /dev/null && [ -f /usr/share/java/asm.jar ] ||
+  fail "building the agent needs javac (default-jdk-headless) and libasm-java"
 
 java_keylog_agent "$work/agent" > /dev/null
 tls_ca "$work/tls"
